@@ -1,0 +1,45 @@
+"""The desks service: unified regional desks own the client's service request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from shared.clock import Clock
+from shared.db import AsyncSession
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
+
+from services.desks.api import router
+from services.desks.handlers import handlers
+from services.desks.models import CatalogProduct, DesksTable
+from services.desks.seed import seed_reference_data
+
+
+class DesksSettings(ServiceSettings):
+    service_name: str = "desks"
+    port: int = 8101
+
+
+async def catalog_is_loaded(session: AsyncSession) -> str | None:
+    """Intake validates products against the local catalog copy; without it, not ready."""
+    count = await session.scalar(select(func.count()).select_from(CatalogProduct))
+    return None if count else "product catalog not received yet"
+
+
+DEFINITION = ServiceDefinition(
+    name="desks",
+    title="Regional desks",
+    metadata=DesksTable.metadata,
+    migrations_dir=Path(__file__).parent / "migrations",
+    routers=[router],
+    handlers=handlers,
+    seed=seed_reference_data,
+    readiness_checks=[catalog_is_loaded],
+)
+
+
+def create_app(settings: DesksSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or DesksSettings(), clock=clock)

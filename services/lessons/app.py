@@ -1,0 +1,32 @@
+"""The lessons service: one repository of lessons learned for every entity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared.clock import Clock
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
+
+from services.lessons.api import router
+from services.lessons.models import LessonsTable
+
+
+class LessonsSettings(ServiceSettings):
+    service_name: str = "lessons"
+    port: int = 8103
+
+
+DEFINITION = ServiceDefinition(
+    name="lessons",
+    title="Lessons learned",
+    metadata=LessonsTable.metadata,
+    migrations_dir=Path(__file__).parent / "migrations",
+    routers=[router],
+)
+
+
+def create_app(settings: LessonsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or LessonsSettings(), clock=clock)

@@ -1,0 +1,7 @@
+import sys
+
+from shared.manage import main
+
+from services.partnerships.app import DEFINITION, PartnershipsSettings
+
+sys.exit(main(DEFINITION, PartnershipsSettings()))

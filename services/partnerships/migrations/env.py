@@ -1,0 +1,7 @@
+from alembic import context
+
+from shared.migrations import run_env
+
+from services.partnerships.app import DEFINITION
+
+run_env(context, DEFINITION.all_metadata)

@@ -1,0 +1,36 @@
+"""The products service: system-wide service providers, their catalog and engagements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared.clock import Clock
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
+
+from services.products.api import router
+from services.products.handlers import handlers
+from services.products.models import ProductsTable
+from services.products.seed import seed_catalog
+
+
+class ProductsSettings(ServiceSettings):
+    service_name: str = "products"
+    port: int = 8102
+
+
+DEFINITION = ServiceDefinition(
+    name="products",
+    title="Service-provider products",
+    metadata=ProductsTable.metadata,
+    migrations_dir=Path(__file__).parent / "migrations",
+    routers=[router],
+    handlers=handlers,
+    seed=seed_catalog,
+)
+
+
+def create_app(settings: ProductsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or ProductsSettings(), clock=clock)

@@ -1,0 +1,196 @@
+"""Authentication and the caller's identity.
+
+Bearer JWTs signed RS256. In the embedded mode a dev key pair is generated into
+`var/keys` on first run and `onedoor token` signs tokens with it; in production
+tokens come from an OIDC issuer and are verified against its JWKS. Every
+service verifies the token itself: the gateway is not the only guard.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+
+from shared.errors import DomainError
+from shared.settings import PlatformSettings
+
+ALGORITHM = "RS256"
+
+
+class Role(StrEnum):
+    client = "client"
+    desk_officer = "desk_officer"
+    provider = "provider"
+    partner = "partner"
+    hq_analyst = "hq_analyst"
+    admin = "admin"
+
+
+HQ_ROLES = frozenset({Role.desk_officer, Role.provider, Role.hq_analyst, Role.admin})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, and the tenant they are bound to."""
+
+    subject: str
+    role: Role
+    client: str | None = None
+    desk: str | None = None
+    products: tuple[str, ...] = field(default_factory=tuple)
+    partner: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the caller appears in timelines: role, tenant and subject."""
+        tenant = self.client or self.desk or self.partner or ",".join(self.products)
+        return f"{self.role.value}:{tenant}:{self.subject}" if tenant else f"{self.role}:{self.subject}"
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(sorted(role.value for role in roles))
+            raise DomainError("FORBIDDEN", f"role '{self.role}' may not do this (needs {allowed})")
+
+
+# Which tenant claim each role must carry.
+_TENANT_CLAIM: dict[Role, str | None] = {
+    Role.client: "client",
+    Role.desk_officer: "desk",
+    Role.provider: "products",
+    Role.partner: "partner",
+    Role.hq_analyst: None,
+    Role.admin: None,
+}
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(claims.get("role", ""))
+    except ValueError as error:
+        raise DomainError("UNAUTHENTICATED", "token carries no valid role") from error
+    products = tuple(claims.get("products") or ())
+    principal = Principal(
+        subject=str(claims.get("sub", "")),
+        role=role,
+        client=claims.get("client"),
+        desk=claims.get("desk"),
+        products=products,
+        partner=claims.get("partner"),
+    )
+    tenant_claim = _TENANT_CLAIM[role]
+    if not principal.subject:
+        raise DomainError("UNAUTHENTICATED", "token has no subject")
+    if tenant_claim and not getattr(principal, tenant_claim):
+        raise DomainError("UNAUTHENTICATED", f"a {role.value} token must carry '{tenant_claim}'")
+    return principal
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against a PEM public key or an OIDC JWKS endpoint."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._public_key = None if self._jwks else settings.public_key_path.read_bytes()
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key: Any = (
+                self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._public_key
+            )
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise DomainError("UNAUTHENTICATED", "token expired") from error
+        except jwt.PyJWTError as error:
+            raise DomainError("UNAUTHENTICATED", f"invalid token: {error}") from error
+        return principal_from_claims(claims)
+
+    def verify_header(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise DomainError("UNAUTHENTICATED", "missing bearer token")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise DomainError("UNAUTHENTICATED", "expected 'Authorization: Bearer <token>'")
+        return self.verify(token.strip())
+
+
+def _authenticate(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify_header(request.headers.get("authorization"))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_authenticate)]
+
+
+def ensure_dev_keypair(settings: PlatformSettings) -> None:
+    """Create the embedded mode's signing key pair once; later runs reuse it."""
+    private_path, public_path = settings.private_key_path, settings.public_key_path
+    if private_path.exists() and public_path.exists():
+        return
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    _write_private(private_path, private_pem)
+    public_path.write_bytes(public_pem)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+def issue_dev_token(
+    settings: PlatformSettings,
+    *,
+    role: Role,
+    subject: str | None = None,
+    client: str | None = None,
+    desk: str | None = None,
+    products: list[str] | None = None,
+    partner: str | None = None,
+    ttl_s: int = 12 * 3600,
+    private_key: bytes | None = None,
+) -> str:
+    """Sign a dev token with the embedded key (or `private_key`, for tests)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": subject or f"dev-{role.value}",
+        "role": role.value,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_s,
+        "jti": uuid.uuid4().hex,
+    }
+    tenant = {"client": client, "desk": desk, "products": products, "partner": partner}
+    claims.update({name: value for name, value in tenant.items() if value})
+    principal_from_claims(claims)  # refuse to mint a token no service would accept
+    key = private_key if private_key is not None else settings.private_key_path.read_bytes()
+    return jwt.encode(claims, key, algorithm=ALGORITHM)

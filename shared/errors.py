@@ -1,0 +1,88 @@
+"""Domain errors with stable codes, and the one place they become HTTP responses.
+
+Services raise `DomainError(code, message)`; `install_error_handlers` maps the
+code to an HTTP status. The gateway maps the same codes to GraphQL
+`extensions.code`. Unexpected exceptions are logged with the trace id and
+masked as INTERNAL.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+
+log = logging.getLogger(__name__)
+
+HTTP_STATUS_BY_CODE: dict[str, int] = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "REQUEST_NOT_FOUND": 404,
+    "BAD_USER_INPUT": 422,
+    "UNKNOWN_PRODUCT": 422,
+    "UNKNOWN_CLIENT": 422,
+    "INVALID_DETAILS": 422,
+    "ILLEGAL_TRANSITION": 409,
+    "VERSION_CONFLICT": 409,
+    "CONFLICT": 409,
+    "SERVICE_UNAVAILABLE": 503,
+    "INTERNAL": 500,
+}
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on: a stable code, a message and optional details."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS_BY_CODE.get(self.code, 400)
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": {"code": self.code, "message": self.message, **self.details}}
+
+
+def current_trace_id() -> str:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None
+        return JSONResponse(error.body(), status_code=error.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_input(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type")}
+            for item in error.errors()
+        ]
+        body = {
+            "detail": {"code": "BAD_USER_INPUT", "message": "invalid input", "errors": errors}
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, error: Exception) -> JSONResponse:
+        trace_id = current_trace_id()
+        log.exception("unhandled error (trace %s)", trace_id)
+        body = {
+            "detail": {
+                "code": "INTERNAL",
+                "message": "internal error",
+                "trace_id": trace_id,
+            }
+        }
+        return JSONResponse(body, status_code=500)

@@ -1,0 +1,100 @@
+"""Each service's command line: `python -m services.<name> migrate|seed|serve`.
+
+    migrate   apply the service's Alembic migrations to its database
+    seed      load its reference data (idempotent: a second run changes nothing)
+    revision  autogenerate a migration from the models (developers: -m "what changed")
+    serve     run the HTTP API with its relay and consumer (exit code 3 when the
+              broker was lost, so a supervisor restarts it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import uvicorn
+from alembic import command as alembic_command
+
+from shared.clock import SystemClock
+from shared.db import create_engine, session_factory
+from shared.messaging import Outbox
+from shared.migrations import alembic_config, upgrade
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
+
+EXIT_BROKER_LOST = 3
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+async def migrate(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine, definition.migrations_dir)
+    finally:
+        await engine.dispose()
+
+
+async def seed(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    if definition.seed is None:
+        return
+    engine = create_engine(settings.resolved_database_url)
+    clock = SystemClock()
+    outbox = Outbox(source=f"/onedoor/{definition.name}", clock=clock)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await definition.seed(session, outbox, clock)
+    finally:
+        await engine.dispose()
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> int:
+    app = create_service_app(definition, settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not serving.done():
+        runtime = getattr(app.state, "runtime", None)
+        if runtime is not None and runtime.fatal.is_set():
+            server.should_exit = True
+            await serving
+            logging.getLogger(definition.name).critical("exiting: %s", runtime.fatal_reason)
+            return EXIT_BROKER_LOST
+        await asyncio.sleep(0.2)
+    await serving
+    return 0 if server.started else 1
+
+
+def main(definition: ServiceDefinition, settings: ServiceSettings, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{definition.name}", description=__doc__)
+    parser.add_argument("commands", nargs="+", choices=["migrate", "seed", "serve", "revision"])
+    parser.add_argument("-m", "--message", default="change", help="revision message")
+    args = parser.parse_args(argv)
+    configure_logging(settings.log_level)
+    for command in args.commands:
+        if command == "revision":
+            asyncio.run(migrate(definition, settings))
+            alembic_command.revision(
+                alembic_config(definition.migrations_dir, settings.resolved_database_url),
+                message=args.message,
+                autogenerate=True,
+            )
+            continue
+        if command == "migrate":
+            asyncio.run(migrate(definition, settings))
+        elif command == "seed":
+            asyncio.run(seed(definition, settings))
+        else:
+            return asyncio.run(serve(definition, settings))
+    return 0

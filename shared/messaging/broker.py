@@ -1,0 +1,93 @@
+"""Kafka clients, explicit topic creation and the broker's identity.
+
+Topics are created explicitly at start-up (the embedded broker auto-creates any
+topic it is asked about, with 4 partitions, so relying on defaults would hide
+mistakes). The broker's cluster id identifies one broker incarnation: the
+embedded runner starts each broker with a fresh id, so a changed id means every
+record the old broker held is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+class TopicCreationError(RuntimeError):
+    pass
+
+
+def admin_client(settings: PlatformSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
+    )
+
+
+def producer(settings: PlatformSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotent_producer,
+        max_request_size=settings.kafka_max_request_size,
+        linger_ms=1,
+        request_timeout_ms=15_000,
+    )
+
+
+def consumer(settings: PlatformSettings, group_id: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 3, 300),
+        max_partition_fetch_bytes=settings.kafka_max_request_size,
+    )
+
+
+async def ensure_topics(
+    admin: AIOKafkaAdminClient, settings: PlatformSettings, topics: Iterable[str]
+) -> list[str]:
+    """Create the topics that do not exist yet; return the ones created."""
+    wanted = sorted(set(topics))
+    existing = set(await admin.list_topics())
+    missing = [topic for topic in wanted if topic not in existing]
+    if not missing:
+        return []
+    response = await admin.create_topics(
+        [
+            NewTopic(topic, settings.kafka_topic_partitions, settings.kafka_replication_factor)
+            for topic in missing
+        ]
+    )
+    failures = [
+        f"{topic}: {message or code}"
+        for topic, code, message in _topic_errors(response)
+        if code not in (0, TOPIC_ALREADY_EXISTS)
+    ]
+    if failures:
+        raise TopicCreationError("could not create topics: " + "; ".join(failures))
+    log.info("created topics %s", ", ".join(missing))
+    return missing
+
+
+def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
+    errors = getattr(response, "topic_errors", [])
+    return [(entry[0], entry[1], entry[2] if len(entry) > 2 else None) for entry in errors]
+
+
+async def cluster_id(admin: AIOKafkaAdminClient, timeout_s: float = 5.0) -> str:
+    description = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
+    return str(description["cluster_id"])

@@ -1,0 +1,284 @@
+"""Consuming events: typed handlers, an idempotent inbox, retries, a dead-letter topic.
+
+A service registers one handler per event type:
+
+    handlers = EventHandlers()
+
+    @handlers.on(RequestRouted)
+    async def on_request_routed(event: RequestRouted, context: EventContext) -> None: ...
+
+The consumer applies a fetched batch of one partition in one transaction: each
+event in a SAVEPOINT, checked against and recorded in the inbox in that same
+transaction, so an effect and its "already handled" mark commit together. A
+failing handler is retried with backoff; after the last attempt the event goes
+to the service's dead-letter topic (through the outbox, so even that is not
+lost) and the consumer goes on. Offsets are committed after the database commit:
+a crash in between only redelivers events the inbox then skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from contracts import Event
+from shared.clock import Clock
+from shared.db import AsyncSession
+from shared.messaging.envelope import Envelope, MalformedEvent, from_record, header_map
+from shared.messaging.models import InboxEntry, OutboxMessage
+from shared.messaging.outbox import Outbox
+from shared.settings import ConsumerMode
+from shared.telemetry import span_from
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+MAX_INFRA_BACKOFF_S = 10.0
+
+
+@dataclass
+class EventContext:
+    """What a handler gets besides the event: its unit of work and a way to publish."""
+
+    session: AsyncSession
+    envelope: Envelope
+    outbox: Outbox
+    clock: Clock
+
+    def publish(self, event: Event) -> str:
+        return self.outbox.add(self.session, event, cause=self.envelope)
+
+
+Handler = Callable[[Any, EventContext], Awaitable[None]]
+
+
+class EventHandlers:
+    """The registry of a service's handlers, one per event type."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, tuple[type[Event], Handler]] = {}
+
+    def on(self, model: type[E]) -> Callable[[Callable[[E, EventContext], Awaitable[None]]], Any]:
+        def register(handler: Callable[[E, EventContext], Awaitable[None]]) -> Any:
+            if model.type in self._by_type:
+                raise ValueError(f"two handlers for {model.type}")
+            self._by_type[model.type] = (model, handler)
+            return handler
+
+        return register
+
+    def lookup(self, event_type: str) -> tuple[type[Event], Handler] | None:
+        return self._by_type.get(event_type)
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({model.topic for model, _ in self._by_type.values()})
+
+    def __bool__(self) -> bool:
+        return bool(self._by_type)
+
+
+class PoisonEvent(Exception):
+    """An event that no retry can fix (unreadable or invalid): dead-letter it at once."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        *,
+        group: str,
+        mode: ConsumerMode,
+        handlers: EventHandlers,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        clock: Clock,
+        dead_letter_topic: str,
+        max_attempts: int,
+        retry_backoff_s: float,
+        batch_size: int,
+    ) -> None:
+        self._consumer = consumer
+        self._group = group
+        self._mode = mode
+        self._handlers = handlers
+        self._sessions = sessions
+        self._outbox = outbox
+        self._clock = clock
+        self._dead_letter_topic = dead_letter_topic
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._batch_size = batch_size
+        self.applied = 0
+        self.dead_lettered = 0
+        self.healthy = True
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        topics = self._handlers.topics
+        if self._mode == "group":
+            self._consumer.subscribe(topics)
+            return
+        # Assigned mode: take every partition ourselves and keep offsets under the
+        # group id; the embedded broker's group membership cannot be relied on.
+        await self._consumer.topics()
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        missing = [topic for topic in topics if not self._consumer.partitions_for_topic(topic)]
+        if missing:
+            raise RuntimeError(f"topics have no partitions: {', '.join(missing)}")
+        self._consumer.assign(partitions)
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def run(self) -> None:
+        backoff = 0.0
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
+            for partition, records in batches.items():
+                while True:
+                    try:
+                        await self.apply(records)
+                        await self._consumer.commit({partition: records[-1].offset + 1})
+                        self.healthy, backoff = True, 0.0
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        # The database or broker failed, not one event: nothing of the
+                        # batch committed, so retry it whole until the part recovers.
+                        self.healthy = False
+                        backoff = min(max(backoff * 2, 0.1), MAX_INFRA_BACKOFF_S)
+                        log.exception("consumer %s: batch failed; retry in %.1fs", self._group, backoff)
+                        await asyncio.sleep(backoff)
+
+    async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply one partition's batch in one transaction (each event in a savepoint)."""
+        async with self._sessions() as session, session.begin():
+            seen = await self._already_handled(session, records)
+            for record in records:
+                await self._apply_one(session, record, seen)
+
+    async def _already_handled(
+        self, session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> set[str]:
+        ids = [header_map(record.headers).get("ce_id", "") for record in records]
+        query = select(InboxEntry.event_id).where(
+            InboxEntry.consumer == self._group,
+            InboxEntry.event_id.in_([event_id for event_id in ids if event_id]),  # type: ignore[attr-defined]
+        )
+        return set((await session.scalars(query)).all())
+
+    async def _apply_one(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], seen: set[str]
+    ) -> None:
+        try:
+            envelope = from_record(record.headers, record.value)
+        except MalformedEvent as error:
+            self._dead_letter(session, record, None, f"malformed event: {error}", attempts=0)
+            return
+        registered = self._handlers.lookup(envelope.type)
+        if registered is None or envelope.id in seen:
+            return  # not ours (topics carry several types), or already applied
+        seen.add(envelope.id)
+        model, handler = registered
+        attributes = {"messaging.system": "kafka", "messaging.operation": "process"}
+        with span_from(f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes):
+            error = await self._attempt(session, envelope, model, handler)
+        if error is None:
+            self._record(session, envelope, "applied", None)
+            self.applied += 1
+        else:
+            self._record(session, envelope, "dead_lettered", error)
+            self._dead_letter(session, record, envelope, error, attempts=self._max_attempts)
+
+    async def _attempt(
+        self, session: AsyncSession, envelope: Envelope, model: type[Event], handler: Handler
+    ) -> str | None:
+        """Run the handler until it succeeds or attempts run out; return the last error."""
+        context = EventContext(session, envelope, self._outbox, self._clock)
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                async with session.begin_nested():
+                    try:
+                        event = model.model_validate(envelope.data)
+                    except ValidationError as invalid:
+                        raise PoisonEvent(f"invalid {envelope.type}: {invalid}") from invalid
+                    await handler(event, context)
+                return None
+            except PoisonEvent as poison:
+                return str(poison)
+            except Exception as error:
+                last_error = "".join(traceback.format_exception_only(error)).strip()
+                log.warning(
+                    "consumer %s: %s %s failed (attempt %d/%d): %s",
+                    self._group, envelope.type, envelope.id, attempt, self._max_attempts, last_error,
+                )
+                if attempt < self._max_attempts:
+                    await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
+        return last_error
+
+    def _record(self, session: AsyncSession, envelope: Envelope, outcome: str, error: str | None) -> None:
+        session.add(
+            InboxEntry(
+                consumer=self._group,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                outcome=outcome,
+                error=error,
+                processed_at=self._clock.now(),
+            )
+        )
+
+    def _dead_letter(
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: Envelope | None,
+        error: str,
+        *,
+        attempts: int,
+    ) -> None:
+        log.error("consumer %s: dead-lettering %s: %s", self._group, record.topic, error)
+        attributes = header_map(record.headers)
+        now = self._clock.now()
+        self._outbox.add_raw(
+            session,
+            OutboxMessage(
+                event_id=envelope.id if envelope else attributes.get("ce_id", f"{record.topic}/{record.partition}/{record.offset}"),
+                topic=self._dead_letter_topic,
+                key=(record.key or b"").decode("utf-8", "replace"),
+                event_type=envelope.type if envelope else attributes.get("ce_type", "unknown"),
+                source=envelope.source if envelope else attributes.get("ce_source", "unknown"),
+                subject=envelope.subject if envelope else None,
+                occurred_at=envelope.time if envelope else now,
+                correlation_id=envelope.correlation_id if envelope else "",
+                causation_id=envelope.causation_id if envelope else None,
+                payload=(record.value or b"").decode("utf-8", "replace"),
+                extra_headers={
+                    "dlq_error": error[:2000],
+                    "dlq_consumer": self._group,
+                    "dlq_topic": record.topic,
+                    "dlq_partition": str(record.partition),
+                    "dlq_offset": str(record.offset),
+                    "dlq_attempts": str(attempts),
+                },
+                traceparent=envelope.traceparent if envelope else None,
+                created_at=now,
+            ),
+        )
+        self.dead_lettered += 1

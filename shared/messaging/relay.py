@@ -1,0 +1,167 @@
+"""The outbox relay: publishes committed outbox rows in order and marks them sent.
+
+Rows are claimed in `seq` order in batches; on PostgreSQL with
+`FOR UPDATE SKIP LOCKED` so several replicas can share the work. A failed
+publish rolls the claim back and retries with exponential backoff; nothing is
+marked sent until the broker acknowledged it (acks=all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from opentelemetry.trace import SpanKind
+
+from shared.clock import Clock
+from shared.db import AsyncSession
+from shared.messaging.envelope import to_headers
+from shared.messaging.models import OutboxMessage
+from shared.telemetry import current_traceparent, span_from
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 5.0
+PRUNE_EVERY_S = 600.0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        producer: AIOKafkaProducer,
+        clock: Clock,
+        *,
+        batch_size: int,
+        poll_interval_s: float,
+        retention: timedelta,
+    ) -> None:
+        self._sessions = sessions
+        self._producer = producer
+        self._clock = clock
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._retention = retention
+        self._doorbell = asyncio.Event()
+        self.published = 0
+        self.healthy = True
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows; safe from any task of this loop."""
+        self._doorbell.set()
+
+    async def run(self) -> None:
+        backoff = 0.0
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                while await self.publish_batch():
+                    pass
+                self.healthy, backoff = True, 0.0
+                if loop.time() - last_prune > PRUNE_EVERY_S:
+                    await self.prune()
+                    last_prune = loop.time()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.healthy = False
+                backoff = min(max(backoff * 2, 0.1), MAX_BACKOFF_S)
+                log.exception("outbox relay failed; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                continue
+            await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        try:
+            await asyncio.wait_for(self._doorbell.wait(), self._poll_interval_s)
+        except TimeoutError:
+            pass
+        self._doorbell.clear()
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of unsent rows; return how many were sent."""
+        async with self._sessions() as session, session.begin():
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
+                .order_by(OutboxMessage.seq)  # type: ignore[arg-type]
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list((await session.scalars(query)).all())
+            if not rows:
+                return 0
+            deliveries = [await self._send(row) for row in rows]
+            await asyncio.gather(*deliveries)
+            sent_at = self._clock.now()
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.seq.in_([row.seq for row in rows]))  # type: ignore[union-attr]
+                .values(sent_at=sent_at)
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _send(self, row: OutboxMessage) -> asyncio.Future[object]:
+        # The publish span continues the trace of the request that wrote the row.
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": row.topic}
+        with span_from(f"publish {row.topic}", row.traceparent, SpanKind.PRODUCER, attributes):
+            headers = to_headers(
+                event_id=row.event_id,
+                event_type=row.event_type,
+                source=row.source,
+                time=row.occurred_at,
+                correlation_id=row.correlation_id,
+                subject=row.subject,
+                causation_id=row.causation_id,
+                traceparent=current_traceparent(),
+                extra=row.extra_headers,
+            )
+            future: asyncio.Future[object] = await self._producer.send(
+                row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
+            )
+            return future
+
+    async def republish_retained(self) -> int:
+        """Mark every retained sent row unsent again, for a broker that lost them."""
+        cutoff = self._clock.now() - self._retention
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_not(None))  # type: ignore[union-attr]
+                .where(OutboxMessage.created_at >= cutoff)  # type: ignore[operator]
+                .values(sent_at=None)
+            )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            self.wake()
+        return count
+
+    async def prune(self) -> int:
+        cutoff = self._clock.now() - self._retention
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_not(None))  # type: ignore[union-attr]
+                .where(OutboxMessage.created_at < cutoff)  # type: ignore[operator]
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def oldest_unsent_age_s(self) -> float:
+        """Age of the oldest unpublished row: the relay's lag, exposed as a metric."""
+        async with self._sessions() as session, session.begin():
+            oldest: datetime | None = await session.scalar(
+                select(func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.sent_at.is_(None)  # type: ignore[union-attr]
+                )
+            )
+        if oldest is None:
+            return 0.0
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=self._clock.now().tzinfo)
+        return max((self._clock.now() - oldest).total_seconds(), 0.0)

@@ -1,0 +1,187 @@
+"""A service's messaging at run time: topics, relay, consumer and the broker watch.
+
+Start-up order matters:
+1. create the topics explicitly;
+2. compare the broker's cluster id with the one this database last saw: a new
+   broker lost everything the old one held, so re-publish the retained outbox
+   (the consumers' inboxes discard what they already applied);
+3. start the relay, then the consumer, then the watch.
+
+The watch treats a replaced broker as fatal: producers of the embedded broker
+keep getting acks for records nobody can read after a restart, so limping on
+would lose data silently. `fatal` is set and the process owner exits, so the
+supervisor restarts the service against the new broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from contracts import TOPICS
+from shared.clock import Clock
+from shared.db import AsyncSession
+from shared.messaging import broker
+from shared.messaging.consumer import EventConsumer, EventHandlers
+from shared.messaging.models import PlatformState
+from shared.messaging.outbox import Outbox
+from shared.messaging.relay import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+CLUSTER_ID_KEY = "broker.cluster_id"
+
+
+class MessagingRuntime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        handlers: EventHandlers,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.outbox = outbox
+        self.handlers = handlers
+        self.clock = clock
+        self.fatal = asyncio.Event()
+        self.fatal_reason = ""
+        self.cluster_id = ""
+        self.broker_reachable = False
+        self.republished = 0
+        self._admin: AIOKafkaAdminClient | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._admin = broker.admin_client(settings)
+        await self._admin.start()
+        await broker.ensure_topics(self._admin, settings, [*TOPICS, settings.dead_letter_topic])
+        self.cluster_id = await broker.cluster_id(self._admin)
+        self.broker_reachable = True
+
+        self._producer = broker.producer(settings)
+        await self._producer.start()
+        self.relay = OutboxRelay(
+            self.sessions,
+            self._producer,
+            self.clock,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            retention=timedelta(hours=settings.outbox_retention_hours),
+        )
+        self.outbox.on_commit(self.relay.wake)
+        if await self._broker_is_new():
+            self.republished = await self.relay.republish_retained()
+            log.warning("new broker %s: re-publishing %d retained events", self.cluster_id, self.republished)
+        self._spawn("outbox-relay", self.relay.run())
+
+        if self.handlers:
+            self.consumer = EventConsumer(
+                broker.consumer(settings, settings.consumer_group),
+                group=settings.consumer_group,
+                mode=settings.kafka_consumer_mode,
+                handlers=self.handlers,
+                sessions=self.sessions,
+                outbox=self.outbox,
+                clock=self.clock,
+                dead_letter_topic=settings.dead_letter_topic,
+                max_attempts=settings.consumer_max_attempts,
+                retry_backoff_s=settings.consumer_retry_backoff_s,
+                batch_size=settings.consumer_batch_size,
+            )
+            await self.consumer.start()
+            self._spawn("event-consumer", self.consumer.run())
+        self._spawn("broker-watch", self._watch_broker())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for client in (self.consumer, self._producer, self._admin):
+            if client is not None:
+                try:
+                    await asyncio.wait_for(_stop(client), 5)
+                except Exception:
+                    log.warning("could not stop %s cleanly", type(client).__name__, exc_info=True)
+
+    @property
+    def ready(self) -> bool:
+        relay_ok = self.relay is not None and self.relay.healthy
+        consumer_ok = self.consumer is None or self.consumer.healthy
+        return self.broker_reachable and relay_ok and consumer_ok and not self.fatal.is_set()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "broker_reachable": self.broker_reachable,
+            "cluster_id": self.cluster_id,
+            "relay_healthy": bool(self.relay and self.relay.healthy),
+            "consumer_healthy": self.consumer.healthy if self.consumer else None,
+            "fatal": self.fatal_reason or None,
+        }
+
+    async def _broker_is_new(self) -> bool:
+        """Remember this broker's id; True if the database last saw a different one."""
+        async with self.sessions() as session, session.begin():
+            state = await session.get(PlatformState, CLUSTER_ID_KEY)
+            if state is None:
+                session.add(PlatformState(key=CLUSTER_ID_KEY, value=self.cluster_id))
+                return False
+            if state.value == self.cluster_id:
+                return False
+            state.value = self.cluster_id
+            return True
+
+    async def _watch_broker(self) -> None:
+        assert self._admin is not None
+        while True:
+            await asyncio.sleep(self.settings.broker_watch_interval_s)
+            try:
+                current = await broker.cluster_id(self._admin)
+            except Exception as error:
+                if self.broker_reachable:
+                    log.error("broker unreachable: %s", error)
+                self.broker_reachable = False
+                continue
+            self.broker_reachable = True
+            if current != self.cluster_id:
+                self._die(f"broker replaced (cluster id {self.cluster_id} -> {current})")
+                return
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._on_task_done)
+        self._tasks.append(task)
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        self._die(f"{task.get_name()} stopped: {error!r}" if error else f"{task.get_name()} ended")
+
+    def _die(self, reason: str) -> None:
+        if not self.fatal.is_set():
+            log.critical("messaging is dead, the service must restart: %s", reason)
+            self.fatal_reason = reason
+            self.fatal.set()
+
+
+async def _stop(client: Any) -> None:
+    if isinstance(client, AIOKafkaAdminClient):
+        await client.close()
+    else:
+        await client.stop()

@@ -1,0 +1,67 @@
+"""Alembic, per service: each service has `migrations/` whose env.py calls `run_env`.
+
+Migrations run on the service's own async engine (aiosqlite or asyncpg), with
+batch mode so SQLite can alter tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", database_url)
+    return config
+
+
+async def upgrade(engine: AsyncEngine, migrations_dir: Path, revision: str = "head") -> None:
+    config = alembic_config(migrations_dir, engine.url.render_as_string(hide_password=False))
+
+    def _upgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+def run_env(context: Any, target_metadata: Sequence[MetaData]) -> None:
+    """The body of every service's migrations/env.py."""
+    config = context.config
+    options = {"target_metadata": list(target_metadata), "render_as_batch": True, "compare_type": True}
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def _run(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+
+    async def _run_async() -> None:
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        async with engine.begin() as async_connection:
+            await async_connection.run_sync(_run)
+        await engine.dispose()
+
+    asyncio.run(_run_async())

@@ -1,0 +1,144 @@
+"""What makes a OneDoor service: one definition, one app factory.
+
+A service declares a `ServiceDefinition` (its tables, routes, event handlers,
+seed data and readiness checks); `create_service_app(definition, settings)` builds
+the FastAPI app with everything cross-cutting: auth, error mapping, tracing,
+`/healthz`, `/readyz`, the database and the messaging runtime. Nothing is built
+at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from shared.auth import TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.db import AsyncSession, create_engine, ping, session_factory
+from shared.errors import install_error_handlers
+from shared.messaging import EventHandlers, MessagingRuntime, Outbox
+from shared.messaging.models import PlatformTable
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_tracing
+
+log = logging.getLogger(__name__)
+
+SeedFunction = Callable[[AsyncSession, Outbox, Clock], Awaitable[None]]
+# A readiness check returns a problem description, or None when all is well.
+ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    metadata: MetaData
+    migrations_dir: Path
+    routers: Sequence[APIRouter]
+    handlers: EventHandlers = field(default_factory=EventHandlers)
+    seed: SeedFunction | None = None
+    readiness_checks: Sequence[ReadinessCheck] = ()
+
+    @property
+    def all_metadata(self) -> list[MetaData]:
+        return [self.metadata, PlatformTable.metadata]
+
+
+def create_service_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    clock: Clock | None = None,
+) -> FastAPI:
+    clock = clock or SystemClock()
+    configure_tracing(definition.name, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        sessions = session_factory(engine)
+        outbox = Outbox(source=f"/onedoor/{definition.name}", clock=clock)
+        runtime = MessagingRuntime(settings, sessions, outbox, definition.handlers, clock)
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.outbox = outbox
+        app.state.runtime = runtime
+        try:
+            await runtime.start()
+            yield
+        finally:
+            await runtime.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=f"OneDoor {definition.title}", version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.definition = definition
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    _add_health_routes(app, definition)
+    for router in definition.routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app
+
+
+def _add_health_routes(app: FastAPI, definition: ServiceDefinition) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok", "service": definition.name}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        """The database answers, the broker is reachable, relay and consumer are healthy."""
+        runtime: MessagingRuntime = request.app.state.runtime
+        problems: list[str] = []
+        report: dict[str, Any] = {"service": definition.name, "messaging": runtime.status()}
+        try:
+            await ping(request.app.state.engine)
+            async with request.app.state.sessions() as session, session.begin():
+                for check in definition.readiness_checks:
+                    problem = await check(session)
+                    if problem:
+                        problems.append(problem)
+            if runtime.relay is not None:
+                report["outbox_oldest_unsent_age_s"] = await runtime.relay.oldest_unsent_age_s()
+        except Exception as error:
+            problems.append(f"database: {error}")
+        if not runtime.ready:
+            problems.append("messaging not ready")
+        report["status"] = "ready" if not problems else "not ready"
+        report["problems"] = problems
+        return JSONResponse(report, status_code=200 if not problems else 503)
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session:
+        yield session
+
+
+def _outbox(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+ClockDep = Annotated[Clock, Depends(_clock)]
