@@ -1,0 +1,11 @@
+"""`python -m gateway`: serve the GraphQL gateway."""
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from shared.manage import configure_logging
+
+settings = GatewaySettings()
+configure_logging(settings.log_level)
+uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

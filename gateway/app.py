@@ -1,0 +1,84 @@
+"""The gateway: strawberry on FastAPI, the only public entry to OneDoor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import strawberry
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.fastapi import GraphQLRouter
+
+from gateway.clients import ServiceClients
+from gateway.context import GatewayContext
+from gateway.errors import CodedErrors
+from gateway.schema import Authenticated, Mutation, Query
+from gateway.settings import GatewaySettings
+from shared.auth import TokenVerifier
+from shared.errors import DomainError
+from shared.telemetry import configure_tracing
+
+
+def build_schema(settings: GatewaySettings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            Authenticated,
+            QueryDepthLimiter(max_depth=settings.max_query_depth),
+            ParserCache(maxsize=1000),
+            ValidationCache(maxsize=1000),
+            CodedErrors(),
+        ],
+    )
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    configure_tracing("gateway", settings)
+    verifier = TokenVerifier(settings)
+    urls = {
+        "desks": settings.desks_url,
+        "products": settings.products_url,
+        "lessons": settings.lessons_url,
+        "partnerships": settings.partnerships_url,
+    }
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.clients = ServiceClients(
+            urls, timeout_s=settings.service_timeout_s, max_connections=settings.max_connections_per_service
+        )
+        try:
+            yield
+        finally:
+            await app.state.clients.close()
+
+    async def context(request: Request) -> GatewayContext:
+        authorization = request.headers.get("authorization", "")
+        try:
+            principal, error = verifier.verify_header(authorization), None
+        except DomainError as refusal:
+            principal, error = None, refusal
+        return GatewayContext(request.app.state.clients, authorization, principal, error)
+
+    app = FastAPI(title="OneDoor gateway", version="1.0.0", lifespan=lifespan)
+    app.include_router(GraphQLRouter(build_schema(settings), context_getter=context), prefix="/graphql")
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        clients: ServiceClients = request.app.state.clients
+        services = {name: await client.ready() for name, client in clients.by_name.items()}
+        ready = all(services.values())
+        body = {"status": "ready" if ready else "not ready", "services": services}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,40 @@
+"""GraphQL errors always carry `extensions.code`; internal ones are logged and masked."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from gateway.clients import ServiceError
+from shared.errors import current_trace_id
+
+log = logging.getLogger(__name__)
+
+
+class CodedErrors(MaskErrors):
+    """Give every error a stable code; hide anything we did not raise on purpose."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda _error: True, error_message="internal error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, ServiceError):
+            extensions = {"code": original.code, **original.details}
+            return self._copy(error, original.message, extensions)
+        if original is None or isinstance(original, GraphQLError):
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+            return self._copy(error, error.message, extensions)
+        trace_id = current_trace_id()
+        log.error("unexpected error in a resolver (trace %s)", trace_id, exc_info=original)
+        return self._copy(error, self.error_message, {"code": "INTERNAL", "trace_id": trace_id})
+
+    @staticmethod
+    def _copy(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+        return GraphQLError(
+            message, nodes=error.nodes, source=error.source, positions=error.positions,
+            path=error.path, extensions=extensions,
+        )

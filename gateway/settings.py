@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import PlatformSettings
+
+
+class GatewaySettings(PlatformSettings):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    desks_url: str = "http://127.0.0.1:8101"
+    products_url: str = "http://127.0.0.1:8102"
+    lessons_url: str = "http://127.0.0.1:8103"
+    partnerships_url: str = "http://127.0.0.1:8104"
+    max_query_depth: int = Field(default=10, ge=2)
+    service_timeout_s: float = Field(default=10.0, gt=0)
+    max_connections_per_service: int = Field(default=100, ge=1)
