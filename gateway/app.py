@@ -50,7 +50,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.clients = ServiceClients(
-            urls, timeout_s=settings.service_timeout_s, max_connections=settings.max_connections_per_service
+            urls,
+            timeout_s=settings.service_timeout_s,
+            max_connections=settings.max_connections_per_service,
         )
         try:
             yield
@@ -66,7 +68,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return GatewayContext(request.app.state.clients, authorization, principal, error)
 
     app = FastAPI(title="OneDoor gateway", version="1.0.0", lifespan=lifespan)
-    app.include_router(GraphQLRouter(build_schema(settings), context_getter=context), prefix="/graphql")
+    app.include_router(
+        GraphQLRouter(build_schema(settings), context_getter=context), prefix="/graphql"
+    )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

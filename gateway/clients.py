@@ -30,7 +30,9 @@ class ServiceClient:
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout_s,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
         )
         HTTPXClientInstrumentor.instrument_client(self._http)
 
@@ -57,7 +59,9 @@ class ServiceClient:
             )
         except httpx.HTTPError as error:
             log.warning("%s unreachable: %s", self.name, error)
-            raise ServiceError("SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable") from error
+            raise ServiceError(
+                "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
+            ) from error
         if response.status_code < 400:
             return response.json()
         detail = _detail(response)

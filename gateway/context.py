@@ -53,7 +53,9 @@ def _loaders(clients: ServiceClients, authorization: str) -> Loaders:
         return _group(items, request_ids, "request_id")
 
     async def timelines(request_ids: list[str]) -> list[list[dict[str, Any]]]:
-        items = await clients.desks.get("/timelines", authorization, params={"request_id": request_ids})
+        items = await clients.desks.get(
+            "/timelines", authorization, params={"request_id": request_ids}
+        )
         return _group(items, request_ids, "request_id")
 
     async def desks(codes: list[str]) -> list[dict[str, Any] | None]:
@@ -65,5 +67,3 @@ def _loaders(clients: ServiceClients, authorization: str) -> Loaders:
         timeline_by_request=DataLoader(load_fn=timelines, max_batch_size=200),
         desk_by_code=DataLoader(load_fn=desks),
     )
-
-

@@ -35,6 +35,10 @@ class CodedErrors(MaskErrors):
     @staticmethod
     def _copy(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
         return GraphQLError(
-            message, nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, extensions=extensions,
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
         )

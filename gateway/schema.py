@@ -79,9 +79,13 @@ class Product:
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> Product:
         return cls(
-            code=ProductCode(data["code"]), name=data["name"], provider_unit=data["provider_unit"],
-            description=data["description"], request_form=data["request_form"],
-            capacity=data["capacity"], active=data["active"],
+            code=ProductCode(data["code"]),
+            name=data["name"],
+            provider_unit=data["provider_unit"],
+            description=data["description"],
+            request_form=data["request_form"],
+            capacity=data["capacity"],
+            active=data["active"],
         )
 
 
@@ -150,8 +154,10 @@ class ServiceRequest:
         items = await context_of(info).loaders.engagements_by_request.load(str(self.id))
         return [
             Engagement(
-                id=strawberry.ID(item["id"]), product_code=ProductCode(item["product_code"]),
-                status=item["status"], decline_reason_code=item["decline_reason_code"],
+                id=strawberry.ID(item["id"]),
+                product_code=ProductCode(item["product_code"]),
+                status=item["status"],
+                decline_reason_code=item["decline_reason_code"],
                 decline_reason=item["decline_reason"],
                 created_at=datetime.fromisoformat(item["created_at"]),
                 updated_at=datetime.fromisoformat(item["updated_at"]),
@@ -164,8 +170,10 @@ class ServiceRequest:
         items = await context_of(info).loaders.timeline_by_request.load(str(self.id))
         return [
             TimelineEntry(
-                at=datetime.fromisoformat(item["at"]), event_type=item["event_type"],
-                actor=item["actor"], summary=item["summary"],
+                at=datetime.fromisoformat(item["at"]),
+                event_type=item["event_type"],
+                actor=item["actor"],
+                summary=item["summary"],
             )
             for item in items
         ]
@@ -173,19 +181,29 @@ class ServiceRequest:
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> ServiceRequest:
         return cls(
-            id=strawberry.ID(data["id"]), title=data["title"], description=data["description"],
-            status=RequestStatus(data["status"]), urgency=Urgency(data["urgency"]),
-            client_code=data["client_code"], country=data["country"], region=data["region"],
-            desk_code=data["desk_code"], products=[ProductCode(code) for code in data["products"]],
-            details=data["details"], submitted_by=data["submitted_by"],
+            id=strawberry.ID(data["id"]),
+            title=data["title"],
+            description=data["description"],
+            status=RequestStatus(data["status"]),
+            urgency=Urgency(data["urgency"]),
+            client_code=data["client_code"],
+            country=data["country"],
+            region=data["region"],
+            desk_code=data["desk_code"],
+            products=[ProductCode(code) for code in data["products"]],
+            details=data["details"],
+            submitted_by=data["submitted_by"],
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
             version=data["version"],
             routings=[
                 Routing(
-                    id=strawberry.ID(item["id"]), product_code=ProductCode(item["product_code"]),
+                    id=strawberry.ID(item["id"]),
+                    product_code=ProductCode(item["product_code"]),
                     status=item["status"],
-                    engagement_id=strawberry.ID(item["engagement_id"]) if item["engagement_id"] else None,
+                    engagement_id=strawberry.ID(item["engagement_id"])
+                    if item["engagement_id"]
+                    else None,
                     decline_reason=item["decline_reason"],
                     routed_at=datetime.fromisoformat(item["routed_at"]),
                 )
@@ -240,7 +258,9 @@ class Query:
         data = await context.clients.desks.get(f"/requests/{id}", context.authorization)
         return ServiceRequest.from_service(data)
 
-    @strawberry.field(description="The caller's requests (a desk officer: the desk's), newest first")
+    @strawberry.field(
+        description="The caller's requests (a desk officer: the desk's), newest first"
+    )
     async def my_requests(
         self,
         info: Info[GatewayContext, None],
@@ -249,7 +269,9 @@ class Query:
         status: list[RequestStatus] | None = None,
     ) -> ServiceRequestConnection:
         if not 1 <= first <= 100:
-            raise GraphQLError("first must be between 1 and 100", extensions={"code": "BAD_USER_INPUT"})
+            raise GraphQLError(
+                "first must be between 1 and 100", extensions={"code": "BAD_USER_INPUT"}
+            )
         context = context_of(info)
         params: dict[str, Any] = {"first": first}
         if after:
@@ -258,21 +280,27 @@ class Query:
             params["status"] = [value.value for value in status]
         page = await context.clients.desks.get("/requests", context.authorization, params=params)
         edges = [
-            ServiceRequestEdge(cursor=edge["cursor"], node=ServiceRequest.from_service(edge["node"]))
+            ServiceRequestEdge(
+                cursor=edge["cursor"], node=ServiceRequest.from_service(edge["node"])
+            )
             for edge in page["edges"]
         ]
         return ServiceRequestConnection(
-            edges=edges, page_info=PageInfo(has_next_page=page["has_next_page"], end_cursor=page["end_cursor"])
+            edges=edges,
+            page_info=PageInfo(has_next_page=page["has_next_page"], end_cursor=page["end_cursor"]),
         )
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Knock on the one door: submit a request to your desk")
-    async def submit_request(self, info: Info[GatewayContext, None], input: SubmitRequestInput) -> ServiceRequest:
+    async def submit_request(
+        self, info: Info[GatewayContext, None], input: SubmitRequestInput
+    ) -> ServiceRequest:
         if input.details is not None and not isinstance(input.details, dict):
             raise GraphQLError(
-                "details must be an object keyed by product code", extensions={"code": "INVALID_DETAILS"}
+                "details must be an object keyed by product code",
+                extensions={"code": "INVALID_DETAILS"},
             )
         context = context_of(info)
         body = {

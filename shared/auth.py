@@ -54,7 +54,11 @@ class Principal:
     def actor(self) -> str:
         """How the caller appears in timelines: role, tenant and subject."""
         tenant = self.client or self.desk or self.partner or ",".join(self.products)
-        return f"{self.role.value}:{tenant}:{self.subject}" if tenant else f"{self.role}:{self.subject}"
+        return (
+            f"{self.role.value}:{tenant}:{self.subject}"
+            if tenant
+            else f"{self.role}:{self.subject}"
+        )
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:

@@ -1,11 +1,11 @@
 """`onedoor`: the command line of the embedded platform.
 
-    onedoor run                                     start the whole stack (what `make run` does)
-    onedoor token --role client --client MINUSMA    print a signed dev JWT
-    onedoor token --role desk_officer --desk AFRICA_II
-    onedoor token --role provider --product ELECTORAL_ASSISTANCE
-    onedoor token --role partner --partner AU
-    onedoor token --role hq_analyst | --role admin
+onedoor run                                     start the whole stack (what `make run` does)
+onedoor token --role client --client MINUSMA    print a signed dev JWT
+onedoor token --role desk_officer --desk AFRICA_II
+onedoor token --role provider --product ELECTORAL_ASSISTANCE
+onedoor token --role partner --partner AU
+onedoor token --role hq_analyst | --role admin
 """
 
 from __future__ import annotations
@@ -80,14 +80,18 @@ Ctrl-C stops everything.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="onedoor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="onedoor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the whole embedded stack").set_defaults(handler=run)
     minting = commands.add_parser("token", help="print a signed dev JWT for the embedded mode")
     minting.add_argument("--role", required=True, choices=[role.value for role in Role])
     minting.add_argument("--client", help="client code, for --role client (e.g. MINUSMA)")
     minting.add_argument("--desk", help="desk code, for --role desk_officer (e.g. AFRICA_II)")
-    minting.add_argument("--product", action="append", help="product code, for --role provider (repeatable)")
+    minting.add_argument(
+        "--product", action="append", help="product code, for --role provider (repeatable)"
+    )
     minting.add_argument("--partner", help="partner code, for --role partner (e.g. AU)")
     minting.add_argument("--subject", help="the user the token names (default dev-<role>)")
     minting.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")

@@ -69,9 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type")}
             for item in error.errors()
         ]
-        body = {
-            "detail": {"code": "BAD_USER_INPUT", "message": "invalid input", "errors": errors}
-        }
+        body = {"detail": {"code": "BAD_USER_INPUT", "message": "invalid input", "errors": errors}}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(Exception)

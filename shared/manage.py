@@ -1,10 +1,10 @@
 """Each service's command line: `python -m services.<name> migrate|seed|serve`.
 
-    migrate   apply the service's Alembic migrations to its database
-    seed      load its reference data (idempotent: a second run changes nothing)
-    revision  autogenerate a migration from the models (developers: -m "what changed")
-    serve     run the HTTP API with its relay and consumer (exit code 3 when the
-              broker was lost, so a supervisor restarts it)
+migrate   apply the service's Alembic migrations to its database
+seed      load its reference data (idempotent: a second run changes nothing)
+revision  autogenerate a migration from the models (developers: -m "what changed")
+serve     run the HTTP API with its relay and consumer (exit code 3 when the
+          broker was lost, so a supervisor restarts it)
 """
 
 from __future__ import annotations
@@ -76,8 +76,12 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> int
     return 0 if server.started else 1
 
 
-def main(definition: ServiceDefinition, settings: ServiceSettings, argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m services.{definition.name}", description=__doc__)
+def main(
+    definition: ServiceDefinition, settings: ServiceSettings, argv: list[str] | None = None
+) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m services.{definition.name}", description=__doc__
+    )
     parser.add_argument("commands", nargs="+", choices=["migrate", "seed", "serve", "revision"])
     parser.add_argument("-m", "--message", default="change", help="revision message")
     args = parser.parse_args(argv)

@@ -41,9 +41,15 @@ async def upgrade(engine: AsyncEngine, migrations_dir: Path, revision: str = "he
 def run_env(context: Any, target_metadata: Sequence[MetaData]) -> None:
     """The body of every service's migrations/env.py."""
     config = context.config
-    options = {"target_metadata": list(target_metadata), "render_as_batch": True, "compare_type": True}
+    options = {
+        "target_metadata": list(target_metadata),
+        "render_as_batch": True,
+        "compare_type": True,
+    }
     if context.is_offline_mode():
-        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options)
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options
+        )
         with context.begin_transaction():
             context.run_migrations()
         return

@@ -33,11 +33,15 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def wait_for_port(port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process {process.pid} exited with {process.returncode} before listening")
+            raise RuntimeError(
+                f"process {process.pid} exited with {process.returncode} before listening"
+            )
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
@@ -90,11 +94,16 @@ def start_embedded_broker(port: int | None = None, log: IO[bytes] | None = None)
     listener = f"tcp://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
-            tansu_binary(), "broker",
-            "--cluster-id", cluster_id,
-            "--listener-url", listener,
-            "--advertised-listener-url", listener,
-            "--storage-engine", "memory://tansu/",
+            tansu_binary(),
+            "broker",
+            "--cluster-id",
+            cluster_id,
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            listener,
+            "--storage-engine",
+            "memory://tansu/",
         ],
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
@@ -114,6 +123,10 @@ def start_child(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            args, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-            cwd=cwd, start_new_session=True,
+            args,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
         )

@@ -16,13 +16,18 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 from pydantic import AliasChoices, Field
 
 from shared.auth import ensure_dev_keypair
-from shared.processes import EmbeddedBroker, port_is_free, start_child, start_embedded_broker, stop_process
+from shared.processes import (
+    EmbeddedBroker,
+    port_is_free,
+    start_child,
+    start_embedded_broker,
+    stop_process,
+)
 from shared.settings import PlatformSettings
 
 log = logging.getLogger("onedoor.runner")
@@ -38,7 +43,8 @@ class RunnerSettings(PlatformSettings):
     broker_port: int = 9092
     # An external Kafka (e.g. Apache Kafka) instead of the embedded broker.
     external_kafka: str | None = Field(
-        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ONEDOOR_EXTERNAL_KAFKA")
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ONEDOOR_EXTERNAL_KAFKA"),
     )
     # e.g. postgresql+asyncpg://onedoor@127.0.0.1:5432/onedoor_{service}; default SQLite in var/.
     database_url_template: str | None = None
@@ -114,10 +120,14 @@ class EmbeddedStack:
             ports.append(self.settings.broker_port)
         busy = [str(port) for port in ports if not port_is_free(port)]
         if busy:
-            raise StackFailed(f"ports already in use: {', '.join(busy)} (is another `make run` up?)")
+            raise StackFailed(
+                f"ports already in use: {', '.join(busy)} (is another `make run` up?)"
+            )
 
     def _service_ports(self) -> dict[str, int]:
-        return {name: self.settings.service_base_port + index for index, name in enumerate(SERVICES)}
+        return {
+            name: self.settings.service_base_port + index for index, name in enumerate(SERVICES)
+        }
 
     def _start_broker(self) -> None:
         if self.settings.external_kafka:
@@ -153,7 +163,9 @@ class EmbeddedStack:
         }
         failed = [name for name, process in running.items() if process.wait() != 0]
         if failed:
-            raise StackFailed(f"migrations or seeding failed for {', '.join(failed)}; see {self.logs_dir}")
+            raise StackFailed(
+                f"migrations or seeding failed for {', '.join(failed)}; see {self.logs_dir}"
+            )
 
     def _define_children(self) -> list[Child]:
         ports = self._service_ports()
@@ -169,7 +181,10 @@ class EmbeddedStack:
         gateway_env = {
             **self._service_env("gateway"),
             "ONEDOOR_PORT": str(self.settings.gateway_port),
-            **{f"ONEDOOR_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
+            **{
+                f"ONEDOOR_{name.upper()}_URL": f"http://127.0.0.1:{port}"
+                for name, port in ports.items()
+            },
         }
         children.append(
             Child(
@@ -199,7 +214,8 @@ class EmbeddedStack:
                 for child in list(pending):
                     assert child.process is not None
                     if child.process.poll() is not None:
-                        raise StackFailed(f"{child.name} exited during start-up; see {self.logs_dir / child.name}.log")
+                        log_file = self.logs_dir / f"{child.name}.log"
+                        raise StackFailed(f"{child.name} exited during start-up; see {log_file}")
                     try:
                         if http.get(child.health_url).status_code == 200:
                             pending.remove(child)
@@ -207,7 +223,9 @@ class EmbeddedStack:
                         pass
                 if pending and time.monotonic() > deadline:
                     names = ", ".join(child.name for child in pending)
-                    raise StackFailed(f"not ready after {self.settings.ready_timeout_s:.0f}s: {names}")
+                    raise StackFailed(
+                        f"not ready after {self.settings.ready_timeout_s:.0f}s: {names}"
+                    )
                 time.sleep(0.1)
 
     def _restart_child(self, child: Child) -> None:
@@ -217,7 +235,9 @@ class EmbeddedStack:
         while child.restarts and now - child.restarts[0] > RESTART_WINDOW_S:
             child.restarts.popleft()
         if len(child.restarts) >= MAX_RESTARTS:
-            raise StackFailed(f"{child.name} keeps dying (exit {code}); see {self.logs_dir / child.name}.log")
+            raise StackFailed(
+                f"{child.name} keeps dying (exit {code}); see {self.logs_dir / child.name}.log"
+            )
         child.restarts.append(now)
         log.warning("%s exited with %s; restarting it", child.name, code)
         self._spawn(child)

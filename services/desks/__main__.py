@@ -1,7 +1,6 @@
 import sys
 
-from shared.manage import main
-
 from services.desks.app import DEFINITION, DesksSettings
+from shared.manage import main
 
 sys.exit(main(DEFINITION, DesksSettings()))

@@ -14,17 +14,30 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
 from contracts.events import ClientKind, RequestRouted, RequestSubmitted, Urgency
+from services.desks import domain
+from services.desks.domain import KnownProduct, RequestStatus, RoutingStatus
+from services.desks.models import (
+    CatalogProduct,
+    Client,
+    CountryDesk,
+    Desk,
+    Routing,
+    ServiceRequest,
+    TimelineEntry,
+)
+from services.desks.store import (
+    add_timeline,
+    change_status,
+    routings_of,
+    visibility,
+    visible_request,
+)
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
-
-from services.desks import domain
-from services.desks.domain import KnownProduct, RequestStatus, RoutingStatus
-from services.desks.models import CatalogProduct, Client, CountryDesk, Desk, Routing, ServiceRequest, TimelineEntry
-from services.desks.store import add_timeline, change_status, routings_of, visibility, visible_request
 
 router = APIRouter(tags=["requests"])
 
@@ -163,7 +176,11 @@ async def _take_in(
     )
     outbox.add(session, submitted)
     add_timeline(
-        session, request.id, at=now, event_type=submitted.type, actor=principal.actor,
+        session,
+        request.id,
+        at=now,
+        event_type=submitted.type,
+        actor=principal.actor,
         summary=f"submitted to desk {desk.code}",
     )
     await session.flush()
@@ -179,25 +196,50 @@ def _route_named_products(
     for target in path[1:]:
         reason = "products named by the client" if target is RequestStatus.triaged else None
         change_status(
-            session, request, target, at=now, actor=actor, reason=reason,
+            session,
+            request,
+            target,
+            at=now,
+            actor=actor,
+            reason=reason,
             publish=lambda event: outbox.add(session, event),
         )
     routings = []
     for code in request.products if RequestStatus.routed in path else []:
         routing = Routing(
-            id=str(uuid.uuid4()), request_id=request.id, product_code=code,
-            status=RoutingStatus.routed.value, routed_at=now, updated_at=now,
+            id=str(uuid.uuid4()),
+            request_id=request.id,
+            product_code=code,
+            status=RoutingStatus.routed.value,
+            routed_at=now,
+            updated_at=now,
         )
         session.add(routing)
         routed = RequestRouted(
-            request_id=request.id, routing_id=routing.id, product_code=code,
-            client_code=request.client_code, client_kind=ClientKind(request.client_kind),
-            country=request.country, region=request.region, desk_code=request.desk_code,
-            title=request.title, description=request.description, urgency=Urgency(request.urgency),
-            details=request.details.get(code, {}), routed_by=actor, routed_at=now,
+            request_id=request.id,
+            routing_id=routing.id,
+            product_code=code,
+            client_code=request.client_code,
+            client_kind=ClientKind(request.client_kind),
+            country=request.country,
+            region=request.region,
+            desk_code=request.desk_code,
+            title=request.title,
+            description=request.description,
+            urgency=Urgency(request.urgency),
+            details=request.details.get(code, {}),
+            routed_by=actor,
+            routed_at=now,
         )
         outbox.add(session, routed)
-        add_timeline(session, request.id, at=now, event_type=routed.type, actor=actor, summary=f"routed to {code}")
+        add_timeline(
+            session,
+            request.id,
+            at=now,
+            event_type=routed.type,
+            actor=actor,
+            summary=f"routed to {code}",
+        )
         routings.append(routing)
     return routings
 
@@ -221,17 +263,23 @@ async def _desk_for(client: Client, session: AsyncSession) -> Desk:
     mapping = await session.get(CountryDesk, client.country)
     desk = await session.get(Desk, mapping.desk_code) if mapping else None
     if desk is None:
-        raise DomainError("CONFLICT", f"no desk serves country {client.country}; an admin must map it")
+        raise DomainError(
+            "CONFLICT", f"no desk serves country {client.country}; an admin must map it"
+        )
     return desk
 
 
 async def _catalog(session: AsyncSession, codes: list[str]) -> dict[str, KnownProduct]:
-    rows = (await session.scalars(select(CatalogProduct).where(col(CatalogProduct.code).in_(codes)))).all()
+    rows = (
+        await session.scalars(select(CatalogProduct).where(col(CatalogProduct.code).in_(codes)))
+    ).all()
     return {row.code: KnownProduct(row.code, row.active, row.request_form) for row in rows}
 
 
 @router.get("/requests/{request_id}", response_model=RequestPublic)
-async def get_request(request_id: str, principal: CurrentPrincipal, session: SessionDep) -> RequestPublic:
+async def get_request(
+    request_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> RequestPublic:
     async with session.begin():
         request = await visible_request(session, principal, request_id)
         routings = await routings_of(session, [request.id])
@@ -290,16 +338,24 @@ async def list_requests(
         query = query.where(
             or_(
                 col(ServiceRequest.created_at) < created_at,
-                and_(col(ServiceRequest.created_at) == created_at, col(ServiceRequest.id) < request_id),
+                and_(
+                    col(ServiceRequest.created_at) == created_at,
+                    col(ServiceRequest.id) < request_id,
+                ),
             )
         )
-    query = query.order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc()).limit(first + 1)
+    query = query.order_by(
+        col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc()
+    ).limit(first + 1)
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
         routings = await routings_of(session, [row.id for row in page])
     return RequestPage(
-        edges=[RequestEdge(cursor=_encode_cursor(row), node=_public(row, routings[row.id])) for row in page],
+        edges=[
+            RequestEdge(cursor=_encode_cursor(row), node=_public(row, routings[row.id]))
+            for row in page
+        ],
         end_cursor=_encode_cursor(page[-1]) if page else None,
         has_next_page=len(rows) > first,
     )
@@ -334,6 +390,11 @@ async def list_desks(_principal: CurrentPrincipal, session: SessionDep) -> list[
     for entry in mapping:
         countries.setdefault(entry.desk_code, []).append(entry.country)
     return [
-        DeskPublic(code=desk.code, name=desk.name, region=desk.region, countries=sorted(countries.get(desk.code, [])))
+        DeskPublic(
+            code=desk.code,
+            name=desk.name,
+            region=desk.region,
+            countries=sorted(countries.get(desk.code, [])),
+        )
         for desk in desks
     ]

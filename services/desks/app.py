@@ -7,15 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from shared.clock import Clock
-from shared.db import AsyncSession
-from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
-
 from services.desks.api import router
 from services.desks.handlers import handlers
 from services.desks.models import CatalogProduct, DesksTable
 from services.desks.seed import seed_reference_data
+from shared.clock import Clock
+from shared.db import AsyncSession
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
 
 
 class DesksSettings(ServiceSettings):

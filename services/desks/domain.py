@@ -98,18 +98,30 @@ def validate_intake(
     if not title.strip():
         raise DomainError("BAD_USER_INPUT", "title must not be empty", field="title")
     if len(title) > MAX_TITLE:
-        raise DomainError("BAD_USER_INPUT", f"title is longer than {MAX_TITLE} characters", field="title")
+        raise DomainError(
+            "BAD_USER_INPUT", f"title is longer than {MAX_TITLE} characters", field="title"
+        )
     if len(description) > MAX_DESCRIPTION:
         raise DomainError(
-            "BAD_USER_INPUT", f"description is longer than {MAX_DESCRIPTION} characters", field="description"
+            "BAD_USER_INPUT",
+            f"description is longer than {MAX_DESCRIPTION} characters",
+            field="description",
         )
     if len(products) > MAX_PRODUCTS or len(set(products)) != len(products):
-        raise DomainError("BAD_USER_INPUT", f"products must be at most {MAX_PRODUCTS} distinct codes", field="products")
+        raise DomainError(
+            "BAD_USER_INPUT",
+            f"products must be at most {MAX_PRODUCTS} distinct codes",
+            field="products",
+        )
     if details_size > MAX_DETAILS_BYTES:
-        raise DomainError("INVALID_DETAILS", f"details are larger than {MAX_DETAILS_BYTES} bytes", field="details")
+        raise DomainError(
+            "INVALID_DETAILS", f"details are larger than {MAX_DETAILS_BYTES} bytes", field="details"
+        )
     unknown = [code for code in products if code not in catalog or not catalog[code].active]
     if unknown:
-        raise DomainError("UNKNOWN_PRODUCT", f"unknown product: {', '.join(unknown)}", products=unknown)
+        raise DomainError(
+            "UNKNOWN_PRODUCT", f"unknown product: {', '.join(unknown)}", products=unknown
+        )
     stray = sorted(set(details) - set(products))
     if stray:
         raise DomainError(
@@ -121,7 +133,10 @@ def validate_intake(
         problems = form_errors(catalog[code].request_form, details.get(code, {}))
         if problems:
             raise DomainError(
-                "INVALID_DETAILS", f"details for {code} do not match its request form", product=code, errors=problems
+                "INVALID_DETAILS",
+                f"details for {code} do not match its request form",
+                product=code,
+                errors=problems,
             )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from contracts.events import EngagementAccepted, EngagementDeclined, ProductCataloged
-from shared.messaging import EventContext, EventHandlers, PoisonEvent
-
 from services.desks.domain import RequestStatus, RoutingStatus, status_after_engagement_answer
 from services.desks.models import CatalogProduct, Routing, ServiceRequest
 from services.desks.store import add_timeline, change_status
+from shared.messaging import EventContext, EventHandlers, PoisonEvent
 
 handlers = EventHandlers()
 
@@ -20,7 +19,9 @@ async def on_product_cataloged(event: ProductCataloged, context: EventContext) -
     product = await context.session.get(CatalogProduct, event.code)
     if product is not None and product.revision >= event.revision:
         return
-    product = product or CatalogProduct(code=event.code, name="", provider_unit="", request_form={}, active=False, revision=0)
+    product = product or CatalogProduct(
+        code=event.code, name="", provider_unit="", request_form={}, active=False, revision=0
+    )
     product.name = event.name
     product.provider_unit = event.provider_unit
     product.request_form = event.request_form
@@ -36,8 +37,12 @@ async def on_engagement_accepted(event: EngagementAccepted, context: EventContex
     routing.engagement_id = event.engagement_id
     routing.updated_at = event.accepted_at
     add_timeline(
-        context.session, request.id, at=event.accepted_at, event_type=event.type,
-        actor=event.accepted_by, summary=f"{event.product_code} accepted the engagement",
+        context.session,
+        request.id,
+        at=event.accepted_at,
+        event_type=event.type,
+        actor=event.accepted_by,
+        summary=f"{event.product_code} accepted the engagement",
     )
     await _follow_answers(context, request)
 
@@ -50,13 +55,19 @@ async def on_engagement_declined(event: EngagementDeclined, context: EventContex
     routing.decline_reason = f"{event.reason_code.value}: {event.reason}"
     routing.updated_at = event.declined_at
     add_timeline(
-        context.session, request.id, at=event.declined_at, event_type=event.type,
-        actor=event.declined_by, summary=f"{event.product_code} declined ({event.reason_code.value}): {event.reason}",
+        context.session,
+        request.id,
+        at=event.declined_at,
+        event_type=event.type,
+        actor=event.declined_by,
+        summary=f"{event.product_code} declined ({event.reason_code.value}): {event.reason}",
     )
     await _follow_answers(context, request)
 
 
-async def _routing_and_request(context: EventContext, routing_id: str) -> tuple[Routing, ServiceRequest]:
+async def _routing_and_request(
+    context: EventContext, routing_id: str
+) -> tuple[Routing, ServiceRequest]:
     routing = await context.session.get(Routing, routing_id)
     if routing is None:
         raise PoisonEvent(f"no routing {routing_id}")
@@ -69,13 +80,24 @@ async def _follow_answers(context: EventContext, request: ServiceRequest) -> Non
     await context.session.flush()
     statuses = [
         RoutingStatus(routing.status)
-        for routing in (await context.session.scalars(select(Routing).where(Routing.request_id == request.id))).all()
+        for routing in (
+            await context.session.scalars(select(Routing).where(Routing.request_id == request.id))
+        ).all()
     ]
     target = status_after_engagement_answer(RequestStatus(request.status), statuses)
     if target is None:
         return
-    reason = "a provider declined; back to the desk" if target is RequestStatus.triaged else "all engagements accepted"
+    reason = (
+        "a provider declined; back to the desk"
+        if target is RequestStatus.triaged
+        else "all engagements accepted"
+    )
     change_status(
-        context.session, request, target, at=context.clock.now(), actor="desks:automation",
-        reason=reason, publish=context.publish,
+        context.session,
+        request,
+        target,
+        at=context.clock.now(),
+        actor="desks:automation",
+        reason=reason,
+        publish=context.publish,
     )

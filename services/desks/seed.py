@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from services.desks.models import Client, CountryDesk, Desk
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging import Outbox
-
-from services.desks.models import Client, CountryDesk, Desk
 
 DESKS = [
     Desk(code="AFRICA_I", name="Africa I", region="Eastern and Central Africa"),
@@ -17,12 +16,48 @@ DESKS = [
     Desk(code="AMERICAS", name="Americas", region="Americas"),
     Desk(code="ASIA_PACIFIC", name="Asia-Pacific", region="Asia and the Pacific"),
     Desk(code="EUROPE", name="Europe", region="Europe"),
-    Desk(code="MIDDLE_EAST_WEST_ASIA", name="Middle East & West Asia", region="Middle East and West Asia"),
+    Desk(
+        code="MIDDLE_EAST_WEST_ASIA",
+        name="Middle East & West Asia",
+        region="Middle East and West Asia",
+    ),
 ]
 
 COUNTRIES_BY_DESK = {
-    "AFRICA_I": ["BDI", "CAF", "COD", "ETH", "KEN", "RWA", "SDN", "SOM", "SSD", "TZA", "UGA", "ZWE", "MOZ"],
-    "AFRICA_II": ["BEN", "BFA", "CIV", "CMR", "GHA", "GIN", "GMB", "GNB", "LBR", "MLI", "MRT", "NER", "NGA", "SEN", "SLE", "TCD", "TGO"],
+    "AFRICA_I": [
+        "BDI",
+        "CAF",
+        "COD",
+        "ETH",
+        "KEN",
+        "RWA",
+        "SDN",
+        "SOM",
+        "SSD",
+        "TZA",
+        "UGA",
+        "ZWE",
+        "MOZ",
+    ],
+    "AFRICA_II": [
+        "BEN",
+        "BFA",
+        "CIV",
+        "CMR",
+        "GHA",
+        "GIN",
+        "GMB",
+        "GNB",
+        "LBR",
+        "MLI",
+        "MRT",
+        "NER",
+        "NGA",
+        "SEN",
+        "SLE",
+        "TCD",
+        "TGO",
+    ],
     "AMERICAS": ["BOL", "COL", "GTM", "HND", "HTI", "NIC", "USA", "VEN"],
     "ASIA_PACIFIC": ["AFG", "BGD", "FJI", "IDN", "LKA", "MMR", "NPL", "PHL", "PNG", "TLS"],
     "EUROPE": ["ARM", "AZE", "BIH", "CYP", "GEO", "MDA", "SRB", "UKR"],
@@ -30,18 +65,65 @@ COUNTRIES_BY_DESK = {
 }
 
 CLIENTS = [
-    Client(code="MINUSMA", name="UN Multidimensional Integrated Stabilization Mission in Mali", kind="peacekeeping_operation", country="MLI"),
-    Client(code="UNMISS", name="UN Mission in South Sudan", kind="peacekeeping_operation", country="SSD"),
-    Client(code="MONUSCO", name="UN Organization Stabilization Mission in the DR Congo", kind="peacekeeping_operation", country="COD"),
-    Client(code="UNSOM", name="UN Assistance Mission in Somalia", kind="special_political_mission", country="SOM"),
-    Client(code="UNSMIL", name="UN Support Mission in Libya", kind="special_political_mission", country="LBY"),
-    Client(code="UNIPSIL", name="UN Integrated Peacebuilding Office in Sierra Leone", kind="special_political_mission", country="SLE"),
-    Client(code="BINUB", name="UN Integrated Office in Burundi", kind="special_political_mission", country="BDI"),
+    Client(
+        code="MINUSMA",
+        name="UN Multidimensional Integrated Stabilization Mission in Mali",
+        kind="peacekeeping_operation",
+        country="MLI",
+    ),
+    Client(
+        code="UNMISS",
+        name="UN Mission in South Sudan",
+        kind="peacekeeping_operation",
+        country="SSD",
+    ),
+    Client(
+        code="MONUSCO",
+        name="UN Organization Stabilization Mission in the DR Congo",
+        kind="peacekeeping_operation",
+        country="COD",
+    ),
+    Client(
+        code="UNSOM",
+        name="UN Assistance Mission in Somalia",
+        kind="special_political_mission",
+        country="SOM",
+    ),
+    Client(
+        code="UNSMIL",
+        name="UN Support Mission in Libya",
+        kind="special_political_mission",
+        country="LBY",
+    ),
+    Client(
+        code="UNIPSIL",
+        name="UN Integrated Peacebuilding Office in Sierra Leone",
+        kind="special_political_mission",
+        country="SLE",
+    ),
+    Client(
+        code="BINUB",
+        name="UN Integrated Office in Burundi",
+        kind="special_political_mission",
+        country="BDI",
+    ),
     Client(code="UNCT_YEMEN", name="UN Country Team in Yemen", kind="country_team", country="YEM"),
     Client(code="UNCT_MALI", name="UN Country Team in Mali", kind="country_team", country="MLI"),
-    Client(code="GOV_SIERRA_LEONE", name="Government of Sierra Leone", kind="host_country", country="SLE"),
-    Client(code="GOV_GUINEA", name="Government of Guinea (no UN field presence)", kind="host_country", country="GIN"),
-    Client(code="HQ_POLICY_PLANNING", name="HQ Policy and Planning Team", kind="hq_team", country="USA"),
+    Client(
+        code="GOV_SIERRA_LEONE",
+        name="Government of Sierra Leone",
+        kind="host_country",
+        country="SLE",
+    ),
+    Client(
+        code="GOV_GUINEA",
+        name="Government of Guinea (no UN field presence)",
+        kind="host_country",
+        country="GIN",
+    ),
+    Client(
+        code="HQ_POLICY_PLANNING", name="HQ Policy and Planning Team", kind="hq_team", country="USA"
+    ),
 ]
 
 

@@ -12,12 +12,11 @@ from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlmodel import col
 
 from contracts.events import RequestStatusChanged
+from services.desks.domain import RequestStatus, transition
+from services.desks.models import Routing, ServiceRequest, TimelineEntry
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
-
-from services.desks.domain import RequestStatus, transition
-from services.desks.models import Routing, ServiceRequest, TimelineEntry
 
 Publish = Callable[[RequestStatusChanged], object]
 
@@ -38,7 +37,9 @@ def visibility(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
-async def visible_request(session: AsyncSession, principal: Principal, request_id: str) -> ServiceRequest:
+async def visible_request(
+    session: AsyncSession, principal: Principal, request_id: str
+) -> ServiceRequest:
     """The request if the caller may see it; otherwise the same not-found as a missing one,
     so ids of other tenants' requests cannot be probed."""
     query = select(ServiceRequest).where(ServiceRequest.id == request_id, visibility(principal))
@@ -49,9 +50,19 @@ async def visible_request(session: AsyncSession, principal: Principal, request_i
 
 
 def add_timeline(
-    session: AsyncSession, request_id: str, *, at: datetime, event_type: str, actor: str, summary: str
+    session: AsyncSession,
+    request_id: str,
+    *,
+    at: datetime,
+    event_type: str,
+    actor: str,
+    summary: str,
 ) -> None:
-    session.add(TimelineEntry(request_id=request_id, at=at, event_type=event_type, actor=actor, summary=summary))
+    session.add(
+        TimelineEntry(
+            request_id=request_id, at=at, event_type=event_type, actor=actor, summary=summary
+        )
+    )
 
 
 def change_status(
@@ -86,7 +97,9 @@ def change_status(
 
 
 async def routings_of(session: AsyncSession, request_ids: list[str]) -> dict[str, list[Routing]]:
-    rows = (await session.scalars(select(Routing).where(col(Routing.request_id).in_(request_ids)))).all()
+    rows = (
+        await session.scalars(select(Routing).where(col(Routing.request_id).in_(request_ids)))
+    ).all()
     grouped: dict[str, list[Routing]] = {request_id: [] for request_id in request_ids}
     for routing in rows:
         grouped[routing.request_id].append(routing)

@@ -1,7 +1,6 @@
 import sys
 
-from shared.manage import main
-
 from services.lessons.app import DEFINITION, LessonsSettings
+from shared.manage import main
 
 sys.exit(main(DEFINITION, LessonsSettings()))

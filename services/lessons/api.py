@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
+from services.lessons.models import Lesson
 from shared.auth import HQ_ROLES, CurrentPrincipal, Principal, Role
 from shared.service import SessionDep
-
-from services.lessons.models import Lesson
 
 router = APIRouter(tags=["lessons"])
 
@@ -46,7 +45,10 @@ async def list_published_lessons(
 ) -> list[LessonPublic]:
     query = (
         select(Lesson)
-        .where(Lesson.status == "published", col(Lesson.sensitivity).in_(visible_sensitivities(principal)))
+        .where(
+            Lesson.status == "published",
+            col(Lesson.sensitivity).in_(visible_sensitivities(principal)),
+        )
         .order_by(col(Lesson.published_at).desc())
         .limit(limit)
     )

@@ -6,12 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.lessons.api import router
+from services.lessons.models import LessonsTable
 from shared.clock import Clock
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
-
-from services.lessons.api import router
-from services.lessons.models import LessonsTable
 
 
 class LessonsSettings(ServiceSettings):

@@ -1,7 +1,6 @@
 import sys
 
-from shared.manage import main
-
 from services.partnerships.app import DEFINITION, PartnershipsSettings
+from shared.manage import main
 
 sys.exit(main(DEFINITION, PartnershipsSettings()))

@@ -7,10 +7,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
+from services.partnerships.models import Partner
 from shared.auth import CurrentPrincipal, Role
 from shared.service import SessionDep
-
-from services.partnerships.models import Partner
 
 router = APIRouter(tags=["partners"])
 

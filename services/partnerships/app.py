@@ -6,13 +6,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.clock import Clock
-from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
-
 from services.partnerships.api import router
 from services.partnerships.models import PartnershipsTable
 from services.partnerships.seed import seed_partners
+from shared.clock import Clock
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
 
 
 class PartnershipsSettings(ServiceSettings):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 
+from services.partnerships.models import Partner
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging import Outbox
-
-from services.partnerships.models import Partner
 
 PARTNERS = {
     "AU": "African Union Commission",

@@ -1,7 +1,6 @@
 import sys
 
-from shared.manage import main
-
 from services.products.app import DEFINITION, ProductsSettings
+from shared.manage import main
 
 sys.exit(main(DEFINITION, ProductsSettings()))

@@ -10,11 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, false, select, true
 from sqlmodel import col
 
+from services.products.models import Engagement, Product
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.errors import DomainError
 from shared.service import SessionDep
-
-from services.products.models import Engagement, Product
 
 router = APIRouter()
 
@@ -57,7 +56,9 @@ async def list_products(_principal: CurrentPrincipal, session: SessionDep) -> li
 
 
 @router.get("/products/{code}", response_model=ProductPublic, tags=["catalog"])
-async def get_product(code: str, _principal: CurrentPrincipal, session: SessionDep) -> ProductPublic:
+async def get_product(
+    code: str, _principal: CurrentPrincipal, session: SessionDep
+) -> ProductPublic:
     async with session.begin():
         product = await session.get(Product, code)
     if product is None:
@@ -99,8 +100,12 @@ async def list_engagements(
 
 
 @router.get("/engagements/{engagement_id}", response_model=EngagementPublic, tags=["engagements"])
-async def get_engagement(engagement_id: str, principal: CurrentPrincipal, session: SessionDep) -> EngagementPublic:
-    query = select(Engagement).where(Engagement.id == engagement_id, engagement_visibility(principal))
+async def get_engagement(
+    engagement_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> EngagementPublic:
+    query = select(Engagement).where(
+        Engagement.id == engagement_id, engagement_visibility(principal)
+    )
     async with session.begin():
         engagement = (await session.scalars(query)).first()
     if engagement is None:

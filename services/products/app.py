@@ -6,14 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.clock import Clock
-from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
-
 from services.products.api import router
 from services.products.handlers import handlers
 from services.products.models import ProductsTable
 from services.products.seed import seed_catalog
+from shared.clock import Clock
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
 
 
 class ProductsSettings(ServiceSettings):

@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from contracts.events import EngagementAccepted, EngagementDeclined, RequestRouted
-from shared.messaging import EventContext, EventHandlers
-
 from services.products.domain import ACTIVE, EngagementStatus, intake_decision
 from services.products.models import Engagement, Product
+from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
 
@@ -26,14 +25,19 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
     not catch (a re-published event under a new id) never opens a second one.
     """
     session = context.session
-    existing = (await session.scalars(select(Engagement).where(Engagement.routing_id == event.routing_id))).first()
+    existing = (
+        await session.scalars(select(Engagement).where(Engagement.routing_id == event.routing_id))
+    ).first()
     if existing is not None:
         return
     product = await session.get(Product, event.product_code)
     active = await session.scalar(
         select(func.count())
         .select_from(Engagement)
-        .where(Engagement.product_code == event.product_code, col(Engagement.status).in_([s.value for s in ACTIVE]))
+        .where(
+            Engagement.product_code == event.product_code,
+            col(Engagement.status).in_([s.value for s in ACTIVE]),
+        )
     )
     status, decline = intake_decision(
         product_active=bool(product and product.active),
@@ -63,15 +67,24 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
     if status is EngagementStatus.accepted:
         context.publish(
             EngagementAccepted(
-                engagement_id=engagement.id, request_id=event.request_id, routing_id=event.routing_id,
-                product_code=event.product_code, accepted_by=AUTO_ACTOR, accepted_at=now,
+                engagement_id=engagement.id,
+                request_id=event.request_id,
+                routing_id=event.routing_id,
+                product_code=event.product_code,
+                accepted_by=AUTO_ACTOR,
+                accepted_at=now,
             )
         )
     elif decline is not None:
         context.publish(
             EngagementDeclined(
-                engagement_id=engagement.id, request_id=event.request_id, routing_id=event.routing_id,
-                product_code=event.product_code, reason_code=decline, reason=engagement.decline_reason or "",
-                declined_by=AUTO_ACTOR, declined_at=now,
+                engagement_id=engagement.id,
+                request_id=event.request_id,
+                routing_id=event.routing_id,
+                product_code=event.product_code,
+                reason_code=decline,
+                reason=engagement.decline_reason or "",
+                declined_by=AUTO_ACTOR,
+                declined_at=now,
             )
         )

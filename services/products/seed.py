@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.events import ProductCataloged
+from services.products.models import Product
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging import Outbox
-
-from services.products.models import Product
 
 UN_LANGUAGES = ["ar", "zh", "en", "fr", "ru", "es"]
 
@@ -41,12 +40,22 @@ CATALOG: list[dict[str, Any]] = [
             "Electoral assistance request",
             ["election_type", "election_date"],
             {
-                "election_type": {"enum": ["presidential", "legislative", "local", "referendum", "general"]},
+                "election_type": {
+                    "enum": ["presidential", "legislative", "local", "referendum", "general"]
+                },
                 "election_date": {"type": "string", "format": "date"},
                 "electoral_body": {"type": "string", "maxLength": 200},
                 "support_needed": {
                     "type": "array",
-                    "items": {"enum": ["needs_assessment", "voter_registration", "logistics", "observation", "dispute_resolution"]},
+                    "items": {
+                        "enum": [
+                            "needs_assessment",
+                            "voter_registration",
+                            "logistics",
+                            "observation",
+                            "dispute_resolution",
+                        ]
+                    },
                     "uniqueItems": True,
                 },
             },
@@ -63,7 +72,15 @@ CATALOG: list[dict[str, Any]] = [
             "Rule of law request",
             ["sector"],
             {
-                "sector": {"enum": ["justice", "corrections", "police", "security_sector_reform", "disarmament"]},
+                "sector": {
+                    "enum": [
+                        "justice",
+                        "corrections",
+                        "police",
+                        "security_sector_reform",
+                        "disarmament",
+                    ]
+                },
                 "institutions": {"type": "array", "items": {"type": "string", "maxLength": 200}},
                 "duration_weeks": {"type": "integer", "minimum": 1, "maximum": 104},
             },
@@ -80,10 +97,18 @@ CATALOG: list[dict[str, Any]] = [
             "Mediation support request",
             ["parties", "confidentiality"],
             {
-                "parties": {"type": "array", "items": {"type": "string", "maxLength": 200}, "minItems": 2},
+                "parties": {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": 200},
+                    "minItems": 2,
+                },
                 "urgency_reason": {"type": "string", "maxLength": 2000},
                 "confidentiality": {"enum": ["public", "confidential", "strictly_confidential"]},
-                "languages": {"type": "array", "items": {"enum": UN_LANGUAGES}, "uniqueItems": True},
+                "languages": {
+                    "type": "array",
+                    "items": {"enum": UN_LANGUAGES},
+                    "uniqueItems": True,
+                },
             },
         ),
     },
@@ -100,7 +125,14 @@ CATALOG: list[dict[str, Any]] = [
             {
                 "question": {"type": "string", "minLength": 10, "maxLength": 2000},
                 "horizon_months": {"type": "integer", "minimum": 1, "maximum": 36},
-                "format": {"enum": ["briefing_note", "scenario_paper", "conflict_analysis", "oral_briefing"]},
+                "format": {
+                    "enum": [
+                        "briefing_note",
+                        "scenario_paper",
+                        "conflict_analysis",
+                        "oral_briefing",
+                    ]
+                },
             },
         ),
     },
@@ -115,7 +147,14 @@ CATALOG: list[dict[str, Any]] = [
             "Human rights support request",
             ["focus"],
             {
-                "focus": {"enum": ["monitoring", "investigation", "capacity_building", "transitional_justice"]},
+                "focus": {
+                    "enum": [
+                        "monitoring",
+                        "investigation",
+                        "capacity_building",
+                        "transitional_justice",
+                    ]
+                },
                 "sensitive": {"type": "boolean"},
                 "affected_groups": {"type": "array", "items": {"type": "string", "maxLength": 200}},
             },
@@ -123,7 +162,14 @@ CATALOG: list[dict[str, Any]] = [
     },
 ]
 
-_DEFINITION_FIELDS = ("name", "provider_unit", "description", "request_form", "capacity", "sla_targets")
+_DEFINITION_FIELDS = (
+    "name",
+    "provider_unit",
+    "description",
+    "request_form",
+    "capacity",
+    "sla_targets",
+)
 
 
 def cataloged(product: Product) -> ProductCataloged:

@@ -163,7 +163,9 @@ class EventConsumer:
                         # batch committed, so retry it whole until the part recovers.
                         self.healthy = False
                         backoff = min(max(backoff * 2, 0.1), MAX_INFRA_BACKOFF_S)
-                        log.exception("consumer %s: batch failed; retry in %.1fs", self._group, backoff)
+                        log.exception(
+                            "consumer %s: batch failed; retry in %.1fs", self._group, backoff
+                        )
                         await asyncio.sleep(backoff)
 
     async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
@@ -197,7 +199,9 @@ class EventConsumer:
         seen.add(envelope.id)
         model, handler = registered
         attributes = {"messaging.system": "kafka", "messaging.operation": "process"}
-        with span_from(f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes):
+        with span_from(
+            f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes
+        ):
             error = await self._attempt(session, envelope, model, handler)
         if error is None:
             self._record(session, envelope, "applied", None)
@@ -226,13 +230,20 @@ class EventConsumer:
                 last_error = "".join(traceback.format_exception_only(error)).strip()
                 log.warning(
                     "consumer %s: %s %s failed (attempt %d/%d): %s",
-                    self._group, envelope.type, envelope.id, attempt, self._max_attempts, last_error,
+                    self._group,
+                    envelope.type,
+                    envelope.id,
+                    attempt,
+                    self._max_attempts,
+                    last_error,
                 )
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
         return last_error
 
-    def _record(self, session: AsyncSession, envelope: Envelope, outcome: str, error: str | None) -> None:
+    def _record(
+        self, session: AsyncSession, envelope: Envelope, outcome: str, error: str | None
+    ) -> None:
         session.add(
             InboxEntry(
                 consumer=self._group,
@@ -259,7 +270,9 @@ class EventConsumer:
         self._outbox.add_raw(
             session,
             OutboxMessage(
-                event_id=envelope.id if envelope else attributes.get("ce_id", f"{record.topic}/{record.partition}/{record.offset}"),
+                event_id=envelope.id
+                if envelope
+                else attributes.get("ce_id", f"{record.topic}/{record.partition}/{record.offset}"),
                 topic=self._dead_letter_topic,
                 key=(record.key or b"").decode("utf-8", "replace"),
                 event_type=envelope.type if envelope else attributes.get("ce_type", "unknown"),

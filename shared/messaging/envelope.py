@@ -72,7 +72,9 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
 
 def from_record(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> Envelope:
     attributes = header_map(headers)
-    missing = [name for name in ("ce_id", "ce_type", "ce_source", "ce_time") if not attributes.get(name)]
+    missing = [
+        name for name in ("ce_id", "ce_type", "ce_source", "ce_time") if not attributes.get(name)
+    ]
     if missing:
         raise MalformedEvent(f"missing CloudEvents headers: {', '.join(missing)}")
     if attributes.get("ce_specversion") != SPEC_VERSION:

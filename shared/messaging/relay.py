@@ -13,9 +13,9 @@ import logging
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from opentelemetry.trace import SpanKind
 
 from shared.clock import Clock
 from shared.db import AsyncSession

@@ -86,7 +86,9 @@ class MessagingRuntime:
         self.outbox.on_commit(self.relay.wake)
         if await self._broker_is_new():
             self.republished = await self.relay.republish_retained()
-            log.warning("new broker %s: re-publishing %d retained events", self.cluster_id, self.republished)
+            log.warning(
+                "new broker %s: re-publishing %d retained events", self.cluster_id, self.republished
+            )
         self._spawn("outbox-relay", self.relay.run())
 
         if self.handlers:

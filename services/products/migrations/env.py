@@ -1,7 +1,6 @@
 from alembic import context
 
-from shared.migrations import run_env
-
 from services.products.app import DEFINITION
+from shared.migrations import run_env
 
 run_env(context, DEFINITION.all_metadata)

@@ -1,0 +1,45 @@
+# OneDoor: `make run` starts the whole embedded platform, `make test` checks everything.
+# Both create .venv and install the project into it on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint typecheck contracts bench token clean help
+
+help:
+	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
+	@echo "make test       lint, types, boundaries, contract drift, then every test"
+	@echo "make bench      measure the performance targets of DESIGN.md"
+	@echo "make contracts  regenerate contracts/schemas and contracts/asyncapi.yaml"
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: $(INSTALLED)
+	$(BIN)/onedoor run
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy shared contracts
+
+contracts: $(INSTALLED)
+	$(BIN)/python -m contracts.generate
+
+test: $(INSTALLED) lint typecheck
+	$(BIN)/python -m contracts.generate --check
+	$(BIN)/pytest -q
+
+bench: $(INSTALLED)
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
