@@ -33,6 +33,9 @@ class PlatformSettings(BaseSettings):
     kafka_topic_partitions: int = Field(default=4, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_max_request_size: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Prefix of every topic and consumer group, so several environments (or test
+    # cases) can share one cluster without seeing each other's events.
+    kafka_namespace: str = Field(default="", pattern=r"^[a-z0-9-]*$")
 
     jwt_issuer: str = "onedoor-dev"
     jwt_audience: str = "onedoor"
@@ -45,6 +48,9 @@ class PlatformSettings(BaseSettings):
     otlp_endpoint: str | None = None
 
     log_level: str = "INFO"
+
+    def physical_topic(self, topic: str) -> str:
+        return f"{self.kafka_namespace}.{topic}" if self.kafka_namespace else topic
 
     @property
     def keys_dir(self) -> Path:
@@ -83,7 +89,7 @@ class ServiceSettings(PlatformSettings):
 
     @property
     def consumer_group(self) -> str:
-        return f"onedoor.{self.service_name}"
+        return self.physical_topic(f"onedoor.{self.service_name}")
 
     @property
     def dead_letter_topic(self) -> str:

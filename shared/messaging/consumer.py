@@ -100,6 +100,7 @@ class EventConsumer:
         group: str,
         mode: ConsumerMode,
         handlers: EventHandlers,
+        topics: list[str],
         sessions: async_sessionmaker[AsyncSession],
         outbox: Outbox,
         clock: Clock,
@@ -112,6 +113,7 @@ class EventConsumer:
         self._group = group
         self._mode = mode
         self._handlers = handlers
+        self._topics = topics
         self._sessions = sessions
         self._outbox = outbox
         self._clock = clock
@@ -125,7 +127,7 @@ class EventConsumer:
 
     async def start(self) -> None:
         await self._consumer.start()
-        topics = self._handlers.topics
+        topics = self._topics
         if self._mode == "group":
             self._consumer.subscribe(topics)
             return

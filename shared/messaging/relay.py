@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -39,6 +40,7 @@ class OutboxRelay:
         batch_size: int,
         poll_interval_s: float,
         retention: timedelta,
+        topic_name: Callable[[str], str] = str,
     ) -> None:
         self._sessions = sessions
         self._producer = producer
@@ -46,6 +48,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._retention = retention
+        self._topic_name = topic_name
         self._doorbell = asyncio.Event()
         self.published = 0
         self.healthy = True
@@ -109,8 +112,9 @@ class OutboxRelay:
 
     async def _send(self, row: OutboxMessage) -> asyncio.Future[object]:
         # The publish span continues the trace of the request that wrote the row.
-        attributes = {"messaging.system": "kafka", "messaging.destination.name": row.topic}
-        with span_from(f"publish {row.topic}", row.traceparent, SpanKind.PRODUCER, attributes):
+        topic = self._topic_name(row.topic)
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": topic}
+        with span_from(f"publish {topic}", row.traceparent, SpanKind.PRODUCER, attributes):
             headers = to_headers(
                 event_id=row.event_id,
                 event_type=row.event_type,
@@ -123,7 +127,7 @@ class OutboxRelay:
                 extra=row.extra_headers,
             )
             future: asyncio.Future[object] = await self._producer.send(
-                row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
+                topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
             )
             return future
 

@@ -69,7 +69,10 @@ class MessagingRuntime:
         settings = self.settings
         self._admin = broker.admin_client(settings)
         await self._admin.start()
-        await broker.ensure_topics(self._admin, settings, [*TOPICS, settings.dead_letter_topic])
+        topics = [*TOPICS, settings.dead_letter_topic]
+        await broker.ensure_topics(
+            self._admin, settings, [settings.physical_topic(t) for t in topics]
+        )
         self.cluster_id = await broker.cluster_id(self._admin)
         self.broker_reachable = True
 
@@ -82,6 +85,7 @@ class MessagingRuntime:
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
             retention=timedelta(hours=settings.outbox_retention_hours),
+            topic_name=settings.physical_topic,
         )
         self.outbox.on_commit(self.relay.wake)
         if await self._broker_is_new():
@@ -97,6 +101,7 @@ class MessagingRuntime:
                 group=settings.consumer_group,
                 mode=settings.kafka_consumer_mode,
                 handlers=self.handlers,
+                topics=[settings.physical_topic(topic) for topic in self.handlers.topics],
                 sessions=self.sessions,
                 outbox=self.outbox,
                 clock=self.clock,

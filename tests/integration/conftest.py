@@ -1,0 +1,52 @@
+"""Desks and products running in-process on the real broker and a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from services.desks.app import DEFINITION as DESKS
+from services.desks.app import DesksSettings
+from services.desks.app import create_app as create_desks
+from services.desks.models import CatalogProduct
+from services.products.app import DEFINITION as PRODUCTS
+from services.products.app import ProductsSettings
+from services.products.app import create_app as create_products
+from services.products.seed import CATALOG
+from shared.settings import PlatformSettings
+from shared.testing.databases import Databases
+from shared.testing.services import RunningService, running_service
+from shared.testing.waiting import eventually
+
+FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
+
+
+@dataclass
+class DesksAndProducts:
+    desks: RunningService
+    products: RunningService
+    platform: PlatformSettings
+
+
+@pytest.fixture
+async def stack(
+    platform: PlatformSettings, databases: Databases
+) -> AsyncIterator[DesksAndProducts]:
+    common = {**platform.model_dump(), **FAST}
+    products_settings = ProductsSettings(**common, database_url=await databases.new("products"))
+    desks_settings = DesksSettings(**common, database_url=await databases.new("desks"))
+    async with (
+        running_service(PRODUCTS, create_products, products_settings) as products,
+        running_service(DESKS, create_desks, desks_settings) as desks,
+    ):
+
+        async def catalog_arrived() -> bool:
+            async with desks.sessions() as session, session.begin():
+                replicated = await session.scalar(select(func.count()).select_from(CatalogProduct))
+            return replicated == len(CATALOG)
+
+        await eventually(catalog_arrived)
+        yield DesksAndProducts(desks, products, platform)
