@@ -1,0 +1,293 @@
+"""The platform's messaging against the real broker: outbox, relay, inbox, retries,
+dead letters, re-publication to a new broker, and trace propagation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import select
+
+from contracts.events import PRODUCTS_TOPIC, ProductCataloged
+from services.products.app import DEFINITION as PRODUCTS_SCHEMA
+from shared.clock import SystemClock
+from shared.db import create_engine, session_factory
+from shared.manage import migrate
+from shared.messaging import EventContext, EventHandlers, InboxEntry, MessagingRuntime, Outbox
+from shared.messaging.envelope import header_map, to_headers
+from shared.messaging.models import PlatformState
+from shared.processes import EmbeddedBroker, start_embedded_broker
+from shared.settings import PlatformSettings, ServiceSettings
+from shared.telemetry import configure_tracing, tracer
+from shared.testing.databases import Databases
+from shared.testing.waiting import eventually
+
+
+def cataloged(code: str) -> ProductCataloged:
+    return ProductCataloged(
+        code=code,
+        name=code.title(),
+        provider_unit="Unit",
+        description="",
+        request_form={},
+        capacity=1,
+        active=True,
+        revision=1,
+    )
+
+
+@dataclass
+class Probe:
+    """A service of one handler: it records each event's code as a PlatformState row
+    (its effect, in the handler's transaction) and fails on demand."""
+
+    fail_times: dict[str, int] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    trace_ids: list[int] = field(default_factory=list)
+
+    def handlers(self) -> EventHandlers:
+        registry = EventHandlers()
+
+        @registry.on(ProductCataloged)
+        async def on_cataloged(event: ProductCataloged, context: EventContext) -> None:
+            self.calls.append(event.code)
+            self.trace_ids.append(trace.get_current_span().get_span_context().trace_id)
+            if self.fail_times.get(event.code, 0) > 0:
+                self.fail_times[event.code] -= 1
+                raise RuntimeError(f"{event.code} is not welcome")
+            context.session.add(PlatformState(key=f"seen:{event.code}", value=context.envelope.id))
+
+        return registry
+
+
+@dataclass
+class Harness:
+    settings: ServiceSettings
+    runtime: MessagingRuntime
+    outbox: Outbox
+    probe: Probe
+
+    async def publish(self, *events: ProductCataloged) -> None:
+        async with self.runtime.sessions() as session, session.begin():
+            for event in events:
+                self.outbox.add(session, event)
+
+    async def seen(self) -> set[str]:
+        async with self.runtime.sessions() as session, session.begin():
+            rows = (await session.scalars(select(PlatformState.key))).all()
+        return {key.removeprefix("seen:") for key in rows if key.startswith("seen:")}
+
+    async def inbox(self) -> dict[str, str]:
+        async with self.runtime.sessions() as session, session.begin():
+            rows = (await session.scalars(select(InboxEntry))).all()
+        return {row.event_id: row.outcome for row in rows}
+
+
+@asynccontextmanager
+async def probe_service(settings: ServiceSettings, probe: Probe) -> AsyncIterator[Harness]:
+    await migrate(PRODUCTS_SCHEMA, settings)  # any service's schema carries the platform tables
+    engine = create_engine(settings.resolved_database_url)
+    outbox = Outbox("/onedoor/probe")
+    runtime = MessagingRuntime(
+        settings, session_factory(engine), outbox, probe.handlers(), SystemClock()
+    )
+    await runtime.start()
+    try:
+        yield Harness(settings, runtime, outbox, probe)
+    finally:
+        await runtime.stop()
+        await engine.dispose()
+
+
+@pytest.fixture
+async def probe_settings(platform: PlatformSettings, databases: Databases) -> ServiceSettings:
+    return ServiceSettings(
+        **platform.model_dump(),
+        service_name="probe",
+        database_url=await databases.new("probe"),
+        consumer_retry_backoff_s=0.01,
+        consumer_max_attempts=3,
+        broker_watch_interval_s=0.2,
+    )
+
+
+async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str, str]]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=100
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()
+        consumer.assign(
+            [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        )
+        records: list[dict[str, str]] = []
+        for _ in range(50):
+            batch = await consumer.getmany(timeout_ms=200)
+            records += [header_map(r.headers) for rs in batch.values() for r in rs]
+            if len(records) >= expected:
+                break
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def produce_raw(
+    bootstrap: str, topic: str, value: bytes, headers: list[tuple[str, bytes]]
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def test_published_events_are_applied_once_even_when_redelivered(
+    probe_settings: ServiceSettings,
+) -> None:
+    async with probe_service(probe_settings, Probe()) as harness:
+        await harness.publish(cataloged("ALPHA"), cataloged("BETA"))
+        await eventually(lambda: _has(harness, {"ALPHA", "BETA"}))
+        first_id = next(iter(await harness.inbox()))
+
+        # The broker hands the very same event (same ce_id) over again.
+        headers = to_headers(
+            event_id=first_id,
+            event_type=ProductCataloged.type,
+            source="/test",
+            time=datetime.now(UTC),
+            correlation_id=first_id,
+            subject=None,
+            causation_id=None,
+            traceparent=None,
+        )
+        topic = probe_settings.physical_topic(PRODUCTS_TOPIC)
+        await produce_raw(
+            probe_settings.kafka_bootstrap_servers,
+            topic,
+            cataloged("ALPHA").model_dump_json().encode(),
+            headers,
+        )
+        await harness.publish(cataloged("GAMMA"))
+        await eventually(lambda: _has(harness, {"GAMMA"}))
+        assert sorted(harness.probe.calls) == ["ALPHA", "BETA", "GAMMA"]
+
+
+async def test_a_failing_event_is_retried_then_dead_lettered_and_the_rest_goes_on(
+    probe_settings: ServiceSettings,
+) -> None:
+    probe = Probe(fail_times={"POISON": 99, "FLAKY": 2})
+    async with probe_service(probe_settings, probe) as harness:
+        await harness.publish(cataloged("POISON"), cataloged("FLAKY"), cataloged("FINE"))
+        await eventually(lambda: _has(harness, {"FLAKY", "FINE"}))
+        assert probe.calls.count("POISON") == 3  # consumer_max_attempts
+        assert probe.calls.count("FLAKY") == 3  # two failures, then applied
+        assert sorted((await harness.inbox()).values()) == ["applied", "applied", "dead_lettered"]
+
+        dlq = probe_settings.physical_topic(probe_settings.dead_letter_topic)
+        [letter] = await read_topic(probe_settings.kafka_bootstrap_servers, dlq, expected=1)
+        assert letter["ce_type"] == ProductCataloged.type
+        assert "POISON is not welcome" in letter["dlq_error"]
+        assert letter["dlq_consumer"] == probe_settings.consumer_group
+        assert letter["dlq_attempts"] == "3"
+
+
+async def test_an_unreadable_record_is_dead_lettered(probe_settings: ServiceSettings) -> None:
+    async with probe_service(probe_settings, Probe()) as harness:
+        topic = probe_settings.physical_topic(PRODUCTS_TOPIC)
+        await produce_raw(
+            probe_settings.kafka_bootstrap_servers, topic, b"\xff not json", [("ce_id", b"x")]
+        )
+        await harness.publish(cataloged("AFTER"))
+        await eventually(lambda: _has(harness, {"AFTER"}))
+        dlq = probe_settings.physical_topic(probe_settings.dead_letter_topic)
+        [letter] = await read_topic(probe_settings.kafka_bootstrap_servers, dlq, expected=1)
+        assert letter["dlq_error"].startswith("malformed event")
+
+
+async def test_a_new_broker_receives_the_retained_outbox_again(
+    probe_settings: ServiceSettings, broker: EmbeddedBroker
+) -> None:
+    async with probe_service(probe_settings, Probe()) as harness:
+        await harness.publish(cataloged("ONE"), cataloged("TWO"))
+        await eventually(lambda: _has(harness, {"ONE", "TWO"}))
+
+    second = start_embedded_broker()
+    try:
+        moved = probe_settings.model_copy(
+            update={"kafka_bootstrap_servers": second.bootstrap_servers}
+        )
+        async with probe_service(moved, Probe()) as harness:
+            assert harness.runtime.republished == 2
+            topic = moved.physical_topic(PRODUCTS_TOPIC)
+            records = await read_topic(second.bootstrap_servers, topic, expected=2)
+            assert len(records) == 2
+            # The inbox already holds both: re-published events change nothing.
+            await asyncio.sleep(0.3)
+            assert harness.probe.calls == []
+    finally:
+        second.stop()
+
+
+async def test_a_replaced_broker_is_fatal_not_limped_on(probe_settings: ServiceSettings) -> None:
+    first = start_embedded_broker()
+    port = first.port
+    settings = probe_settings.model_copy(
+        update={"kafka_bootstrap_servers": first.bootstrap_servers}
+    )
+    replacement = None
+    try:
+        async with probe_service(settings, Probe()) as harness:
+            assert harness.runtime.ready
+            first.stop()
+            replacement = start_embedded_broker(port)
+            await eventually(lambda: _fatal(harness), timeout_s=30)
+            assert "broker replaced" in harness.runtime.fatal_reason
+            assert not harness.runtime.ready
+    finally:
+        for started in (first, replacement):
+            if started is not None and started.alive:
+                started.stop()
+
+
+async def test_the_trace_continues_from_the_writer_to_the_handler(
+    probe_settings: ServiceSettings,
+) -> None:
+    configure_tracing("tests", probe_settings)
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    spans = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    probe = Probe()
+    async with probe_service(probe_settings, probe) as harness:
+        with tracer().start_as_current_span("submit") as origin:
+            await harness.publish(cataloged("TRACED"))
+        await eventually(lambda: _has(harness, {"TRACED"}))
+    origin_trace = origin.get_span_context().trace_id
+    assert probe.trace_ids == [origin_trace]
+    names = {
+        span.name for span in spans.get_finished_spans() if span.context.trace_id == origin_trace
+    }
+    assert {
+        "submit",
+        f"publish {probe_settings.physical_topic(PRODUCTS_TOPIC)}",
+        "process onedoor.product.cataloged.v1",
+    } <= names
+
+
+async def _has(harness: Harness, codes: set[str]) -> bool:
+    return codes <= await harness.seen()
+
+
+async def _fatal(harness: Harness) -> bool:
+    return harness.runtime.fatal.is_set()
