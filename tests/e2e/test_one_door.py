@@ -1,0 +1,175 @@
+"""The whole embedded stack as `make run` starts it (broker, four services and the
+gateway as separate processes), driven through the one GraphQL door."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth import Role
+from shared.processes import free_port, port_is_free
+from shared.runner import SERVICES, EmbeddedStack, RunnerSettings
+from shared.testing.tokens import bearer
+from shared.testing.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+SUBMIT = """
+mutation Submit($input: SubmitRequestInput!) {
+  submitRequest(input: $input) { id status deskCode desk { name } products }
+}"""
+REQUEST = """
+query Request($id: ID!) {
+  request(id: $id) {
+    id status deskCode
+    engagements { productCode status }
+    timeline { at eventType actor summary }
+  }
+}"""
+ELECTORAL_INPUT = {
+    "title": "Needs assessment before the 2027 presidential election",
+    "description": "The electoral commission asked the mission for support.",
+    "products": ["ELECTORAL_ASSISTANCE"],
+    "urgency": "PRIORITY",
+    "details": {
+        "ELECTORAL_ASSISTANCE": {"election_type": "presidential", "election_date": "2027-07-01"}
+    },
+}
+
+
+def free_port_block(size: int) -> int:
+    for _ in range(200):
+        base = random.randint(20_000, 40_000)
+        if all(port_is_free(base + offset) for offset in range(size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    settings = RunnerSettings(
+        var_dir=tmp_path_factory.mktemp("stack") / "var",
+        gateway_port=free_port(),
+        service_base_port=free_port_block(len(SERVICES)),
+        broker_port=free_port(),
+        ready_timeout_s=120,
+    )
+    running = EmbeddedStack(settings)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+class Door:
+    def __init__(self, stack: EmbeddedStack) -> None:
+        self.url = stack.graphql_url
+        self.settings = stack.settings.model_copy(update={"var_dir": Path(stack.var_dir)})
+
+    def headers(self, role: Role, **tenant: Any) -> dict[str, str]:
+        return bearer(self.settings, role, **tenant)
+
+    async def call(self, query: str, headers: dict[str, str], **variables: Any) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(
+                self.url, json={"query": query, "variables": variables}, headers=headers
+            )
+        return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def door(stack: EmbeddedStack) -> Door:
+    return Door(stack)
+
+
+async def until_in_progress(door: Door, request_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        request = (await door.call(REQUEST, headers, id=request_id))["data"]["request"]
+        return request if request["status"] == "IN_PROGRESS" else None
+
+    return await eventually(probe, timeout_s=20)
+
+
+async def test_a_client_request_is_routed_accepted_and_traced_in_its_timeline(door: Door) -> None:
+    minusma = door.headers(Role.client, client="MINUSMA")
+    submitted = await door.call(SUBMIT, minusma, input=ELECTORAL_INPUT)
+    assert "errors" not in submitted, submitted
+    created = submitted["data"]["submitRequest"]
+    assert created["deskCode"] == "AFRICA_II" and created["desk"] == {"name": "Africa II"}
+
+    request = await until_in_progress(door, created["id"], minusma)
+    assert request["engagements"] == [{"productCode": "ELECTORAL_ASSISTANCE", "status": "accepted"}]
+    events = [entry["eventType"] for entry in request["timeline"]]
+    assert events[0] == "onedoor.request.submitted.v1"
+    assert "onedoor.engagement.accepted.v1" in events
+    assert all(entry["at"] and entry["actor"] for entry in request["timeline"])
+
+    listed = await door.call(
+        "{ myRequests(first: 10) { edges { cursor node { id } } pageInfo { hasNextPage } } }",
+        minusma,
+    )
+    assert created["id"] in [edge["node"]["id"] for edge in listed["data"]["myRequests"]["edges"]]
+    catalog = await door.call("{ products { code requestForm } }", minusma)
+    codes = {product["code"] for product in catalog["data"]["products"]}
+    assert {
+        "ELECTORAL_ASSISTANCE",
+        "RULE_OF_LAW",
+        "MEDIATION_SUPPORT",
+        "POLITICAL_ANALYSIS",
+        "HUMAN_RIGHTS",
+    } <= codes
+
+
+async def test_errors_come_back_as_graphql_errors_with_codes(door: Door) -> None:
+    minusma = door.headers(Role.client, client="MINUSMA")
+    cases = {
+        "UNKNOWN_PRODUCT": {**ELECTORAL_INPUT, "products": ["TIME_TRAVEL"], "details": {}},
+        "BAD_USER_INPUT": {**ELECTORAL_INPUT, "title": ""},
+        "INVALID_DETAILS": {
+            **ELECTORAL_INPUT,
+            "details": {"ELECTORAL_ASSISTANCE": {"election_type": 7}},
+        },
+    }
+    for code, payload in cases.items():
+        answer = await door.call(SUBMIT, minusma, input=payload)
+        assert answer["errors"][0]["extensions"]["code"] == code, answer
+    not_found = await door.call(REQUEST, minusma, id="00000000-0000-0000-0000-000000000000")
+    assert not_found["errors"][0]["extensions"]["code"] == "REQUEST_NOT_FOUND"
+
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        refused = await door.call("{ products { code } }", headers)
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_client_cannot_read_another_clients_request(door: Door) -> None:
+    unmiss = door.headers(Role.client, client="UNMISS")
+    created = (await door.call(SUBMIT, unmiss, input=ELECTORAL_INPUT))["data"]["submitRequest"]
+    minusma = door.headers(Role.client, client="MINUSMA")
+    answer = await door.call(REQUEST, minusma, id=created["id"])
+    assert answer["errors"][0]["extensions"]["code"] == "REQUEST_NOT_FOUND"
+
+
+async def test_the_stack_survives_the_death_of_its_broker(stack: EmbeddedStack, door: Door) -> None:
+    minusma = door.headers(Role.client, client="MINUSMA")
+    before = (await door.call(SUBMIT, minusma, input=ELECTORAL_INPUT))["data"]["submitRequest"]
+    await until_in_progress(door, before["id"], minusma)
+    assert stack.broker is not None
+    old_cluster = stack.broker.cluster_id
+
+    stack.broker.process.kill()
+    stack.broker.process.wait()
+    stack._restart_everything()  # what supervise() does when it sees the broker gone
+
+    assert stack.broker.cluster_id != old_cluster
+    kept = await door.call(REQUEST, minusma, id=before["id"])
+    assert kept["data"]["request"]["status"] == "IN_PROGRESS"
+    after = (await door.call(SUBMIT, minusma, input=ELECTORAL_INPUT))["data"]["submitRequest"]
+    request = await until_in_progress(door, after["id"], minusma)
+    assert len(request["engagements"]) == 1
