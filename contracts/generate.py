@@ -58,20 +58,23 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
 def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
     messages = {
         event_type: {
             "name": event_type,
             "title": EVENT_TYPES[event_type].__name__,
-            "summary": (EVENT_TYPES[event_type].__doc__ or "").strip().splitlines()[0:1] or [""],
+            "summary": _first_line(EVENT_TYPES[event_type].__doc__),
             "contentType": "application/json",
             "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
             "payload": {"$ref": f"./schemas/{schema_filename(event_type)}"},
         }
         for event_type in schemas
     }
-    for message in messages.values():
-        message["summary"] = message["summary"][0]
     channels = {
         topic: {
             "address": topic,

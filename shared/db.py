@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
 
 __all__ = [
     "AsyncSession",
@@ -29,7 +27,6 @@ __all__ = [
     "UTCDateTime",
     "create_engine",
     "is_sqlite",
-    "model_base",
     "session_factory",
     "utcnow",
 ]
@@ -58,12 +55,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def model_base(name: str) -> type[SQLModel]:
-    """A SQLModel base with its own metadata, so each service's tables stay its own
-    even when several services are imported into one test process."""
-    return type(name, (SQLModel,), {}, registry=registry())
 
 
 def is_sqlite(url: str) -> bool:

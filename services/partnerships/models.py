@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import JSONColumn, UTCDateTime, model_base
-
-PartnershipsTable = model_base("PartnershipsTable")
+from shared.db import JSONColumn, UTCDateTime
 
 
-class Partner(PartnershipsTable, table=True):  # type: ignore[call-arg]
+class PartnershipsTable(SQLModel, registry=registry()):
+    """Base of this database's tables: its own metadata, so each service's schema stays
+    its own even when several services share one test process."""
+
+
+class Partner(PartnershipsTable, table=True):
     """An organisation the UN assesses jointly with, and how to notify its systems."""
 
     code: str = Field(primary_key=True, max_length=40)
@@ -23,7 +27,7 @@ class Partner(PartnershipsTable, table=True):  # type: ignore[call-arg]
     active: bool = True
 
 
-class JointAssessment(PartnershipsTable, table=True):  # type: ignore[call-arg]
+class JointAssessment(PartnershipsTable, table=True):
     __tablename__ = "joint_assessment"
 
     id: str = Field(primary_key=True, max_length=36)

@@ -6,14 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import JSONColumn, UTCDateTime, model_base
-
-ProductsTable = model_base("ProductsTable")
+from shared.db import JSONColumn, UTCDateTime
 
 
-class Product(ProductsTable, table=True):  # type: ignore[call-arg]
+class ProductsTable(SQLModel, registry=registry()):
+    """Base of this database's tables: its own metadata, so each service's schema stays
+    its own even when several services share one test process."""
+
+
+class Product(ProductsTable, table=True):
     """A system-wide service a provider unit offers to every desk and client."""
 
     code: str = Field(primary_key=True, max_length=64)
@@ -28,7 +32,7 @@ class Product(ProductsTable, table=True):  # type: ignore[call-arg]
     revision: int = 1
 
 
-class Engagement(ProductsTable, table=True):  # type: ignore[call-arg]
+class Engagement(ProductsTable, table=True):
     """A routed product of a request, as its provider carries it."""
 
     id: str = Field(primary_key=True, max_length=36)

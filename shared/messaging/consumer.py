@@ -30,6 +30,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 
 from contracts import Event
 from shared.clock import Clock
@@ -181,9 +182,9 @@ class EventConsumer:
         self, session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
     ) -> set[str]:
         ids = [header_map(record.headers).get("ce_id", "") for record in records]
-        query = select(InboxEntry.event_id).where(
-            InboxEntry.consumer == self._group,
-            InboxEntry.event_id.in_([event_id for event_id in ids if event_id]),  # type: ignore[attr-defined]
+        query = select(col(InboxEntry.event_id)).where(
+            col(InboxEntry.consumer) == self._group,
+            col(InboxEntry.event_id).in_([event_id for event_id in ids if event_id]),
         )
         return set((await session.scalars(query)).all())
 
@@ -204,13 +205,13 @@ class EventConsumer:
         with span_from(
             f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes
         ):
-            error = await self._attempt(session, envelope, model, handler)
-        if error is None:
+            failure = await self._attempt(session, envelope, model, handler)
+        if failure is None:
             self._record(session, envelope, "applied", None)
             self.applied += 1
         else:
-            self._record(session, envelope, "dead_lettered", error)
-            self._dead_letter(session, record, envelope, error, attempts=self._max_attempts)
+            self._record(session, envelope, "dead_lettered", failure)
+            self._dead_letter(session, record, envelope, failure, attempts=self._max_attempts)
 
     async def _attempt(
         self, session: AsyncSession, envelope: Envelope, model: type[Event], handler: Handler

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, text
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import JSONColumn, UTCDateTime, model_base
-
-PlatformTable = model_base("PlatformTable")
+from shared.db import JSONColumn, UTCDateTime
 
 
-class OutboxMessage(PlatformTable, table=True):  # type: ignore[call-arg]
+class PlatformTable(SQLModel, registry=registry()):
+    """Base of this database's tables: its own metadata, so each service's schema stays
+    its own even when several services share one test process."""
+
+
+class OutboxMessage(PlatformTable, table=True):
     """An event written in the same transaction as the change it describes.
 
     The relay publishes unsent rows in `seq` order and stamps `sent_at`. Sent
@@ -48,7 +52,7 @@ class OutboxMessage(PlatformTable, table=True):  # type: ignore[call-arg]
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class InboxEntry(PlatformTable, table=True):  # type: ignore[call-arg]
+class InboxEntry(PlatformTable, table=True):
     """One row per event a consumer group has handled, written with the handler's effect."""
 
     __tablename__ = "inbox_entry"
@@ -61,7 +65,7 @@ class InboxEntry(PlatformTable, table=True):  # type: ignore[call-arg]
     processed_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class PlatformState(PlatformTable, table=True):  # type: ignore[call-arg]
+class PlatformState(PlatformTable, table=True):
     """Small key/value facts the platform remembers, e.g. the broker's cluster id."""
 
     __tablename__ = "platform_state"

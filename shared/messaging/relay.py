@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 
 from shared.clock import Clock
 from shared.db import AsyncSession
@@ -91,8 +92,8 @@ class OutboxRelay:
         async with self._sessions() as session, session.begin():
             query = (
                 select(OutboxMessage)
-                .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
-                .order_by(OutboxMessage.seq)  # type: ignore[arg-type]
+                .where(col(OutboxMessage.sent_at).is_(None))
+                .order_by(col(OutboxMessage.seq))
                 .limit(self._batch_size)
                 .with_for_update(skip_locked=True)
             )
@@ -104,7 +105,7 @@ class OutboxRelay:
             sent_at = self._clock.now()
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.seq.in_([row.seq for row in rows]))  # type: ignore[union-attr]
+                .where(col(OutboxMessage.seq).in_([row.seq for row in rows]))
                 .values(sent_at=sent_at)
             )
         self.published += len(rows)
@@ -137,8 +138,8 @@ class OutboxRelay:
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.sent_at.is_not(None))  # type: ignore[union-attr]
-                .where(OutboxMessage.created_at >= cutoff)  # type: ignore[operator]
+                .where(col(OutboxMessage.sent_at).is_not(None))
+                .where(col(OutboxMessage.created_at) >= cutoff)
                 .values(sent_at=None)
             )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -151,8 +152,8 @@ class OutboxRelay:
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 delete(OutboxMessage)
-                .where(OutboxMessage.sent_at.is_not(None))  # type: ignore[union-attr]
-                .where(OutboxMessage.created_at < cutoff)  # type: ignore[operator]
+                .where(col(OutboxMessage.sent_at).is_not(None))
+                .where(col(OutboxMessage.created_at) < cutoff)
             )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -160,8 +161,8 @@ class OutboxRelay:
         """Age of the oldest unpublished row: the relay's lag, exposed as a metric."""
         async with self._sessions() as session, session.begin():
             oldest: datetime | None = await session.scalar(
-                select(func.min(OutboxMessage.created_at)).where(
-                    OutboxMessage.sent_at.is_(None)  # type: ignore[union-attr]
+                select(func.min(col(OutboxMessage.created_at))).where(
+                    col(OutboxMessage.sent_at).is_(None)
                 )
             )
         if oldest is None:
