@@ -147,7 +147,7 @@ async def produce_raw(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=value, key=b"k", headers=headers)
+        await producer.send_and_wait(topic, value=value, key=key, headers=headers)
     finally:
         await producer.stop()
 
@@ -160,7 +160,8 @@ async def test_published_events_are_applied_once_even_when_redelivered(
         await eventually(lambda: _has(harness, {"ALPHA", "BETA"}))
         first_id = next(iter(await harness.inbox()))
 
-        # The broker hands the very same event (same ce_id) over again.
+        # The broker hands the very same event (same ce_id) over again, on the
+        # partition GAMMA will take, so it is handled before GAMMA is.
         headers = to_headers(
             event_id=first_id,
             event_type=ProductCataloged.type,
@@ -172,11 +173,9 @@ async def test_published_events_are_applied_once_even_when_redelivered(
             traceparent=None,
         )
         topic = probe_settings.physical_topic(PRODUCTS_TOPIC)
+        duplicate = cataloged("ALPHA").model_dump_json().encode()
         await produce_raw(
-            probe_settings.kafka_bootstrap_servers,
-            topic,
-            cataloged("ALPHA").model_dump_json().encode(),
-            headers,
+            probe_settings.kafka_bootstrap_servers, topic, duplicate, headers, key=b"GAMMA"
         )
         await harness.publish(cataloged("GAMMA"))
         await eventually(lambda: _has(harness, {"GAMMA"}))
@@ -190,6 +189,7 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_the_rest_goes_o
     async with probe_service(probe_settings, probe) as harness:
         await harness.publish(cataloged("POISON"), cataloged("FLAKY"), cataloged("FINE"))
         await eventually(lambda: _has(harness, {"FLAKY", "FINE"}))
+        await eventually(lambda: _inbox_size(harness, 3))  # the three sit in different partitions
         assert probe.calls.count("POISON") == 3  # consumer_max_attempts
         assert probe.calls.count("FLAKY") == 3  # two failures, then applied
         assert sorted((await harness.inbox()).values()) == ["applied", "applied", "dead_lettered"]
@@ -287,6 +287,10 @@ async def test_the_trace_continues_from_the_writer_to_the_handler(
 
 async def _has(harness: Harness, codes: set[str]) -> bool:
     return codes <= await harness.seen()
+
+
+async def _inbox_size(harness: Harness, size: int) -> bool:
+    return len(await harness.inbox()) == size
 
 
 async def _fatal(harness: Harness) -> bool:
