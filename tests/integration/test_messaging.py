@@ -142,7 +142,7 @@ async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str
 
 
 async def produce_raw(
-    bootstrap: str, topic: str, value: bytes, headers: list[tuple[str, bytes]]
+    bootstrap: str, topic: str, value: bytes, headers: list[tuple[str, bytes]], key: bytes = b"k"
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
