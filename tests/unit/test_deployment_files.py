@@ -1,0 +1,298 @@
+"""Static checks of the deployment description: Dockerfile, docker-compose.yml, deploy/.
+
+CI has no Docker engine and no cluster, so these files are never started there;
+what can go wrong in them unnoticed is checked here instead: a variable name no
+settings class reads, a command naming a module that does not exist, a kustomize
+patch or resource pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from gateway.settings import GatewaySettings
+from services.desks.app import DesksSettings
+from services.lessons.app import LessonsSettings
+from services.partnerships.app import PartnershipsSettings
+from services.products.app import ProductsSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DEPLOY = ROOT / "deploy"
+KUBERNETES = DEPLOY / "kubernetes"
+KUSTOMIZATIONS = sorted(KUBERNETES.rglob("kustomization.yaml"))
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "services.desks": DesksSettings,
+    "services.products": ProductsSettings,
+    "services.lessons": LessonsSettings,
+    "services.partnerships": PartnershipsSettings,
+    "gateway": GatewaySettings,
+}
+
+
+def env_names(*classes: type[BaseSettings]) -> set[str]:
+    """The variables every one of these settings classes reads."""
+    return set.intersection(
+        *({"ONEDOOR_" + field.upper() for field in cls.model_fields} for cls in classes)
+    )
+
+
+def settings_for(command: list[str]) -> type[BaseSettings]:
+    """The settings class of the process that `python -m <module> ...` starts."""
+    assert command[:2] == ["python", "-m"], f"not a `python -m` command: {command}"
+    module, arguments = command[2], command[3:]
+    assert module in SETTINGS, f"{module} is no OneDoor process"
+    assert importlib.util.find_spec(f"{module}.__main__"), f"{module} has no __main__"
+    if module == "gateway":
+        assert arguments == [], command
+    else:
+        assert arguments and set(arguments) <= {"migrate", "seed", "serve"}, command
+    return SETTINGS[module]
+
+
+def load_all(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = (doc.get("spec") or {}).get("template", {}).get("spec", {})
+    return pod.get("containers", [])
+
+
+def inherited(directory: Path) -> list[dict[str, Any]]:
+    """The objects of a kustomization's `resources` (files, and bases through theirs)."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    docs: list[dict[str, Any]] = []
+    for entry in kustomization.get("resources", []):
+        path = directory / entry
+        docs += defined(path) if path.is_dir() else load_all(path)
+    return docs
+
+
+def defined(directory: Path) -> list[dict[str, Any]]:
+    """Every object a kustomization directory defines: its resources and generated ConfigMaps."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    docs = inherited(directory)
+    for generator in kustomization.get("configMapGenerator", []):
+        data = dict(literal.split("=", 1) for literal in generator.get("literals", []))
+        docs.append({"kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data})
+    return docs
+
+
+def matches(target: dict[str, str], doc: dict[str, Any]) -> bool:
+    return bool(re.fullmatch(target["kind"], doc["kind"])) and (
+        "name" not in target or bool(re.fullmatch(target["name"], doc["metadata"]["name"]))
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [COMPOSE, *sorted(DEPLOY.rglob("*.yaml"))],
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_every_yaml_file_parses(path: Path) -> None:
+    assert load_all(path), f"{path} is empty"
+
+
+# docker-compose.yml
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(COMPOSE.read_text())["services"]
+
+
+def our_compose_services() -> dict[str, dict[str, Any]]:
+    return {name: spec for name, spec in compose_services().items() if "build" in spec}
+
+
+def test_compose_runs_every_process_of_ours() -> None:
+    ours = our_compose_services().values()
+    assert {spec["command"][2] for spec in ours} == set(SETTINGS)
+    assert len({spec["image"] for spec in ours}) == 1, "one image for every process"
+
+
+def test_compose_gives_each_process_only_variables_its_settings_read() -> None:
+    for name, spec in our_compose_services().items():
+        known = env_names(settings_for(spec["command"]))
+        unknown = set(spec["environment"]) - known
+        assert not unknown, f"{name}: no settings field reads {sorted(unknown)}"
+
+
+def test_compose_dependencies_exist_and_services_wait_for_their_migrations() -> None:
+    services = compose_services()
+    for name, spec in services.items():
+        dependencies = spec.get("depends_on", {})
+        assert set(dependencies) <= set(services), f"{name} depends on an undefined service"
+        command = spec.get("command", [])
+        if command[-1:] == ["serve"]:
+            migrations = [
+                services[dependency]["command"]
+                for dependency, rule in dependencies.items()
+                if rule["condition"] == "service_completed_successfully"
+            ]
+            assert [*command[:3], "migrate", "seed"] in migrations, f"{name} skips migrations"
+
+
+def test_compose_servers_are_healthy_when_ready_and_only_the_gateway_is_published() -> None:
+    for name, spec in our_compose_services().items():
+        if "migrate" not in spec["command"]:
+            assert "/readyz" in " ".join(spec["healthcheck"]["test"]), name
+        published = spec.get("ports", [])
+        assert name == "gateway" or not published, f"{name} must stay internal"
+        assert all(port.startswith("127.0.0.1:") for port in published), published
+
+
+def test_compose_bind_mounts_exist() -> None:
+    for name, spec in compose_services().items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+# Dockerfile
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_dockerfile_builds_one_non_root_image_from_constraints() -> None:
+    instructions = dockerfile_instructions()
+    arguments = {name: [a for n, a in instructions if n == name] for name, _ in instructions}
+    assert all(image.split()[0] == "python:3.11-slim" for image in arguments["FROM"])
+    assert arguments["USER"][-1].split(":")[0] not in {"root", "0"}
+    assert any("pip install -c constraints.txt ." in run for run in arguments["RUN"])
+    for env in arguments["ENV"]:
+        names = {pair.split("=")[0] for pair in env.split() if pair.startswith("ONEDOOR_")}
+        assert names <= env_names(*SETTINGS.values()), names
+
+
+def test_dockerfile_command_is_a_onedoor_process_that_compose_can_replace() -> None:
+    instructions = dict(dockerfile_instructions())
+    # Compose and Kubernetes give full `python -m ...` commands: an ENTRYPOINT would prefix them.
+    assert "ENTRYPOINT" not in instructions
+    settings_for(json.loads(instructions["CMD"]))
+
+
+def test_dockerfile_copies_files_that_exist_and_are_not_ignored() -> None:
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for name, arguments in dockerfile_instructions():
+        if name == "COPY" and not arguments.startswith("--from"):
+            for source in arguments.split()[:-1]:
+                assert (ROOT / source).exists(), f"COPY {source}: no such file"
+                assert not any(fnmatch.fnmatch(source, pattern) for pattern in ignored), source
+
+
+def test_otel_collector_pipelines_use_defined_components() -> None:
+    config = yaml.safe_load((DEPLOY / "otel-collector.yaml").read_text())
+    for name, pipeline in config["service"]["pipelines"].items():
+        for kind in ("receivers", "processors", "exporters"):
+            undefined = set(pipeline.get(kind, [])) - set(config.get(kind) or {})
+            assert not undefined, f"pipeline {name} uses undefined {kind} {undefined}"
+
+
+# Kubernetes (kustomize)
+
+
+@pytest.mark.parametrize("path", KUSTOMIZATIONS, ids=lambda path: str(path.parent.name))
+def test_kustomization_resources_and_patches_exist(path: Path) -> None:
+    kustomization = yaml.safe_load(path.read_text())
+    for entry in kustomization.get("resources", []):
+        resource = path.parent / entry
+        assert resource.is_file() or (resource / "kustomization.yaml").is_file(), entry
+    for patch in kustomization.get("patches", []):
+        assert (path.parent / patch["path"]).is_file(), patch["path"]
+
+
+@pytest.mark.parametrize("path", KUSTOMIZATIONS, ids=lambda path: str(path.parent.name))
+def test_kustomization_patches_and_references_name_defined_objects(path: Path) -> None:
+    kustomization = yaml.safe_load(path.read_text())
+    objects = defined(path.parent)
+    for patch in kustomization.get("patches", []):
+        for doc in load_all(path.parent / patch["path"]):
+            target = patch.get("target") or {"kind": doc["kind"], "name": doc["metadata"]["name"]}
+            assert any(matches(target, obj) for obj in objects), f"{patch} patches nothing"
+    deployments = {obj["metadata"]["name"] for obj in objects if obj["kind"] == "Deployment"}
+    assert {entry["name"] for entry in kustomization.get("replicas", [])} <= deployments
+    for obj in objects:
+        if obj["kind"] == "HorizontalPodAutoscaler":
+            assert obj["spec"]["scaleTargetRef"]["name"] in deployments
+    for generator in kustomization.get("configMapGenerator", []):
+        if generator.get("behavior") == "merge":
+            target = {"kind": "ConfigMap", "name": generator["name"]}
+            assert any(matches(target, obj) for obj in inherited(path.parent)), generator
+
+
+def test_kubernetes_containers_get_only_variables_their_settings_read() -> None:
+    config_maps: dict[str, set[str]] = {}
+    for path in KUSTOMIZATIONS:
+        for obj in defined(path.parent):
+            if obj["kind"] == "ConfigMap":
+                config_maps.setdefault(obj["metadata"]["name"], set()).update(obj["data"])
+    manifests = [p for p in KUBERNETES.rglob("*.yaml") if p.name != "kustomization.yaml"]
+    checked = 0
+    for manifest in manifests:
+        for doc in load_all(manifest):
+            for container in containers(doc):
+                # A container without a command is a patch applied to every process.
+                classes = (
+                    [settings_for(container["command"])]
+                    if "command" in container
+                    else list(SETTINGS.values())
+                )
+                names = {env["name"] for env in container.get("env", [])}
+                for source in container.get("envFrom", []):
+                    names |= config_maps[source["configMapRef"]["name"]]
+                unknown = names - env_names(*classes)
+                assert not unknown, f"{manifest.name}: no settings field reads {sorted(unknown)}"
+                checked += 1
+    assert checked >= 2 * len(SETTINGS)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_overlays_render_hardened_probed_pods(overlay: str) -> None:
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(KUBERNETES / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    docs = [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+    assert {doc["kind"] for doc in docs} >= {"Deployment", "Service", "Job", "ConfigMap"}
+    for doc in docs:
+        for container in containers(doc):
+            assert doc["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert "/tmp" in {mount["mountPath"] for mount in container["volumeMounts"]}
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+            assert ":" in container["image"], "overlays pin the image tag"
+            if doc["kind"] == "Deployment":
+                assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+                assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
