@@ -11,11 +11,12 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.fastapi import GraphQLRouter
+from strawberry.schema.config import StrawberryConfig
 
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.errors import CodedErrors
-from gateway.schema import Authenticated, Mutation, Query
+from gateway.schema import PRODUCT_CODE_SCALAR, Authenticated, Mutation, ProductCode, Query
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
 from shared.errors import DomainError
@@ -26,12 +27,14 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        config=StrawberryConfig(scalar_map={ProductCode: PRODUCT_CODE_SCALAR}),
+        # Factories: a fresh extension per operation; the caches live at module level.
         extensions=[
             Authenticated,
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            ParserCache(maxsize=1000),
-            ValidationCache(maxsize=1000),
-            CodedErrors(),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: ParserCache(maxsize=1000),
+            lambda: ValidationCache(maxsize=1000),
+            CodedErrors,
         ],
     )
 

@@ -29,8 +29,9 @@ def _parse_product_code(node: ValueNode, _variables: Any = None) -> str:
     raise GraphQLError("a product code is a name such as ELECTORAL_ASSISTANCE")
 
 
-ProductCode = strawberry.scalar(
-    NewType("ProductCode", str),
+ProductCode = NewType("ProductCode", str)
+PRODUCT_CODE_SCALAR = strawberry.scalar(
+    name="ProductCode",
     description="A product code from the catalog, e.g. ELECTORAL_ASSISTANCE",
     serialize=str,
     parse_value=str,
