@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from shared.errors import DomainError
+from shared.state_machine import StateMachine
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -48,15 +49,7 @@ TRANSITIONS: Mapping[RequestStatus, frozenset[RequestStatus]] = {
 }
 
 
-def transition(current: RequestStatus, target: RequestStatus) -> RequestStatus:
-    if target not in TRANSITIONS[current]:
-        raise DomainError(
-            "ILLEGAL_TRANSITION",
-            f"a request cannot go from {current.value} to {target.value}",
-            from_status=current.value,
-            to_status=target.value,
-        )
-    return target
+transition = StateMachine("a request", TRANSITIONS).move
 
 
 class RoutingStatus(StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from contracts.events import DeclineReason
-from shared.errors import DomainError
+from shared.state_machine import StateMachine
 
 
 class EngagementStatus(StrEnum):
@@ -34,15 +34,7 @@ TRANSITIONS: Mapping[EngagementStatus, frozenset[EngagementStatus]] = {
 ACTIVE = frozenset({S.accepted, S.planning, S.deployed})
 
 
-def transition(current: EngagementStatus, target: EngagementStatus) -> EngagementStatus:
-    if target not in TRANSITIONS[current]:
-        raise DomainError(
-            "ILLEGAL_TRANSITION",
-            f"an engagement cannot go from {current.value} to {target.value}",
-            from_status=current.value,
-            to_status=target.value,
-        )
-    return target
+transition = StateMachine("an engagement", TRANSITIONS).move
 
 
 def intake_decision(
