@@ -47,7 +47,10 @@ def run(_args: argparse.Namespace) -> int:
     def _interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C and SIGTERM both stop the stack (SIGINT too, since a shell may have
+    # started us with it ignored).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         print("Starting OneDoor (broker, migrations, seeds, 4 services, gateway)...", flush=True)
         stack.start()
