@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts clean help
+.PHONY: run test lint typecheck contracts bench clean help
 
 help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
+	@echo "make bench      measure the performance targets of DESIGN.md (about 4 minutes)"
 	@echo "make contracts  regenerate contracts/schemas and contracts/asyncapi.yaml"
 
 $(INSTALLED): pyproject.toml constraints.txt
@@ -36,6 +37,9 @@ contracts: $(INSTALLED)
 test: $(INSTALLED) lint typecheck
 	$(BIN)/python -m contracts.generate --check
 	$(BIN)/pytest -q
+
+bench: $(INSTALLED)
+	$(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,143 @@
+"""`python -m tests.bench`: run every benchmark once, print a table, write JSON.
+
+Exit code 0 even when targets are missed (this is a measurement, not a test);
+1 only when a benchmark crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.bench.gateway_overhead import gateway_overhead
+from tests.bench.intake import intake_to_routed
+from tests.bench.memory import idle_rss
+from tests.bench.pipeline import event_pipeline
+from tests.bench.report import print_table, write_json
+from tests.bench.results import BenchmarkResult
+from tests.bench.stack import BenchStack, running_stack
+
+Benchmark = Callable[[], BenchmarkResult]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    add = parser.add_argument
+    add("--duration", type=float, default=20.0, help="intake load, seconds (default 20)")
+    add("--rate", type=float, default=100.0, help="intake load, requests/s (default 100)")
+    add(
+        "--routing-timeout",
+        type=float,
+        default=30.0,
+        help="seconds after the load ends before an unrouted request counts as lost",
+    )
+    add("--iterations", type=int, default=500, help="gateway overhead calls per side")
+    add("--messages", type=int, default=20_000, help="events per event-pipeline run")
+    add("--settle", type=float, default=5.0, help="idle seconds before measuring RSS")
+    add("--output", type=Path, default=Path(".bench/results.json"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = {"started_at": datetime.now(UTC).isoformat(), "load_average_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="onedoor-bench-") as work:
+        results = on_the_stack(args, Path(work) / "var")
+        results.append(measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline")))
+    results.append(
+        BenchmarkResult(
+            "lessons search", status="not implemented yet", notes=["not implemented yet"]
+        )
+    )
+    print_table(results)
+    write_json(args.output, results, {**run, **environment(args)})
+    print(f"\nwritten to {args.output}")
+    return 1 if any(result.status == "crashed" for result in results) else 0
+
+
+def on_the_stack(args: argparse.Namespace, var_dir: Path) -> list[BenchmarkResult]:
+    """The benchmarks that need the embedded stack: one stack, in this order."""
+    progress("starting the embedded stack")
+    try:
+        with running_stack(var_dir) as stack:
+            results = [measure(name, benchmark) for name, benchmark in on(stack, args)]
+            progress("stopping the embedded stack")
+            return results
+    except Exception as error:
+        traceback.print_exc()
+        return [crashed("embedded stack", error)]
+
+
+def on(stack: BenchStack, args: argparse.Namespace) -> list[tuple[str, Benchmark]]:
+    # Gateway overhead runs on the idle stack before the intake load, whose
+    # backlog would otherwise slow both sides unevenly.
+    return [
+        (
+            "idle RSS (after start)",
+            lambda: idle_rss(stack, settle_s=args.settle, label="after start"),
+        ),
+        (
+            "gateway overhead",
+            lambda: asyncio.run(gateway_overhead(stack, iterations=args.iterations)),
+        ),
+        ("intake to routed", lambda: asyncio.run(intake(stack, args))),
+        (
+            "idle RSS (after the workloads)",
+            lambda: idle_rss(stack, settle_s=args.settle, label="after the workloads"),
+        ),
+    ]
+
+
+async def intake(stack: BenchStack, args: argparse.Namespace) -> BenchmarkResult:
+    return await intake_to_routed(
+        stack, rate=args.rate, duration_s=args.duration, routing_timeout_s=args.routing_timeout
+    )
+
+
+def pipeline(args: argparse.Namespace, work_dir: Path) -> BenchmarkResult:
+    return asyncio.run(event_pipeline(messages=args.messages, work_dir=work_dir))
+
+
+def measure(name: str, benchmark: Benchmark) -> BenchmarkResult:
+    """Run one benchmark; a crash is reported as such and the others still run."""
+    progress(f"measuring {name}")
+    started = time.monotonic()
+    try:
+        result = benchmark()
+    except Exception as error:
+        traceback.print_exc()
+        return crashed(name, error)
+    progress(f"  done in {time.monotonic() - started:.1f} s")
+    return result
+
+
+def crashed(name: str, error: BaseException) -> BenchmarkResult:
+    return BenchmarkResult(name, status="crashed", error=f"{type(error).__name__}: {error}"[:500])
+
+
+def environment(args: argparse.Namespace) -> dict[str, Any]:
+    # The machine is shared: the load average tells a reader how noisy the run was.
+    return {
+        "finished_at": datetime.now(UTC).isoformat(),
+        "load_average_after": os.getloadavg(),
+        "settings": {name: str(value) for name, value in vars(args).items()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
