@@ -9,7 +9,8 @@ import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
 
@@ -24,6 +25,9 @@ from shared.telemetry import configure_tracing
 
 
 def build_schema(settings: GatewaySettings) -> strawberry.Schema:
+    # One depth rule for the schema's lifetime: the validation cache is keyed by the
+    # rules, so a rule built per operation (QueryDepthLimiter's way) never hits it.
+    depth_rule = create_validator(settings.max_query_depth, None, None)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -31,7 +35,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         # Factories: a fresh extension per operation; the caches live at module level.
         extensions=[
             Authenticated,
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: AddValidationRules([depth_rule]),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             CodedErrors,
