@@ -1,9 +1,12 @@
 """The outbox relay: publishes committed outbox rows in order and marks them sent.
 
-Rows are claimed in `seq` order in batches; on PostgreSQL with
-`FOR UPDATE SKIP LOCKED` so several replicas can share the work. A failed
-publish rolls the claim back and retries with exponential backoff; nothing is
-marked sent until the broker acknowledged it (acks=all).
+Rows are claimed in `seq` order in batches. With `hold_claims` (PostgreSQL) the
+claim is `FOR UPDATE SKIP LOCKED`, held until the broker acknowledged, so several
+replicas can share the work. Without it (SQLite: one relay per database file) the
+rows are read, published and then marked sent in two short transactions, so the
+database's single write lock is never held while waiting for the broker. Either
+way nothing is marked sent before the broker acknowledged it (acks=all); a
+failure leaves the rows unsent and the relay retries with exponential backoff.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class OutboxRelay:
         poll_interval_s: float,
         retention: timedelta,
         topic_name: Callable[[str], str] = str,
+        hold_claims: bool = True,
     ) -> None:
         self._sessions = sessions
         self._producer = producer
@@ -50,6 +54,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._retention = retention
         self._topic_name = topic_name
+        self._hold_claims = hold_claims
         self._doorbell = asyncio.Event()
         self.published = 0
         self.healthy = True
@@ -89,27 +94,43 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
-        async with self._sessions() as session, session.begin():
-            query = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.sent_at).is_(None))
-                .order_by(col(OutboxMessage.seq))
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            rows = list((await session.scalars(query)).all())
-            if not rows:
-                return 0
-            deliveries = [await self._send(row) for row in rows]
-            await asyncio.gather(*deliveries)
-            sent_at = self._clock.now()
+        if self._hold_claims:
+            async with self._sessions() as session, session.begin():
+                rows = await self._claim(session)
+                await self._publish(rows)
+                await self._mark_sent(session, rows)
+        else:
+            async with self._sessions() as session:
+                async with session.begin():
+                    rows = await self._claim(session)
+                await self._publish(rows)
+                async with session.begin():
+                    await self._mark_sent(session, rows)
+        self.published += len(rows)
+        return len(rows)
+
+    async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
+        query = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .order_by(col(OutboxMessage.seq))
+            .limit(self._batch_size)
+        )
+        if self._hold_claims:
+            query = query.with_for_update(skip_locked=True)
+        return list((await session.scalars(query)).all())
+
+    async def _publish(self, rows: list[OutboxMessage]) -> None:
+        deliveries = [await self._send(row) for row in rows]
+        await asyncio.gather(*deliveries)
+
+    async def _mark_sent(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+        if rows:
             await session.execute(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.seq).in_([row.seq for row in rows]))
-                .values(sent_at=sent_at)
+                .values(sent_at=self._clock.now())
             )
-        self.published += len(rows)
-        return len(rows)
 
     async def _send(self, row: OutboxMessage) -> asyncio.Future[object]:
         # The publish span continues the trace of the request that wrote the row.

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts import TOPICS
 from shared.clock import Clock
-from shared.db import AsyncSession
+from shared.db import AsyncSession, is_sqlite
 from shared.messaging import broker
 from shared.messaging.consumer import EventConsumer, EventHandlers
 from shared.messaging.models import PlatformState
@@ -86,6 +86,7 @@ class MessagingRuntime:
             poll_interval_s=settings.outbox_poll_interval_s,
             retention=timedelta(hours=settings.outbox_retention_hours),
             topic_name=settings.physical_topic,
+            hold_claims=not is_sqlite(settings.resolved_database_url),
         )
         self.outbox.on_commit(self.relay.wake)
         if await self._broker_is_new():
