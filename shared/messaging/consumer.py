@@ -7,9 +7,9 @@ A service registers one handler per event type:
     @handlers.on(RequestRouted)
     async def on_request_routed(event: RequestRouted, context: EventContext) -> None: ...
 
-The consumer applies a fetched batch of one partition in one transaction: each
-event in a SAVEPOINT, checked against and recorded in the inbox in that same
-transaction, so an effect and its "already handled" mark commit together. A
+The consumer applies a fetched batch of one partition in one transaction, each
+event checked against and recorded in the inbox in that same transaction, so an
+effect and its "already handled" mark commit together. A
 failing handler is retried with backoff; after the last attempt the event goes
 to the service's dead-letter topic (through the outbox, so even that is not
 lost) and the consumer goes on. Offsets are committed after the database commit:
@@ -172,11 +172,26 @@ class EventConsumer:
                         await asyncio.sleep(backoff)
 
     async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Apply one partition's batch in one transaction (each event in a savepoint)."""
+        """Apply one partition's batch in one transaction.
+
+        The common case first: every event of the batch in one savepoint. If any
+        handler fails, that savepoint is rolled back and the batch is applied again
+        with a savepoint per event, so retries and the dead letter touch only the
+        failing event.
+        """
         async with self._sessions() as session, session.begin():
             seen = await self._already_handled(session, records)
+            counters = (self.applied, self.dead_lettered)
+            try:
+                async with session.begin_nested():
+                    batch_seen = set(seen)
+                    for record in records:
+                        await self._apply_one(session, record, batch_seen, isolated=False)
+                return
+            except Exception:
+                self.applied, self.dead_lettered = counters
             for record in records:
-                await self._apply_one(session, record, seen)
+                await self._apply_one(session, record, seen, isolated=True)
 
     async def _already_handled(
         self, session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
@@ -189,8 +204,15 @@ class EventConsumer:
         return set((await session.scalars(query)).all())
 
     async def _apply_one(
-        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], seen: set[str]
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord[bytes, bytes],
+        seen: set[str],
+        *,
+        isolated: bool,
     ) -> None:
+        """Apply one event. `isolated`: in its own savepoint, with retries and a dead
+        letter; otherwise once, letting a failure abort the whole batch."""
         try:
             envelope = from_record(record.headers, record.value)
         except MalformedEvent as error:
@@ -205,7 +227,11 @@ class EventConsumer:
         with span_from(
             f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes
         ):
-            failure = await self._attempt(session, envelope, model, handler)
+            if isolated:
+                failure = await self._attempt(session, envelope, model, handler)
+            else:
+                await handler(self._validated(envelope, model), self._context(session, envelope))
+                failure = None
         if failure is None:
             self._record(session, envelope, "applied", None)
             self.applied += 1
@@ -217,15 +243,11 @@ class EventConsumer:
         self, session: AsyncSession, envelope: Envelope, model: type[Event], handler: Handler
     ) -> str | None:
         """Run the handler until it succeeds or attempts run out; return the last error."""
-        context = EventContext(session, envelope, self._outbox, self._clock)
+        context = self._context(session, envelope)
         for attempt in range(1, self._max_attempts + 1):
             try:
                 async with session.begin_nested():
-                    try:
-                        event = model.model_validate(envelope.data)
-                    except ValidationError as invalid:
-                        raise PoisonEvent(f"invalid {envelope.type}: {invalid}") from invalid
-                    await handler(event, context)
+                    await handler(self._validated(envelope, model), context)
                 return None
             except PoisonEvent as poison:
                 return str(poison)
@@ -243,6 +265,16 @@ class EventConsumer:
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
         return last_error
+
+    @staticmethod
+    def _validated(envelope: Envelope, model: type[Event]) -> Event:
+        try:
+            return model.model_validate(envelope.data)
+        except ValidationError as invalid:
+            raise PoisonEvent(f"invalid {envelope.type}: {invalid}") from invalid
+
+    def _context(self, session: AsyncSession, envelope: Envelope) -> EventContext:
+        return EventContext(session, envelope, self._outbox, self._clock)
 
     def _record(
         self, session: AsyncSession, envelope: Envelope, outcome: str, error: str | None
