@@ -38,6 +38,7 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 CLUSTER_ID_KEY = "broker.cluster_id"
+STOP_TIMEOUT_S = 5.0
 
 
 class MessagingRuntime:
@@ -118,12 +119,21 @@ class MessagingRuntime:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # Bounded: a task stuck in a driver call must not hang the shutdown.
+            _done, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+            for task in stuck:
+                log.error(
+                    "%s did not stop within %ss: %s",
+                    task.get_name(),
+                    STOP_TIMEOUT_S,
+                    task.get_stack(),
+                )
         self._tasks.clear()
         for client in (self.consumer, self._producer, self._admin):
             if client is not None:
                 try:
-                    await asyncio.wait_for(_stop(client), 5)
+                    await asyncio.wait_for(_stop(client), STOP_TIMEOUT_S)
                 except Exception:
                     log.warning("could not stop %s cleanly", type(client).__name__, exc_info=True)
 
