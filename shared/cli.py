@@ -17,6 +17,7 @@ import sys
 from types import FrameType
 
 from shared.auth import Role, ensure_dev_keypair, issue_dev_token
+from shared.errors import DomainError
 from shared.runner import EmbeddedStack, RunnerSettings, StackFailed
 from shared.settings import PlatformSettings
 
@@ -102,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except Exception as error:  # a CLI user gets one line, not a traceback
-        if type(error).__name__ == "DomainError":
-            print(f"onedoor: {error}", file=sys.stderr)
-            return 2
-        raise
+    except DomainError as refusal:  # e.g. a token without its tenant: one line, no traceback
+        print(f"onedoor: {refusal}", file=sys.stderr)
+        return 2
