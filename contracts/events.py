@@ -83,6 +83,9 @@ class ProductCataloged(Event):
     capacity: int = Field(ge=0)
     active: bool
     revision: int = Field(ge=1, description="Increases with every change; replicas keep the newest")
+    sla_targets: dict[str, int] = Field(
+        default_factory=dict, description="Target days per engagement stage, e.g. deliver: 60"
+    )
 
     def key(self) -> str:
         return self.code
@@ -123,6 +126,93 @@ class RequestStatusChanged(Event):
     actor: str
     reason: str | None = None
     changed_at: datetime
+    satisfaction_score: int | None = Field(
+        default=None, ge=1, le=5, description="Given by the client when confirming closure"
+    )
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestAssigned(Event):
+    """A desk officer took ownership of a request (or handed it to a colleague)."""
+
+    type: ClassVar[str] = "onedoor.request.assigned.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    client_code: str
+    desk_code: str
+    owner: str
+    previous_owner: str | None = None
+    assigned_by: str
+    assigned_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class SlaClock(StrEnum):
+    acknowledge = "acknowledge"
+    triage = "triage"
+    deliver = "deliver"
+
+
+class RequestSlaBreached(Event):
+    """One of a request's SLA clocks ran out; the request is escalated."""
+
+    type: ClassVar[str] = "onedoor.request.sla-breached.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    client_code: str
+    desk_code: str
+    clock: SlaClock
+    urgency: Urgency
+    due_at: datetime
+    breached_at: datetime
+    escalated_to: str = Field(description="Who the breach was escalated to, e.g. the desk chief")
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestOverlapFlagged(Event):
+    """A new request resembles an open one, possibly another client's (the Mali case)."""
+
+    type: ClassVar[str] = "onedoor.request.overlap-flagged.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    other_request_id: str
+    desk_code: str
+    other_desk_code: str
+    country: str
+    shared_products: list[str]
+    similarity: float = Field(ge=0, le=1)
+    flagged_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class UnmetDemandRecorded(Event):
+    """A product a client needed could not be provided: kept so the gap is visible."""
+
+    type: ClassVar[str] = "onedoor.request.unmet-demand-recorded.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    product_code: str
+    client_code: str
+    client_kind: ClientKind
+    country: str
+    region: str
+    desk_code: str
+    reason_code: DeclineReason
+    note: str
+    recorded_by: str
+    recorded_at: datetime
 
     def key(self) -> str:
         return self.request_id
@@ -168,6 +258,77 @@ class EngagementAccepted(Event):
         return self.engagement_id
 
 
+class EngagementProposed(Event):
+    """A routed product waits for its provider officer to accept or decline."""
+
+    type: ClassVar[str] = "onedoor.engagement.proposed.v1"
+    topic: ClassVar[str] = ENGAGEMENTS_TOPIC
+
+    engagement_id: str
+    request_id: str
+    routing_id: str
+    product_code: str
+    proposed_at: datetime
+
+    def key(self) -> str:
+        return self.engagement_id
+
+
+class EngagementStatusChanged(Event):
+    """A move of an engagement after acceptance: planning, deployed, closed."""
+
+    type: ClassVar[str] = "onedoor.engagement.status-changed.v1"
+    topic: ClassVar[str] = ENGAGEMENTS_TOPIC
+
+    engagement_id: str
+    request_id: str
+    routing_id: str
+    product_code: str
+    from_status: str
+    to_status: str
+    actor: str
+    changed_at: datetime
+
+    def key(self) -> str:
+        return self.engagement_id
+
+
+class DeliverableRef(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    title: str
+    kind: str = Field(description="e.g. report, assessment, training, advisory_note")
+    reference: str = Field(description="Where the deliverable lives (URL or document symbol)")
+    delivered_on: date
+
+
+class EngagementDelivered(Event):
+    """A provider delivered; carries what an after-action review needs."""
+
+    type: ClassVar[str] = "onedoor.engagement.delivered.v1"
+    topic: ClassVar[str] = ENGAGEMENTS_TOPIC
+
+    engagement_id: str
+    request_id: str
+    routing_id: str
+    product_code: str
+    provider_unit: str
+    client_code: str
+    client_kind: ClientKind
+    country: str
+    region: str
+    desk_code: str
+    title: str
+    deliverables: list[DeliverableRef]
+    experts: list[str] = Field(default_factory=list)
+    accepted_at: datetime | None = None
+    delivered_by: str
+    delivered_at: datetime
+
+    def key(self) -> str:
+        return self.engagement_id
+
+
 class EngagementDeclined(Event):
     type: ClassVar[str] = "onedoor.engagement.declined.v1"
     topic: ClassVar[str] = ENGAGEMENTS_TOPIC
@@ -186,7 +347,7 @@ class EngagementDeclined(Event):
 
 
 class LessonPublished(Event):
-    """Reserved for the lessons service; declared so the feed's contract is fixed early."""
+    """A lesson reached the feed. Subscribers filter on themes, countries, regions."""
 
     type: ClassVar[str] = "onedoor.lesson.published.v1"
     topic: ClassVar[str] = LESSONS_TOPIC
@@ -199,13 +360,75 @@ class LessonPublished(Event):
     regions: list[str]
     sensitivity: str
     published_at: datetime
+    client_kinds: list[str] = Field(default_factory=list)
+    source_kind: str | None = Field(default=None, description="engagement, assessment or direct")
+    author_entity: str | None = None
 
     def key(self) -> str:
         return self.lesson_id
 
 
+class LessonStatusChanged(Event):
+    """Any workflow move of a lesson (drafted, sent to review, sent back, archived, ...)."""
+
+    type: ClassVar[str] = "onedoor.lesson.status-changed.v1"
+    topic: ClassVar[str] = LESSONS_TOPIC
+
+    lesson_id: str
+    from_status: str | None = Field(description="None when the draft was created")
+    to_status: str
+    actor: str
+    comment: str | None = None
+    sensitivity: str
+    changed_at: datetime
+
+    def key(self) -> str:
+        return self.lesson_id
+
+
+class AssessmentOpened(Event):
+    """A joint assessment was proposed for a request, with its partners and scope."""
+
+    type: ClassVar[str] = "onedoor.assessment.opened.v1"
+    topic: ClassVar[str] = ASSESSMENTS_TOPIC
+
+    assessment_id: str
+    request_id: str
+    desk_code: str
+    partners: list[str]
+    scope: str
+    opened_by: str
+    opened_at: datetime
+
+    def key(self) -> str:
+        return self.assessment_id
+
+
+class AssessmentStatusChanged(Event):
+    type: ClassVar[str] = "onedoor.assessment.status-changed.v1"
+    topic: ClassVar[str] = ASSESSMENTS_TOPIC
+
+    assessment_id: str
+    request_id: str
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str | None = None
+    changed_at: datetime
+
+    def key(self) -> str:
+        return self.assessment_id
+
+
+class TaskLead(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    task: str
+    lead: str = Field(description="The organisation leading it: a partner code or UN")
+
+
 class AssessmentConcluded(Event):
-    """Reserved for the partnerships service; the conclusion flows back to the request."""
+    """The conclusion of a joint assessment; it flows back to the request."""
 
     type: ClassVar[str] = "onedoor.assessment.concluded.v1"
     topic: ClassVar[str] = ASSESSMENTS_TOPIC
@@ -216,6 +439,8 @@ class AssessmentConcluded(Event):
     summary: str
     recommended_products: list[str]
     concluded_on: date
+    division_of_labour: list[TaskLead] = Field(default_factory=list)
+    concluded_by: str | None = None
 
     def key(self) -> str:
         return self.assessment_id
@@ -226,10 +451,20 @@ def _all_event_models() -> list[type[Event]]:
         ProductCataloged,
         RequestSubmitted,
         RequestStatusChanged,
+        RequestAssigned,
+        RequestSlaBreached,
+        RequestOverlapFlagged,
+        UnmetDemandRecorded,
         RequestRouted,
+        EngagementProposed,
         EngagementAccepted,
         EngagementDeclined,
+        EngagementStatusChanged,
+        EngagementDelivered,
         LessonPublished,
+        LessonStatusChanged,
+        AssessmentOpened,
+        AssessmentStatusChanged,
         AssessmentConcluded,
     ]
 

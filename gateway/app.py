@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import strawberry
 from fastapi import FastAPI, Request
+from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.fastapi import GraphQLRouter
@@ -17,10 +20,18 @@ from strawberry.schema.config import StrawberryConfig
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.errors import CodedErrors
-from gateway.schema import PRODUCT_CODE_SCALAR, Authenticated, Mutation, ProductCode, Query
+from gateway.live import LiveEvents
+from gateway.schema import (
+    LIVE_TOPICS,
+    PRODUCT_CODE_SCALAR,
+    Authenticated,
+    Mutation,
+    ProductCode,
+    Query,
+    Subscription,
+)
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
-from shared.errors import DomainError
 from shared.telemetry import configure_tracing
 
 
@@ -31,6 +42,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map={ProductCode: PRODUCT_CODE_SCALAR}),
         # Factories: a fresh extension per operation; the caches live at module level.
         extensions=[
@@ -41,6 +53,27 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
             CodedErrors,
         ],
     )
+
+
+class GatewayRouter(GraphQLRouter[GatewayContext, None]):
+    """GraphQL over HTTP and websockets (graphql-transport-ws).
+
+    A browser cannot set headers on a websocket, so a subscription's token may
+    come in the `connection_init` payload instead (`{"Authorization": "Bearer …"}`);
+    without a valid one the connection is refused before any operation runs.
+    """
+
+    def __init__(self, verifier: TokenVerifier, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.verifier = verifier
+
+    async def on_ws_connect(self, context: GatewayContext) -> None:
+        params = getattr(context, "connection_params", None) or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if isinstance(authorization, str) and authorization:
+            context.authenticate(self.verifier, authorization)
+        if context.principal is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -61,22 +94,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             timeout_s=settings.service_timeout_s,
             max_connections=settings.max_connections_per_service,
         )
+        app.state.live = LiveEvents(settings, LIVE_TOPICS, queue_size=settings.live_queue_size)
         try:
+            await app.state.live.start()
             yield
         finally:
+            await app.state.live.stop()
             await app.state.clients.close()
 
-    async def context(request: Request) -> GatewayContext:
-        authorization = request.headers.get("authorization", "")
-        try:
-            principal, error = verifier.verify_header(authorization), None
-        except DomainError as refusal:
-            principal, error = None, refusal
-        return GatewayContext(request.app.state.clients, authorization, principal, error)
+    async def context(connection: HTTPConnection) -> GatewayContext:
+        context = GatewayContext(connection.app.state.clients, live=connection.app.state.live)
+        context.authenticate(verifier, connection.headers.get("authorization", ""))
+        return context
 
     app = FastAPI(title="OneDoor gateway", version="1.0.0", lifespan=lifespan)
     app.include_router(
-        GraphQLRouter(build_schema(settings), context_getter=context), prefix="/graphql"
+        GatewayRouter(verifier, schema=build_schema(settings), context_getter=context),
+        prefix="/graphql",
     )
 
     @app.get("/healthz", tags=["health"])

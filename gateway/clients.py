@@ -45,6 +45,15 @@ class ServiceClient:
     async def post(self, path: str, authorization: str, body: Any) -> Any:
         return await self._call("POST", path, authorization, json=body)
 
+    async def put(self, path: str, authorization: str, body: Any) -> Any:
+        return await self._call("PUT", path, authorization, json=body)
+
+    async def patch(self, path: str, authorization: str, body: Any) -> Any:
+        return await self._call("PATCH", path, authorization, json=body)
+
+    async def delete(self, path: str, authorization: str) -> Any:
+        return await self._call("DELETE", path, authorization)
+
     async def ready(self) -> bool:
         try:
             response = await self._http.get("/readyz")
@@ -63,7 +72,7 @@ class ServiceClient:
                 "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
             ) from error
         if response.status_code < 400:
-            return response.json()
+            return response.json() if response.content else None
         detail = _detail(response)
         if response.status_code >= 500:
             log.error("%s %s %s failed: %s", self.name, method, path, detail)

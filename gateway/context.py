@@ -2,68 +2,70 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from functools import partial
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from gateway.clients import ServiceClients
-from shared.auth import Principal
+from gateway.live import LiveEvents
+from shared.auth import Principal, TokenVerifier
 from shared.errors import DomainError
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
-@dataclass
-class Loaders:
-    """Batch every list-of-ids fan-out into one call per service (no N+1)."""
-
-    engagements_by_request: DataLoader[str, list[dict[str, Any]]]
-    timeline_by_request: DataLoader[str, list[dict[str, Any]]]
-    desk_by_code: DataLoader[str, dict[str, Any] | None]
+BatchLoad = Callable[["GatewayContext", list[K]], Awaitable[list[V]]]
 
 
 class GatewayContext(BaseContext):
     def __init__(
         self,
         clients: ServiceClients,
-        authorization: str,
-        principal: Principal | None,
-        auth_error: DomainError | None,
+        authorization: str = "",
+        principal: Principal | None = None,
+        auth_error: DomainError | None = None,
+        live: LiveEvents | None = None,
     ) -> None:
         super().__init__()
         self.clients = clients
         self.authorization = authorization
         self.principal = principal
         self.auth_error = auth_error
-        self.loaders = _loaders(clients, authorization)
+        self.live = live
+        self.connection_params: dict[str, Any] | None = None
+        self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
+
+    def authenticate(self, verifier: TokenVerifier, authorization: str) -> None:
+        """Verify the caller's bearer token; the token is forwarded to every service."""
+        self.authorization = authorization
+        try:
+            self.principal, self.auth_error = verifier.verify_header(authorization), None
+        except DomainError as refusal:
+            self.principal, self.auth_error = None, refusal
+
+    def live_events(self) -> LiveEvents:
+        if self.live is None:
+            raise RuntimeError("this gateway runs without live events")
+        return self.live
+
+    def loader(self, batch_load: BatchLoad[K, V], max_batch_size: int = 200) -> DataLoader[K, V]:
+        """The operation's one dataloader for `batch_load`, so every fan-out of the same
+        kind (engagements of many requests, ...) becomes one call per service."""
+        existing = self._loaders.get(batch_load)
+        if existing is None:
+            existing = DataLoader(load_fn=partial(batch_load, self), max_batch_size=max_batch_size)
+            self._loaders[batch_load] = existing
+        return existing
 
 
-def _group(items: list[dict[str, Any]], keys: list[str], by: str) -> list[list[dict[str, Any]]]:
+def group_by(
+    items: list[dict[str, Any]], keys: list[str], field: str
+) -> list[list[dict[str, Any]]]:
+    """Answer a batch load: the items of each key, in the order of the keys."""
     grouped: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     for item in items:
-        grouped.setdefault(item[by], []).append(item)
+        grouped.setdefault(item[field], []).append(item)
     return [grouped[key] for key in keys]
-
-
-def _loaders(clients: ServiceClients, authorization: str) -> Loaders:
-    async def engagements(request_ids: list[str]) -> list[list[dict[str, Any]]]:
-        items = await clients.products.get(
-            "/engagements", authorization, params={"request_id": request_ids, "limit": 1000}
-        )
-        return _group(items, request_ids, "request_id")
-
-    async def timelines(request_ids: list[str]) -> list[list[dict[str, Any]]]:
-        items = await clients.desks.get(
-            "/timelines", authorization, params={"request_id": request_ids}
-        )
-        return _group(items, request_ids, "request_id")
-
-    async def desks(codes: list[str]) -> list[dict[str, Any] | None]:
-        by_code = {desk["code"]: desk for desk in await clients.desks.get("/desks", authorization)}
-        return [by_code.get(code) for code in codes]
-
-    return Loaders(
-        engagements_by_request=DataLoader(load_fn=engagements, max_batch_size=200),
-        timeline_by_request=DataLoader(load_fn=timelines, max_batch_size=200),
-        desk_by_code=DataLoader(load_fn=desks),
-    )

@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from gateway.clients import ServiceError
+from gateway.live import SubscriptionOverflow
 from shared.errors import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class CodedErrors(MaskErrors):
         if isinstance(original, ServiceError):
             extensions = {"code": original.code, **original.details}
             return self._copy(error, original.message, extensions)
+        if isinstance(original, SubscriptionOverflow):
+            return self._copy(error, str(original), {"code": "SUBSCRIPTION_OVERFLOW"})
         if original is None or isinstance(original, GraphQLError):
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")

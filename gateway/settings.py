@@ -15,3 +15,5 @@ class GatewaySettings(PlatformSettings):
     max_query_depth: int = Field(default=10, ge=2)
     service_timeout_s: float = Field(default=10.0, gt=0)
     max_connections_per_service: int = Field(default=100, ge=1)
+    # Events a subscriber may fall behind by before its subscription is ended.
+    live_queue_size: int = Field(default=1000, ge=1)

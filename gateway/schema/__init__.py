@@ -1,0 +1,34 @@
+"""The one door: the GraphQL schema clients, desks, providers and partners call.
+
+Each domain has its own module (requests, products, lessons, partnerships) with
+its types and its Query / Mutation / Subscription parts; this module merges them
+into the one root of each kind. Resolvers stay thin: they forward the caller's
+token to the owning service and shape its answer; every fan-out goes through a
+dataloader (`GatewayContext.loader`).
+"""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from contracts.events import LESSONS_TOPIC, REQUESTS_TOPIC
+from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
+from gateway.schema.products import ProductsQuery
+from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
+
+Query = merge_types("Query", (RequestsQuery, ProductsQuery))
+Mutation = merge_types("Mutation", (RequestsMutation,))
+Subscription = merge_types("Subscription", (RequestsSubscription,))
+
+# The topics the gateway tails for subscriptions.
+LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC)
+
+__all__ = [
+    "LIVE_TOPICS",
+    "PRODUCT_CODE_SCALAR",
+    "Authenticated",
+    "Mutation",
+    "ProductCode",
+    "Query",
+    "Subscription",
+]

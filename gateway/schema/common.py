@@ -1,0 +1,78 @@
+"""What every part of the schema shares: scalars, enums, paging, error shaping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import Enum
+from typing import Any, NewType
+
+import strawberry
+from graphql import EnumValueNode, GraphQLError, StringValueNode, ValueNode
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult, Info
+
+from gateway.clients import ServiceError
+from gateway.context import GatewayContext
+
+GatewayInfo = Info[GatewayContext, None]
+
+
+def _parse_product_code(node: ValueNode, _variables: Any = None) -> str:
+    # Accept both `ELECTORAL_ASSISTANCE` and "ELECTORAL_ASSISTANCE": the catalog is
+    # data, so codes cannot be a static GraphQL enum, yet read like one.
+    if isinstance(node, EnumValueNode | StringValueNode):
+        return node.value
+    raise GraphQLError("a product code is a name such as ELECTORAL_ASSISTANCE")
+
+
+ProductCode = NewType("ProductCode", str)
+PRODUCT_CODE_SCALAR = strawberry.scalar(
+    name="ProductCode",
+    description="A product code from the catalog, e.g. ELECTORAL_ASSISTANCE",
+    serialize=str,
+    parse_value=str,
+    parse_literal=_parse_product_code,
+)
+
+
+@strawberry.enum
+class Urgency(Enum):
+    ROUTINE = "routine"
+    PRIORITY = "priority"
+    IMMEDIATE = "immediate"
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def context_of(info: GatewayInfo) -> GatewayContext:
+    return info.context
+
+
+def as_graphql_error(error: ServiceError) -> GraphQLError:
+    return GraphQLError(error.message, extensions={"code": error.code, **error.details})
+
+
+def bad_input(message: str, code: str = "BAD_USER_INPUT") -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def check_page_size(first: int, limit: int = 100) -> None:
+    if not 1 <= first <= limit:
+        raise bad_input(f"first must be between 1 and {limit}")
+
+
+class Authenticated(SchemaExtension):
+    """Refuse the whole operation, introspection included, without a valid token."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        error = getattr(context, "auth_error", None)
+        if error is not None:
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(error.message, extensions={"code": error.code})]
+            )
+        yield
