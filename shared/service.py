@@ -30,6 +30,7 @@ from shared.messaging import EventHandlers, MessagingRuntime, Outbox
 from shared.messaging.models import PlatformTable
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
+from shared.workers import PeriodicWorker, RunningWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class ServiceDefinition:
     handlers: EventHandlers = field(default_factory=EventHandlers)
     seed: SeedFunction | None = None
     readiness_checks: Sequence[ReadinessCheck] = ()
+    workers: Sequence[PeriodicWorker] = ()
 
     @property
     def all_metadata(self) -> list[MetaData]:
@@ -73,10 +75,17 @@ def create_service_app(
         app.state.sessions = sessions
         app.state.outbox = outbox
         app.state.runtime = runtime
+        context = WorkerContext(settings, sessions, outbox, clock)
+        workers = [RunningWorker(worker, context) for worker in definition.workers]
+        app.state.workers = workers
         try:
             await runtime.start()
+            for worker in workers:
+                worker.start()
             yield
         finally:
+            for worker in workers:
+                await worker.stop()
             await runtime.stop()
             await engine.dispose()
 
@@ -118,6 +127,9 @@ def _add_health_routes(app: FastAPI, definition: ServiceDefinition) -> None:
             problems.append(f"database: {error}")
         if not runtime.ready:
             problems.append("messaging not ready")
+        for worker in request.app.state.workers:
+            if worker.last_error:
+                problems.append(f"worker {worker.worker.name}: {worker.last_error}")
         report["status"] = "ready" if not problems else "not ready"
         report["problems"] = problems
         return JSONResponse(report, status_code=200 if not problems else 503)

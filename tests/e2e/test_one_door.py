@@ -3,19 +3,14 @@ gateway as separate processes), driven through the one GraphQL door."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from shared.auth import Role
-from shared.processes import free_port, port_is_free
-from shared.runner import SERVICES, EmbeddedStack, RunnerSettings
-from shared.testing.tokens import bearer
+from shared.runner import EmbeddedStack
 from shared.testing.waiting import eventually
+from tests.e2e.conftest import Door
 
 pytestmark = pytest.mark.e2e
 
@@ -40,52 +35,6 @@ ELECTORAL_INPUT = {
         "ELECTORAL_ASSISTANCE": {"election_type": "presidential", "election_date": "2027-07-01"}
     },
 }
-
-
-def free_port_block(size: int) -> int:
-    for _ in range(200):
-        base = random.randint(20_000, 40_000)
-        if all(port_is_free(base + offset) for offset in range(size)):
-            return base
-    raise RuntimeError("no block of free ports")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    settings = RunnerSettings(
-        var_dir=tmp_path_factory.mktemp("stack") / "var",
-        gateway_port=free_port(),
-        service_base_port=free_port_block(len(SERVICES)),
-        broker_port=free_port(),
-        ready_timeout_s=120,
-    )
-    running = EmbeddedStack(settings)
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
-
-
-class Door:
-    def __init__(self, stack: EmbeddedStack) -> None:
-        self.url = stack.graphql_url
-        self.settings = stack.settings.model_copy(update={"var_dir": Path(stack.var_dir)})
-
-    def headers(self, role: Role, **tenant: Any) -> dict[str, str]:
-        return bearer(self.settings, role, **tenant)
-
-    async def call(self, query: str, headers: dict[str, str], **variables: Any) -> dict[str, Any]:
-        async with httpx.AsyncClient(timeout=10) as http:
-            response = await http.post(
-                self.url, json={"query": query, "variables": variables}, headers=headers
-            )
-        return dict(response.json())
-
-
-@pytest.fixture(scope="module")
-def door(stack: EmbeddedStack) -> Door:
-    return Door(stack)
 
 
 async def until_in_progress(door: Door, request_id: str, headers: dict[str, str]) -> dict[str, Any]:

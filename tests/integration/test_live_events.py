@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-import websockets
 from aiokafka import AIOKafkaProducer
 
 from contracts.events import REQUESTS_TOPIC, RequestStatusChanged
@@ -23,6 +20,7 @@ from services.desks.store import change_status
 from shared.auth import Role
 from shared.messaging.envelope import to_headers
 from shared.settings import PlatformSettings
+from shared.testing.graphql_ws import subscription
 from shared.testing.serving import served
 from shared.testing.tokens import bearer
 from tests.integration.conftest import DesksAndProducts
@@ -120,33 +118,6 @@ async def gateway_url(stack: DesksAndProducts) -> AsyncIterator[str]:
             yield url.replace("http://", "ws://") + "/graphql"
 
 
-class Subscription:
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-
-    async def next_message(self) -> dict[str, Any]:
-        while True:
-            message = json.loads(await asyncio.wait_for(self.socket.recv(), 15))
-            if message["type"] != "ping":
-                return dict(message)
-
-
-async def open_subscription(
-    url: str, authorization: str, query: str, variables: dict[str, Any]
-) -> tuple[Any, Subscription]:
-    socket = await websockets.connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    await socket.send(
-        json.dumps({"type": "connection_init", "payload": {"Authorization": authorization}})
-    )
-    assert json.loads(await socket.recv())["type"] == "connection_ack"
-    await socket.send(
-        json.dumps(
-            {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
-        )
-    )
-    return socket, Subscription(socket)
-
-
 async def new_request(stack: DesksAndProducts, client: str = "MINUSMA") -> str:
     headers = bearer(stack.platform, Role.client, client=client)
     body = {"title": "Advice on a national dialogue", "description": "No product named yet."}
@@ -174,21 +145,11 @@ async def test_request_updated_pushes_the_new_state_over_a_websocket(
 ) -> None:
     request_id = await new_request(stack)
     token = bearer(stack.platform, Role.client, client="MINUSMA")["Authorization"]
-    socket, subscription = await open_subscription(
-        gateway_url, token, REQUEST_UPDATED, {"id": request_id}
-    )
-    try:
+    async with subscription(gateway_url, token, REQUEST_UPDATED, {"id": request_id}) as updates:
         await asyncio.sleep(0.3)  # the subscription is registered before the change
         await triage(stack, request_id)
-        message = await subscription.next_message()
-        assert message["type"] == "next", message
-        assert message["payload"]["data"]["requestUpdated"] == {
-            "id": request_id,
-            "status": "TRIAGED",
-            "version": 2,
-        }
-    finally:
-        await socket.close()
+        data = await updates.next_data()
+        assert data["requestUpdated"] == {"id": request_id, "status": "TRIAGED", "version": 2}
 
 
 async def test_request_updated_refuses_another_clients_request(
@@ -196,21 +157,15 @@ async def test_request_updated_refuses_another_clients_request(
 ) -> None:
     request_id = await new_request(stack, client="MINUSMA")
     token = bearer(stack.platform, Role.client, client="UNMISS")["Authorization"]
-    socket, subscription = await open_subscription(
-        gateway_url, token, REQUEST_UPDATED, {"id": request_id}
-    )
-    try:
-        message = await subscription.next_message()
+    async with subscription(gateway_url, token, REQUEST_UPDATED, {"id": request_id}) as updates:
+        message = await updates.next_message()
         assert message["type"] == "next", message
         assert message["payload"]["errors"][0]["extensions"]["code"] == "REQUEST_NOT_FOUND"
         assert message["payload"]["data"] is None
-    finally:
-        await socket.close()
 
 
 async def test_a_websocket_without_a_valid_token_is_refused(gateway_url: str) -> None:
-    socket = await websockets.connect(gateway_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-    with pytest.raises(websockets.ConnectionClosed) as closed:
-        await socket.recv()
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    for token in ("", "Bearer not-a-token"):
+        with pytest.raises(ConnectionError, match="4403"):
+            async with subscription(gateway_url, token, REQUEST_UPDATED, {"id": "x"}):
+                pass
