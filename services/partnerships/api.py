@@ -296,8 +296,8 @@ async def open_assessment(
             session.add(
                 AssessmentPartner(assessment_id=assessment.id, partner_code=code, invited_at=now)
             )
-        for task in body.tasks:
-            _add_task(session, assessment, partners, task, today, now)
+        for position, task in enumerate(body.tasks):
+            _add_task(session, assessment, partners, task, position, today, now)
         outbox.add(
             session,
             AssessmentOpened(
@@ -361,6 +361,7 @@ def _add_task(
     assessment: JointAssessment,
     partners: Sequence[str],
     body: TaskCreate,
+    position: int,
     today: date,
     now: datetime,
 ) -> AssessmentTask:
@@ -375,6 +376,7 @@ def _add_task(
     task = AssessmentTask(
         id=str(uuid.uuid4()),
         assessment_id=assessment.id,
+        position=position,
         title=domain.check_text(body.title, "title", domain.MAX_TITLE),
         lead=body.lead,
         due_on=body.due_on,
@@ -440,8 +442,9 @@ async def add_task(
         domain.check_version(body.expected_version, assessment.version)
         domain.check_action(Action.add_task, AssessmentStatus(assessment.status))
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
+        existing = (await tasks_of(session, [assessment.id]))[assessment.id]
         now = clock.now()
-        task = _add_task(session, assessment, partners, body, now.date(), now)
+        task = _add_task(session, assessment, partners, body, len(existing), now.date(), now)
         record(
             session,
             assessment,

@@ -110,6 +110,7 @@ class AssessmentTask(PartnershipsTable, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     assessment_id: str = Field(foreign_key="joint_assessment.id", index=True, max_length=36)
+    position: int  # order within the assessment, as the division of labour was written
     title: str = Field(max_length=200)
     lead: str = Field(index=True, max_length=40)  # a partner code, or UN
     due_on: date | None = Field(default=None, sa_type=Date)

@@ -122,7 +122,7 @@ async def tasks_of(
         await session.scalars(
             select(AssessmentTask)
             .where(col(AssessmentTask.assessment_id).in_(assessment_ids))
-            .order_by(col(AssessmentTask.created_at), col(AssessmentTask.id))
+            .order_by(col(AssessmentTask.position))
         )
     ).all()
     grouped: dict[str, list[AssessmentTask]] = {

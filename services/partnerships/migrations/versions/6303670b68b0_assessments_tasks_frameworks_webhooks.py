@@ -133,6 +133,7 @@ def upgrade() -> None:
     op.create_table('assessment_task',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('assessment_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('lead', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
