@@ -76,16 +76,16 @@ class Outcome:
 async def dispatch_webhooks(context: WorkerContext) -> int:
     """One tick: send the due deliveries; return how many were attempted."""
     settings = cast(PartnershipsSettings, context.settings)
-    claimed = await _claim_due(context, settings)
+    claimed = await claim_due(context, settings)
     if not claimed:
         return 0
     async with httpx.AsyncClient(timeout=settings.webhook_timeout_s) as http:
-        outcomes = await asyncio.gather(*(_send(http, item, context.clock) for item in claimed))
-    await _record(context, settings, outcomes)
+        outcomes = await asyncio.gather(*(send(http, item, context.clock) for item in claimed))
+    await record_outcomes(context, settings, outcomes)
     return len(claimed)
 
 
-async def _claim_due(context: WorkerContext, settings: PartnershipsSettings) -> list[Claimed]:
+async def claim_due(context: WorkerContext, settings: PartnershipsSettings) -> list[Claimed]:
     now = context.clock.now()
     query = (
         select(WebhookDelivery, Partner)
@@ -118,7 +118,7 @@ async def _claim_due(context: WorkerContext, settings: PartnershipsSettings) -> 
     return claimed
 
 
-async def _send(http: httpx.AsyncClient, item: Claimed, clock: Clock) -> Outcome:
+async def send(http: httpx.AsyncClient, item: Claimed, clock: Clock) -> Outcome:
     if item.url is None:
         return Outcome(item.delivery_id, None, "the partner has no active webhook URL", 0.0)
     body = item.body.encode()
@@ -144,7 +144,7 @@ async def _send(http: httpx.AsyncClient, item: Claimed, clock: Clock) -> Outcome
     return Outcome(item.delivery_id, response.status_code, error, elapsed)
 
 
-async def _record(
+async def record_outcomes(
     context: WorkerContext, settings: PartnershipsSettings, outcomes: list[Outcome]
 ) -> None:
     now = context.clock.now()
