@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
@@ -40,12 +40,14 @@ from services.partnerships.store import (
     visibility,
     visible_assessment,
 )
+from services.partnerships.webhooks import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["assessments"])
+DoorbellDep = Annotated[Doorbell, Depends(Doorbell)]
 
 PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
 PARTNER_CODE = r"^[A-Z][A-Z0-9_]{1,39}$"
@@ -260,6 +262,7 @@ async def open_assessment(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     """Propose a joint assessment for a request: by its desk, or by a provider whose
     product declined the request because a partner is needed."""
@@ -318,7 +321,7 @@ async def open_assessment(
             actor=principal.actor,
             summary=f"proposed with {', '.join(partners)} ({len(body.tasks)} tasks)",
         )
-        await notify(session, assessment, "assessment.invited", to=partners, at=now)
+        doorbell.ring(await notify(session, assessment, "assessment.invited", to=partners, at=now))
         return await _one(session, assessment)
 
 
@@ -398,6 +401,7 @@ async def invite_partner(
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
@@ -425,7 +429,9 @@ async def invite_partner(
             actor=principal.actor,
             summary=f"{body.partner} invited",
         )
-        await notify(session, assessment, "assessment.invited", to=[body.partner], at=now)
+        doorbell.ring(
+            await notify(session, assessment, "assessment.invited", to=[body.partner], at=now)
+        )
         return await _one(session, assessment)
 
 
@@ -436,6 +442,7 @@ async def add_task(
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
@@ -454,7 +461,9 @@ async def add_task(
             summary=f"task '{task.title}' led by {task.lead}",
         )
         if task.lead != domain.UN:
-            await notify(session, assessment, "task.proposed", to=[task.lead], at=now)
+            doorbell.ring(
+                await notify(session, assessment, "task.proposed", to=[task.lead], at=now)
+            )
         return await _one(session, assessment)
 
 
@@ -466,6 +475,7 @@ async def activate(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     """Start the work once the division of labour is agreed."""
     async with session.begin():
@@ -485,7 +495,9 @@ async def activate(
             actor=principal.actor,
             reason="division of labour agreed",
         )
-        await notify(session, assessment, "assessment.activated", to=partners, at=now)
+        doorbell.ring(
+            await notify(session, assessment, "assessment.activated", to=partners, at=now)
+        )
         return await _one(session, assessment)
 
 
@@ -497,6 +509,7 @@ async def conclude(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     """Close the work with a summary and recommended products; the conclusion goes back
     to the request's desk (AssessmentConcluded), which may route the products."""
@@ -538,7 +551,9 @@ async def conclude(
                 concluded_by=principal.actor,
             ),
         )
-        await notify(session, assessment, "assessment.concluded", to=partners, at=now)
+        doorbell.ring(
+            await notify(session, assessment, "assessment.concluded", to=partners, at=now)
+        )
         return await _one(session, assessment)
 
 
@@ -550,6 +565,7 @@ async def cancel(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
@@ -567,7 +583,9 @@ async def cancel(
             reason=reason,
         )
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
-        await notify(session, assessment, "assessment.cancelled", to=partners, at=now)
+        doorbell.ring(
+            await notify(session, assessment, "assessment.cancelled", to=partners, at=now)
+        )
         return await _one(session, assessment)
 
 

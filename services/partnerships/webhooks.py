@@ -20,6 +20,7 @@ Delivery is at least once: receivers de-duplicate by the `X-OneDoor-Delivery` id
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,7 @@ from enum import StrEnum
 from typing import cast
 
 import httpx
+from fastapi import BackgroundTasks, FastAPI, Request
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -42,6 +44,8 @@ from services.partnerships.signatures import (
 )
 from shared.clock import Clock
 from shared.workers import PeriodicWorker, WorkerContext
+
+log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
 
@@ -185,3 +189,27 @@ WEBHOOK_DISPATCHER = PeriodicWorker(
     tick=dispatch_webhooks,
     interval_s=lambda settings: cast(PartnershipsSettings, settings).webhook_dispatch_interval_s,
 )
+
+
+async def dispatch_now(app: FastAPI) -> None:
+    """An extra tick of this app's dispatcher, run after a response that queued deliveries.
+    Safe beside the periodic tick: claims lease the rows, so nothing is sent twice."""
+    for running in app.state.workers:
+        if running.worker is WEBHOOK_DISPATCHER:
+            try:
+                await dispatch_webhooks(running.context)
+            except Exception:  # the periodic tick will try again
+                log.exception("webhook dispatch after commit failed")
+
+
+class Doorbell:
+    """Rung by a route whose transaction queued deliveries; sends them once it has
+    committed and answered (a FastAPI background task runs after the response)."""
+
+    def __init__(self, request: Request, background: BackgroundTasks) -> None:
+        self._app = request.app
+        self._background = background
+
+    def ring(self, deliveries: list[WebhookDelivery]) -> None:
+        if deliveries and self._app.state.settings.webhook_dispatch_on_commit:
+            self._background.add_task(dispatch_now, self._app)

@@ -81,6 +81,7 @@ async def partnerships(
         broker_watch_interval_s=0.5,
         # The tests drive the dispatcher's tick themselves, with the manual clock.
         webhook_dispatch_interval_s=3600,
+        webhook_dispatch_on_commit=False,
         webhook_backoff_base_s=2,
         webhook_backoff_cap_s=60,
         webhook_max_attempts=8,

@@ -15,6 +15,7 @@ from sqlmodel import col
 from services.partnerships.models import WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings
 from services.partnerships.webhooks import claim_due, dispatch_webhooks, send
+from shared.testing.waiting import eventually
 from tests.integration.partnerships.conftest import Partnerships, Receiver, known_request
 
 
@@ -196,3 +197,19 @@ async def test_a_receiver_with_another_secret_refuses_the_signature(
     assert hooks.refused_signatures == 1 and hooks.accepted == {}
     (delivery,) = await deliveries(p)
     assert delivery.status == "pending" and "HTTP 401" in (delivery.last_error or "")
+
+
+async def test_a_committed_change_is_sent_at_once_without_waiting_for_the_tick(
+    partnerships: Partnerships, receiver: tuple[Receiver, str]
+) -> None:
+    p, (hooks, _url) = partnerships, receiver
+    p.service.settings.webhook_dispatch_on_commit = True
+    opened = await open_assessment(p, ["AU"], [{"title": "Mediation", "lead": "AU"}])
+
+    async def arrived() -> bool:
+        return len(hooks.accepted) == 1
+
+    await eventually(arrived)
+    (body,) = hooks.accepted.values()
+    assert body["event"] == "assessment.invited" and body["assessment"]["id"] == opened["id"]
+    assert [d.status for d in await deliveries(p)] == ["delivered"]
