@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 SIGNATURE_HEADER = "X-OneDoor-Signature"
 TIMESTAMP_HEADER = "X-OneDoor-Timestamp"
@@ -21,7 +22,7 @@ EVENT_HEADER = "X-OneDoor-Event"
 REPLAY_WINDOW_S = 300
 
 
-class InvalidSignature(Exception):
+class InvalidSignature(ValueError):
     pass
 
 
@@ -36,12 +37,12 @@ def verify(
     body: bytes,
     signature: str | None,
     timestamp: str | None,
-    now: float,
+    now: float | None = None,
     window_s: int = REPLAY_WINDOW_S,
 ) -> None:
     """Raise `InvalidSignature` unless the body was signed with `secret` within the window.
 
-    `now` is the receiver's clock in Unix seconds (`time.time()`).
+    `now` is the receiver's clock in Unix seconds (default `time.time()`).
     """
     if not signature or not timestamp:
         raise InvalidSignature("missing signature or timestamp header")
@@ -49,7 +50,7 @@ def verify(
         sent_at = int(timestamp)
     except ValueError as error:
         raise InvalidSignature("timestamp is not a number") from error
-    if abs(now - sent_at) > window_s:
+    if abs((time.time() if now is None else now) - sent_at) > window_s:
         raise InvalidSignature("timestamp outside the replay window")
     if not hmac.compare_digest(sign(secret, sent_at, body), signature):
         raise InvalidSignature("signature does not match")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,13 @@ def test_missing_or_malformed_headers_are_refused() -> None:
         verify(SECRET, BODY, None, str(NOW), now=NOW)
     with pytest.raises(InvalidSignature):
         verify(SECRET, BODY, sign(SECRET, NOW, BODY), "yesterday", now=NOW)
+
+
+def test_the_function_given_to_partners_in_the_docs_is_the_one_the_tests_run() -> None:
+    root = Path(__file__).resolve().parents[3]
+    docs = (root / "docs" / "partnerships.md").read_text()
+    module = (root / "services" / "partnerships" / "signatures.py").read_text()
+    code = module[module.index("import hashlib") :].replace(
+        "from __future__ import annotations\n\n", ""
+    )
+    assert f"```python\n{code}```" in docs
