@@ -100,7 +100,7 @@ async def claim_due(context: WorkerContext, settings: PartnershipsSettings) -> l
         )
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
         .limit(settings.webhook_batch_size)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=WebhookDelivery)
     )
     lease_until = now + timedelta(seconds=settings.webhook_lease_s)
     async with context.sessions() as session, session.begin():
@@ -142,10 +142,10 @@ async def send(http: httpx.AsyncClient, item: Claimed, clock: Clock) -> Outcome:
         message = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
         return Outcome(item.delivery_id, None, message, elapsed)
     elapsed = (time.perf_counter() - started) * 1000
-    error = None
+    refusal = None
     if not 200 <= response.status_code < 300:
-        error = f"HTTP {response.status_code}: {response.text[:200]}"
-    return Outcome(item.delivery_id, response.status_code, error, elapsed)
+        refusal = f"HTTP {response.status_code}: {response.text[:200]}"
+    return Outcome(item.delivery_id, response.status_code, refusal, elapsed)
 
 
 async def record_outcomes(

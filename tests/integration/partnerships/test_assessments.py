@@ -233,8 +233,8 @@ async def test_partners_answer_only_their_own_tasks_and_see_only_their_assessmen
     )
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "partner withdrew"
-    active_only = await p.http.get("/assessments", params={"status": "cancelled"}, headers=p.desk())
-    assert [a["id"] for a in active_only.json()] == [shared_one["id"]]
+    cancelled_only = await p.http.get("/assessments", params={"status": "cancelled"}, headers=p.desk())
+    assert [a["id"] for a in cancelled_only.json()] == [shared_one["id"]]
 
 
 async def test_who_may_open_an_assessment_for_a_request(partnerships: Partnerships) -> None:
