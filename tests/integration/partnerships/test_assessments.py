@@ -233,7 +233,9 @@ async def test_partners_answer_only_their_own_tasks_and_see_only_their_assessmen
     )
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "partner withdrew"
-    cancelled_only = await p.http.get("/assessments", params={"status": "cancelled"}, headers=p.desk())
+    cancelled_only = await p.http.get(
+        "/assessments", params={"status": "cancelled"}, headers=p.desk()
+    )
     assert [a["id"] for a in cancelled_only.json()] == [shared_one["id"]]
 
 
