@@ -4,6 +4,7 @@ admins. The dispatcher's tick is driven by hand with the manual clock: no sleepi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any, cast
@@ -213,3 +214,21 @@ async def test_a_committed_change_is_sent_at_once_without_waiting_for_the_tick(
     (body,) = hooks.accepted.values()
     assert body["event"] == "assessment.invited" and body["assessment"]["id"] == opened["id"]
     assert [d.status for d in await deliveries(p)] == ["delivered"]
+
+
+async def test_two_dispatchers_side_by_side_never_send_one_delivery_twice(
+    partnerships: Partnerships, receiver: tuple[Receiver, str]
+) -> None:
+    p, (hooks, _url) = partnerships, receiver
+    for _ in range(6):
+        await open_assessment(
+            p,
+            ["AU", "WORLD_BANK"],
+            [{"title": "Security", "lead": "AU"}, {"title": "Economy", "lead": "WORLD_BANK"}],
+        )
+    context = p.worker_context()
+    first, second = await asyncio.gather(dispatch_webhooks(context), dispatch_webhooks(context))
+    # Whichever claims first leases the rows; the other skips them (locked or leased).
+    assert first + second == 12
+    assert hooks.duplicates == [] and len(hooks.accepted) == 12
+    assert {d.status for d in await deliveries(p)} == {"delivered"}
