@@ -396,3 +396,36 @@ async def test_overdue_tasks_are_listed_by_the_clock(partnerships: Partnerships)
     ] == [task(opened, "AU")]
     assert (await p.http.get("/tasks/overdue", headers=p.partner("WORLD_BANK"))).json() == []
     assert (await p.http.get("/tasks/overdue", headers=p.desk("AFRICA_I"))).json() == []
+
+
+async def test_partners_are_data_an_admin_edits_and_secrets_are_shown_once(
+    partnerships: Partnerships,
+) -> None:
+    p = partnerships
+    body = {"code": "IGAD", "name": "Intergovernmental Authority on Development"}
+    assert (await p.http.post("/partners", json=body, headers=p.desk())).status_code == 403
+    created = await p.http.post("/partners", json=body, headers=p.admin)
+    assert created.status_code == 201 and len(created.json()["webhook_secret"]) >= 32
+    assert (await p.http.post("/partners", json=body, headers=p.admin)).status_code == 409
+    bad_url = {"name": "IGAD", "webhook_url": "not a url", "active": True}
+    refused = await p.http.put("/partners/IGAD", json=bad_url, headers=p.admin)
+    assert refused.status_code == 422 and refused.json()["detail"]["code"] == "BAD_USER_INPUT"
+    unknown = await p.http.put("/partners/OAS", json={"name": "x"}, headers=p.admin)
+    assert unknown.status_code == 422 and unknown.json()["detail"]["code"] == "UNKNOWN_PARTNER"
+
+    listed = (await p.http.get("/partners", headers=p.desk())).json()
+    assert [partner["code"] for partner in listed] == ["AU", "EU", "IGAD", "WORLD_BANK"]
+    assert all("webhook_secret" not in partner for partner in listed)
+    assert [x["code"] for x in (await p.http.get("/partners", headers=p.partner("AU"))).json()] == [
+        "AU"
+    ]
+    retired = await p.http.put(
+        "/partners/IGAD", json={"name": "IGAD", "active": False}, headers=p.admin
+    )
+    assert retired.json()["active"] is False
+    request_id = str(uuid.uuid4())
+    await known_request(p, request_id)
+    inactive = await p.http.post(
+        "/assessments", json=opening(request_id, partners=["IGAD"], tasks=[]), headers=p.desk()
+    )
+    assert inactive.json()["detail"]["code"] == "UNKNOWN_PARTNER"
