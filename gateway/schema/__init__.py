@@ -13,11 +13,12 @@ from strawberry.tools import merge_types
 
 from contracts.events import LESSONS_TOPIC, REQUESTS_TOPIC
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
+from gateway.schema.partnerships import PartnershipsMutation, PartnershipsQuery
 from gateway.schema.products import ProductsQuery
 from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
 
-Query = merge_types("Query", (RequestsQuery, ProductsQuery))
-Mutation = merge_types("Mutation", (RequestsMutation,))
+Query = merge_types("Query", (RequestsQuery, ProductsQuery, PartnershipsQuery))
+Mutation = merge_types("Mutation", (RequestsMutation, PartnershipsMutation))
 Subscription = merge_types("Subscription", (RequestsSubscription,))
 
 # The topics the gateway tails for subscriptions.

@@ -1,32 +1,733 @@
-"""HTTP routes of the partnerships service: the partners (admin and HQ, or a partner itself)."""
+"""HTTP routes of joint assessments: open, invite, divide the labour, answer, conclude.
+
+Every change is one transaction: the assessment's new state, a line of its history,
+the broker event (outbox) and the partners' webhook notifications commit together.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.partnerships.models import Partner
-from shared.auth import CurrentPrincipal, Role
-from shared.service import SessionDep
+from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
+from services.partnerships import domain
+from services.partnerships.domain import Action, AssessmentStatus, FrameworkWindow, TaskStatus
+from services.partnerships.models import (
+    AssessmentEntry,
+    AssessmentPartner,
+    AssessmentTask,
+    Framework,
+    JointAssessment,
+    KnownRequest,
+    Partner,
+    PartnerReferral,
+)
+from services.partnerships.store import (
+    change_status,
+    managed_assessment,
+    notify,
+    partners_of,
+    record,
+    task_views,
+    tasks_of,
+    visibility,
+    visible_assessment,
+)
+from services.partnerships.webhooks import Doorbell
+from shared.auth import CurrentPrincipal, Principal, Role
+from shared.db import AsyncSession
+from shared.errors import DomainError
+from shared.service import ClockDep, OutboxDep, SessionDep
 
-router = APIRouter(tags=["partners"])
+router = APIRouter(tags=["assessments"])
+DoorbellDep = Annotated[Doorbell, Depends(Doorbell)]
+
+PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
+PARTNER_CODE = r"^[A-Z][A-Z0-9_]{1,39}$"
 
 
-class PartnerPublic(BaseModel):
-    code: str
-    name: str
-    webhook_url: str | None
-    active: bool
+class TaskCreate(BaseModel):
+    title: str = Field(max_length=domain.MAX_TITLE * 2)
+    lead: str = Field(max_length=40, description="A partner code, or UN")
+    due_on: date | None = None
 
 
-@router.get("/partners", response_model=list[PartnerPublic])
-async def list_partners(principal: CurrentPrincipal, session: SessionDep) -> list[PartnerPublic]:
-    principal.require(Role.admin, Role.hq_analyst, Role.desk_officer, Role.provider, Role.partner)
-    query = select(Partner).order_by(col(Partner.code))
-    if principal.role is Role.partner:
-        query = query.where(Partner.code == principal.partner)
+class AssessmentCreate(BaseModel):
+    request_id: str = Field(max_length=36)
+    partners: list[str] = Field(min_length=1, max_length=20)
+    scope: str = Field(max_length=domain.MAX_SCOPE * 2)
+    framework_id: str | None = Field(default=None, max_length=36)
+    due_on: date | None = None
+    tasks: list[TaskCreate] = Field(default_factory=list, max_length=50)
+
+
+class Versioned(BaseModel):
+    expected_version: int | None = Field(
+        default=None, description="Refuse with VERSION_CONFLICT if the assessment moved on"
+    )
+
+
+class InviteBody(Versioned):
+    partner: str = Field(max_length=40)
+
+
+class TaskBody(Versioned, TaskCreate):
+    pass
+
+
+class DeclineBody(Versioned):
+    reason: str = Field(max_length=domain.MAX_TEXT)
+
+
+class FindingsBody(Versioned):
+    findings: str = Field(max_length=domain.MAX_TEXT * 2)
+
+
+class ConcludeBody(Versioned):
+    summary: str = Field(max_length=domain.MAX_TEXT * 2)
+    recommended_products: list[Annotated[str, Field(pattern=PRODUCT_CODE)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class CancelBody(Versioned):
+    reason: str = Field(max_length=domain.MAX_TEXT)
+
+
+class TaskPublic(BaseModel):
+    id: str
+    assessment_id: str
+    title: str
+    lead: str
+    due_on: date | None
+    status: str
+    decline_reason: str | None
+    findings: str | None
+    answered_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssessmentPublic(BaseModel):
+    id: str
+    request_id: str
+    desk_code: str
+    client_code: str
+    partners: list[str]
+    scope: str
+    framework_id: str | None
+    status: str
+    due_on: date | None
+    opened_by: str
+    summary: str | None
+    recommended_products: list[str]
+    concluded_on: date | None
+    concluded_by: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    tasks: list[TaskPublic]
+
+
+class EntryPublic(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    summary: str
+
+
+async def _public(
+    session: AsyncSession, assessments: Sequence[JointAssessment]
+) -> list[AssessmentPublic]:
+    ids = [assessment.id for assessment in assessments]
+    partners = await partners_of(session, ids)
+    tasks = await tasks_of(session, ids)
+    return [
+        AssessmentPublic(
+            **assessment.model_dump(),
+            partners=partners[assessment.id],
+            tasks=[TaskPublic(**task.model_dump()) for task in tasks[assessment.id]],
+        )
+        for assessment in assessments
+    ]
+
+
+async def _one(session: AsyncSession, assessment: JointAssessment) -> AssessmentPublic:
+    await session.flush()
+    return (await _public(session, [assessment]))[0]
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+@router.get("/assessments", response_model=list[AssessmentPublic])
+async def list_assessments(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request_id: Annotated[list[str] | None, Query(max_length=200)] = None,
+    partner: Annotated[str | None, Query(max_length=40)] = None,
+    status_in: Annotated[list[AssessmentStatus] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AssessmentPublic]:
+    """Assessments the caller may see, newest first, by request, partner and status."""
+    query = select(JointAssessment).where(visibility(principal))
+    if request_id:
+        query = query.where(col(JointAssessment.request_id).in_(request_id))
+    if partner:
+        query = query.where(
+            col(JointAssessment.id).in_(
+                select(AssessmentPartner.assessment_id).where(
+                    AssessmentPartner.partner_code == partner
+                )
+            )
+        )
+    if status_in:
+        query = query.where(col(JointAssessment.status).in_([s.value for s in status_in]))
+    query = query.order_by(col(JointAssessment.created_at).desc(), col(JointAssessment.id)).limit(
+        limit
+    )
     async with session.begin():
-        partners = (await session.scalars(query)).all()
-    return [PartnerPublic(**partner.model_dump()) for partner in partners]
+        rows = (await session.scalars(query)).all()
+        return await _public(session, rows)
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
+async def get_assessment(
+    assessment_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> AssessmentPublic:
+    async with session.begin():
+        return await _one(session, await visible_assessment(session, principal, assessment_id))
+
+
+@router.get("/assessments/{assessment_id}/history", response_model=list[EntryPublic])
+async def get_history(
+    assessment_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[EntryPublic]:
+    async with session.begin():
+        await visible_assessment(session, principal, assessment_id)
+        entries = (
+            await session.scalars(
+                select(AssessmentEntry)
+                .where(AssessmentEntry.assessment_id == assessment_id)
+                .order_by(col(AssessmentEntry.at), col(AssessmentEntry.id))
+            )
+        ).all()
+    return [EntryPublic(**entry.model_dump()) for entry in entries]
+
+
+@router.get("/tasks/overdue", response_model=list[TaskPublic], tags=["tasks"])
+async def overdue_tasks(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[TaskPublic]:
+    """Tasks past their due date and not yet done, in open assessments the caller may see;
+    a partner sees the ones it leads."""
+    today = clock.now().date()
+    query = (
+        select(AssessmentTask)
+        .join(JointAssessment, col(JointAssessment.id) == col(AssessmentTask.assessment_id))
+        .where(
+            visibility(principal),
+            col(JointAssessment.status).in_([AssessmentStatus.proposed, AssessmentStatus.active]),
+            col(AssessmentTask.status).in_([TaskStatus.proposed, TaskStatus.accepted]),
+            col(AssessmentTask.due_on) < today,
+        )
+        .order_by(col(AssessmentTask.due_on), col(AssessmentTask.id))
+        .limit(limit)
+    )
+    if principal.role is Role.partner:
+        query = query.where(AssessmentTask.lead == principal.partner)
+    async with session.begin():
+        tasks = (await session.scalars(query)).all()
+    return [TaskPublic(**task.model_dump()) for task in tasks]
+
+
+# --- opening -------------------------------------------------------------------------
+
+
+@router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentPublic)
+async def open_assessment(
+    body: AssessmentCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    doorbell: DoorbellDep,
+) -> AssessmentPublic:
+    """Propose a joint assessment for a request: by its desk, or by a provider whose
+    product declined the request because a partner is needed."""
+    principal.require(Role.desk_officer, Role.provider, Role.admin)
+    async with session.begin():
+        request = await _openable_request(session, principal, body.request_id)
+        framework = await _framework(session, body.framework_id)
+        known = (
+            await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))
+        ).all()
+        partners = domain.check_partners(body.partners, known, framework)
+        now = clock.now()
+        today = now.date()
+        domain.check_due(body.due_on, today)
+        if framework is not None:
+            domain.check_framework(framework, today, body.due_on)
+        assessment = JointAssessment(
+            id=str(uuid.uuid4()),
+            request_id=request.id,
+            desk_code=request.desk_code,
+            client_code=request.client_code,
+            scope=domain.check_text(body.scope, "scope", domain.MAX_SCOPE),
+            framework_id=body.framework_id,
+            status=AssessmentStatus.proposed.value,
+            due_on=body.due_on,
+            opened_by=principal.actor,
+            created_at=now,
+            updated_at=now,
+            version=0,
+        )
+        session.add(assessment)
+        await session.flush()
+        for code in partners:
+            session.add(
+                AssessmentPartner(assessment_id=assessment.id, partner_code=code, invited_at=now)
+            )
+        for position, task in enumerate(body.tasks):
+            _add_task(session, assessment, partners, task, position, today, now)
+        outbox.add(
+            session,
+            AssessmentOpened(
+                assessment_id=assessment.id,
+                request_id=request.id,
+                desk_code=request.desk_code,
+                partners=partners,
+                scope=assessment.scope,
+                opened_by=principal.actor,
+                opened_at=now,
+            ),
+        )
+        record(
+            session,
+            assessment,
+            at=now,
+            kind="opened",
+            actor=principal.actor,
+            summary=f"proposed with {', '.join(partners)} ({len(body.tasks)} tasks)",
+        )
+        doorbell.ring(await notify(session, assessment, "assessment.invited", to=partners, at=now))
+        return await _one(session, assessment)
+
+
+async def _openable_request(
+    session: AsyncSession, principal: Principal, request_id: str
+) -> KnownRequest:
+    request = await session.get(KnownRequest, request_id)
+    if request is None:
+        raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
+    if principal.role is Role.desk_officer and request.desk_code != principal.desk:
+        raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
+    if principal.role is Role.provider:
+        referral = await session.scalar(
+            select(PartnerReferral.engagement_id).where(
+                PartnerReferral.request_id == request_id,
+                col(PartnerReferral.product_code).in_(principal.products),
+            )
+        )
+        if referral is None:
+            raise DomainError(
+                "FORBIDDEN",
+                "a provider opens an assessment only for a request it declined as needing a partner",
+            )
+    return request
+
+
+async def _framework(session: AsyncSession, framework_id: str | None) -> FrameworkWindow | None:
+    if framework_id is None:
+        return None
+    framework = await session.get(Framework, framework_id)
+    if framework is None:
+        raise DomainError("NOT_FOUND", f"no framework {framework_id}", field="framework_id")
+    return FrameworkWindow(
+        framework.name, frozenset(framework.partners), framework.valid_from, framework.valid_to
+    )
+
+
+def _add_task(
+    session: AsyncSession,
+    assessment: JointAssessment,
+    partners: Sequence[str],
+    body: TaskCreate,
+    position: int,
+    today: date,
+    now: datetime,
+) -> AssessmentTask:
+    domain.check_task_lead(body.lead, partners)
+    domain.check_due(body.due_on, today)
+    if assessment.due_on and body.due_on and body.due_on > assessment.due_on:
+        raise DomainError(
+            "BAD_USER_INPUT",
+            f"the task is due after the assessment ({assessment.due_on})",
+            field="due_on",
+        )
+    task = AssessmentTask(
+        id=str(uuid.uuid4()),
+        assessment_id=assessment.id,
+        position=position,
+        title=domain.check_text(body.title, "title", domain.MAX_TITLE),
+        lead=body.lead,
+        due_on=body.due_on,
+        status=domain.initial_task_status(body.lead).value,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(task)
+    return task
+
+
+# --- steering (the UN side) ------------------------------------------------------------
+
+
+@router.post("/assessments/{assessment_id}/partners", response_model=AssessmentPublic)
+async def invite_partner(
+    assessment_id: str,
+    body: InviteBody,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    doorbell: DoorbellDep,
+) -> AssessmentPublic:
+    async with session.begin():
+        assessment = await managed_assessment(session, principal, assessment_id)
+        domain.check_version(body.expected_version, assessment.version)
+        domain.check_action(Action.invite, AssessmentStatus(assessment.status))
+        invited = (await partners_of(session, [assessment.id]))[assessment.id]
+        if body.partner in invited:
+            raise DomainError("CONFLICT", f"{body.partner} is already invited")
+        framework = await _framework(session, assessment.framework_id)
+        known = (
+            await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))
+        ).all()
+        domain.check_partners([body.partner], known, framework)
+        now = clock.now()
+        session.add(
+            AssessmentPartner(
+                assessment_id=assessment.id, partner_code=body.partner, invited_at=now
+            )
+        )
+        record(
+            session,
+            assessment,
+            at=now,
+            kind="partner_invited",
+            actor=principal.actor,
+            summary=f"{body.partner} invited",
+        )
+        doorbell.ring(
+            await notify(session, assessment, "assessment.invited", to=[body.partner], at=now)
+        )
+        return await _one(session, assessment)
+
+
+@router.post("/assessments/{assessment_id}/tasks", response_model=AssessmentPublic)
+async def add_task(
+    assessment_id: str,
+    body: TaskBody,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    doorbell: DoorbellDep,
+) -> AssessmentPublic:
+    async with session.begin():
+        assessment = await managed_assessment(session, principal, assessment_id)
+        domain.check_version(body.expected_version, assessment.version)
+        domain.check_action(Action.add_task, AssessmentStatus(assessment.status))
+        partners = (await partners_of(session, [assessment.id]))[assessment.id]
+        existing = (await tasks_of(session, [assessment.id]))[assessment.id]
+        now = clock.now()
+        task = _add_task(session, assessment, partners, body, len(existing), now.date(), now)
+        record(
+            session,
+            assessment,
+            at=now,
+            kind="task_added",
+            actor=principal.actor,
+            summary=f"task '{task.title}' led by {task.lead}",
+        )
+        if task.lead != domain.UN:
+            doorbell.ring(
+                await notify(session, assessment, "task.proposed", to=[task.lead], at=now)
+            )
+        return await _one(session, assessment)
+
+
+@router.post("/assessments/{assessment_id}/activate", response_model=AssessmentPublic)
+async def activate(
+    assessment_id: str,
+    body: Versioned,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    doorbell: DoorbellDep,
+) -> AssessmentPublic:
+    """Start the work once the division of labour is agreed."""
+    async with session.begin():
+        assessment = await managed_assessment(session, principal, assessment_id)
+        domain.check_version(body.expected_version, assessment.version)
+        domain.transition(AssessmentStatus(assessment.status), AssessmentStatus.active)
+        partners = (await partners_of(session, [assessment.id]))[assessment.id]
+        tasks = (await tasks_of(session, [assessment.id]))[assessment.id]
+        domain.refuse_if(domain.activation_blockers(partners, task_views(tasks)), "activate")
+        now = clock.now()
+        change_status(
+            session,
+            outbox,
+            assessment,
+            AssessmentStatus.active,
+            at=now,
+            actor=principal.actor,
+            reason="division of labour agreed",
+        )
+        doorbell.ring(
+            await notify(session, assessment, "assessment.activated", to=partners, at=now)
+        )
+        return await _one(session, assessment)
+
+
+@router.post("/assessments/{assessment_id}/conclude", response_model=AssessmentPublic)
+async def conclude(
+    assessment_id: str,
+    body: ConcludeBody,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    doorbell: DoorbellDep,
+) -> AssessmentPublic:
+    """Close the work with a summary and recommended products; the conclusion goes back
+    to the request's desk (AssessmentConcluded), which may route the products."""
+    async with session.begin():
+        assessment = await managed_assessment(session, principal, assessment_id)
+        domain.check_version(body.expected_version, assessment.version)
+        summary = domain.check_text(body.summary, "summary", domain.MAX_TEXT)
+        if len(set(body.recommended_products)) != len(body.recommended_products):
+            raise DomainError(
+                "BAD_USER_INPUT",
+                "recommended products must be distinct",
+                field="recommended_products",
+            )
+        domain.transition(AssessmentStatus(assessment.status), AssessmentStatus.concluded)
+        partners = (await partners_of(session, [assessment.id]))[assessment.id]
+        tasks = (await tasks_of(session, [assessment.id]))[assessment.id]
+        domain.refuse_if(domain.conclusion_blockers(task_views(tasks)), "conclude")
+        now = clock.now()
+        assessment.summary = summary
+        assessment.recommended_products = list(body.recommended_products)
+        assessment.concluded_on = now.date()
+        assessment.concluded_by = principal.actor
+        change_status(
+            session, outbox, assessment, AssessmentStatus.concluded, at=now, actor=principal.actor
+        )
+        outbox.add(
+            session,
+            AssessmentConcluded(
+                assessment_id=assessment.id,
+                request_id=assessment.request_id,
+                partners=partners,
+                summary=summary,
+                recommended_products=assessment.recommended_products,
+                concluded_on=now.date(),
+                division_of_labour=[
+                    TaskLead(task=title, lead=lead)
+                    for title, lead in domain.division_of_labour(task_views(tasks))
+                ],
+                concluded_by=principal.actor,
+            ),
+        )
+        doorbell.ring(
+            await notify(session, assessment, "assessment.concluded", to=partners, at=now)
+        )
+        return await _one(session, assessment)
+
+
+@router.post("/assessments/{assessment_id}/cancel", response_model=AssessmentPublic)
+async def cancel(
+    assessment_id: str,
+    body: CancelBody,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    doorbell: DoorbellDep,
+) -> AssessmentPublic:
+    async with session.begin():
+        assessment = await managed_assessment(session, principal, assessment_id)
+        domain.check_version(body.expected_version, assessment.version)
+        reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
+        now = clock.now()
+        assessment.cancel_reason = reason
+        change_status(
+            session,
+            outbox,
+            assessment,
+            AssessmentStatus.cancelled,
+            at=now,
+            actor=principal.actor,
+            reason=reason,
+        )
+        partners = (await partners_of(session, [assessment.id]))[assessment.id]
+        doorbell.ring(
+            await notify(session, assessment, "assessment.cancelled", to=partners, at=now)
+        )
+        return await _one(session, assessment)
+
+
+# --- answering (the task's lead) ---------------------------------------------------------
+
+
+async def _task_for_answer(
+    session: AsyncSession, principal: Principal, assessment_id: str, task_id: str
+) -> tuple[JointAssessment, AssessmentTask]:
+    """The task, if the caller leads it: a partner its own tasks, the UN side the UN's."""
+    if principal.role is Role.partner:
+        assessment = await visible_assessment(session, principal, assessment_id, for_update=True)
+    else:
+        assessment = await managed_assessment(session, principal, assessment_id)
+    task = await session.get(AssessmentTask, task_id)
+    if task is None or task.assessment_id != assessment.id:
+        raise DomainError("NOT_FOUND", f"no task {task_id} in assessment {assessment_id}")
+    domain.check_answers_own_task(
+        task.lead, principal.partner if principal.role is Role.partner else domain.UN
+    )
+    return assessment, task
+
+
+async def _answer(
+    session: AsyncSession,
+    principal: Principal,
+    clock_now: datetime,
+    assessment_id: str,
+    task_id: str,
+    expected_version: int | None,
+    action: Action,
+    target: TaskStatus,
+) -> tuple[JointAssessment, AssessmentTask]:
+    assessment, task = await _task_for_answer(session, principal, assessment_id, task_id)
+    domain.check_version(expected_version, assessment.version)
+    domain.check_action(action, AssessmentStatus(assessment.status))
+    task.status = domain.task_transition(TaskStatus(task.status), target).value
+    task.answered_by = principal.actor
+    task.updated_at = clock_now
+    session.add(task)
+    return assessment, task
+
+
+@router.post("/assessments/{assessment_id}/tasks/{task_id}/accept", response_model=AssessmentPublic)
+async def accept_task(
+    assessment_id: str,
+    task_id: str,
+    body: Versioned,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AssessmentPublic:
+    async with session.begin():
+        now = clock.now()
+        assessment, task = await _answer(
+            session,
+            principal,
+            now,
+            assessment_id,
+            task_id,
+            body.expected_version,
+            Action.answer_task,
+            TaskStatus.accepted,
+        )
+        record(
+            session,
+            assessment,
+            at=now,
+            kind="task_accepted",
+            actor=principal.actor,
+            summary=f"{task.lead} accepted '{task.title}'",
+        )
+        return await _one(session, assessment)
+
+
+@router.post(
+    "/assessments/{assessment_id}/tasks/{task_id}/decline", response_model=AssessmentPublic
+)
+async def decline_task(
+    assessment_id: str,
+    task_id: str,
+    body: DeclineBody,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AssessmentPublic:
+    async with session.begin():
+        reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
+        now = clock.now()
+        assessment, task = await _answer(
+            session,
+            principal,
+            now,
+            assessment_id,
+            task_id,
+            body.expected_version,
+            Action.answer_task,
+            TaskStatus.declined,
+        )
+        task.decline_reason = reason
+        record(
+            session,
+            assessment,
+            at=now,
+            kind="task_declined",
+            actor=principal.actor,
+            summary=f"{task.lead} declined '{task.title}': {reason}",
+        )
+        return await _one(session, assessment)
+
+
+@router.post(
+    "/assessments/{assessment_id}/tasks/{task_id}/findings", response_model=AssessmentPublic
+)
+async def post_findings(
+    assessment_id: str,
+    task_id: str,
+    body: FindingsBody,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AssessmentPublic:
+    async with session.begin():
+        findings = domain.check_text(body.findings, "findings", domain.MAX_TEXT)
+        now = clock.now()
+        assessment, task = await _answer(
+            session,
+            principal,
+            now,
+            assessment_id,
+            task_id,
+            body.expected_version,
+            Action.post_findings,
+            TaskStatus.done,
+        )
+        task.findings = findings
+        record(
+            session,
+            assessment,
+            at=now,
+            kind="findings_posted",
+            actor=principal.actor,
+            summary=f"{task.lead} posted findings on '{task.title}'",
+        )
+        return await _one(session, assessment)

@@ -6,26 +6,26 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.partnerships.api import router
+from services.partnerships import admin, api
+from services.partnerships.handlers import handlers
 from services.partnerships.models import PartnershipsTable
 from services.partnerships.seed import seed_partners
+from services.partnerships.settings import PartnershipsSettings
+from services.partnerships.webhooks import WEBHOOK_DISPATCHER
 from shared.clock import Clock
 from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
 
-
-class PartnershipsSettings(ServiceSettings):
-    service_name: str = "partnerships"
-    port: int = 8104
-
+__all__ = ["DEFINITION", "PartnershipsSettings", "create_app"]
 
 DEFINITION = ServiceDefinition(
     name="partnerships",
     title="Partnerships",
     metadata=PartnershipsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[router],
+    routers=[api.router, admin.router],
+    handlers=handlers,
     seed=seed_partners,
+    workers=[WEBHOOK_DISPATCHER],
 )
 
 

@@ -1,0 +1,27 @@
+"""Settings of the partnerships service (`ONEDOOR_*` variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class PartnershipsSettings(ServiceSettings):
+    service_name: str = "partnerships"
+    port: int = 8104
+
+    # The webhook dispatcher: how often it looks for due deliveries, how many it sends
+    # at once, and how it backs off: base * 2^(attempt-1) seconds, capped, then dead.
+    webhook_dispatch_interval_s: float = Field(default=1.0, gt=0)
+    # Also run a dispatch right after a change that queued notifications commits, so a
+    # partner hears of it at once rather than at the next tick.
+    webhook_dispatch_on_commit: bool = True
+    webhook_batch_size: int = Field(default=50, ge=1, le=500)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_backoff_base_s: float = Field(default=2.0, gt=0)
+    webhook_backoff_cap_s: float = Field(default=900.0, gt=0)
+    webhook_max_attempts: int = Field(default=12, ge=1)
+    # A claimed delivery is hidden from other dispatchers this long; if the process dies
+    # mid-send, the delivery is due again after it (at least once, never lost).
+    webhook_lease_s: float = Field(default=120.0, gt=0)
