@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from contracts.events import Urgency
@@ -132,9 +133,10 @@ async def get_overlaps(
     """Flagged overlaps of several requests. Desks see the other request whatever its
     desk (that is the point: coordination); a client sees the other request only when
     it is its own, otherwise just that an overlap exists and on which products."""
+    other = aliased(ServiceRequest)
     query = (
-        select(OverlapLink, ServiceRequest)
-        .join(ServiceRequest, col(ServiceRequest.id) == col(OverlapLink.other_request_id))
+        select(OverlapLink, other)
+        .join(other, other.id == col(OverlapLink.other_request_id))
         .where(col(OverlapLink.request_id).in_(request_id))
         .where(
             exists().where(
