@@ -143,7 +143,10 @@ async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> 
         RequestPublic(
             **request.model_dump(),
             routings=[_routing(routing) for routing in _by_time(routings[request.id])],
-            sla=[SlaClockPublic(**clock.model_dump()) for clock in clocks[request.id]],
+            sla=[
+                SlaClockPublic(**clock.model_dump())
+                for clock in sorted(clocks[request.id], key=lambda c: (c.due_at, c.clock))
+            ],
             breached=any(clock.breached_at for clock in clocks[request.id]),
             overlap_count=int(overlaps.get(request.id, 0)),
             assessments=[
