@@ -255,8 +255,10 @@ def find_overlaps(
     *,
     min_similarity: float,
     min_similarity_without_products: float,
+    max_links: int | None = None,
 ) -> list[Overlap]:
-    """Open requests of the same country that look like the same need.
+    """Open requests of the same country that look like the same need, most similar
+    first (ties: in the candidates' order), at most `max_links` of them.
 
     Same country always; then either products in common and similar text, or (when
     either side names no product yet) clearly similar text alone.
@@ -273,7 +275,8 @@ def find_overlaps(
             similarity >= min_similarity_without_products
         ):
             found.append(Overlap(other.id, (), similarity))
-    return found
+    found.sort(key=lambda overlap: -overlap.similarity)
+    return found[:max_links] if max_links is not None else found
 
 
 # --- Coordination metrics -------------------------------------------------------------

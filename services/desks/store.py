@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -316,40 +317,66 @@ async def flag_overlaps(
     min_similarity: float,
     min_similarity_without_products: float,
     max_candidates: int,
+    max_links: int,
 ) -> int:
     """Link the request to open requests of the same country that look like the same
-    need, whoever asked; one link and one event per side, so both desks see it."""
-    candidates = (
-        await session.scalars(
-            select(ServiceRequest)
+    need, whoever asked; one link and one event per side, so both desks see it.
+
+    Only the columns the comparison needs are read, and at most `max_links` new links
+    are made (the most similar): a desk needs to know of a few look-alikes, and a burst
+    of identical requests must not multiply links and events quadratically."""
+    rows = (
+        await session.execute(
+            select(
+                ServiceRequest.id,
+                ServiceRequest.desk_code,
+                ServiceRequest.country,
+                ServiceRequest.products,
+                ServiceRequest.title,
+                ServiceRequest.description,
+            )
             .where(
                 col(ServiceRequest.country) == request.country,
                 col(ServiceRequest.id) != request.id,
                 col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
+                ~exists().where(
+                    col(OverlapLink.request_id) == request.id,
+                    col(OverlapLink.other_request_id) == col(ServiceRequest.id),
+                ),
             )
             .order_by(col(ServiceRequest.created_at).desc())
             .limit(max_candidates)
         )
     ).all()
-    linked = set(
-        (
-            await session.scalars(
-                select(OverlapLink.other_request_id).where(OverlapLink.request_id == request.id)
-            )
-        ).all()
-    )
-    by_id = {candidate.id: candidate for candidate in candidates}
+    desks_by_id = {row.id: row.desk_code for row in rows}
     overlaps = domain.find_overlaps(
         _open(request),
-        [_open(candidate) for candidate in candidates if candidate.id not in linked],
+        [
+            domain.OpenRequest(
+                id=row.id,
+                country=row.country,
+                products=frozenset(row.products),
+                text=f"{row.title} {row.description}",
+            )
+            for row in rows
+        ],
         min_similarity=min_similarity,
         min_similarity_without_products=min_similarity_without_products,
+        max_links=max_links,
     )
+    this = _Party(request.id, request.desk_code, request.country)
     for overlap in overlaps:
-        other = by_id[overlap.other_id]
-        for this, that in ((request, other), (other, request)):
-            _link(session, this, that, overlap, at=at, publish=publish)
+        other = _Party(overlap.other_id, desks_by_id[overlap.other_id], request.country)
+        for one, two in ((this, other), (other, this)):
+            _link(session, one, two, overlap, at=at, publish=publish)
     return len(overlaps)
+
+
+@dataclass(frozen=True)
+class _Party:
+    id: str
+    desk_code: str
+    country: str
 
 
 def _open(request: ServiceRequest) -> domain.OpenRequest:
@@ -363,8 +390,8 @@ def _open(request: ServiceRequest) -> domain.OpenRequest:
 
 def _link(
     session: AsyncSession,
-    this: ServiceRequest,
-    that: ServiceRequest,
+    this: _Party,
+    that: _Party,
     overlap: domain.Overlap,
     *,
     at: datetime,

@@ -103,3 +103,15 @@ async def test_closed_or_withdrawn_requests_are_not_compared(desks: DesksUnderTe
     assert (await desks.act(old["id"], "withdraw", client)).status_code == 200
     new = await desks.submit(desks.client("UNCT_MALI"), **COUNTRY_TEAM_ASK)
     assert new["overlap_count"] == 0
+
+
+async def test_a_burst_of_identical_requests_links_each_to_a_few_only(
+    desks: DesksUnderTest,
+) -> None:
+    client = desks.client("MINUSMA")
+    created = [(await desks.submit(client, **MISSION_ASK))["id"] for _ in range(6)]
+    counts = [(await desks.get(request_id))["overlap_count"] for request_id in created]
+    # each new request links to at most 3 earlier ones (overlap_max_links)
+    assert sum(counts) == 2 * (0 + 1 + 2 + 3 + 3 + 3)
+    assert max(counts[-3:]) <= 6
+    assert len(await desks.outbox("onedoor.request.overlap-flagged.v1")) == sum(counts)

@@ -72,3 +72,11 @@ def test_without_products_only_clearly_similar_text_is_flagged() -> None:
 
 def test_a_request_does_not_overlap_itself() -> None:
     assert domain.find_overlaps(MINUSMA, [MINUSMA], **THRESHOLDS) == []
+
+
+def test_only_the_most_similar_are_linked() -> None:
+    same = [OpenRequest(f"copy-{n}", "MLI", UNCT.products, MINUSMA.text) for n in range(10)]
+    loose = OpenRequest("loose", "MLI", UNCT.products, UNCT.text)
+    found = domain.find_overlaps(MINUSMA, [loose, *same], **THRESHOLDS, max_links=3)
+    assert [overlap.other_id for overlap in found] == ["copy-0", "copy-1", "copy-2"]
+    assert len(domain.find_overlaps(MINUSMA, [loose, *same], **THRESHOLDS)) == 11
