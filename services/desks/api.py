@@ -20,11 +20,11 @@ from services.desks.store import (
     add_routing,
     add_timeline,
     catalog_of,
+    change_status,
     flag_overlaps,
-    move,
     start_clocks,
 )
-from services.desks.views import RequestPublic, present
+from services.desks.views import RequestPublic, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.clock import Clock
 from shared.db import AsyncSession
@@ -61,8 +61,7 @@ async def submit_request(
     named product, and flag open requests it overlaps."""
     principal.require(Role.client, Role.desk_officer, Role.admin)
     async with session.begin():
-        request, _routings = await _take_in(body, principal, session, outbox, clock, settings)
-        return (await present(session, [request]))[0]
+        return await _take_in(body, principal, session, outbox, clock, settings)
 
 
 async def _take_in(
@@ -72,7 +71,7 @@ async def _take_in(
     outbox: Outbox,
     clock: Clock,
     settings: DesksSettings,
-) -> tuple[ServiceRequest, list[Routing]]:
+) -> RequestPublic:
     client = await _client_for(body, principal, session)
     desk = await _desk_for(client, session)
     if principal.role is Role.desk_officer and desk.code != principal.desk:
@@ -103,6 +102,7 @@ async def _take_in(
         submitted_by=principal.actor,
         created_at=now,
         updated_at=now,
+        match_words=domain.match_words(body.title, body.description),
     )
     session.add(request)
     submitted = RequestSubmitted(
@@ -128,20 +128,21 @@ async def _take_in(
         actor=principal.actor,
         summary=f"submitted to desk {desk.code}",
     )
-    start_clocks(session, request, settings.sla_targets_hours)
     await session.flush()
-    routings = await _route_named_products(session, outbox, request, now)
-    await flag_overlaps(
+    routings = _route_named_products(session, outbox, request, now)
+    clocks = start_clocks(session, request, settings.sla_targets_hours)
+    overlaps = await flag_overlaps(
         session,
         request,
         at=now,
         publish=_publisher(session, outbox),
         **settings.overlap_thresholds(),
     )
-    return request, routings
+    # A new request's answer needs no query: everything about it is at hand.
+    return present_new(request, routings, clocks, overlaps)
 
 
-async def _route_named_products(
+def _route_named_products(
     session: AsyncSession, outbox: Outbox, request: ServiceRequest, now: datetime
 ) -> list[Routing]:
     """With products named, the desk's triage is automatic and each is routed at once."""
@@ -154,7 +155,8 @@ async def _route_named_products(
         (RequestStatus.triaged, "products named by the client"),
         (RequestStatus.routed, None),
     ):
-        await move(session, request, target, at=now, actor=actor, publish=publish, reason=reason)
+        # Clocks start after this, already stopped where this path stops them.
+        change_status(session, request, target, at=now, actor=actor, publish=publish, reason=reason)
     return [
         add_routing(
             session,

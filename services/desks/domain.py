@@ -228,10 +228,19 @@ def text_tokens(text: str) -> frozenset[str]:
 
 def text_similarity(a: str, b: str) -> float:
     """Jaccard similarity of the two texts' token sets, 0..1."""
-    left, right = text_tokens(a), text_tokens(b)
+    return word_similarity(text_tokens(a), text_tokens(b))
+
+
+def word_similarity(left: frozenset[str], right: frozenset[str]) -> float:
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)
+
+
+def match_words(title: str, description: str) -> str:
+    """What a request is compared on, computed once at intake and stored, so comparing
+    a new request with many open ones never re-parses their texts."""
+    return " ".join(sorted(text_tokens(f"{title} {description}")))
 
 
 @dataclass(frozen=True)
@@ -239,7 +248,7 @@ class OpenRequest:
     id: str
     country: str
     products: frozenset[str]
-    text: str
+    words: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -268,7 +277,7 @@ def find_overlaps(
         if other.id == new.id or other.country != new.country:
             continue
         shared = tuple(sorted(new.products & other.products))
-        similarity = round(text_similarity(new.text, other.text), 3)
+        similarity = round(word_similarity(new.words, other.words), 3)
         if shared and similarity >= min_similarity:
             found.append(Overlap(other.id, shared, similarity))
         elif (not new.products or not other.products) and (

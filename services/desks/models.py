@@ -86,6 +86,8 @@ class ServiceRequest(DesksTable, table=True):
     held_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     satisfaction_score: int | None = Field(default=None)
     satisfaction_comment: str | None = Field(default=None, sa_column=Column(Text))
+    # The words overlap detection compares (domain.match_words), kept with the request.
+    match_words: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Routing(DesksTable, table=True):

@@ -36,7 +36,7 @@ class DesksSettings(ServiceSettings):
     # Overlap detection: Jaccard similarity of title+description words.
     overlap_min_similarity: float = Field(default=0.2, ge=0, le=1)
     overlap_min_similarity_without_products: float = Field(default=0.5, ge=0, le=1)
-    overlap_max_candidates: int = Field(default=200, ge=1)
+    overlap_max_candidates: int = Field(default=100, ge=1)
     overlap_max_links: int = Field(default=3, ge=1)
 
     @field_validator("sla_targets_hours")

@@ -184,9 +184,22 @@ async def locked_request(session: AsyncSession, request_id: str) -> ServiceReque
 
 def start_clocks(
     session: AsyncSession, request: ServiceRequest, targets: domain.SlaTargets
-) -> None:
-    for clock, due_at in domain.due_times(request.urgency, request.created_at, targets).items():
-        session.add(SlaClockState(request_id=request.id, clock=clock.value, due_at=due_at))
+) -> list[SlaClockState]:
+    """The request's clocks from submission; those its intake status already stops
+    (triage, when the client named products and the request went out at once) are
+    started stopped."""
+    stopped = domain.clocks_stopped_by_status(RequestStatus(request.status))
+    clocks = [
+        SlaClockState(
+            request_id=request.id,
+            clock=clock.value,
+            due_at=due_at,
+            stopped_at=request.created_at if clock in stopped else None,
+        )
+        for clock, due_at in domain.due_times(request.urgency, request.created_at, targets).items()
+    ]
+    session.add_all(clocks)
+    return clocks
 
 
 async def stop_clocks(
@@ -332,8 +345,7 @@ async def flag_overlaps(
                 ServiceRequest.desk_code,
                 ServiceRequest.country,
                 ServiceRequest.products,
-                ServiceRequest.title,
-                ServiceRequest.description,
+                ServiceRequest.match_words,
             )
             .where(
                 col(ServiceRequest.country) == request.country,
@@ -356,7 +368,7 @@ async def flag_overlaps(
                 id=row.id,
                 country=row.country,
                 products=frozenset(row.products),
-                text=f"{row.title} {row.description}",
+                words=frozenset(row.match_words.split()),
             )
             for row in rows
         ],
@@ -384,7 +396,7 @@ def _open(request: ServiceRequest) -> domain.OpenRequest:
         id=request.id,
         country=request.country,
         products=frozenset(request.products),
-        text=f"{request.title} {request.description}",
+        words=frozenset(request.match_words.split()),
     )
 
 

@@ -158,6 +158,26 @@ async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> 
     ]
 
 
+def present_new(
+    request: ServiceRequest,
+    routings: list[Routing],
+    clocks: list[SlaClockState],
+    overlap_count: int,
+) -> RequestPublic:
+    """A request just taken in, from what intake holds in hand (no query)."""
+    return RequestPublic(
+        **request.model_dump(),
+        routings=[_routing(routing) for routing in routings],
+        sla=[
+            SlaClockPublic(**clock.model_dump())
+            for clock in sorted(clocks, key=lambda c: (c.due_at, c.clock))
+        ],
+        breached=False,
+        overlap_count=overlap_count,
+        assessments=[],
+    )
+
+
 def _by_time(routings: list[Routing]) -> list[Routing]:
     return sorted(routings, key=lambda routing: (routing.routed_at, routing.id))
 

@@ -92,3 +92,19 @@ async def test_a_client_comment_does_not_acknowledge(desks: DesksUnderTest) -> N
         f"/requests/{request['id']}/comments", json={"body": "Any news?"}, headers=client
     )
     assert await desks.tick(61 * MINUTE) == 1
+
+
+async def test_named_products_stop_triage_at_intake_but_do_not_acknowledge(
+    desks: DesksUnderTest,
+) -> None:
+    request = await desks.submit(
+        desks.client("MINUSMA"),
+        urgency="immediate",
+        products=["ELECTORAL_ASSISTANCE"],
+        details=ELECTORAL,
+    )
+    clocks = {clock["clock"]: clock for clock in request["sla"]}
+    assert clocks["triage"]["stopped_at"] == request["created_at"]
+    assert clocks["acknowledge"]["stopped_at"] is None
+    assert clocks == {c["clock"]: c for c in (await desks.get(request["id"]))["sla"]}
+    assert await desks.tick(5 * HOUR) == 1  # acknowledge only: nobody at the desk looked
