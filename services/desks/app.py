@@ -7,19 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.desks.api import router
+from services.desks import actions, admin, api, queries
 from services.desks.handlers import handlers
 from services.desks.models import CatalogProduct, DesksTable
 from services.desks.seed import seed_reference_data
+from services.desks.settings import DesksSettings
+from services.desks.sla import SLA_SCHEDULER
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
 
-
-class DesksSettings(ServiceSettings):
-    service_name: str = "desks"
-    port: int = 8101
+__all__ = ["DEFINITION", "DesksSettings", "create_app"]
 
 
 async def catalog_is_loaded(session: AsyncSession) -> str | None:
@@ -33,10 +31,11 @@ DEFINITION = ServiceDefinition(
     title="Regional desks",
     metadata=DesksTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[router],
+    routers=[api.router, queries.router, actions.router, admin.router],
     handlers=handlers,
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],
+    workers=[SLA_SCHEDULER],
 )
 
 

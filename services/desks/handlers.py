@@ -1,16 +1,33 @@
-"""Events the desks service consumes: the catalog, and providers' answers."""
+"""Events the desks service consumes: the catalog, providers' answers and progress,
+and joint assessments with partners.
+
+Handlers are safe against business-level duplicates as well as redeliveries: a
+provider answer applies only if it moves its routing forward (domain.routing_after_answer).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
 
-from contracts.events import EngagementAccepted, EngagementDeclined, ProductCataloged
-from services.desks.domain import RequestStatus, RoutingStatus, status_after_engagement_answer
-from services.desks.models import CatalogProduct, Routing, ServiceRequest
-from services.desks.store import add_timeline, change_status
+from contracts.events import (
+    AssessmentConcluded,
+    AssessmentOpened,
+    EngagementAccepted,
+    EngagementDeclined,
+    EngagementDelivered,
+    EngagementProposed,
+    EngagementStatusChanged,
+    ProductCataloged,
+)
+from services.desks import domain
+from services.desks.domain import RoutingStatus
+from services.desks.models import CatalogProduct, JointAssessment, Routing, ServiceRequest
+from services.desks.store import add_timeline, follow_routings, locked_request
 from shared.messaging import EventContext, EventHandlers, PoisonEvent
 
 handlers = EventHandlers()
+
+AUTOMATION = "desks:automation"
 
 
 @handlers.on(ProductCataloged)
@@ -30,39 +47,122 @@ async def on_product_cataloged(event: ProductCataloged, context: EventContext) -
     context.session.add(product)
 
 
-@handlers.on(EngagementAccepted)
-async def on_engagement_accepted(event: EngagementAccepted, context: EventContext) -> None:
+@handlers.on(EngagementProposed)
+async def on_engagement_proposed(event: EngagementProposed, context: EventContext) -> None:
     routing, request = await _routing_and_request(context, event.routing_id)
-    routing.status = RoutingStatus.accepted.value
+    if routing.engagement_id == event.engagement_id:
+        return
     routing.engagement_id = event.engagement_id
-    routing.updated_at = event.accepted_at
+    routing.engagement_status = "proposed"
+    context.session.add(routing)
     add_timeline(
         context.session,
         request.id,
-        at=event.accepted_at,
+        at=event.proposed_at,
         event_type=event.type,
+        actor=f"provider:{event.product_code}",
+        summary=f"{event.product_code} is considering the engagement",
+    )
+
+
+@handlers.on(EngagementAccepted)
+async def on_engagement_accepted(event: EngagementAccepted, context: EventContext) -> None:
+    await _answer(
+        context,
+        event.routing_id,
+        RoutingStatus.accepted,
+        engagement_id=event.engagement_id,
+        at=event.accepted_at,
         actor=event.accepted_by,
+        event_type=event.type,
         summary=f"{event.product_code} accepted the engagement",
     )
-    await _follow_answers(context, request)
 
 
 @handlers.on(EngagementDeclined)
 async def on_engagement_declined(event: EngagementDeclined, context: EventContext) -> None:
+    routing = await _answer(
+        context,
+        event.routing_id,
+        RoutingStatus.declined,
+        engagement_id=event.engagement_id,
+        at=event.declined_at,
+        actor=event.declined_by,
+        event_type=event.type,
+        summary=f"{event.product_code} declined ({event.reason_code.value}): {event.reason}",
+    )
+    if routing is not None:
+        routing.decline_reason_code = event.reason_code.value
+        routing.decline_reason = f"{event.reason_code.value}: {event.reason}"
+
+
+@handlers.on(EngagementDelivered)
+async def on_engagement_delivered(event: EngagementDelivered, context: EventContext) -> None:
+    titles = ", ".join(deliverable.title for deliverable in event.deliverables) or "no documents"
+    await _answer(
+        context,
+        event.routing_id,
+        RoutingStatus.delivered,
+        engagement_id=event.engagement_id,
+        at=event.delivered_at,
+        actor=event.delivered_by,
+        event_type=event.type,
+        summary=f"{event.product_code} delivered: {titles}",
+    )
+
+
+@handlers.on(EngagementStatusChanged)
+async def on_engagement_status_changed(
+    event: EngagementStatusChanged, context: EventContext
+) -> None:
+    """Planning, deployment and closure of an engagement: the client sees them in its
+    timeline; the request's own status follows acceptance and delivery only."""
     routing, request = await _routing_and_request(context, event.routing_id)
-    routing.status = RoutingStatus.declined.value
-    routing.engagement_id = event.engagement_id
-    routing.decline_reason = f"{event.reason_code.value}: {event.reason}"
-    routing.updated_at = event.declined_at
+    routing.engagement_status = event.to_status
+    context.session.add(routing)
     add_timeline(
         context.session,
         request.id,
-        at=event.declined_at,
+        at=event.changed_at,
         event_type=event.type,
-        actor=event.declined_by,
-        summary=f"{event.product_code} declined ({event.reason_code.value}): {event.reason}",
+        actor=event.actor,
+        summary=f"{event.product_code} engagement {event.from_status} → {event.to_status}",
     )
-    await _follow_answers(context, request)
+
+
+async def _answer(
+    context: EventContext,
+    routing_id: str,
+    answer: RoutingStatus,
+    *,
+    engagement_id: str,
+    at: datetime,
+    actor: str,
+    event_type: str,
+    summary: str,
+) -> Routing | None:
+    """Apply a provider's answer to its routing, then move the request accordingly."""
+    routing, request = await _routing_and_request(context, routing_id)
+    moved = domain.routing_after_answer(RoutingStatus(routing.status), answer)
+    if moved is None:
+        return None  # repeated or stale: already applied, or overtaken
+    routing.status = moved.value
+    routing.engagement_id = engagement_id
+    routing.engagement_status = moved.value
+    routing.updated_at = at
+    context.session.add(routing)
+    add_timeline(
+        context.session,
+        request.id,
+        at=at,
+        event_type=event_type,
+        actor=actor,
+        summary=summary,
+    )
+    await follow_routings(
+        context.session, request, at=context.clock.now(), actor=AUTOMATION, publish=context.publish
+    )
+    return routing
 
 
 async def _routing_and_request(
@@ -71,33 +171,71 @@ async def _routing_and_request(
     routing = await context.session.get(Routing, routing_id)
     if routing is None:
         raise PoisonEvent(f"no routing {routing_id}")
-    request = await context.session.get(ServiceRequest, routing.request_id)
+    request = await locked_request(context.session, routing.request_id)
     assert request is not None  # foreign key
     return routing, request
 
 
-async def _follow_answers(context: EventContext, request: ServiceRequest) -> None:
-    await context.session.flush()
-    statuses = [
-        RoutingStatus(routing.status)
-        for routing in (
-            await context.session.scalars(select(Routing).where(Routing.request_id == request.id))
-        ).all()
-    ]
-    target = status_after_engagement_answer(RequestStatus(request.status), statuses)
-    if target is None:
+@handlers.on(AssessmentOpened)
+async def on_assessment_opened(event: AssessmentOpened, context: EventContext) -> None:
+    request = await _request(context, event.request_id)
+    if await context.session.get(JointAssessment, event.assessment_id) is not None:
         return
-    reason = (
-        "a provider declined; back to the desk"
-        if target is RequestStatus.triaged
-        else "all engagements accepted"
+    context.session.add(
+        JointAssessment(
+            id=event.assessment_id,
+            request_id=request.id,
+            partners=list(event.partners),
+            scope=event.scope,
+            status="opened",
+            opened_at=event.opened_at,
+        )
     )
-    change_status(
+    add_timeline(
         context.session,
-        request,
-        target,
-        at=context.clock.now(),
-        actor="desks:automation",
-        reason=reason,
-        publish=context.publish,
+        request.id,
+        at=event.opened_at,
+        event_type=event.type,
+        actor=event.opened_by,
+        summary=f"joint assessment opened with {', '.join(event.partners)}: {event.scope}",
     )
+
+
+@handlers.on(AssessmentConcluded)
+async def on_assessment_concluded(event: AssessmentConcluded, context: EventContext) -> None:
+    """Keep the conclusion and its recommended products on the request. The desk
+    routes them with one routeRequest call (it supplies the details each product's
+    form needs); nothing is routed automatically."""
+    request = await _request(context, event.request_id)
+    assessment = await context.session.get(JointAssessment, event.assessment_id)
+    if assessment is not None and assessment.status == "concluded":
+        return
+    assessment = assessment or JointAssessment(
+        id=event.assessment_id,
+        request_id=request.id,
+        partners=list(event.partners),
+        scope="",
+        status="opened",
+        opened_at=context.clock.now(),
+    )
+    assessment.status = "concluded"
+    assessment.summary = event.summary
+    assessment.recommended_products = list(event.recommended_products)
+    assessment.concluded_on = event.concluded_on
+    context.session.add(assessment)
+    recommended = ", ".join(event.recommended_products) or "no products"
+    add_timeline(
+        context.session,
+        request.id,
+        at=context.clock.now(),
+        event_type=event.type,
+        actor=event.concluded_by or f"partners:{','.join(event.partners)}",
+        summary=f"joint assessment concluded (recommends {recommended}): {event.summary}",
+    )
+
+
+async def _request(context: EventContext, request_id: str) -> ServiceRequest:
+    request = await context.session.get(ServiceRequest, request_id)
+    if request is None:
+        raise PoisonEvent(f"no request {request_id}")
+    return request

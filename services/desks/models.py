@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Text, UniqueConstraint
@@ -78,18 +78,32 @@ class ServiceRequest(DesksTable, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     version: int = Field(default=1)
+    owner: str | None = Field(default=None, max_length=300)
+    # Why the request is where it is, when a person said so (hold, reject, withdraw).
+    status_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # While on hold: the status to resume to, and since when (SLA clocks pause).
+    held_from: str | None = Field(default=None, max_length=20)
+    held_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    satisfaction_score: int | None = Field(default=None)
+    satisfaction_comment: str | None = Field(default=None, sa_column=Column(Text))
+    # The words overlap detection compares (domain.match_words), kept with the request.
+    match_words: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Routing(DesksTable, table=True):
-    """One product of a request on its way to (and back from) its service provider."""
+    """One product of a request on its way to (and back from) its service provider.
 
-    __table_args__ = (UniqueConstraint("request_id", "product_code"),)
+    A declined routing stays as history; re-routing it adds a new routing (for the
+    same product or another one), so a product may appear more than once."""
 
     id: str = Field(primary_key=True, max_length=36)
     request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
     product_code: str = Field(max_length=64)
-    status: str = Field(max_length=20)  # routed | accepted | declined
+    # routed | accepted | declined | delivered | rerouted | unmet (domain.RoutingStatus)
+    status: str = Field(max_length=20)
     engagement_id: str | None = Field(default=None, max_length=36)
+    engagement_status: str | None = Field(default=None, max_length=20)
+    decline_reason_code: str | None = Field(default=None, max_length=40)
     decline_reason: str | None = Field(default=None, sa_column=Column(Text))
     routed_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -106,3 +120,109 @@ class TimelineEntry(DesksTable, table=True):
     event_type: str = Field(max_length=200)
     actor: str = Field(max_length=300)
     summary: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class StatusChange(DesksTable, table=True):
+    """The request's status history, the source of its time-in-status metrics."""
+
+    __tablename__ = "status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    at: datetime = Field(sa_type=UTCDateTime)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    actor: str = Field(max_length=300)
+
+
+class SlaClockState(DesksTable, table=True):
+    """One SLA clock of a request: when it is due, and whether it stopped or ran out.
+
+    The scheduler breaches a clock at most once: it only picks clocks neither stopped
+    nor breached, and sets `breached_at` in the same transaction as the event."""
+
+    __tablename__ = "sla_clock"
+
+    request_id: str = Field(foreign_key="service_request.id", primary_key=True, max_length=36)
+    clock: str = Field(primary_key=True, max_length=20)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    breached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_to: str | None = Field(default=None, max_length=300)
+
+
+class Comment(DesksTable, table=True):
+    """The conversation between a client and its desk; internal notes stay at the desk."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    author: str = Field(max_length=300)
+    author_role: str = Field(max_length=20)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    internal: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Attachment(DesksTable, table=True):
+    """A document attached by reference: the file lives elsewhere, the desk keeps where."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    name: str = Field(max_length=300)
+    media_type: str = Field(max_length=200)
+    size_bytes: int
+    url: str = Field(max_length=2000)
+    added_by: str = Field(max_length=300)
+    added_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OverlapLink(DesksTable, table=True):
+    """A flagged resemblance between two open requests, stored once per side so each
+    request (and each desk) finds its links with one indexed lookup."""
+
+    __tablename__ = "overlap_link"
+    __table_args__ = (UniqueConstraint("request_id", "other_request_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    other_request_id: str = Field(foreign_key="service_request.id", max_length=36)
+    shared_products: list[str] = Field(sa_type=JSONColumn)
+    similarity: float
+    flagged_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class UnmetDemand(DesksTable, table=True):
+    """A product a client needed and nobody could provide: the study's "no standby
+    capacity" problem, kept so it can be counted."""
+
+    __tablename__ = "unmet_demand"
+
+    id: str = Field(primary_key=True, max_length=36)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    routing_id: str = Field(foreign_key="routing.id", unique=True, max_length=36)
+    product_code: str = Field(index=True, max_length=64)
+    client_code: str = Field(max_length=40)
+    country: str = Field(max_length=3)
+    region: str = Field(max_length=120)
+    desk_code: str = Field(index=True, max_length=40)
+    reason_code: str = Field(max_length=40)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_by: str = Field(max_length=300)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JointAssessment(DesksTable, table=True):
+    """The desk's view of a joint assessment with partners opened for a request."""
+
+    __tablename__ = "joint_assessment"
+
+    id: str = Field(primary_key=True, max_length=36)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    partners: list[str] = Field(sa_type=JSONColumn)
+    scope: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=20)  # opened | concluded
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    # Recommendations the officer routes with one routeRequest call (see docs/desks.md).
+    recommended_products: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    concluded_on: date | None = None

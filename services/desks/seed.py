@@ -1,5 +1,6 @@
 """Reference data: the six regional desks, the country → desk map and the clients
-named in the study. Loading is idempotent: rows are upserted by code."""
+named in the study. Loading is idempotent and adds only what is missing: a desk or
+country mapping an admin edited keeps its edit across restarts."""
 
 from __future__ import annotations
 
@@ -136,4 +137,7 @@ async def seed_reference_data(session: AsyncSession, _outbox: Outbox, _clock: Cl
     ]
     rows += CLIENTS
     for row in rows:
-        await session.merge(row.model_copy())
+        key = row.country if isinstance(row, CountryDesk) else row.code  # type: ignore[attr-defined]
+        if await session.get(type(row), key) is None:
+            session.add(type(row)(**row.model_dump()))
+            await session.flush()  # desks before the countries that point at them

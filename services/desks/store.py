@@ -5,20 +5,40 @@ Each function works inside the caller's transaction and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy import ColumnElement, exists, false, select, true, update
 from sqlmodel import col
 
-from contracts.events import RequestStatusChanged
-from services.desks.domain import RequestStatus, transition
-from services.desks.models import Routing, ServiceRequest, TimelineEntry
+from contracts.events import (
+    ClientKind,
+    Event,
+    RequestOverlapFlagged,
+    RequestRouted,
+    RequestStatusChanged,
+    SlaClock,
+    Urgency,
+)
+from services.desks import domain
+from services.desks.domain import RequestStatus, RoutingStatus, transition
+from services.desks.models import (
+    CatalogProduct,
+    OverlapLink,
+    Routing,
+    ServiceRequest,
+    SlaClockState,
+    StatusChange,
+    TimelineEntry,
+)
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
 
-Publish = Callable[[RequestStatusChanged], object]
+Publish = Callable[[Event], object]
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -38,11 +58,17 @@ def visibility(principal: Principal) -> ColumnElement[bool]:
 
 
 async def visible_request(
-    session: AsyncSession, principal: Principal, request_id: str
+    session: AsyncSession, principal: Principal, request_id: str, *, for_update: bool = False
 ) -> ServiceRequest:
     """The request if the caller may see it; otherwise the same not-found as a missing one,
-    so ids of other tenants' requests cannot be probed."""
+    so ids of other tenants' requests cannot be probed.
+
+    `for_update` locks the row until the transaction ends (PostgreSQL; SQLite's
+    BEGIN IMMEDIATE serialises writers anyway), so two officers acting at once are
+    served one after the other and the second meets the new version."""
     query = select(ServiceRequest).where(ServiceRequest.id == request_id, visibility(principal))
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
     request = (await session.scalars(query)).first()
     if request is None:
         raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
@@ -74,6 +100,7 @@ def change_status(
     actor: str,
     publish: Publish,
     reason: str | None = None,
+    satisfaction_score: int | None = None,
 ) -> None:
     """Apply one lifecycle move: refuse it if illegal, else record it and publish it."""
     current = RequestStatus(request.status)
@@ -89,10 +116,20 @@ def change_status(
         actor=actor,
         reason=reason,
         changed_at=at,
+        satisfaction_score=satisfaction_score,
     )
     publish(event)
     summary = f"{current.value} → {target.value}" + (f": {reason}" if reason else "")
     add_timeline(session, request.id, at=at, event_type=event.type, actor=actor, summary=summary)
+    session.add(
+        StatusChange(
+            request_id=request.id,
+            at=at,
+            from_status=current.value,
+            to_status=target.value,
+            actor=actor,
+        )
+    )
     session.add(request)
 
 
@@ -104,3 +141,312 @@ async def routings_of(session: AsyncSession, request_ids: list[str]) -> dict[str
     for routing in rows:
         grouped[routing.request_id].append(routing)
     return grouped
+
+
+async def move(
+    session: AsyncSession,
+    request: ServiceRequest,
+    target: RequestStatus,
+    *,
+    at: datetime,
+    actor: str,
+    publish: Publish,
+    reason: str | None = None,
+    satisfaction_score: int | None = None,
+) -> None:
+    """A lifecycle move plus what it implies for the SLA clocks."""
+    change_status(
+        session,
+        request,
+        target,
+        at=at,
+        actor=actor,
+        publish=publish,
+        reason=reason,
+        satisfaction_score=satisfaction_score,
+    )
+    await stop_clocks(session, request.id, domain.clocks_stopped_by_status(target), at)
+
+
+async def locked_request(session: AsyncSession, request_id: str) -> ServiceRequest | None:
+    """The request, row-locked for the rest of the transaction (event handlers)."""
+    query = (
+        select(ServiceRequest)
+        .where(ServiceRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).first()
+
+
+# --- SLA clocks -----------------------------------------------------------------------
+
+
+def start_clocks(
+    session: AsyncSession, request: ServiceRequest, targets: domain.SlaTargets
+) -> list[SlaClockState]:
+    """The request's clocks from submission; those its intake status already stops
+    (triage, when the client named products and the request went out at once) are
+    started stopped."""
+    stopped = domain.clocks_stopped_by_status(RequestStatus(request.status))
+    clocks = [
+        SlaClockState(
+            request_id=request.id,
+            clock=clock.value,
+            due_at=due_at,
+            stopped_at=request.created_at if clock in stopped else None,
+        )
+        for clock, due_at in domain.due_times(request.urgency, request.created_at, targets).items()
+    ]
+    session.add_all(clocks)
+    return clocks
+
+
+async def stop_clocks(
+    session: AsyncSession, request_id: str, clocks: Iterable[SlaClock], at: datetime
+) -> None:
+    names = [clock.value for clock in clocks]
+    if not names:
+        return
+    await session.execute(
+        update(SlaClockState)
+        .where(
+            col(SlaClockState.request_id) == request_id,
+            col(SlaClockState.clock).in_(names),
+            col(SlaClockState.stopped_at).is_(None),
+        )
+        .values(stopped_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def acknowledge(session: AsyncSession, request: ServiceRequest, at: datetime) -> None:
+    """The desk has looked at the request: its acknowledge clock stops."""
+    await stop_clocks(session, request.id, [SlaClock.acknowledge], at)
+
+
+async def shift_running_clocks(session: AsyncSession, request_id: str, by: timedelta) -> None:
+    """Resume after a hold: running clocks are due later by the time spent on hold."""
+    clocks = (
+        await session.scalars(
+            select(SlaClockState).where(
+                col(SlaClockState.request_id) == request_id,
+                col(SlaClockState.stopped_at).is_(None),
+                col(SlaClockState.breached_at).is_(None),
+            )
+        )
+    ).all()
+    for clock in clocks:
+        clock.due_at = clock.due_at + by
+        session.add(clock)
+
+
+# --- Routings -------------------------------------------------------------------------
+
+
+def add_routing(
+    session: AsyncSession,
+    request: ServiceRequest,
+    product_code: str,
+    details: dict[str, Any],
+    *,
+    at: datetime,
+    actor: str,
+    publish: Publish,
+) -> Routing:
+    """Route one product of the request to its provider: a routing row and its event."""
+    routing = Routing(
+        id=str(uuid.uuid4()),
+        request_id=request.id,
+        product_code=product_code,
+        status=RoutingStatus.routed.value,
+        routed_at=at,
+        updated_at=at,
+    )
+    session.add(routing)
+    routed = RequestRouted(
+        request_id=request.id,
+        routing_id=routing.id,
+        product_code=product_code,
+        client_code=request.client_code,
+        client_kind=ClientKind(request.client_kind),
+        country=request.country,
+        region=request.region,
+        desk_code=request.desk_code,
+        title=request.title,
+        description=request.description,
+        urgency=Urgency(request.urgency),
+        details=details,
+        routed_by=actor,
+        routed_at=at,
+    )
+    publish(routed)
+    add_timeline(
+        session,
+        request.id,
+        at=at,
+        event_type=routed.type,
+        actor=actor,
+        summary=f"routed to {product_code}",
+    )
+    return routing
+
+
+async def follow_routings(
+    session: AsyncSession,
+    request: ServiceRequest,
+    *,
+    at: datetime,
+    actor: str,
+    publish: Publish,
+) -> None:
+    """Move the request to where its routings put it, one status at a time."""
+    await session.flush()
+    routings = (await routings_of(session, [request.id]))[request.id]
+    target = domain.status_from_routings([RoutingStatus(routing.status) for routing in routings])
+    for step in domain.path_to(RequestStatus(request.status), target):
+        await move(
+            session, request, step, at=at, actor=actor, publish=publish, reason=_WHY.get(step)
+        )
+
+
+_WHY = {
+    RequestStatus.triaged: "a provider declined; back to the desk",
+    RequestStatus.routed: "products routed to their providers",
+    RequestStatus.in_progress: "all engagements accepted",
+    RequestStatus.delivered: "all engagements delivered",
+}
+
+
+# --- Overlaps -------------------------------------------------------------------------
+
+
+async def flag_overlaps(
+    session: AsyncSession,
+    request: ServiceRequest,
+    *,
+    at: datetime,
+    publish: Publish,
+    min_similarity: float,
+    min_similarity_without_products: float,
+    max_candidates: int,
+    max_links: int,
+) -> int:
+    """Link the request to open requests of the same country that look like the same
+    need, whoever asked; one link and one event per side, so both desks see it.
+
+    Only the columns the comparison needs are read, and at most `max_links` new links
+    are made (the most similar): a desk needs to know of a few look-alikes, and a burst
+    of identical requests must not multiply links and events quadratically."""
+    rows = (
+        await session.execute(
+            select(
+                ServiceRequest.id,
+                ServiceRequest.desk_code,
+                ServiceRequest.country,
+                ServiceRequest.products,
+                ServiceRequest.match_words,
+            )
+            .where(
+                col(ServiceRequest.country) == request.country,
+                col(ServiceRequest.id) != request.id,
+                col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
+                ~exists().where(
+                    col(OverlapLink.request_id) == request.id,
+                    col(OverlapLink.other_request_id) == col(ServiceRequest.id),
+                ),
+            )
+            .order_by(col(ServiceRequest.created_at).desc())
+            .limit(max_candidates)
+        )
+    ).all()
+    desks_by_id = {row.id: row.desk_code for row in rows}
+    overlaps = domain.find_overlaps(
+        _open(request),
+        [
+            domain.OpenRequest(
+                id=row.id,
+                country=row.country,
+                products=frozenset(row.products),
+                words=frozenset(row.match_words.split()),
+            )
+            for row in rows
+        ],
+        min_similarity=min_similarity,
+        min_similarity_without_products=min_similarity_without_products,
+        max_links=max_links,
+    )
+    this = _Party(request.id, request.desk_code, request.country)
+    for overlap in overlaps:
+        other = _Party(overlap.other_id, desks_by_id[overlap.other_id], request.country)
+        for one, two in ((this, other), (other, this)):
+            _link(session, one, two, overlap, at=at, publish=publish)
+    return len(overlaps)
+
+
+@dataclass(frozen=True)
+class _Party:
+    id: str
+    desk_code: str
+    country: str
+
+
+def _open(request: ServiceRequest) -> domain.OpenRequest:
+    return domain.OpenRequest(
+        id=request.id,
+        country=request.country,
+        products=frozenset(request.products),
+        words=frozenset(request.match_words.split()),
+    )
+
+
+def _link(
+    session: AsyncSession,
+    this: _Party,
+    that: _Party,
+    overlap: domain.Overlap,
+    *,
+    at: datetime,
+    publish: Publish,
+) -> None:
+    session.add(
+        OverlapLink(
+            request_id=this.id,
+            other_request_id=that.id,
+            shared_products=list(overlap.shared_products),
+            similarity=overlap.similarity,
+            flagged_at=at,
+        )
+    )
+    flagged = RequestOverlapFlagged(
+        request_id=this.id,
+        other_request_id=that.id,
+        desk_code=this.desk_code,
+        other_desk_code=that.desk_code,
+        country=this.country,
+        shared_products=list(overlap.shared_products),
+        similarity=overlap.similarity,
+        flagged_at=at,
+    )
+    publish(flagged)
+    shared = ", ".join(overlap.shared_products) or "none named yet"
+    # The timeline is the client's too: it says an overlap exists, never whose.
+    add_timeline(
+        session,
+        this.id,
+        at=at,
+        event_type=flagged.type,
+        actor="desks:overlap-detection",
+        summary=f"possible overlap with another open request in {this.country} "
+        f"(shared products: {shared}); the desk coordinates",
+    )
+
+
+async def catalog_of(session: AsyncSession, codes: Iterable[str]) -> dict[str, domain.KnownProduct]:
+    """The local catalog copy's entries for these codes (unknown codes are absent)."""
+    rows = (
+        await session.scalars(
+            select(CatalogProduct).where(col(CatalogProduct.code).in_(list(codes)))
+        )
+    ).all()
+    return {row.code: domain.KnownProduct(row.code, row.active, row.request_form) for row in rows}

@@ -1,0 +1,75 @@
+"""Reference data an admin edits: the desks and the country → desk map.
+
+A request keeps the desk it was assigned at intake; a changed map applies to new
+requests only (moving open cases between desks is a hand-over, not a data edit).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from services.desks.models import CountryDesk, Desk
+from shared.auth import CurrentPrincipal, Role
+from shared.errors import DomainError
+from shared.service import SessionDep
+
+router = APIRouter(tags=["reference"])
+
+
+class DeskBody(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    region: str = Field(min_length=1, max_length=120)
+
+
+class DeskOut(BaseModel):
+    code: str
+    name: str
+    region: str
+
+
+class CountryDeskBody(BaseModel):
+    desk_code: str = Field(max_length=40)
+
+
+class CountryDeskOut(BaseModel):
+    country: str
+    desk_code: str
+
+
+@router.put("/desks/{code}", response_model=DeskOut)
+async def put_desk(
+    code: str, body: DeskBody, principal: CurrentPrincipal, session: SessionDep
+) -> DeskOut:
+    """Create or rename a desk."""
+    principal.require(Role.admin)
+    if not code.replace("_", "").isalnum() or not code.isupper() or len(code) > 40:
+        raise DomainError(
+            "BAD_USER_INPUT", "a desk code is upper case, e.g. AFRICA_II", field="code"
+        )
+    async with session.begin():
+        desk = await session.get(Desk, code) or Desk(code=code, name=body.name, region=body.region)
+        desk.name, desk.region = body.name.strip(), body.region.strip()
+        session.add(desk)
+    return DeskOut(code=desk.code, name=desk.name, region=desk.region)
+
+
+@router.put("/country-desks/{country}", response_model=CountryDeskOut)
+async def put_country_desk(
+    country: str, body: CountryDeskBody, principal: CurrentPrincipal, session: SessionDep
+) -> CountryDeskOut:
+    """Map a country (ISO 3166 alpha-3) to the desk that serves it."""
+    principal.require(Role.admin)
+    if len(country) != 3 or not country.isalpha() or not country.isupper():
+        raise DomainError(
+            "BAD_USER_INPUT", "country is ISO 3166 alpha-3, e.g. MLI", field="country"
+        )
+    async with session.begin():
+        if await session.get(Desk, body.desk_code) is None:
+            raise DomainError("NOT_FOUND", f"no desk {body.desk_code}")
+        mapping = await session.get(CountryDesk, country) or CountryDesk(
+            country=country, desk_code=body.desk_code
+        )
+        mapping.desk_code = body.desk_code
+        session.add(mapping)
+    return CountryDeskOut(country=country, desk_code=body.desk_code)

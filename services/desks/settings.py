@@ -1,0 +1,68 @@
+"""The desks service's settings: SLA targets, the scheduler's pace, overlap thresholds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import Field, field_validator
+
+from contracts.events import SlaClock, Urgency
+from shared.settings import ServiceSettings
+
+HOUR = 1.0
+DAY = 24 * HOUR
+
+DEFAULT_SLA_TARGETS_HOURS: dict[str, dict[str, float]] = {
+    Urgency.immediate.value: {"acknowledge": 1 * HOUR, "triage": 4 * HOUR, "deliver": 7 * DAY},
+    Urgency.priority.value: {"acknowledge": 4 * HOUR, "triage": 1 * DAY, "deliver": 30 * DAY},
+    Urgency.routine.value: {"acknowledge": 1 * DAY, "triage": 3 * DAY, "deliver": 90 * DAY},
+}
+
+
+class DesksSettings(ServiceSettings):
+    service_name: str = "desks"
+    port: int = 8101
+
+    # Hours per urgency and clock, e.g. ONEDOOR_SLA_TARGETS_HOURS='{"immediate": {...}}'.
+    sla_targets_hours: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SLA_TARGETS_HOURS.items()}
+    )
+    sla_scheduler_interval_s: float = Field(default=30.0, gt=0)
+    sla_scheduler_batch: int = Field(default=200, ge=1)
+    # Who a breach is escalated to; {desk} is the request's desk code.
+    sla_escalate_to: str = "desk_chief:{desk}"
+
+    # Overlap detection: Jaccard similarity of title+description words.
+    overlap_min_similarity: float = Field(default=0.2, ge=0, le=1)
+    overlap_min_similarity_without_products: float = Field(default=0.5, ge=0, le=1)
+    overlap_max_candidates: int = Field(default=100, ge=1)
+    overlap_max_links: int = Field(default=3, ge=1)
+
+    @field_validator("sla_targets_hours")
+    @classmethod
+    def _every_urgency_and_clock(
+        cls, value: dict[str, dict[str, float]]
+    ) -> dict[str, dict[str, float]]:
+        for urgency in Urgency:
+            for clock in SlaClock:
+                hours = value.get(urgency.value, {}).get(clock.value)
+                if hours is None or hours <= 0:
+                    raise ValueError(f"sla_targets_hours needs a positive {urgency}.{clock}")
+        return value
+
+    def overlap_thresholds(self) -> dict[str, float | int]:
+        return {
+            "min_similarity": self.overlap_min_similarity,
+            "min_similarity_without_products": self.overlap_min_similarity_without_products,
+            "max_candidates": self.overlap_max_candidates,
+            "max_links": self.overlap_max_links,
+        }
+
+
+def _settings(request: Request) -> DesksSettings:
+    settings: DesksSettings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[DesksSettings, Depends(_settings)]

@@ -1,0 +1,78 @@
+"""The SLA scheduler: a periodic tick that breaches the clocks that ran out.
+
+Each tick takes a bounded batch of clocks that are due, neither stopped nor
+breached, of requests not on hold; for each it records the breach and the
+escalation (clock row, timeline, RequestSlaBreached through the outbox) in one
+transaction. A clock is breached at most once: the tick selects only unbreached
+clocks, and on PostgreSQL locks them (SKIP LOCKED) so two replicas never pick the
+same clock; SQLite serialises writers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from contracts.events import RequestSlaBreached, SlaClock, Urgency
+from services.desks.domain import RequestStatus
+from services.desks.models import ServiceRequest, SlaClockState
+from services.desks.settings import DesksSettings
+from services.desks.store import add_timeline
+from shared.settings import ServiceSettings
+from shared.workers import PeriodicWorker, WorkerContext
+
+ACTOR = "desks:sla-scheduler"
+
+
+async def breach_due_clocks(context: WorkerContext) -> int:
+    """One tick: breach and escalate every due clock (up to a batch); return how many."""
+    settings = context.settings
+    assert isinstance(settings, DesksSettings)
+    now = context.clock.now()
+    query = (
+        select(SlaClockState, ServiceRequest)
+        .join(ServiceRequest, col(ServiceRequest.id) == col(SlaClockState.request_id))
+        .where(
+            col(SlaClockState.due_at) <= now,
+            col(SlaClockState.stopped_at).is_(None),
+            col(SlaClockState.breached_at).is_(None),
+            col(ServiceRequest.status) != RequestStatus.on_hold.value,
+        )
+        .order_by(col(SlaClockState.due_at))
+        .limit(settings.sla_scheduler_batch)
+        .with_for_update(of=SlaClockState, skip_locked=True)
+    )
+    async with context.sessions() as session, session.begin():
+        due = (await session.execute(query)).all()
+        for clock, request in due:
+            escalated_to = settings.sla_escalate_to.format(desk=request.desk_code)
+            clock.breached_at, clock.escalated_to = now, escalated_to
+            session.add(clock)
+            breached = RequestSlaBreached(
+                request_id=request.id,
+                client_code=request.client_code,
+                desk_code=request.desk_code,
+                clock=SlaClock(clock.clock),
+                urgency=Urgency(request.urgency),
+                due_at=clock.due_at,
+                breached_at=now,
+                escalated_to=escalated_to,
+            )
+            context.outbox.add(session, breached)
+            add_timeline(
+                session,
+                request.id,
+                at=now,
+                event_type=breached.type,
+                actor=ACTOR,
+                summary=f"{clock.clock} SLA breached (due {clock.due_at:%Y-%m-%d %H:%M} UTC); "
+                f"escalated to {escalated_to}",
+            )
+    return len(due)
+
+
+def _interval(settings: ServiceSettings) -> float:
+    return settings.sla_scheduler_interval_s if isinstance(settings, DesksSettings) else 30.0
+
+
+SLA_SCHEDULER = PeriodicWorker("sla-scheduler", breach_due_clocks, _interval)

@@ -1,0 +1,178 @@
+"""The desks service alone on the real broker and a real database, with a clock the
+test moves. Providers and partners are played by the test: it publishes their events
+(through an outbox in a test session, so they travel the broker like any other)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from contracts.events import Event, ProductCataloged
+from services.desks.app import DEFINITION as DESKS
+from services.desks.app import DesksSettings
+from services.desks.app import create_app as create_desks
+from services.desks.models import CatalogProduct, TimelineEntry
+from services.desks.sla import breach_due_clocks
+from shared.auth import Role
+from shared.clock import ManualClock
+from shared.messaging import OutboxMessage
+from shared.settings import PlatformSettings
+from shared.testing.databases import Databases
+from shared.testing.services import RunningService, running_service
+from shared.testing.tokens import bearer
+from shared.testing.waiting import eventually
+from shared.workers import WorkerContext
+
+FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
+
+ELECTORAL_FORM = {
+    "type": "object",
+    "required": ["election_type"],
+    "properties": {"election_type": {"enum": ["presidential", "legislative"]}},
+}
+CATALOG = {
+    "ELECTORAL_ASSISTANCE": ELECTORAL_FORM,
+    "MEDIATION_SUPPORT": {"type": "object"},
+    "RULE_OF_LAW": {"type": "object"},
+    "HUMAN_RIGHTS": {"type": "object"},
+    "POLITICAL_ANALYSIS": {"type": "object"},
+}
+ELECTORAL = {"ELECTORAL_ASSISTANCE": {"election_type": "presidential"}}
+
+
+def catalog_events() -> list[ProductCataloged]:
+    return [
+        ProductCataloged(
+            code=code,
+            name=code.replace("_", " ").title(),
+            provider_unit=f"{code} unit",
+            description="",
+            request_form=form,
+            capacity=5,
+            active=True,
+            revision=1,
+        )
+        for code, form in CATALOG.items()
+    ]
+
+
+@dataclass
+class DesksUnderTest:
+    service: RunningService
+    platform: PlatformSettings
+    clock: ManualClock
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.service.http
+
+    def client(self, code: str = "MINUSMA") -> dict[str, str]:
+        return bearer(self.platform, Role.client, client=code, subject=f"{code.lower()}-focal")
+
+    def officer(self, desk: str = "AFRICA_II", subject: str = "officer-1") -> dict[str, str]:
+        return bearer(self.platform, Role.desk_officer, desk=desk, subject=subject)
+
+    def admin(self) -> dict[str, str]:
+        return bearer(self.platform, Role.admin)
+
+    async def submit(self, headers: dict[str, str] | None = None, **body: Any) -> dict[str, Any]:
+        payload = {"title": "Advice on a national dialogue", "description": "", **body}
+        response = await self.http.post("/requests", json=payload, headers=headers or self.client())
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def get(self, request_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await self.http.get(f"/requests/{request_id}", headers=headers or self.admin())
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def act(
+        self, request_id: str, action: str, headers: dict[str, str], **body: Any
+    ) -> httpx.Response:
+        """An action on the request's current version unless the test names one."""
+        if "expected_version" not in body:
+            body["expected_version"] = (await self.get(request_id))["version"]
+        return await self.http.post(f"/requests/{request_id}/{action}", json=body, headers=headers)
+
+    async def publish(self, *events: Event) -> None:
+        """Events of other services, sent over the real broker through an outbox."""
+        outbox = self.service.app.state.outbox
+        async with self.service.sessions() as session, session.begin():
+            for event in events:
+                outbox.add(session, event)
+
+    async def until(self, request_id: str, status: str) -> dict[str, Any]:
+        async def probe() -> dict[str, Any] | None:
+            request = await self.get(request_id)
+            return request if request["status"] == status else None
+
+        return await eventually(probe)
+
+    async def timeline(self, request_id: str, headers: dict[str, str] | None = None) -> list[Any]:
+        response = await self.http.get(
+            f"/requests/{request_id}/timeline", headers=headers or self.admin()
+        )
+        return list(response.json())
+
+    async def tick(self, advance: timedelta = timedelta()) -> int:
+        """Move the clock, then run one tick of the SLA scheduler."""
+        self.clock.advance(advance)
+        app = self.service.app
+        context = WorkerContext(
+            self.service.settings, app.state.sessions, app.state.outbox, self.clock
+        )
+        return await breach_due_clocks(context)
+
+    async def outbox(self, event_type: str) -> list[dict[str, Any]]:
+        async with self.service.sessions() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.event_type == event_type)
+                    .order_by(OutboxMessage.seq)
+                )
+            ).all()
+        return [json.loads(row.payload) for row in rows]
+
+    async def count_timeline(self, request_id: str, event_type: str) -> int:
+        async with self.service.sessions() as session, session.begin():
+            return int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(TimelineEntry)
+                    .where(
+                        TimelineEntry.request_id == request_id,
+                        TimelineEntry.event_type == event_type,
+                    )
+                )
+                or 0
+            )
+
+
+@pytest.fixture
+async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterator[DesksUnderTest]:
+    clock = ManualClock()
+    settings = DesksSettings(
+        **{**platform.model_dump(), **FAST},
+        database_url=await databases.new("desks"),
+        # Tests tick the scheduler themselves; the background loop must stay out of it.
+        sla_scheduler_interval_s=3600,
+    )
+    async with running_service(DESKS, create_desks, settings, clock=clock) as service:
+        under_test = DesksUnderTest(service, platform, clock)
+        await under_test.publish(*catalog_events())
+
+        async def catalog_arrived() -> bool:
+            async with service.sessions() as session, session.begin():
+                count = await session.scalar(select(func.count()).select_from(CatalogProduct))
+            return count == len(CATALOG)
+
+        await eventually(catalog_arrived)
+        yield under_test
