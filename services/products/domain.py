@@ -1,11 +1,19 @@
-"""Engagement rules: the state machine and the intake decision. Pure, no I/O."""
+"""Engagement rules: the state machine, intake, capacity, bookings and the catalog's
+definitions. Pure functions and data, no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from contracts.events import DeclineReason
+from shared.errors import DomainError
 from shared.state_machine import StateMachine
 
 
@@ -17,21 +25,31 @@ class EngagementStatus(StrEnum):
     deployed = "deployed"
     delivered = "delivered"
     closed = "closed"
+    # The client withdrew the request before the provider delivered.
+    withdrawn = "withdrawn"
 
 
 S = EngagementStatus
 TRANSITIONS: Mapping[EngagementStatus, frozenset[EngagementStatus]] = {
-    S.proposed: frozenset({S.accepted, S.declined}),
-    S.accepted: frozenset({S.planning}),
-    S.planning: frozenset({S.deployed}),
-    S.deployed: frozenset({S.delivered}),
+    S.proposed: frozenset({S.accepted, S.declined, S.withdrawn}),
+    S.accepted: frozenset({S.planning, S.withdrawn}),
+    S.planning: frozenset({S.deployed, S.withdrawn}),
+    S.deployed: frozenset({S.delivered, S.withdrawn}),
+    # Delivered work stays delivered even if the client withdraws: it is closed as usual.
     S.delivered: frozenset({S.closed}),
     S.declined: frozenset(),
     S.closed: frozenset(),
+    S.withdrawn: frozenset(),
 }
 
 # Engagements that hold a slot of the provider's capacity.
 ACTIVE = frozenset({S.accepted, S.planning, S.deployed})
+# Engagements a client's withdrawal stops.
+OPEN = frozenset(status for status, targets in TRANSITIONS.items() if S.withdrawn in targets)
+# Where experts may be assigned and deliverables recorded: work is under way.
+IN_HAND = ACTIVE
+# Engagements whose expert bookings still block the expert's calendar.
+BOOKING_HOLDERS = frozenset({S.accepted, S.planning, S.deployed, S.delivered})
 
 
 transition = StateMachine("an engagement", TRANSITIONS).move
@@ -51,3 +69,123 @@ def intake_decision(
     if auto_accept and active_engagements < capacity:
         return EngagementStatus.accepted, None
     return EngagementStatus.proposed, None
+
+
+def check_capacity(*, capacity: int, active_engagements: int) -> None:
+    """An officer may accept only into a free slot: past capacity the answer is to decline
+    (reason `capacity`) or to raise the product's capacity first, not to overbook."""
+    if active_engagements >= capacity:
+        raise DomainError(
+            "CAPACITY_EXCEEDED",
+            f"all {capacity} slots are taken ({active_engagements} active engagements)",
+            capacity=capacity,
+            active=active_engagements,
+        )
+
+
+def check_deliverable_recorded(deliverables: int) -> None:
+    if deliverables < 1:
+        raise DomainError(
+            "DELIVERABLE_REQUIRED", "record at least one deliverable before delivering"
+        )
+
+
+def check_in_hand(status: EngagementStatus, what: str) -> None:
+    if status not in IN_HAND:
+        raise DomainError(
+            "ILLEGAL_TRANSITION",
+            f"{what} only while the engagement is accepted, planning or deployed "
+            f"(it is {status.value})",
+            status=status.value,
+        )
+
+
+# ---------------------------------------------------------------- expert roster
+
+UN_LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of days."""
+
+    starts_on: date
+    ends_on: date
+
+    def overlaps(self, other: Period) -> bool:
+        return self.starts_on <= other.ends_on and other.starts_on <= self.ends_on
+
+    def within(self, other: Period) -> bool:
+        return other.starts_on <= self.starts_on and self.ends_on <= other.ends_on
+
+
+def check_period(period: Period, field: str = "ends_on") -> None:
+    if period.ends_on < period.starts_on:
+        raise DomainError("BAD_USER_INPUT", "a period cannot end before it starts", field=field)
+
+
+def check_languages(languages: Iterable[str]) -> None:
+    unknown = sorted(set(languages) - set(UN_LANGUAGES))
+    if unknown:
+        raise DomainError(
+            "BAD_USER_INPUT",
+            f"languages must be UN official languages {', '.join(UN_LANGUAGES)}; "
+            f"got {', '.join(unknown)}",
+            field="languages",
+        )
+
+
+def check_booking(
+    *, wanted: Period, availability: Iterable[Period], bookings: Iterable[Period]
+) -> None:
+    """An expert can be booked for `wanted` only inside one availability window and
+    without overlapping another live booking."""
+    if not any(wanted.within(window) for window in availability):
+        raise DomainError(
+            "EXPERT_UNAVAILABLE",
+            f"the expert is not available from {wanted.starts_on} to {wanted.ends_on}",
+        )
+    clash = next((booked for booked in bookings if booked.overlaps(wanted)), None)
+    if clash is not None:
+        raise DomainError(
+            "EXPERT_DOUBLE_BOOKED",
+            f"the expert is already booked from {clash.starts_on} to {clash.ends_on}",
+            booked_from=clash.starts_on.isoformat(),
+            booked_to=clash.ends_on.isoformat(),
+        )
+
+
+# ---------------------------------------------------------------- catalog
+
+SLA_STAGES = ("acknowledge", "plan", "deploy", "deliver")
+
+
+def check_request_form(form: Mapping[str, Any]) -> None:
+    """A request form must itself be a valid JSON Schema describing an object: desks
+    validate every request's details against it at intake."""
+    try:
+        Draft202012Validator.check_schema(form)
+    except SchemaError as error:
+        raise DomainError(
+            "INVALID_FORM",
+            f"the request form is not a valid JSON Schema: {error.message}",
+            field="request_form",
+        ) from error
+    if form.get("type") != "object":
+        raise DomainError(
+            "INVALID_FORM", 'a request form must describe an object ("type": "object")'
+        )
+
+
+def check_sla_targets(targets: Mapping[str, int]) -> None:
+    unknown = sorted(set(targets) - set(SLA_STAGES))
+    if unknown:
+        raise DomainError(
+            "BAD_USER_INPUT",
+            f"SLA targets are per stage ({', '.join(SLA_STAGES)}); unknown: {', '.join(unknown)}",
+            field="sla_targets",
+        )
+    if any(days < 1 for days in targets.values()):
+        raise DomainError(
+            "BAD_USER_INPUT", "SLA targets are whole days, at least 1", field="sla_targets"
+        )
