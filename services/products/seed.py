@@ -45,7 +45,12 @@ CATALOG: list[dict[str, Any]] = [
                 "election_type": {
                     "enum": ["presidential", "legislative", "local", "referendum", "general"]
                 },
-                "election_date": {"type": "string", "format": "date"},
+                # `format` alone is advisory in JSON Schema; the pattern makes validators check it.
+                "election_date": {
+                    "type": "string",
+                    "format": "date",
+                    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                },
                 "electoral_body": {"type": "string", "maxLength": 200},
                 "support_needed": {
                     "type": "array",

@@ -1,11 +1,29 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from contracts.events import DeclineReason
-from services.products.domain import TRANSITIONS, EngagementStatus, intake_decision, transition
+from services.products.domain import (
+    OPEN,
+    TRANSITIONS,
+    EngagementStatus,
+    Period,
+    check_booking,
+    check_capacity,
+    check_deliverable_recorded,
+    check_in_hand,
+    check_languages,
+    check_period,
+    check_request_form,
+    check_sla_targets,
+    intake_decision,
+    transition,
+)
+from services.products.seed import CATALOG
 from shared.errors import DomainError
 
 E = EngagementStatus
@@ -44,3 +62,138 @@ def test_auto_accept_needs_a_free_slot() -> None:
         E.declined,
         DeclineReason.out_of_mandate,
     )
+
+
+def test_a_withdrawal_stops_every_engagement_not_yet_delivered() -> None:
+    assert {E.proposed, E.accepted, E.planning, E.deployed} == OPEN
+    assert E.withdrawn not in TRANSITIONS[E.delivered]
+    assert TRANSITIONS[E.withdrawn] == frozenset()
+
+
+def test_accepting_needs_a_free_slot() -> None:
+    check_capacity(capacity=3, active_engagements=2)
+    for active in (3, 4):
+        with pytest.raises(DomainError) as refused:
+            check_capacity(capacity=3, active_engagements=active)
+        assert refused.value.code == "CAPACITY_EXCEEDED"
+    with pytest.raises(DomainError):
+        check_capacity(capacity=0, active_engagements=0)
+
+
+def test_delivering_needs_a_deliverable() -> None:
+    check_deliverable_recorded(1)
+    with pytest.raises(DomainError) as refused:
+        check_deliverable_recorded(0)
+    assert refused.value.code == "DELIVERABLE_REQUIRED"
+
+
+@pytest.mark.parametrize("status", list(E))
+def test_experts_and_deliverables_only_while_work_is_in_hand(status: E) -> None:
+    if status in {E.accepted, E.planning, E.deployed}:
+        check_in_hand(status, "experts are assigned")
+    else:
+        with pytest.raises(DomainError):
+            check_in_hand(status, "experts are assigned")
+
+
+def days(start: int, end: int) -> Period:
+    return Period(date(2026, 4, start), date(2026, 4, end))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "code"),
+    [
+        (days(1, 5), None),
+        (days(25, 30), None),
+        (days(10, 12), "EXPERT_DOUBLE_BOOKED"),  # inside a booking
+        (days(5, 10), "EXPERT_DOUBLE_BOOKED"),  # touches its first day
+        (days(20, 21), "EXPERT_DOUBLE_BOOKED"),  # touches its last day
+        (days(1, 30), "EXPERT_DOUBLE_BOOKED"),  # spans it
+        (Period(date(2026, 3, 30), date(2026, 4, 2)), "EXPERT_UNAVAILABLE"),
+        (Period(date(2026, 4, 29), date(2026, 5, 1)), "EXPERT_UNAVAILABLE"),
+    ],
+)
+def test_a_booking_fits_a_window_and_overlaps_no_other(wanted: Period, code: str | None) -> None:
+    available, booked = [days(1, 30)], [days(10, 20)]
+    if code is None:
+        check_booking(wanted=wanted, availability=available, bookings=booked)
+    else:
+        with pytest.raises(DomainError) as refused:
+            check_booking(wanted=wanted, availability=available, bookings=booked)
+        assert refused.value.code == code
+
+
+def test_a_booking_must_fit_one_window_not_two_adjacent_ones() -> None:
+    with pytest.raises(DomainError) as refused:
+        check_booking(wanted=days(9, 11), availability=[days(1, 10), days(11, 20)], bookings=[])
+    assert refused.value.code == "EXPERT_UNAVAILABLE"
+
+
+def test_periods_end_after_they_start_and_languages_are_un_official() -> None:
+    check_period(days(3, 3))
+    with pytest.raises(DomainError):
+        check_period(days(4, 3))
+    check_languages(["ar", "zh", "en", "fr", "ru", "es"])
+    with pytest.raises(DomainError):
+        check_languages(["en", "pt"])
+
+
+def test_request_forms_must_be_json_schemas_of_objects() -> None:
+    for product in CATALOG:
+        check_request_form(product["request_form"])
+        check_sla_targets(product["sla_targets"])
+    for broken in ({"type": "object", "required": "x"}, {"type": 7}, {"type": "array"}):
+        with pytest.raises(DomainError) as refused:
+            check_request_form(broken)
+        assert refused.value.code == "INVALID_FORM"
+
+
+def test_sla_targets_are_days_per_known_stage() -> None:
+    check_sla_targets({"acknowledge": 1, "plan": 7, "deploy": 14, "deliver": 60})
+    for broken in ({"teleport": 3}, {"deliver": 0}):
+        with pytest.raises(DomainError):
+            check_sla_targets(broken)
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "valid"),
+    [
+        (
+            "ELECTORAL_ASSISTANCE",
+            {"election_type": "presidential", "election_date": "2027-07-01"},
+            True,
+        ),
+        (
+            "ELECTORAL_ASSISTANCE",
+            {"election_type": "coronation", "election_date": "2027-07-01"},
+            False,
+        ),
+        ("ELECTORAL_ASSISTANCE", {"election_type": "local"}, False),
+        ("ELECTORAL_ASSISTANCE", {"election_type": "local", "election_date": "next spring"}, False),
+        (
+            "MEDIATION_SUPPORT",
+            {"parties": ["Government", "Movement"], "confidentiality": "confidential"},
+            True,
+        ),
+        (
+            "MEDIATION_SUPPORT",
+            {"parties": ["Government"], "confidentiality": "confidential"},
+            False,
+        ),
+        ("MEDIATION_SUPPORT", {"parties": ["A", "B"], "confidentiality": "secret"}, False),
+        (
+            "MEDIATION_SUPPORT",
+            {"parties": ["A", "B"], "confidentiality": "public", "languages": ["ar", "de"]},
+            False,
+        ),
+        ("RULE_OF_LAW", {"sector": "corrections", "duration_weeks": 12}, True),
+        ("POLITICAL_ANALYSIS", {"question": "short"}, False),
+        ("HUMAN_RIGHTS", {"focus": "monitoring", "extra": 1}, False),
+    ],
+)
+def test_the_seeded_forms_accept_realistic_details_and_refuse_wrong_ones(
+    code: str, details: dict[str, object], valid: bool
+) -> None:
+    form = next(product["request_form"] for product in CATALOG if product["code"] == code)
+    errors = list(Draft202012Validator(form).iter_errors(details))
+    assert (not errors) is valid, errors
