@@ -13,11 +13,11 @@ from strawberry.tools import merge_types
 
 from contracts.events import LESSONS_TOPIC, REQUESTS_TOPIC
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
-from gateway.schema.products import ProductsQuery
+from gateway.schema.products import ProductsMutation, ProductsQuery
 from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
 
 Query = merge_types("Query", (RequestsQuery, ProductsQuery))
-Mutation = merge_types("Mutation", (RequestsMutation,))
+Mutation = merge_types("Mutation", (RequestsMutation, ProductsMutation))
 Subscription = merge_types("Subscription", (RequestsSubscription,))
 
 # The topics the gateway tails for subscriptions.
