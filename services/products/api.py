@@ -47,8 +47,10 @@ from services.products.store import (
     touch,
 )
 from shared.auth import CurrentPrincipal, Principal, Role
+from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter()
@@ -464,9 +466,10 @@ async def _advance(
     target: EngagementStatus,
     principal: Principal,
     session: AsyncSession,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    outbox: Outbox,
+    clock: Clock,
 ) -> EngagementPublic:
+    """A move after acceptance that only needs the table's permission (plan, deploy, close)."""
     async with session.begin():
         engagement = await engagement_for_change(
             session, principal, engagement_id, body.expected_version
