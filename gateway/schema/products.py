@@ -125,6 +125,10 @@ class Engagement:
     created_at: datetime
     updated_at: datetime
     version: int = strawberry.field(description="Pass as expectedVersion when acting on it")
+    due_at: datetime | None = strawberry.field(
+        description="When the next step is due under the product's SLA targets"
+    )
+    overdue: bool
     deliverables: list[Deliverable]
     assignments: list[ExpertAssignment]
 
@@ -151,6 +155,8 @@ class Engagement:
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
             version=data["version"],
+            due_at=_time(data["due_at"]),
+            overdue=data["overdue"],
             deliverables=[Deliverable.from_service(item) for item in data["deliverables"]],
             assignments=[ExpertAssignment.from_service(item) for item in data["assignments"]],
         )

@@ -224,6 +224,10 @@ class EngagementPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    due_at: datetime | None = Field(
+        description="When the next step is due under the product's SLA targets"
+    )
+    overdue: bool
     deliverables: list[DeliverablePublic]
     assignments: list[AssignmentPublic]
 
@@ -239,28 +243,49 @@ class EngagementPage(BaseModel):
     has_next_page: bool
 
 
-async def _public(session: AsyncSession, engagements: list[Engagement]) -> list[EngagementPublic]:
-    """Engagements with their deliverables and experts, in two queries for the whole list."""
+async def _public(
+    session: AsyncSession, engagements: list[Engagement], clock: Clock
+) -> list[EngagementPublic]:
+    """Engagements with their deliverables, experts and SLA due date, in three queries for
+    the whole list."""
     ids = [engagement.id for engagement in engagements]
     deliverables = await deliverables_of(session, ids)
     assignments = await assignments_of(session, ids)
-    return [
-        EngagementPublic(
-            **engagement.model_dump(),
-            deliverables=[DeliverablePublic(**item.model_dump()) for item in deliverables[e_id]],
-            assignments=[
-                AssignmentPublic(**assignment.model_dump(), expert_name=expert.name)
-                for assignment, expert in assignments[e_id]
-            ],
+    codes = {engagement.product_code for engagement in engagements}
+    rows = await session.execute(
+        select(Product.code, Product.sla_targets).where(col(Product.code).in_(codes))
+    )
+    targets = {code: sla_targets for code, sla_targets in rows.all()}
+    now = clock.now()
+    public = []
+    for engagement in engagements:
+        due = domain.due_at(
+            EngagementStatus(engagement.status),
+            engagement.created_at,
+            targets.get(engagement.product_code, {}),
         )
-        for engagement, e_id in zip(engagements, ids, strict=True)
-    ]
+        public.append(
+            EngagementPublic(
+                **engagement.model_dump(),
+                due_at=due,
+                overdue=due is not None and due < now,
+                deliverables=[
+                    DeliverablePublic(**item.model_dump()) for item in deliverables[engagement.id]
+                ],
+                assignments=[
+                    AssignmentPublic(**assignment.model_dump(), expert_name=expert.name)
+                    for assignment, expert in assignments[engagement.id]
+                ],
+            )
+        )
+    return public
 
 
 @router.get("/engagements", response_model=list[EngagementPublic], tags=["engagements"])
 async def list_engagements(
     principal: CurrentPrincipal,
     session: SessionDep,
+    clock: ClockDep,
     request_id: Annotated[list[str] | None, Query(max_length=200)] = None,
     status: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -274,12 +299,12 @@ async def list_engagements(
     query = query.order_by(col(Engagement.created_at), col(Engagement.id)).limit(limit)
     async with session.begin():
         engagements = list((await session.scalars(query)).all())
-        return await _public(session, engagements)
+        return await _public(session, engagements, clock)
 
 
 @router.get("/engagements/{engagement_id}", response_model=EngagementPublic, tags=["engagements"])
 async def get_engagement(
-    engagement_id: str, principal: CurrentPrincipal, session: SessionDep
+    engagement_id: str, principal: CurrentPrincipal, session: SessionDep, clock: ClockDep
 ) -> EngagementPublic:
     query = select(Engagement).where(
         Engagement.id == engagement_id, engagement_visibility(principal)
@@ -288,13 +313,14 @@ async def get_engagement(
         engagement = (await session.scalars(query)).first()
         if engagement is None:
             raise DomainError("ENGAGEMENT_NOT_FOUND", f"no engagement {engagement_id}")
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 @router.get("/queue", response_model=EngagementPage, tags=["engagements"])
 async def provider_queue(
     principal: CurrentPrincipal,
     session: SessionDep,
+    clock: ClockDep,
     status: Annotated[list[EngagementStatus] | None, Query()] = None,
     product: Annotated[list[str] | None, Query(max_length=50)] = None,
     urgency: Annotated[list[Urgency] | None, Query()] = None,
@@ -328,7 +354,7 @@ async def provider_queue(
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
-        nodes = await _public(session, page)
+        nodes = await _public(session, page, clock)
     return EngagementPage(
         edges=[
             EngagementEdge(cursor=_encode_cursor(row), node=node)
@@ -417,7 +443,7 @@ async def accept_engagement(
                 accepted_at=now,
             ),
         )
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 @router.post(
@@ -457,7 +483,7 @@ async def decline_engagement(
                 declined_at=now,
             ),
         )
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 async def _advance(
@@ -477,7 +503,7 @@ async def _advance(
         now = clock.now()
         previous = move(engagement, target, at=now)
         outbox.add(session, status_changed(engagement, previous, actor=principal.actor, at=now))
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 @router.post(
@@ -559,7 +585,7 @@ async def deliver(
         outbox.add(
             session, await delivered_event(session, engagement, product, actor=principal.actor)
         )
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 @router.post(
@@ -596,7 +622,7 @@ async def record_deliverable(
         )
         touch(engagement, now)
         await session.flush()
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 @router.post(
@@ -653,7 +679,7 @@ async def assign_expert(
         expert.version += 1
         touch(engagement, now)
         await session.flush()
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 @router.delete(
@@ -681,7 +707,7 @@ async def release_expert(
         await session.delete(assignment)
         touch(engagement, clock.now())
         await session.flush()
-        return (await _public(session, [engagement]))[0]
+        return (await _public(session, [engagement], clock))[0]
 
 
 # ---------------------------------------------------------------- expert roster

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -158,6 +158,25 @@ def check_booking(
 # ---------------------------------------------------------------- catalog
 
 SLA_STAGES = ("acknowledge", "plan", "deploy", "deliver")
+
+# The SLA stage an engagement in each status is working towards. Targets count days
+# from the routing (the engagement's creation), so they add up along the way.
+NEXT_STAGE: Mapping[EngagementStatus, str] = {
+    S.proposed: "acknowledge",
+    S.accepted: "plan",
+    S.planning: "deploy",
+    S.deployed: "deliver",
+}
+
+
+def due_at(
+    status: EngagementStatus, routed_at: datetime, sla_targets: Mapping[str, int]
+) -> datetime | None:
+    """When the engagement's next step is due under its product's SLA targets; None when
+    it is finished or the product sets no target for that stage."""
+    stage = NEXT_STAGE.get(status)
+    days = sla_targets.get(stage) if stage else None
+    return routed_at + timedelta(days=days) if days else None
 
 
 def check_request_form(form: Mapping[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """The products service alone on the real broker and a real database (SQLite and
-PostgreSQL), fed the desks' events by a raw producer, and helpers to drive it."""
+PostgreSQL), fed the desks' events by a raw producer, and helpers to drive it.
+Its clock is a ManualClock: each routing moves it on a second, tests move it further."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from services.products.app import ProductsSettings
 from services.products.app import create_app as create_products
 from services.products.models import Engagement
 from shared.auth import Role
+from shared.clock import ManualClock
 from shared.messaging import OutboxMessage
 from shared.messaging.envelope import to_headers
 from shared.settings import PlatformSettings
@@ -39,6 +41,7 @@ class Provider:
     service: RunningService
     platform: PlatformSettings
     producer: AIOKafkaProducer
+    clock: ManualClock
 
     def headers(self, role: Role = Role.admin, **tenant: Any) -> dict[str, str]:
         return bearer(self.platform, role, **tenant)
@@ -70,6 +73,7 @@ class Provider:
     async def route(self, product: str = "ELECTORAL_ASSISTANCE", **changes: Any) -> dict[str, Any]:
         """Route a product of a new request and wait for its engagement."""
         event = routed(product, **changes)
+        self.clock.advance(timedelta(seconds=1))  # engagements queue in routing order
         await self.publish(event)
         return await self.engagement_of(event.routing_id)
 
@@ -144,9 +148,10 @@ async def provider(platform: PlatformSettings, databases: Databases) -> AsyncIte
         **{**platform.model_dump(), **FAST}, database_url=await databases.new("products")
     )
     producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap_servers)
+    clock = ManualClock()
     await producer.start()
     try:
-        async with running_service(PRODUCTS, create_products, settings) as service:
-            yield Provider(service, platform, producer)
+        async with running_service(PRODUCTS, create_products, settings, clock) as service:
+            yield Provider(service, platform, producer, clock)
     finally:
         await producer.stop()

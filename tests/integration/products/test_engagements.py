@@ -4,6 +4,7 @@ PostgreSQL: each transition and its event, capacity, versions, tenancy, idempote
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -342,3 +343,22 @@ async def test_unmet_demand_counts_declines_and_desk_records_once_per_request(
         "recorded_by_reason": {"needs_partner": 1, "capacity": 1},
         "requests": 2,
     }
+
+
+async def test_the_queue_shows_when_each_step_is_due_and_what_is_overdue(
+    provider: Provider,
+) -> None:
+    await set_product(provider, "MEDIATION_SUPPORT", auto_accept=False)
+    waiting = await provider.route("MEDIATION_SUPPORT")
+    created = datetime.fromisoformat(waiting["created_at"])
+    assert datetime.fromisoformat(waiting["due_at"]) == created + timedelta(days=1)
+    assert waiting["overdue"] is False
+
+    provider.clock.advance(timedelta(days=1, seconds=1))
+    officer = provider.officer("MEDIATION_SUPPORT")
+    queue = (await provider.service.http.get("/queue", headers=officer)).json()
+    assert [edge["node"]["overdue"] for edge in queue["edges"]] == [True]
+
+    accepted = (await provider.act(waiting, "accept")).json()
+    assert datetime.fromisoformat(accepted["due_at"]) == created + timedelta(days=7)
+    assert accepted["overdue"] is False

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -20,6 +20,7 @@ from services.products.domain import (
     check_period,
     check_request_form,
     check_sla_targets,
+    due_at,
     intake_decision,
     transition,
 )
@@ -197,3 +198,14 @@ def test_the_seeded_forms_accept_realistic_details_and_refuse_wrong_ones(
     form = next(product["request_form"] for product in CATALOG if product["code"] == code)
     errors = list(Draft202012Validator(form).iter_errors(details))
     assert (not errors) is valid, errors
+
+
+def test_the_next_step_is_due_by_the_products_sla_counted_from_routing() -> None:
+    routed_at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    targets = {"acknowledge": 2, "plan": 14, "deploy": 45}
+    assert due_at(E.proposed, routed_at, targets) == routed_at + timedelta(days=2)
+    assert due_at(E.accepted, routed_at, targets) == routed_at + timedelta(days=14)
+    assert due_at(E.planning, routed_at, targets) == routed_at + timedelta(days=45)
+    assert due_at(E.deployed, routed_at, targets) is None  # no deliver target
+    for finished in (E.delivered, E.closed, E.declined, E.withdrawn):
+        assert due_at(finished, routed_at, targets) is None
