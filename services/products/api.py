@@ -903,15 +903,14 @@ async def utilisation(principal: CurrentPrincipal, session: SessionDep) -> list[
         by_product[code][engagement_status] = int(count)
     figures = []
     for product in products:
-        by_status = by_product[product.code]
-        active = sum(by_status.get(s.value, 0) for s in domain.ACTIVE)
+        active, share = domain.utilisation(product.capacity, by_product[product.code])
         figures.append(
             ProductUtilisation(
                 product_code=product.code,
                 capacity=product.capacity,
                 active=active,
-                utilisation=round(active / product.capacity, 4) if product.capacity else 0.0,
-                by_status=by_status,
+                utilisation=share,
+                by_status=by_product[product.code],
             )
         )
     return figures
@@ -948,26 +947,22 @@ async def unmet_demand(
                 ).where(col(UnmetDemand.product_code).in_(codes))
             )
         ).all()
-    return [_unmet(code, declines, recorded) for code in codes]
-
-
-def _unmet(code: str, declines: Any, recorded: Any) -> UnmetDemandByProduct:
-    declined_reasons: dict[str, int] = {}
-    recorded_reasons: dict[str, int] = {}
-    requests: set[str] = set()
-    for product_code, request_id, reason in declines:
-        if product_code == code:
-            declined_reasons[reason or "other"] = declined_reasons.get(reason or "other", 0) + 1
-            requests.add(request_id)
-    for product_code, request_id, reason in recorded:
-        if product_code == code:
-            recorded_reasons[reason] = recorded_reasons.get(reason, 0) + 1
-            requests.add(request_id)
-    return UnmetDemandByProduct(
-        product_code=code,
-        declined=sum(declined_reasons.values()),
-        declined_by_reason=declined_reasons,
-        recorded_by_desks=sum(recorded_reasons.values()),
-        recorded_by_reason=recorded_reasons,
-        requests=len(requests),
+    figures = domain.unmet_demand(
+        codes,
+        [
+            domain.Unserved(code, request, reason or DeclineReason.other.value)
+            for code, request, reason in declines
+        ],
+        [domain.Unserved(code, request, reason) for code, request, reason in recorded],
     )
+    return [
+        UnmetDemandByProduct(
+            product_code=code,
+            declined=figures[code].declined_by_reason.total(),
+            declined_by_reason=dict(figures[code].declined_by_reason),
+            recorded_by_desks=figures[code].recorded_by_reason.total(),
+            recorded_by_reason=dict(figures[code].recorded_by_reason),
+            requests=len(figures[code].requests),
+        )
+        for code in codes
+    ]

@@ -3,8 +3,9 @@ definitions. Pure functions and data, no I/O."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -208,3 +209,43 @@ def check_sla_targets(targets: Mapping[str, int]) -> None:
         raise DomainError(
             "BAD_USER_INPUT", "SLA targets are whole days, at least 1", field="sla_targets"
         )
+
+
+# ---------------------------------------------------------------- provider figures
+
+
+def utilisation(capacity: int, by_status: Mapping[str, int]) -> tuple[int, float]:
+    """Slots taken and their share of capacity (0 for a product without capacity)."""
+    active = sum(by_status.get(status.value, 0) for status in ACTIVE)
+    return active, round(active / capacity, 4) if capacity else 0.0
+
+
+@dataclass(frozen=True)
+class Unserved:
+    """A request's product left unserved: declined by its provider or recorded by its desk."""
+
+    product_code: str
+    request_id: str
+    reason_code: str
+
+
+@dataclass
+class UnmetDemandFigures:
+    declined_by_reason: Counter[str] = field(default_factory=Counter)
+    recorded_by_reason: Counter[str] = field(default_factory=Counter)
+    requests: set[str] = field(default_factory=set)
+
+
+def unmet_demand(
+    codes: Iterable[str], declines: Iterable[Unserved], recorded: Iterable[Unserved]
+) -> dict[str, UnmetDemandFigures]:
+    """Per product: declines and desks' records by reason, and the distinct requests
+    behind them (a request declined and then recorded by its desk counts once)."""
+    figures = {code: UnmetDemandFigures() for code in codes}
+    for counts, items in (("declined_by_reason", declines), ("recorded_by_reason", recorded)):
+        for item in items:
+            product = figures.get(item.product_code)
+            if product is not None:
+                getattr(product, counts)[item.reason_code] += 1
+                product.requests.add(item.request_id)
+    return figures

@@ -12,6 +12,7 @@ from services.products.domain import (
     TRANSITIONS,
     EngagementStatus,
     Period,
+    Unserved,
     check_booking,
     check_capacity,
     check_deliverable_recorded,
@@ -23,6 +24,8 @@ from services.products.domain import (
     due_at,
     intake_decision,
     transition,
+    unmet_demand,
+    utilisation,
 )
 from services.products.seed import CATALOG
 from shared.errors import DomainError
@@ -209,3 +212,28 @@ def test_the_next_step_is_due_by_the_products_sla_counted_from_routing() -> None
     assert due_at(E.deployed, routed_at, targets) is None  # no deliver target
     for finished in (E.delivered, E.closed, E.declined, E.withdrawn):
         assert due_at(finished, routed_at, targets) is None
+
+
+def test_utilisation_counts_the_slots_taken() -> None:
+    by_status = {"proposed": 4, "accepted": 1, "planning": 2, "deployed": 3, "delivered": 9}
+    assert utilisation(12, by_status) == (6, 0.5)
+    assert utilisation(4, by_status) == (6, 1.5)  # capacity lowered below the work in hand
+    assert utilisation(0, {}) == (0, 0.0)
+
+
+def test_unmet_demand_counts_reasons_and_each_request_once() -> None:
+    figures = unmet_demand(
+        ["RULE_OF_LAW", "HUMAN_RIGHTS"],
+        [
+            Unserved("RULE_OF_LAW", "r1", "needs_partner"),
+            Unserved("RULE_OF_LAW", "r2", "capacity"),
+            Unserved("ELECTORAL_ASSISTANCE", "r9", "capacity"),  # not in scope
+        ],
+        [Unserved("RULE_OF_LAW", "r1", "needs_partner"), Unserved("RULE_OF_LAW", "r3", "capacity")],
+    )
+    rule_of_law = figures["RULE_OF_LAW"]
+    assert rule_of_law.declined_by_reason == {"needs_partner": 1, "capacity": 1}
+    assert rule_of_law.recorded_by_reason == {"needs_partner": 1, "capacity": 1}
+    assert rule_of_law.requests == {"r1", "r2", "r3"}
+    assert figures["HUMAN_RIGHTS"].requests == set()
+    assert set(figures) == {"RULE_OF_LAW", "HUMAN_RIGHTS"}
