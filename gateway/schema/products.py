@@ -3,6 +3,7 @@ provider's figures; provider officers' actions as mutations."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -11,6 +12,15 @@ from urllib.parse import quote
 import strawberry
 from strawberry.scalars import JSON
 
+from contracts.events import (
+    EngagementAccepted,
+    EngagementDeclined,
+    EngagementDelivered,
+    EngagementProposed,
+    EngagementStatusChanged,
+    Event,
+)
+from gateway.clients import ServiceError
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
     GatewayInfo,
@@ -21,6 +31,7 @@ from gateway.schema.common import (
     check_page_size,
     context_of,
 )
+from shared.auth import Role
 
 
 @strawberry.type
@@ -601,3 +612,46 @@ class ProductsMutation:
         }
         data = await context.clients.products.post("/experts", context.authorization, body)
         return Expert.from_service(data)
+
+
+# The events after which a subscriber is sent the engagement's new state.
+ENGAGEMENT_UPDATES = (
+    EngagementProposed,
+    EngagementAccepted,
+    EngagementDeclined,
+    EngagementStatusChanged,
+    EngagementDelivered,
+)
+
+
+@strawberry.type
+class ProductsSubscription:
+    @strawberry.subscription(
+        description="Each engagement the caller may see, every time it changes: a provider's "
+        "live queue (new proposals, acceptances, moves, deliveries)"
+    )
+    async def engagement_updated(
+        self, info: GatewayInfo, product: list[ProductCode] | None = None
+    ) -> AsyncGenerator[Engagement, None]:
+        context = context_of(info)
+        wanted = {str(code) for code in product or []}
+        principal = context.principal
+        # A provider's own products are known here: others' events are not even fetched.
+        served = set(principal.products) if principal and principal.role is Role.provider else None
+
+        def relevant(event: Event) -> bool:
+            code = getattr(event, "product_code", None)
+            return (not wanted or code in wanted) and (served is None or code in served)
+
+        async with context.live_events().subscribe(ENGAGEMENT_UPDATES, relevant) as updates:
+            async for update in updates:
+                try:
+                    data = await context.clients.products.get(
+                        f"/engagements/{_segment(update.key())}", context.authorization
+                    )
+                except ServiceError as refusal:
+                    # The products service decides what the caller may see, on every push.
+                    if refusal.code == "ENGAGEMENT_NOT_FOUND":
+                        continue
+                    raise
+                yield Engagement.from_service(data)
