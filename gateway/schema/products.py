@@ -206,11 +206,13 @@ class Expert:
     languages: list[str] = strawberry.field(description="UN official languages: ar zh en fr ru es")
     availability: list[AvailabilityWindow]
     bookings: list[ExpertBooking]
+    version: int = strawberry.field(description="Pass as expectedVersion to change availability")
 
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> Expert:
         return cls(
             id=strawberry.ID(data["id"]),
+            version=data["version"],
             name=data["name"],
             skills=data["skills"],
             languages=data["languages"],
@@ -596,6 +598,29 @@ class ProductsMutation:
             f"/products/{_segment(code)}", context.authorization, body
         )
         return Product.from_service(data)
+
+    @strawberry.mutation(
+        description="Replace an expert's availability windows (admins); bookings must still fit"
+    )
+    async def set_expert_availability(
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        availability: list[AvailabilityInput],
+    ) -> Expert:
+        context = context_of(info)
+        body = {
+            "expected_version": expected_version,
+            "availability": [
+                {"starts_on": w.starts_on.isoformat(), "ends_on": w.ends_on.isoformat()}
+                for w in availability
+            ],
+        }
+        data = await context.clients.products.put(
+            f"/experts/{_segment(id)}/availability", context.authorization, body
+        )
+        return Expert.from_service(data)
 
     @strawberry.mutation(description="Add an expert to the roster (admins)")
     async def add_expert(self, info: GatewayInfo, input: ExpertInput) -> Expert:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlmodel import col
 
 from contracts.events import (
@@ -859,6 +859,49 @@ async def add_expert(
                     expert_id=expert.id, starts_on=window.starts_on, ends_on=window.ends_on
                 )
             )
+        await session.flush()
+        return (await _experts_public(session, [expert]))[0]
+
+
+class AvailabilityChange(BaseModel):
+    expected_version: int
+    availability: list[AvailabilityWindow] = Field(max_length=100)
+
+
+@router.put("/experts/{expert_id}/availability", response_model=ExpertPublic, tags=["roster"])
+async def set_availability(
+    expert_id: str, body: AvailabilityChange, principal: CurrentPrincipal, session: SessionDep
+) -> ExpertPublic:
+    """Replace the expert's availability windows (admins); live bookings must still fit."""
+    principal.require(Role.admin)
+    windows = [Period(w.starts_on, w.ends_on) for w in body.availability]
+    for window in windows:
+        domain.check_period(window, field="availability")
+    async with session.begin():
+        expert = (
+            await session.scalars(select(Expert).where(Expert.id == expert_id).with_for_update())
+        ).first()
+        if expert is None:
+            raise DomainError("EXPERT_NOT_FOUND", f"no expert {expert_id}")
+        if expert.version != body.expected_version:
+            raise DomainError(
+                "VERSION_CONFLICT",
+                f"the expert's calendar changed meanwhile (version {expert.version})",
+                current_version=expert.version,
+            )
+        domain.check_bookings_fit(
+            availability=windows, bookings=await live_bookings(session, expert.id)
+        )
+        await session.execute(
+            delete(ExpertAvailability).where(col(ExpertAvailability.expert_id) == expert.id)
+        )
+        for window in windows:
+            session.add(
+                ExpertAvailability(
+                    expert_id=expert.id, starts_on=window.starts_on, ends_on=window.ends_on
+                )
+            )
+        expert.version += 1
         await session.flush()
         return (await _experts_public(session, [expert]))[0]
 

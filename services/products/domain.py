@@ -156,6 +156,23 @@ def check_booking(
         )
 
 
+def check_bookings_fit(*, availability: Iterable[Period], bookings: Iterable[Period]) -> None:
+    """New availability must still cover every live booking: an expert's leave is
+    arranged around the deployments already promised, not over them."""
+    windows = list(availability)
+    stranded = next(
+        (booked for booked in bookings if not any(booked.within(w) for w in windows)), None
+    )
+    if stranded is not None:
+        raise DomainError(
+            "CONFLICT",
+            f"the expert is booked from {stranded.starts_on} to {stranded.ends_on}, outside "
+            "the new availability; release the booking first",
+            booked_from=stranded.starts_on.isoformat(),
+            booked_to=stranded.ends_on.isoformat(),
+        )
+
+
 # ---------------------------------------------------------------- catalog
 
 SLA_STAGES = ("acknowledge", "plan", "deploy", "deliver")

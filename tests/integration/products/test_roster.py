@@ -123,3 +123,37 @@ async def test_admins_add_experts_who_speak_un_languages(provider: Provider) -> 
         )
     ).json()
     assert "EXP-ELEC-03" in [e["id"] for e in listed]
+
+
+async def test_availability_changes_must_leave_live_bookings_covered(provider: Provider) -> None:
+    engagement = await provider.route("HUMAN_RIGHTS")
+    booked = await book(provider, engagement, "EXP-HR-01", "2026-06-01", "2026-06-10")
+    assert booked.status_code == 201, booked.text
+    http, admin = provider.service.http, provider.headers()
+    [expert] = (await http.get("/experts", params={"skill": "investigation"}, headers=admin)).json()
+    path = "/experts/EXP-HR-01/availability"
+
+    leave = {
+        "expected_version": expert["version"],
+        "availability": [
+            {"starts_on": "2026-01-01", "ends_on": "2026-06-05"},
+            {"starts_on": "2026-09-01", "ends_on": "2026-12-31"},
+        ],
+    }
+    stranded = await http.put(path, json=leave, headers=admin)
+    assert stranded.status_code == 409
+    assert stranded.json()["detail"]["code"] == "CONFLICT"
+    assert stranded.json()["detail"]["booked_from"] == "2026-06-01"
+    assert (
+        await http.put(path, json=leave, headers=provider.officer("HUMAN_RIGHTS"))
+    ).status_code == 403
+    stale = await http.put(path, json={**leave, "expected_version": 0}, headers=admin)
+    assert stale.json()["detail"]["code"] == "VERSION_CONFLICT"
+
+    leave["availability"][0]["ends_on"] = "2026-06-30"
+    changed = await http.put(path, json=leave, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["availability"] == leave["availability"]
+    assert changed.json()["version"] == expert["version"] + 1
+    summer = await book(provider, booked.json(), "EXP-HR-01", "2026-07-01", "2026-07-10")
+    assert summer.json()["detail"]["code"] == "EXPERT_UNAVAILABLE"

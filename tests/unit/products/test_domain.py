@@ -14,6 +14,7 @@ from services.products.domain import (
     Period,
     Unserved,
     check_booking,
+    check_bookings_fit,
     check_capacity,
     check_deliverable_recorded,
     check_in_hand,
@@ -237,3 +238,11 @@ def test_unmet_demand_counts_reasons_and_each_request_once() -> None:
     assert rule_of_law.requests == {"r1", "r2", "r3"}
     assert figures["HUMAN_RIGHTS"].requests == set()
     assert set(figures) == {"RULE_OF_LAW", "HUMAN_RIGHTS"}
+
+
+def test_new_availability_must_cover_every_live_booking() -> None:
+    check_bookings_fit(availability=[days(1, 30)], bookings=[days(10, 20)])
+    check_bookings_fit(availability=[], bookings=[])
+    with pytest.raises(DomainError) as refused:
+        check_bookings_fit(availability=[days(1, 15), days(16, 30)], bookings=[days(10, 20)])
+    assert refused.value.code == "CONFLICT"
