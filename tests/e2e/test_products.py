@@ -181,3 +181,68 @@ async def test_a_provider_drives_an_engagement_to_delivered(door: Door) -> None:
     )
     assert [f["productCode"] for f in figures] == ["MEDIATION_SUPPORT"]
     assert figures[0]["byStatus"]["delivered"] >= 1
+
+
+async def test_a_decline_goes_back_to_the_desk_and_counts_as_unmet_demand(door: Door) -> None:
+    admin = door.headers(Role.admin)
+    product = ok(await door.call('{ product(code: "RULE_OF_LAW") { revision } }', admin), "product")
+    ok(
+        await door.call(
+            """mutation Edit($input: ProductChangeInput!) {
+                 updateProduct(code: RULE_OF_LAW, input: $input) { revision } }""",
+            admin,
+            input={"expectedRevision": product["revision"], "autoAccept": False},
+        ),
+        "updateProduct",
+    )
+    unmiss = door.headers(Role.client, client="UNMISS")
+    request = ok(
+        await door.call(
+            SUBMIT,
+            unmiss,
+            input={
+                "title": "Support to the special court's registry",
+                "products": ["RULE_OF_LAW"],
+                "details": {"RULE_OF_LAW": {"sector": "justice", "duration_weeks": 20}},
+            },
+        ),
+        "submitRequest",
+    )
+    officer = door.headers(Role.provider, products=["RULE_OF_LAW"])
+
+    async def proposed() -> dict[str, Any] | None:
+        queue = ok(await door.call(QUEUE, officer, product=["RULE_OF_LAW"]), "providerQueue")
+        mine = [e["node"] for e in queue["edges"] if e["node"]["requestId"] == request["id"]]
+        return mine[0] if mine and mine[0]["status"] == "proposed" else None
+
+    engagement = await eventually(proposed, timeout_s=20)
+    declined = await door.call(
+        """mutation Decline($id: ID!, $v: Int!) {
+             declineEngagement(id: $id, expectedVersion: $v, reasonCode: NEEDS_PARTNER,
+                               reason: "A joint assessment with the World Bank comes first.") {
+               status declineReasonCode } }""",
+        officer,
+        id=engagement["id"],
+        v=engagement["version"],
+    )
+    assert ok(declined, "declineEngagement") == {
+        "status": "declined",
+        "declineReasonCode": "needs_partner",
+    }
+
+    async def back_at_the_desk() -> bool:
+        answer = await door.call(
+            "query R($id: ID!) { request(id: $id) { status } }", unmiss, id=request["id"]
+        )
+        return bool(ok(answer, "request")["status"] == "TRIAGED")
+
+    await eventually(back_at_the_desk, timeout_s=20)
+    [figures] = ok(
+        await door.call(
+            "{ unmetDemand { productCode declined declinedByReason requests } }", officer
+        ),
+        "unmetDemand",
+    )
+    assert figures["productCode"] == "RULE_OF_LAW"
+    assert figures["declinedByReason"] == {"needs_partner": 1}
+    assert code_of(await door.call("{ unmetDemand { productCode } }", unmiss)) == "FORBIDDEN"
