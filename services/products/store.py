@@ -9,7 +9,6 @@ platform's `BEGIN IMMEDIATE` already serialises writers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, func, select, true
@@ -20,15 +19,12 @@ from contracts.events import (
     DeliverableRef,
     EngagementDelivered,
     EngagementStatusChanged,
-    Event,
 )
 from services.products.domain import ACTIVE, BOOKING_HOLDERS, EngagementStatus, Period, transition
 from services.products.models import Assignment, Deliverable, Engagement, Expert, Product
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
-
-Publish = Callable[[Event], object]
 
 
 def engagement_visibility(principal: Principal) -> ColumnElement[bool]:
