@@ -21,7 +21,14 @@ from contracts.events import (
     EngagementStatusChanged,
 )
 from services.products.domain import ACTIVE, BOOKING_HOLDERS, EngagementStatus, Period, transition
-from services.products.models import Assignment, Deliverable, Engagement, Expert, Product
+from services.products.models import (
+    Assignment,
+    Deliverable,
+    Engagement,
+    Expert,
+    ExpertAvailability,
+    Product,
+)
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
@@ -176,6 +183,15 @@ async def live_bookings(session: AsyncSession, expert_id: str) -> list[Period]:
                 Assignment.expert_id == expert_id,
                 col(Engagement.status).in_([status.value for status in BOOKING_HOLDERS]),
             )
+        )
+    ).all()
+    return [Period(row.starts_on, row.ends_on) for row in rows]
+
+
+async def availability_of(session: AsyncSession, expert_id: str) -> list[Period]:
+    rows = (
+        await session.scalars(
+            select(ExpertAvailability).where(ExpertAvailability.expert_id == expert_id)
         )
     ).all()
     return [Period(row.starts_on, row.ends_on) for row in rows]
