@@ -84,6 +84,15 @@ def check_capacity(*, capacity: int, active_engagements: int) -> None:
         )
 
 
+def check_offered(product_active: bool) -> None:
+    """A retired product takes nothing new on: its open proposals are declined
+    (`out_of_mandate`), not accepted."""
+    if not product_active:
+        raise DomainError(
+            "PRODUCT_INACTIVE", "the product is no longer offered; decline the proposal"
+        )
+
+
 def check_deliverable_recorded(deliverables: int) -> None:
     if deliverables < 1:
         raise DomainError(

@@ -77,9 +77,11 @@ async def accept_engagement(
         engagement = await engagement_for_change(
             session, principal, engagement_id, body.expected_version
         )
-        product = await locked_product(session, engagement.product_code)
-        assert product is not None  # an engagement is only ever opened for a known product
         domain.transition(EngagementStatus(engagement.status), EngagementStatus.accepted)
+        product = await locked_product(session, engagement.product_code)
+        # Only a proposed engagement gets here, and proposals exist only for known products.
+        assert product is not None
+        domain.check_offered(product.active)
         domain.check_capacity(
             capacity=product.capacity,
             active_engagements=await active_engagements(session, product.code),

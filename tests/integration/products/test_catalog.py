@@ -87,10 +87,18 @@ async def test_every_edit_is_a_new_revision_and_stale_edits_are_refused(
     )
     assert broken.json()["detail"]["code"] == "INVALID_FORM"
 
+    waiting = await provider.route("ELECTORAL_ASSISTANCE")
+    assert waiting["status"] == "proposed"  # auto_accept is off now
     retired = await http.patch(
         path, json={"expected_revision": 2, "active": False}, headers=provider.headers()
     )
     assert retired.json()["revision"] == 3
+    too_late = await provider.act(waiting, "accept")
+    assert too_late.status_code == 409
+    assert too_late.json()["detail"]["code"] == "PRODUCT_INACTIVE"
+    assert (
+        await provider.act(waiting, "decline", reason_code="out_of_mandate", reason="Retired.")
+    ).status_code == 200
     revisions = [
         (e["revision"], e["capacity"], e["active"])
         for e in await provider.events("onedoor.product.cataloged.v1")

@@ -19,6 +19,7 @@ from services.products.domain import (
     check_deliverable_recorded,
     check_in_hand,
     check_languages,
+    check_offered,
     check_period,
     check_request_form,
     check_sla_targets,
@@ -246,3 +247,10 @@ def test_new_availability_must_cover_every_live_booking() -> None:
     with pytest.raises(DomainError) as refused:
         check_bookings_fit(availability=[days(1, 15), days(16, 30)], bookings=[days(10, 20)])
     assert refused.value.code == "CONFLICT"
+
+
+def test_a_retired_product_takes_nothing_new_on() -> None:
+    check_offered(True)
+    with pytest.raises(DomainError) as refused:
+        check_offered(False)
+    assert refused.value.code == "PRODUCT_INACTIVE"
