@@ -126,6 +126,7 @@ class Engagement:
     country: str
     region: str
     title: str
+    description: str
     urgency: Urgency
     details: JSON = strawberry.field(description="The request's details for this product")
     decline_reason_code: str | None
@@ -156,6 +157,7 @@ class Engagement:
             country=data["country"],
             region=data["region"],
             title=data["title"],
+            description=data["description"],
             urgency=Urgency(data["urgency"]),
             details=data["details"],
             decline_reason_code=data["decline_reason_code"],

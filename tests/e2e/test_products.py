@@ -14,7 +14,7 @@ from tests.e2e.conftest import Door
 pytestmark = pytest.mark.e2e
 
 ENGAGEMENT_FIELDS = """
-  id version status dueAt overdue productCode clientCode clientKind deskCode urgency details decidedBy
+  id version status dueAt overdue productCode description clientCode clientKind deskCode urgency details decidedBy
   deliverables { title kind reference deliveredOn }
   assignments { id expertId expertName startsOn endsOn }
 """
@@ -95,6 +95,7 @@ async def test_a_provider_drives_an_engagement_to_delivered(door: Door) -> None:
 
     engagement = await eventually(proposed, timeout_s=20)
     assert engagement["clientCode"] == "MINUSMA"
+    assert engagement["description"] == MEDIATION_INPUT["description"]
     assert engagement["urgency"] == "IMMEDIATE"
     assert engagement["dueAt"] and engagement["overdue"] is False
     assert engagement["details"]["confidentiality"] == "confidential"

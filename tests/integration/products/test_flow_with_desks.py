@@ -107,6 +107,7 @@ async def test_an_officer_accepts_and_delivers_and_the_desk_follows(
     assert engagement["status"] == "proposed"
     assert engagement["details"] == MEDIATION["MEDIATION_SUPPORT"]
     assert engagement["client_kind"] == "peacekeeping_operation"
+    assert engagement["description"] == electoral_request()["description"]
 
     async def act(action: str, **body: Any) -> dict[str, Any]:
         nonlocal engagement
