@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from contracts.events import LESSONS_TOPIC, REQUESTS_TOPIC
+from contracts.events import ENGAGEMENTS_TOPIC, LESSONS_TOPIC, REQUESTS_TOPIC
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
 from gateway.schema.partnerships import PartnershipsMutation, PartnershipsQuery
-from gateway.schema.products import ProductsQuery
+from gateway.schema.products import ProductsMutation, ProductsQuery, ProductsSubscription
 from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
 
 Query = merge_types("Query", (RequestsQuery, ProductsQuery, PartnershipsQuery))
-Mutation = merge_types("Mutation", (RequestsMutation, PartnershipsMutation))
-Subscription = merge_types("Subscription", (RequestsSubscription,))
+Mutation = merge_types("Mutation", (RequestsMutation, ProductsMutation, PartnershipsMutation))
+Subscription = merge_types("Subscription", (RequestsSubscription, ProductsSubscription))
 
 # The topics the gateway tails for subscriptions.
-LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC)
+LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC, ENGAGEMENTS_TOPIC)
 
 __all__ = [
     "LIVE_TOPICS",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.products.api import router
+from services.products.api import routers
 from services.products.handlers import handlers
 from services.products.models import ProductsTable
 from services.products.seed import seed_catalog
@@ -25,7 +25,7 @@ DEFINITION = ServiceDefinition(
     title="Service-provider products",
     metadata=ProductsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[router],
+    routers=routers,
     handlers=handlers,
     seed=seed_catalog,
 )

@@ -1,20 +1,30 @@
-"""Events the products service consumes: requests routed to a product."""
+"""Events the products service consumes: routed products, desks' unmet demand, and
+requests their clients withdrew."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.events import EngagementAccepted, EngagementDeclined, RequestRouted
-from services.products.domain import ACTIVE, EngagementStatus, intake_decision
-from services.products.models import Engagement, Product
+from contracts.events import (
+    EngagementAccepted,
+    EngagementDeclined,
+    EngagementProposed,
+    RequestRouted,
+    RequestStatusChanged,
+    UnmetDemandRecorded,
+)
+from services.products.domain import OPEN, EngagementStatus, intake_decision
+from services.products.models import Engagement, UnmetDemand
+from services.products.store import active_engagements, locked_product, move, status_changed
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
 
 AUTO_ACTOR = "products:auto-accept"
+WITHDRAWN = "withdrawn"
 
 
 @handlers.on(RequestRouted)
@@ -23,6 +33,8 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
 
     The routing id is unique on engagements, so even a redelivery the inbox did
     not catch (a re-published event under a new id) never opens a second one.
+    The product row is locked while its slots are counted, so an officer's
+    concurrent accept cannot take the same last slot.
     """
     session = context.session
     existing = (
@@ -30,20 +42,12 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
     ).first()
     if existing is not None:
         return
-    product = await session.get(Product, event.product_code)
-    active = await session.scalar(
-        select(func.count())
-        .select_from(Engagement)
-        .where(
-            Engagement.product_code == event.product_code,
-            col(Engagement.status).in_([s.value for s in ACTIVE]),
-        )
-    )
+    product = await locked_product(session, event.product_code)
     status, decline = intake_decision(
         product_active=bool(product and product.active),
         auto_accept=bool(product and product.auto_accept),
         capacity=product.capacity if product else 0,
-        active_engagements=int(active or 0),
+        active_engagements=await active_engagements(session, event.product_code),
     )
     now = context.clock.now()
     engagement = Engagement(
@@ -52,14 +56,19 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
         request_id=event.request_id,
         product_code=event.product_code,
         client_code=event.client_code,
+        client_kind=event.client_kind.value,
         desk_code=event.desk_code,
         country=event.country,
-        title=event.title,
+        region=event.region,
+        title=event.title[:200],
+        description=event.description,
         urgency=event.urgency.value,
         details=event.details,
         status=status.value,
         decline_reason_code=decline.value if decline else None,
         decline_reason="the product is not offered" if decline else None,
+        decided_by=AUTO_ACTOR if status is not EngagementStatus.proposed else None,
+        accepted_at=now if status is EngagementStatus.accepted else None,
         created_at=now,
         updated_at=now,
     )
@@ -88,3 +97,72 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
                 declined_at=now,
             )
         )
+    else:
+        context.publish(
+            EngagementProposed(
+                engagement_id=engagement.id,
+                request_id=event.request_id,
+                routing_id=event.routing_id,
+                product_code=event.product_code,
+                proposed_at=now,
+            )
+        )
+
+
+@handlers.on(RequestStatusChanged)
+async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
+    """A client withdrew its request: stop the work not yet delivered.
+
+    Proposed, accepted, planning and deployed engagements become `withdrawn`: their
+    capacity slot and their experts' days are freed at once. Delivered work stays
+    delivered (the provider still closes it); declined and closed ones are final.
+    """
+    if event.to_status != WITHDRAWN:
+        return
+    engagements = (
+        await context.session.scalars(
+            select(Engagement)
+            .where(
+                Engagement.request_id == event.request_id,
+                col(Engagement.status).in_([status.value for status in OPEN]),
+            )
+            .order_by(col(Engagement.id))
+            .with_for_update()
+        )
+    ).all()
+    now = context.clock.now()
+    for engagement in engagements:
+        previous = move(engagement, EngagementStatus.withdrawn, at=now)
+        context.publish(status_changed(engagement, previous, actor=event.actor, at=now))
+
+
+@handlers.on(UnmetDemandRecorded)
+async def on_unmet_demand_recorded(event: UnmetDemandRecorded, context: EventContext) -> None:
+    """Keep the desks' record of unmet demand for the provider's figures; one per request
+    and product, however often the desk records it."""
+    session = context.session
+    existing = (
+        await session.scalars(
+            select(UnmetDemand).where(
+                UnmetDemand.request_id == event.request_id,
+                UnmetDemand.product_code == event.product_code,
+            )
+        )
+    ).first()
+    if existing is not None:
+        return
+    session.add(
+        UnmetDemand(
+            request_id=event.request_id,
+            product_code=event.product_code,
+            client_code=event.client_code,
+            client_kind=event.client_kind.value,
+            country=event.country,
+            region=event.region,
+            desk_code=event.desk_code,
+            reason_code=event.reason_code.value,
+            note=event.note,
+            recorded_by=event.recorded_by,
+            recorded_at=event.recorded_at,
+        )
+    )

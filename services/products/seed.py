@@ -1,20 +1,22 @@
-"""The seeded catalog: five products with realistic request forms.
+"""The seeded catalog (five products with realistic request forms) and expert roster.
 
 Seeding is idempotent: a product is written (and a `ProductCataloged` event
-published through the outbox) only when it is new or its definition changed.
+published through the outbox) only when it is new or its definition here changed,
+and never over an admin's edit (once an admin edited a product, the catalog admin
+owns it). Experts are added when missing; their availability is not touched again.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from contracts.events import ProductCataloged
-from services.products.models import Product
+from services.products.domain import UN_LANGUAGES
+from services.products.models import SEED_EDITOR, Expert, ExpertAvailability, Product
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging import Outbox
-
-UN_LANGUAGES = ["ar", "zh", "en", "fr", "ru", "es"]
 
 
 def _form(title: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +45,12 @@ CATALOG: list[dict[str, Any]] = [
                 "election_type": {
                     "enum": ["presidential", "legislative", "local", "referendum", "general"]
                 },
-                "election_date": {"type": "string", "format": "date"},
+                # `format` alone is advisory in JSON Schema; the pattern makes validators check it.
+                "election_date": {
+                    "type": "string",
+                    "format": "date",
+                    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                },
                 "electoral_body": {"type": "string", "maxLength": 200},
                 "support_needed": {
                     "type": "array",
@@ -106,7 +113,7 @@ CATALOG: list[dict[str, Any]] = [
                 "confidentiality": {"enum": ["public", "confidential", "strictly_confidential"]},
                 "languages": {
                     "type": "array",
-                    "items": {"enum": UN_LANGUAGES},
+                    "items": {"enum": list(UN_LANGUAGES)},
                     "uniqueItems": True,
                 },
             },
@@ -171,6 +178,59 @@ _DEFINITION_FIELDS = (
     "sla_targets",
 )
 
+# A realistic handful of the standby roster: (id, name, skills, languages, windows).
+ROSTER: list[tuple[str, str, list[str], list[str], list[tuple[date, date]]]] = [
+    (
+        "EXP-ELEC-01",
+        "Aminata Diallo",
+        ["electoral_management", "voter_registration"],
+        ["fr", "en"],
+        [(date(2026, 1, 1), date(2030, 12, 31))],
+    ),
+    (
+        "EXP-ELEC-02",
+        "Jorge Medina",
+        ["electoral_logistics", "observation"],
+        ["es", "en"],
+        [(date(2026, 1, 1), date(2026, 6, 30)), (date(2026, 9, 1), date(2030, 12, 31))],
+    ),
+    (
+        "EXP-MED-01",
+        "Leila Haddad",
+        ["process_design", "ceasefire_arrangements"],
+        ["ar", "fr", "en"],
+        [(date(2026, 1, 1), date(2030, 12, 31))],
+    ),
+    (
+        "EXP-MED-02",
+        "Chen Wei",
+        ["constitution_making", "power_sharing"],
+        ["zh", "en"],
+        [(date(2026, 1, 1), date(2030, 12, 31))],
+    ),
+    (
+        "EXP-ROL-01",
+        "Olga Petrova",
+        ["corrections", "justice"],
+        ["ru", "en"],
+        [(date(2026, 1, 1), date(2030, 12, 31))],
+    ),
+    (
+        "EXP-HR-01",
+        "Samuel Okafor",
+        ["investigation", "transitional_justice"],
+        ["en", "fr"],
+        [(date(2026, 1, 1), date(2030, 12, 31))],
+    ),
+    (
+        "EXP-PA-01",
+        "Ines Ferreira",
+        ["conflict_analysis", "political_economy"],
+        ["es", "fr", "en"],
+        [(date(2026, 1, 1), date(2030, 12, 31))],
+    ),
+]
+
 
 def cataloged(product: Product) -> ProductCataloged:
     return ProductCataloged(
@@ -182,6 +242,7 @@ def cataloged(product: Product) -> ProductCataloged:
         capacity=product.capacity,
         active=product.active,
         revision=product.revision,
+        sla_targets=product.sla_targets,
     )
 
 
@@ -190,7 +251,9 @@ async def seed_catalog(session: AsyncSession, outbox: Outbox, _clock: Clock) -> 
         product = await session.get(Product, definition["code"])
         if product is None:
             product = Product(**definition)
-        elif all(getattr(product, name) == definition[name] for name in _DEFINITION_FIELDS):
+        elif product.updated_by != SEED_EDITOR or all(
+            getattr(product, name) == definition[name] for name in _DEFINITION_FIELDS
+        ):
             continue
         else:
             for name in _DEFINITION_FIELDS:
@@ -198,3 +261,16 @@ async def seed_catalog(session: AsyncSession, outbox: Outbox, _clock: Clock) -> 
             product.revision += 1
         session.add(product)
         outbox.add(session, cataloged(product))
+    await seed_roster(session)
+
+
+async def seed_roster(session: AsyncSession) -> None:
+    for expert_id, name, skills, languages, windows in ROSTER:
+        if await session.get(Expert, expert_id) is not None:
+            continue
+        session.add(Expert(id=expert_id, name=name, skills=skills, languages=languages))
+        await session.flush()
+        for starts_on, ends_on in windows:
+            session.add(
+                ExpertAvailability(expert_id=expert_id, starts_on=starts_on, ends_on=ends_on)
+            )
