@@ -13,12 +13,13 @@ from strawberry.tools import merge_types
 
 from contracts.events import LESSONS_TOPIC, REQUESTS_TOPIC
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
+from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.products import ProductsQuery
 from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
 
-Query = merge_types("Query", (RequestsQuery, ProductsQuery))
-Mutation = merge_types("Mutation", (RequestsMutation,))
-Subscription = merge_types("Subscription", (RequestsSubscription,))
+Query = merge_types("Query", (RequestsQuery, ProductsQuery, LessonsQuery))
+Mutation = merge_types("Mutation", (RequestsMutation, LessonsMutation))
+Subscription = merge_types("Subscription", (RequestsSubscription, LessonsSubscription))
 
 # The topics the gateway tails for subscriptions.
 LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC)

@@ -68,6 +68,7 @@ class SavedFilterCreated(SavedFilterPublic):
 class FeedPublic(BaseModel):
     id: str
     name: str
+    updated: datetime = Field(description="The newest entry's publication, else the filter's")
     entries: list[LessonPublic]
 
 
@@ -169,4 +170,10 @@ async def read_feed(
                 .limit(FEED_SIZE)
             )
         ).all()
-    return FeedPublic(id=saved.id, name=saved.name, entries=[public(row) for row in lessons])
+    updated = lessons[0].published_at if lessons else None
+    return FeedPublic(
+        id=saved.id,
+        name=saved.name,
+        updated=updated or saved.created_at,
+        entries=[public(row) for row in lessons],
+    )
