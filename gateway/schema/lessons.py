@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from contracts.events import Event, LessonPublished
 from gateway.clients import ServiceClient, ServiceError
@@ -215,6 +216,15 @@ class LessonSearchResult:
     next_offset: int | None
 
 
+def _selects(info: GatewayInfo, name: str) -> bool:
+    """Does the operation select `name` on this field? (True when hidden in a fragment.)"""
+    for selected in info.selected_fields:
+        for child in selected.selections:
+            if not isinstance(child, SelectedField) or child.name == name:
+                return True
+    return False
+
+
 def _facet(counts: dict[str, Any], name: str) -> list[FacetCount]:
     return [FacetCount(value=item["value"], count=item["count"]) for item in counts.get(name, [])]
 
@@ -358,7 +368,14 @@ class LessonsQuery:
         if offset < 0:
             raise bad_input("offset must not be negative")
         context = context_of(info)
-        params = {**_params(filter), "q": query, "first": first, "offset": offset}
+        params = {
+            **_params(filter),
+            "q": query,
+            "first": first,
+            "offset": offset,
+            # Facet counts cost time in proportion to the matches: only when asked for.
+            "facets": _selects(info, "facets"),
+        }
         result = await lessons_service(context).get("/search", context.authorization, params=params)
         facets = result["facets"]
         return LessonSearchResult(

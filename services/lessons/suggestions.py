@@ -48,7 +48,7 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
             select(Lesson, matched.score.label("score"))
             .select_from(matched.source)
             .where(published, matched.condition)
-            .order_by(matched.score.desc(), col(Lesson.id))
+            .order_by(*matched.best_first)
             .limit(CANDIDATES_PER_LOOKUP)
         )
         for lesson, score in (await session.execute(query)).all():
