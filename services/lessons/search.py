@@ -26,10 +26,10 @@ from typing import Any, Protocol
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Join,
     Select,
     and_,
     column,
-    Join,
     func,
     literal_column,
     select,

@@ -96,7 +96,6 @@ async def _engine_run(url: str, count: int, queries: int) -> dict[str, object]:
 
 
 async def lessons_search(*, count: int, queries: int, work_dir: Path) -> BenchmarkResult:
-    work_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[str, object]] = {}
     notes = []
     runs["SQLite FTS5"] = await _engine_run(
@@ -135,4 +134,5 @@ async def lessons_search(*, count: int, queries: int, work_dir: Path) -> Benchma
 
 
 def run(count: int, queries: int, work_dir: Path) -> BenchmarkResult:
+    work_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(lessons_search(count=count, queries=queries, work_dir=work_dir))
