@@ -208,7 +208,10 @@ class LessonSearchHit:
 
 @strawberry.type
 class LessonSearchResult:
-    total: int
+    total: int = strawberry.field(
+        description="How many lessons match; counted up to 1 000 unless facets are selected"
+    )
+    total_exact: bool = strawberry.field(description="False: more than `total` match")
     hits: list[LessonSearchHit]
     facets: LessonFacets = strawberry.field(
         description="Counts over the whole filtered result, not only this page"
@@ -380,6 +383,7 @@ class LessonsQuery:
         facets = result["facets"]
         return LessonSearchResult(
             total=result["total"],
+            total_exact=result["total_exact"],
             hits=[
                 LessonSearchHit(score=hit["score"], lesson=Lesson.from_service(hit["lesson"]))
                 for hit in result["hits"]

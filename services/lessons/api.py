@@ -149,6 +149,7 @@ class SearchHitPublic(BaseModel):
 
 class SearchResult(BaseModel):
     total: int
+    total_exact: bool = Field(description="False: more than `total` lessons match")
     hits: list[SearchHitPublic]
     facets: dict[str, list[FacetCount]]
     next_offset: int | None
@@ -393,12 +394,13 @@ async def search(
         )
     return SearchResult(
         total=page.total,
+        total_exact=page.total_exact,
         hits=[SearchHitPublic(score=hit.score, lesson=public(hit.lesson)) for hit in page.hits],
         facets={
             facet: [FacetCount(value=value, count=count) for value, count in counts]
             for facet, counts in page.facets.items()
         },
-        next_offset=offset + first if offset + first < page.total else None,
+        next_offset=offset + first if offset + first < page.total or not page.total_exact else None,
     )
 
 

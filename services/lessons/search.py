@@ -220,7 +220,13 @@ class SearchHit:
 class SearchPage:
     hits: list[SearchHit]
     total: int
+    total_exact: bool = True  # False: there are more than `total` (= COUNT_CAP)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+# Counting every match costs a lookup per match; past this many, a search says
+# "more than 1 000" (as search engines do) unless facets make it count them all anyway.
+COUNT_CAP = 1_000
 
 
 async def search_lessons(
@@ -232,14 +238,13 @@ async def search_lessons(
     first: int,
     offset: int = 0,
     with_facets: bool = True,
-    any_term: bool = False,
 ) -> SearchPage:
-    """Published lessons matching the words, best first, with the total and the facet
-    counts over the whole filtered result. Without words: newest first."""
+    """Published lessons matching every word, best first, with the total and (when
+    asked) the facet counts over the whole filtered result. Without words: newest first."""
     terms = search_terms(text)
     conditions = published_and_visible(sensitivities, lesson_filter)
     if terms:
-        matched = engine_for(session).match(terms, any_term=any_term)
+        matched = engine_for(session).match(terms, any_term=False)
         conditions.append(matched.condition)
         source: FromClause = matched.source
         score: ColumnElement[Any] = matched.score
@@ -260,12 +265,13 @@ async def search_lessons(
     )
     rows = (await session.execute(page_query)).all()
     ids = select(col(Lesson.id)).select_from(source).where(where)
-    total = await session.scalar(select(func.count()).select_from(ids.subquery()))
-    facets = await _facets(session, ids) if with_facets else {}
+    counted = ids if with_facets else ids.limit(COUNT_CAP + 1)
+    total = int(await session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
     return SearchPage(
         hits=[SearchHit(lesson=row[0], score=float(row[1] or 0.0)) for row in rows],
-        total=int(total or 0),
-        facets=facets,
+        total=min(total, COUNT_CAP) if not with_facets else total,
+        total_exact=with_facets or total <= COUNT_CAP,
+        facets=await _facets(session, ids) if with_facets else {},
     )
 
 
