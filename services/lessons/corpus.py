@@ -87,6 +87,25 @@ GENERIC = (
     "logistics staffing budget training coordination partners government donors "
     "security access timeline handover transport communications procurement"
 ).split()
+SYLLABLES = (
+    "ka ma to ri bu se lo ga di ne ya zu fa mo te li ba ko su wa he ni da ro sa gu be ki no ta"
+).split()
+NAMES_IN_CORPUS = 5_000
+
+
+def local_names(rng: random.Random, count: int = NAMES_IN_CORPUS) -> list[str]:
+    """Districts, towns, people and organisations: the long tail of words real lessons
+    are full of, each rare on its own."""
+    names: dict[str, None] = {}
+    while len(names) < count:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        names.setdefault(word.capitalize(), None)
+    return list(names)
+
+
+def zipf_pick(rng: random.Random, items: list[str]) -> str:
+    """A few names are mentioned often, most rarely (a Zipf-like long tail)."""
+    return items[int(len(items) * rng.random() ** 3)]
 
 
 def _phrase(rng: random.Random, words: list[str]) -> str:
@@ -97,6 +116,7 @@ def lesson_rows(
     count: int, seed: int, now: datetime
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     rng = random.Random(seed)
+    names = local_names(random.Random(seed + 1))
     theme_codes = list(THEMES)
     span_s = int(timedelta(days=3650).total_seconds())
     for _ in range(count):
@@ -104,8 +124,12 @@ def lesson_rows(
         vocabulary = [word for theme in themes for word in THEMES[theme]] + GENERIC
         places = rng.sample(PLACES, 1 if rng.random() < 0.85 else 2)
         country_name = places[0][2]
+        place = zipf_pick(rng, names)
         sentences = [
-            rng.choice(OPENINGS).format(a=_phrase(rng, vocabulary), b=_phrase(rng, vocabulary))
+            rng.choice(OPENINGS).format(
+                a=_phrase(rng, vocabulary),
+                b=f"{_phrase(rng, vocabulary)} in {zipf_pick(rng, names)}",
+            )
             for _ in range(rng.randint(5, 12))
         ]
         sentences.append(rng.choice(CLOSINGS).format(a=_phrase(rng, vocabulary)))
@@ -117,7 +141,7 @@ def lesson_rows(
         lesson_id = str(uuid.UUID(int=rng.getrandbits(128)))
         row = {
             "id": lesson_id,
-            "title": f"{_phrase(rng, vocabulary).capitalize()} in {country_name}: "
+            "title": f"{_phrase(rng, vocabulary).capitalize()} in {place}, {country_name}: "
             f"{_phrase(rng, vocabulary)}",
             "summary": " ".join(sentences[:2]),
             "body": "## What happened\n\n"

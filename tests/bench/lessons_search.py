@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from services.lessons.app import DEFINITION as LESSONS
-from services.lessons.corpus import PLACES, THEMES, seed_corpus
+from services.lessons.corpus import PLACES, THEMES, local_names, seed_corpus, zipf_pick
 from services.lessons.domain import visible_sensitivities
 from services.lessons.search import LessonFilter, search_lessons
 from shared.auth import Role
@@ -32,18 +32,27 @@ from shared.testing.postgres import PostgresServer, PostgresUnavailable
 from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
 
 TARGET_P95_MS = 50.0
+CORPUS_SEED = 7
 WARMUP = 20
 
 
 def query_mix(count: int, seed: int = 11) -> list[tuple[str, LessonFilter, Role]]:
+    """Words as people search: a place or name (drawn with the corpus's own long-tail
+    frequencies), alone or with a theme word; theme words alone or in pairs (thousands
+    of matches each); some with a filter; some filter-only listings."""
     rng = random.Random(seed)
+    names = local_names(random.Random(CORPUS_SEED + 1))
     mix = []
     for _ in range(count):
         theme = rng.choice(list(THEMES))
         words = THEMES[theme]
         kind = rng.random()
         role = rng.choice([Role.hq_analyst, Role.client])
-        if kind < 0.4:
+        if kind < 0.25:
+            mix.append((zipf_pick(rng, names), LessonFilter(), role))
+        elif kind < 0.45:
+            mix.append((f"{rng.choice(words)} {zipf_pick(rng, names)}", LessonFilter(), role))
+        elif kind < 0.55:
             mix.append((rng.choice(words), LessonFilter(), role))
         elif kind < 0.7:
             mix.append((" ".join(rng.sample(words, 2)), LessonFilter(), role))
@@ -88,7 +97,7 @@ async def _engine_run(url: str, count: int, queries: int) -> dict[str, object]:
         await upgrade(engine, LESSONS.migrations_dir)
     finally:
         await engine.dispose()
-    seed_s = await seed_corpus(url, count)
+    seed_s = await seed_corpus(url, count, seed=CORPUS_SEED)
     mix = query_mix(queries + WARMUP)
     plain = latency_summary(await measure(url, mix, facets=False))
     faceted = latency_summary(await measure(url, mix[: queries // 2 + WARMUP], facets=True))
