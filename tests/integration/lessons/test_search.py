@@ -100,6 +100,9 @@ async def test_filters_narrow_and_facets_count_the_whole_result(
     assert ids(both) == [corpus["summary"]["id"]]
     either = await search(lessons, q="electoral", country=["MLI", "LBY"])
     assert ids(either) == [corpus["title"]["id"], corpus["body"]["id"]]
+    without = await search(lessons, q="electoral", facets="false")
+    assert without["total"] == 3 and without["total_exact"] is True
+    assert without["facets"] == {}
     kind = await search(lessons, q="electoral", client_kind="special_political_mission")
     assert ids(kind) == [corpus["body"]["id"]]
     assert kind["facets"]["client_kind"] == [{"value": "special_political_mission", "count": 1}]
