@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from contracts.events import EngagementDelivered
+from contracts.events import AssessmentConcluded, EngagementDelivered
 from shared.auth import HQ_ROLES, Principal, Role
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
@@ -220,6 +220,44 @@ def after_action_draft(event: EngagementDelivered) -> DraftContent:
         countries=[event.country],
         regions=[event.region],
         client_kinds=[event.client_kind.value],
+    )
+
+
+@dataclass(frozen=True)
+class RequestPlace:
+    """Where the assessed request came from, when the lessons service saw it arrive."""
+
+    title: str
+    country: str
+    region: str
+    client_kind: str
+
+
+def assessment_draft(event: AssessmentConcluded, request: RequestPlace | None) -> DraftContent:
+    """The draft a concluded joint assessment opens for HQ: its conclusion, partners and
+    division of labour, tagged with the recommended products and the request's place."""
+    partners = ", ".join(event.partners) or "none recorded"
+    division = (
+        "\n".join(f"- {item.task}: {item.lead}" for item in event.division_of_labour)
+        or "- not recorded"
+    )
+    recommended = ", ".join(event.recommended_products) or "none"
+    subject = request.title if request else f"request {event.request_id}"
+    body = (
+        f"## Joint assessment\n\n- Partners: {partners}\n"
+        f"- Concluded: {event.concluded_on.isoformat()}\n"
+        f"- Recommended products: {recommended}\n\n"
+        f"## Conclusion\n\n{event.summary}\n\n## Division of labour\n\n{division}\n\n"
+        "## What the partnership taught us\n"
+    )
+    return DraftContent(
+        title=f"Joint assessment: {subject}"[:MAX_TITLE],
+        summary=event.summary[:MAX_SUMMARY],
+        body=body,
+        themes=list(dict.fromkeys(event.recommended_products)),
+        countries=[request.country] if request else [],
+        regions=[request.region] if request else [],
+        client_kinds=[request.client_kind] if request else [],
     )
 
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.events import EngagementDelivered, RequestSubmitted
-from services.lessons.domain import Owner, OwnerKind, Sensitivity, SourceKind, after_action_draft
+from contracts.events import AssessmentConcluded, EngagementDelivered, RequestSubmitted
+from services.lessons.domain import (
+    Owner,
+    OwnerKind,
+    RequestPlace,
+    Sensitivity,
+    SourceKind,
+    after_action_draft,
+    assessment_draft,
+)
 from services.lessons.models import IntakeRequest, Lesson
 from services.lessons.store import create_draft
 from services.lessons.suggestions import suggest
@@ -20,13 +28,7 @@ async def on_engagement_delivered(event: EngagementDelivered, context: EventCont
     """Open the after-action draft for the engagement's provider, once per engagement
     (the unique source reference also stops a re-published event under a new id)."""
     session = context.session
-    existing = await session.scalar(
-        select(col(Lesson.id)).where(
-            col(Lesson.source_kind) == SourceKind.engagement.value,
-            col(Lesson.source_ref) == event.engagement_id,
-        )
-    )
-    if existing is not None:
+    if await _drafted_from(context, SourceKind.engagement, event.engagement_id):
         return
     await create_draft(
         session,
@@ -41,6 +43,41 @@ async def on_engagement_delivered(event: EngagementDelivered, context: EventCont
         at=context.clock.now(),
         publish=context.publish,
     )
+
+
+@handlers.on(AssessmentConcluded)
+async def on_assessment_concluded(event: AssessmentConcluded, context: EventContext) -> None:
+    """Open a draft for HQ from a joint assessment's conclusion, once per assessment;
+    the request's place comes from its RequestSubmitted, when this service saw it."""
+    if await _drafted_from(context, SourceKind.assessment, event.assessment_id):
+        return
+    request = await context.session.get(IntakeRequest, event.request_id)
+    place = (
+        RequestPlace(request.title, request.country, request.region, request.client_kind)
+        if request
+        else None
+    )
+    await create_draft(
+        context.session,
+        assessment_draft(event, place),
+        owner=Owner(OwnerKind.hq, None),
+        source_kind=SourceKind.assessment,
+        source_ref=event.assessment_id,
+        authoring_entity="joint assessment: " + ", ".join(["UN", *event.partners]),
+        sensitivity=Sensitivity.internal,
+        actor="lessons:assessment",
+        at=context.clock.now(),
+        publish=context.publish,
+    )
+
+
+async def _drafted_from(context: EventContext, kind: SourceKind, reference: str) -> bool:
+    existing = await context.session.scalar(
+        select(col(Lesson.id)).where(
+            col(Lesson.source_kind) == kind.value, col(Lesson.source_ref) == reference
+        )
+    )
+    return existing is not None
 
 
 @handlers.on(RequestSubmitted)

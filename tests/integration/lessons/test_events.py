@@ -8,12 +8,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from contracts.events import (
+    AssessmentConcluded,
     ClientKind,
     DeliverableRef,
     EngagementDelivered,
     RequestSubmitted,
+    TaskLead,
     Urgency,
 )
+from services.lessons.models import IntakeRequest
 from shared.auth import Role
 from shared.testing.waiting import eventually
 from tests.integration.lessons.conftest import LessonsUnderTest, publish_raw
@@ -179,3 +182,43 @@ async def test_a_new_request_gets_ranked_suggestions_with_reasons(
     await lessons.move(registration, "archive")
     client_after = await suggestions(lessons, "req-1", Role.client, client="MINUSMA")
     assert [item["lesson_id"] for item in client_after] == [same_country["id"]]
+
+
+async def test_a_concluded_joint_assessment_opens_one_draft_for_hq(
+    lessons: LessonsUnderTest,
+) -> None:
+    await publish_raw(lessons.platform, submitted("req-9", country="SOM", region="Africa"))
+
+    async def request_seen() -> bool:
+        async with lessons.service.sessions() as session, session.begin():
+            return await session.get(IntakeRequest, "req-9") is not None
+
+    await eventually(request_seen)  # the two events travel on different topics
+    concluded = AssessmentConcluded(
+        assessment_id="as-1",
+        request_id="req-9",
+        partners=["AU", "WORLD_BANK"],
+        summary="Security sector reform needs a joint financing plan.",
+        recommended_products=["RULE_OF_LAW", "POLITICAL_ANALYSIS"],
+        concluded_on=date(2026, 4, 1),
+        division_of_labour=[TaskLead(task="Police census", lead="AU")],
+    )
+    await publish_raw(lessons.platform, concluded)
+    await publish_raw(lessons.platform, concluded)  # re-published: still one draft
+    reviewer = lessons.headers(Role.hq_analyst)
+
+    async def drafts() -> list[dict[str, Any]]:
+        response = await lessons.http.get("/unpublished-lessons", headers=reviewer)
+        return [d for d in response.json() if d["source_kind"] == "assessment"]
+
+    [draft] = await eventually(drafts)
+    assert draft["title"] == "Joint assessment: Support to the electoral commission"
+    assert draft["themes"] == ["RULE_OF_LAW", "POLITICAL_ANALYSIS"]
+    assert draft["countries"] == ["SOM"] and draft["client_kinds"] == ["peacekeeping_operation"]
+    assert draft["authoring_entity"] == "joint assessment: UN, AU, WORLD_BANK"
+    assert "- Police census: AU" in draft["body"]
+    assert draft["owner_kind"] == "hq"
+    # Providers and desks do not own it: only reviewers see this draft.
+    provider = lessons.headers(Role.provider, products=["RULE_OF_LAW"])
+    listed = await lessons.http.get("/unpublished-lessons", headers=provider)
+    assert listed.json() == []
