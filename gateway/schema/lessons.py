@@ -208,7 +208,7 @@ class LessonSearchHit:
 
 @strawberry.type
 class LessonSearchResult:
-    total: int = strawberry.field(
+    total: int | None = strawberry.field(
         description="How many lessons match; counted up to 1 000 unless facets are selected"
     )
     total_exact: bool = strawberry.field(description="False: more than `total` match")
@@ -376,7 +376,8 @@ class LessonsQuery:
             "q": query,
             "first": first,
             "offset": offset,
-            # Facet counts cost time in proportion to the matches: only when asked for.
+            # Counting costs time in proportion to the matches: only when asked for.
+            "total": _selects(info, "total") or _selects(info, "totalExact"),
             "facets": _selects(info, "facets"),
         }
         result = await lessons_service(context).get("/search", context.authorization, params=params)

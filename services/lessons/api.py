@@ -148,7 +148,7 @@ class SearchHitPublic(BaseModel):
 
 
 class SearchResult(BaseModel):
-    total: int
+    total: int | None = Field(description="How many match (asked for with total=true)")
     total_exact: bool = Field(description="False: more than `total` lessons match")
     hits: list[SearchHitPublic]
     facets: dict[str, list[FacetCount]]
@@ -378,6 +378,7 @@ async def search(
     q: Annotated[str, Query(max_length=500)] = "",
     first: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    total: bool = True,
     facets: bool = True,
 ) -> SearchResult:
     """Full-text search of published lessons (title, summary, body), best first, with
@@ -390,6 +391,7 @@ async def search(
             sensitivities=visible_sensitivities(principal.role),
             first=first,
             offset=offset,
+            with_total=total,
             with_facets=facets,
         )
     return SearchResult(
@@ -400,7 +402,7 @@ async def search(
             facet: [FacetCount(value=value, count=count) for value, count in counts]
             for facet, counts in page.facets.items()
         },
-        next_offset=offset + first if offset + first < page.total or not page.total_exact else None,
+        next_offset=offset + first if page.has_more else None,
     )
 
 

@@ -219,8 +219,9 @@ class SearchHit:
 @dataclass
 class SearchPage:
     hits: list[SearchHit]
-    total: int
-    total_exact: bool = True  # False: there are more than `total` (= COUNT_CAP)
+    has_more: bool  # another page follows
+    total: int | None = None  # None: not asked for
+    total_exact: bool = True  # False: more than `total` (= COUNT_CAP) match
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
@@ -237,10 +238,14 @@ async def search_lessons(
     sensitivities: frozenset[Sensitivity],
     first: int,
     offset: int = 0,
+    with_total: bool = True,
     with_facets: bool = True,
 ) -> SearchPage:
-    """Published lessons matching every word, best first, with the total and (when
-    asked) the facet counts over the whole filtered result. Without words: newest first."""
+    """Published lessons matching every word, best first (without words: newest first).
+
+    The page alone is what every search pays for; the total and the facet counts over
+    the whole filtered result each cost time in proportion to the matches, so they are
+    computed only when asked for."""
     terms = search_terms(text)
     conditions = published_and_visible(sensitivities, lesson_filter)
     if terms:
@@ -250,7 +255,8 @@ async def search_lessons(
         score: ColumnElement[Any] = matched.score
         order = matched.best_first
     elif text.strip():
-        return SearchPage(hits=[], total=0, facets={facet: [] for facet in FACETS})
+        no_facets = {facet: [] for facet in FACETS} if with_facets else {}
+        return SearchPage(hits=[], has_more=False, total=0, facets=no_facets)
     else:
         source, score = _lesson, literal_column("0.0")
         order = [col(Lesson.published_at).desc(), col(Lesson.id).desc()]
@@ -261,18 +267,22 @@ async def search_lessons(
         .where(where)
         .order_by(*order)
         .offset(offset)
-        .limit(first)
+        .limit(first + 1)
     )
     rows = (await session.execute(page_query)).all()
-    ids = select(col(Lesson.id)).select_from(source).where(where)
-    counted = ids if with_facets else ids.limit(COUNT_CAP + 1)
-    total = int(await session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
-    return SearchPage(
-        hits=[SearchHit(lesson=row[0], score=float(row[1] or 0.0)) for row in rows],
-        total=min(total, COUNT_CAP) if not with_facets else total,
-        total_exact=with_facets or total <= COUNT_CAP,
-        facets=await _facets(session, ids) if with_facets else {},
+    page = SearchPage(
+        hits=[SearchHit(lesson=row[0], score=float(row[1] or 0.0)) for row in rows[:first]],
+        has_more=len(rows) > first,
     )
+    ids = select(col(Lesson.id)).select_from(source).where(where)
+    if with_total or with_facets:
+        counted = ids if with_facets else ids.limit(COUNT_CAP + 1)
+        total = await session.scalar(select(func.count()).select_from(counted.subquery()))
+        page.total = int(total or 0) if with_facets else min(int(total or 0), COUNT_CAP)
+        page.total_exact = with_facets or int(total or 0) <= COUNT_CAP
+    if with_facets:
+        page.facets = await _facets(session, ids)
+    return page
 
 
 async def _facets(session: AsyncSession, ids: Select[Any]) -> dict[str, list[tuple[str, int]]]:
