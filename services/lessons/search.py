@@ -175,19 +175,6 @@ class LessonFilter:
             "client_kind": self.client_kinds,
         }
 
-    def accepts(self, themes: Any, countries: Any, regions: Any, client_kinds: Any) -> bool:
-        """The same filter applied to a lesson in memory (live feed, Atom)."""
-        lists = {
-            "theme": themes,
-            "country": countries,
-            "region": regions,
-            "client_kind": client_kinds,
-        }
-        return all(
-            not wanted or bool(set(wanted) & set(lists[facet]))
-            for facet, wanted in self.by_facet().items()
-        )
-
 
 def published_and_visible(
     sensitivities: frozenset[Sensitivity], lesson_filter: LessonFilter

@@ -30,7 +30,7 @@ from services.lessons.domain import (
     validate_content,
     visible_sensitivities,
 )
-from services.lessons.search import LessonFilter, include_name, search_terms
+from services.lessons.search import include_name, search_terms
 from shared.auth import Principal, Role
 from shared.errors import DomainError
 
@@ -249,14 +249,6 @@ def test_words_for_matching_drop_syntax_and_stop_words() -> None:
     ]
     assert search_terms("the of and") == []
     assert len(search_terms(" ".join(f"w{n}" for n in range(100)))) == 40
-
-
-def test_the_filter_in_memory_matches_the_filter_in_sql() -> None:
-    criteria = LessonFilter(themes=("A", "B"), regions=("Africa",))
-    assert criteria.accepts(["B"], ["MLI"], ["Africa"], [])
-    assert not criteria.accepts(["C"], ["MLI"], ["Africa"], [])
-    assert not criteria.accepts(["A"], ["MLI"], ["Europe"], [])
-    assert LessonFilter().accepts([], [], [], [])
 
 
 def test_migrations_manage_the_search_objects_themselves() -> None:
