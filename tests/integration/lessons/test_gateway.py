@@ -186,6 +186,16 @@ async def test_workflow_and_search_through_graphql(gateway: Gateway) -> None:
     assert result["facets"]["regions"] == [{"value": "Africa", "count": 1}]
     assert [edge["node"]["id"] for edge in found["data"]["lessons"]["edges"]] == [lesson["id"]]
 
+    # Only the page selected: the gateway does not ask the service to count.
+    lean = await gateway.call(
+        "query($q: String!) { searchLessons(query: $q, first: 1) { nextOffset hits { score } } }",
+        Role.admin,
+        q="polling",
+    )
+    assert "errors" not in lean, lean
+    assert lean["data"]["searchLessons"]["nextOffset"] is None
+    assert len(lean["data"]["searchLessons"]["hits"]) == 1
+
     missing = await gateway.call(
         "query($id: ID!) { lesson(id: $id) { id } }", Role.client, {"client": "MINUSMA"}, id="nope"
     )
