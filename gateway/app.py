@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.errors import CodedErrors
+from gateway.feeds import router as feeds_router
 from gateway.live import LiveEvents
 from gateway.schema import (
     LIVE_TOPICS,
@@ -112,6 +113,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         GatewayRouter(verifier, schema=build_schema(settings), context_getter=context),
         prefix="/graphql",
     )
+    app.include_router(feeds_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -7,7 +7,7 @@ batch mode so SQLite can alter tables.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +38,20 @@ async def upgrade(engine: AsyncEngine, migrations_dir: Path, revision: str = "he
         await connection.run_sync(_upgrade)
 
 
-def run_env(context: Any, target_metadata: Sequence[MetaData]) -> None:
+def run_env(
+    context: Any,
+    target_metadata: Sequence[MetaData],
+    include_name: Callable[[str | None, str, Any], bool] | None = None,
+) -> None:
     """The body of every service's migrations/env.py."""
     config = context.config
-    options = {
+    options: dict[str, Any] = {
         "target_metadata": list(target_metadata),
         "render_as_batch": True,
         "compare_type": True,
     }
+    if include_name is not None:
+        options["include_name"] = include_name
     if context.is_offline_mode():
         context.configure(
             url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 SeedFunction = Callable[[AsyncSession, Outbox, Clock], Awaitable[None]]
 # A readiness check returns a problem description, or None when all is well.
 ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]
+# Alembic's include_name hook: False for database objects a service manages by hand
+# in its migrations (e.g. full-text indexes), so autogenerate leaves them alone.
+IncludeName = Callable[[str | None, str, Any], bool]
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class ServiceDefinition:
     seed: SeedFunction | None = None
     readiness_checks: Sequence[ReadinessCheck] = ()
     workers: Sequence[PeriodicWorker] = ()
+    include_name: IncludeName | None = None
 
     @property
     def all_metadata(self) -> list[MetaData]:

@@ -13,13 +13,18 @@ from strawberry.tools import merge_types
 
 from contracts.events import ENGAGEMENTS_TOPIC, LESSONS_TOPIC, REQUESTS_TOPIC
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
+from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.partnerships import PartnershipsMutation, PartnershipsQuery
 from gateway.schema.products import ProductsMutation, ProductsQuery, ProductsSubscription
 from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
 
-Query = merge_types("Query", (RequestsQuery, ProductsQuery, PartnershipsQuery))
-Mutation = merge_types("Mutation", (RequestsMutation, ProductsMutation, PartnershipsMutation))
-Subscription = merge_types("Subscription", (RequestsSubscription, ProductsSubscription))
+Query = merge_types("Query", (RequestsQuery, ProductsQuery, LessonsQuery, PartnershipsQuery))
+Mutation = merge_types(
+    "Mutation", (RequestsMutation, ProductsMutation, LessonsMutation, PartnershipsMutation)
+)
+Subscription = merge_types(
+    "Subscription", (RequestsSubscription, ProductsSubscription, LessonsSubscription)
+)
 
 # The topics the gateway tails for subscriptions.
 LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC, ENGAGEMENTS_TOPIC)

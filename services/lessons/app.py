@@ -7,7 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.lessons.api import router
+from services.lessons.feeds import router as feeds_router
+from services.lessons.handlers import handlers
 from services.lessons.models import LessonsTable
+from services.lessons.search import include_name
 from shared.clock import Clock
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -23,7 +26,9 @@ DEFINITION = ServiceDefinition(
     title="Lessons learned",
     metadata=LessonsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[router],
+    routers=[router, feeds_router],
+    handlers=handlers,
+    include_name=include_name,
 )
 
 

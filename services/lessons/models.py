@@ -1,10 +1,17 @@
-"""Tables owned by the lessons service (its workflow and search are later work)."""
+"""Tables owned by the lessons service.
+
+The full-text index is not here: it is a database object of its own kind on each
+dialect (an FTS5 table on SQLite, a generated tsvector column on PostgreSQL),
+created by the migrations and hidden from the models==migrations comparison by
+`services.lessons.search.include_name`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -19,10 +26,17 @@ class LessonsTable(SQLModel, registry=registry()):
 class Lesson(LessonsTable, table=True):
     """One lesson of the single repository all entities learn from."""
 
+    __table_args__ = (
+        # One after-action draft per engagement (or assessment), even on redelivery.
+        UniqueConstraint("source_kind", "source_ref", name="uq_lesson_source"),
+        # The feed: published lessons newest first.
+        Index("ix_lesson_feed", "status", "published_at", "id"),
+    )
+
     id: str = Field(primary_key=True, max_length=36)
     title: str = Field(max_length=300)
     summary: str = Field(sa_column=Column(Text, nullable=False))
-    body: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))  # Markdown
     themes: list[str] = Field(sa_type=JSONColumn)
     countries: list[str] = Field(sa_type=JSONColumn)
     regions: list[str] = Field(sa_type=JSONColumn)
@@ -32,7 +46,89 @@ class Lesson(LessonsTable, table=True):
     authoring_entity: str = Field(max_length=200)
     sensitivity: str = Field(max_length=20)  # public | internal | restricted
     status: str = Field(index=True, max_length=20)  # draft | in_review | published | archived
+    owner_kind: str = Field(default="hq", max_length=20)  # provider | desk | hq
+    owner_code: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(default="", max_length=300)
+    review_comment: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     version: int = 1
+
+
+class LessonTag(LessonsTable, table=True):
+    """One facet value of a lesson (theme, country, region, client kind), kept beside the
+    lesson's lists so filters and facet counts are indexed lookups on both databases."""
+
+    __tablename__ = "lesson_tag"
+    __table_args__ = (Index("ix_lesson_tag_value", "facet", "value", "lesson_id"),)
+
+    lesson_id: str = Field(foreign_key="lesson.id", primary_key=True, max_length=36)
+    facet: str = Field(primary_key=True, max_length=20)  # theme | country | region | client_kind
+    value: str = Field(primary_key=True, max_length=120)
+
+
+class LessonHistory(LessonsTable, table=True):
+    """Every change of a lesson: who, when, what, and the reviewer's comment."""
+
+    __tablename__ = "lesson_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: str = Field(foreign_key="lesson.id", index=True, max_length=36)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=300)
+    action: str = Field(max_length=20)  # created | edited | submit | approve | send_back | archive
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    version: int
+
+
+class IntakeRequest(LessonsTable, table=True):
+    """The lessons service's copy of a new request, enough to suggest lessons for it and
+    to know who may read those suggestions."""
+
+    __tablename__ = "intake_request"
+
+    request_id: str = Field(primary_key=True, max_length=36)
+    client_code: str = Field(index=True, max_length=40)
+    client_kind: str = Field(max_length=40)
+    desk_code: str = Field(index=True, max_length=40)
+    country: str = Field(max_length=3)
+    region: str = Field(max_length=120)
+    products: list[str] = Field(sa_type=JSONColumn)
+    title: str = Field(max_length=300)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    suggested_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Suggestion(LessonsTable, table=True):
+    """A published lesson put in front of a request's client and desk, and why."""
+
+    request_id: str = Field(
+        foreign_key="intake_request.request_id", primary_key=True, max_length=36
+    )
+    lesson_id: str = Field(foreign_key="lesson.id", primary_key=True, max_length=36)
+    rank: int
+    score: float
+    reasons: list[str] = Field(sa_type=JSONColumn)
+
+
+class SavedFilter(LessonsTable, table=True):
+    """A user's saved lesson filter, with the secret token of its Atom feed.
+
+    Only the token's SHA-256 is stored; the owner's role and tenant are kept so the
+    feed shows what the owner may see, to a feed reader that sends no credentials."""
+
+    __tablename__ = "saved_filter"
+
+    id: str = Field(primary_key=True, max_length=36)
+    owner_subject: str = Field(index=True, max_length=200)
+    owner_role: str = Field(max_length=20)
+    owner_claims: dict[str, Any] = Field(sa_type=JSONColumn)
+    name: str = Field(max_length=200)
+    criteria: dict[str, Any] = Field(sa_type=JSONColumn)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

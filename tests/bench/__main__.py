@@ -21,6 +21,7 @@ from typing import Any
 
 from tests.bench.gateway_overhead import gateway_overhead
 from tests.bench.intake import intake_to_routed
+from tests.bench.lessons_search import run as lessons_search
 from tests.bench.memory import idle_rss
 from tests.bench.pipeline import event_pipeline
 from tests.bench.report import print_table, write_json
@@ -44,6 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--iterations", type=int, default=500, help="gateway overhead calls per side")
     add("--messages", type=int, default=20_000, help="events per event-pipeline run")
     add("--settle", type=float, default=5.0, help="idle seconds before measuring RSS")
+    add("--lessons", type=int, default=100_000, help="lessons in the search corpus")
+    add("--search-queries", type=int, default=300, help="search queries measured per engine")
     add("--output", type=Path, default=Path(".bench/results.json"))
     return parser.parse_args(argv)
 
@@ -54,11 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="onedoor-bench-") as work:
         results = on_the_stack(args, Path(work) / "var")
         results.append(measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline")))
-    results.append(
-        BenchmarkResult(
-            "lessons search", status="not implemented yet", notes=["not implemented yet"]
+        results.append(
+            measure(
+                "lessons search",
+                lambda: lessons_search(args.lessons, args.search_queries, Path(work) / "lessons"),
+            )
         )
-    )
     print_table(results)
     write_json(args.output, results, {**run, **environment(args)})
     print(f"\nwritten to {args.output}")

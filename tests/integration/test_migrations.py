@@ -30,7 +30,10 @@ async def test_migrations_match_the_models(
         async with engine.connect() as connection:
             differences = await connection.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}),
+                    MigrationContext.configure(
+                        sync,
+                        opts={"compare_type": True, "include_name": definition.include_name},
+                    ),
                     definition.all_metadata,
                 )
             )

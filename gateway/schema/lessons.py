@@ -1,0 +1,542 @@
+"""The lessons part of the schema: the HQ feed, search, the review workflow, the live
+`lessonPublished` subscription, saved filters (Atom feeds) and suggestions at intake.
+
+The lessons service decides what each caller may read: every lesson shown here,
+including each one pushed by the subscription, is read through it with the
+caller's token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types.nodes import SelectedField
+
+from contracts.events import Event, LessonPublished
+from gateway.clients import ServiceClient, ServiceError
+from gateway.context import GatewayContext, group_by
+from gateway.schema.common import (
+    GatewayInfo,
+    PageInfo,
+    ProductCode,
+    bad_input,
+    check_page_size,
+    context_of,
+)
+
+
+@strawberry.enum
+class LessonStatus(Enum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+@strawberry.enum
+class Sensitivity(Enum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    RESTRICTED = "restricted"
+
+
+@strawberry.enum
+class LessonSource(Enum):
+    ENGAGEMENT = "engagement"
+    ASSESSMENT = "assessment"
+    DIRECT = "direct"
+
+
+def lessons_service(context: GatewayContext) -> ServiceClient:
+    return context.clients.by_name["lessons"]
+
+
+@strawberry.type
+class LessonHistoryEntry:
+    at: datetime
+    actor: str
+    action: str
+    from_status: LessonStatus | None
+    to_status: LessonStatus
+    comment: str | None
+    version: int
+
+
+@strawberry.type
+class Lesson:
+    id: strawberry.ID
+    title: str
+    summary: str
+    body: str = strawberry.field(description="Markdown")
+    themes: list[ProductCode]
+    countries: list[str]
+    regions: list[str]
+    client_kinds: list[str]
+    source: LessonSource
+    source_ref: str | None
+    authoring_entity: str
+    sensitivity: Sensitivity
+    status: LessonStatus
+    review_comment: str | None = strawberry.field(
+        description="The reviewer's comment when the lesson was last sent back"
+    )
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    version: int
+
+    @strawberry.field(description="Every change of the lesson, oldest first")
+    async def history(self, info: GatewayInfo) -> list[LessonHistoryEntry]:
+        context = context_of(info)
+        items = await lessons_service(context).get(
+            f"/lessons/{self.id}/history", context.authorization
+        )
+        return [
+            LessonHistoryEntry(
+                at=datetime.fromisoformat(item["at"]),
+                actor=item["actor"],
+                action=item["action"],
+                from_status=LessonStatus(item["from_status"]) if item["from_status"] else None,
+                to_status=LessonStatus(item["to_status"]),
+                comment=item["comment"],
+                version=item["version"],
+            )
+            for item in items
+        ]
+
+    @classmethod
+    def from_service(cls, data: dict[str, Any]) -> Lesson:
+        published_at = data["published_at"]
+        return cls(
+            id=strawberry.ID(data["id"]),
+            title=data["title"],
+            summary=data["summary"],
+            body=data["body"],
+            themes=[ProductCode(code) for code in data["themes"]],
+            countries=data["countries"],
+            regions=data["regions"],
+            client_kinds=data["client_kinds"],
+            source=LessonSource(data["source_kind"]),
+            source_ref=data["source_ref"],
+            authoring_entity=data["authoring_entity"],
+            sensitivity=Sensitivity(data["sensitivity"]),
+            status=LessonStatus(data["status"]),
+            review_comment=data["review_comment"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            published_at=datetime.fromisoformat(published_at) if published_at else None,
+            version=data["version"],
+        )
+
+
+@strawberry.type
+class LessonEdge:
+    cursor: str
+    node: Lesson
+
+
+@strawberry.type
+class LessonConnection:
+    edges: list[LessonEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class LessonFilter:
+    """Within one list any value matches; across lists all must."""
+
+    themes: list[ProductCode] = strawberry.field(default_factory=list)
+    countries: list[str] = strawberry.field(default_factory=list)
+    regions: list[str] = strawberry.field(default_factory=list)
+    client_kinds: list[str] = strawberry.field(default_factory=list)
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "theme": [str(code) for code in self.themes],
+            "country": self.countries,
+            "region": self.regions,
+            "client_kind": self.client_kinds,
+        }
+        for name, moment in (
+            ("published_from", self.published_from),
+            ("published_to", self.published_to),
+        ):
+            if moment is not None:
+                params[name] = moment.isoformat()
+        return {name: value for name, value in params.items() if value}
+
+    def accepts(self, event: LessonPublished) -> bool:
+        """The same filter on a published-lesson event (for the live subscription)."""
+        wanted = (
+            ({str(code) for code in self.themes}, event.themes),
+            (set(self.countries), event.countries),
+            (set(self.regions), event.regions),
+            (set(self.client_kinds), event.client_kinds),
+        )
+        return all(not values or bool(values & set(have)) for values, have in wanted)
+
+
+def _params(lesson_filter: LessonFilter | None) -> dict[str, Any]:
+    return lesson_filter.params() if lesson_filter else {}
+
+
+@strawberry.type
+class FacetCount:
+    value: str
+    count: int
+
+
+@strawberry.type
+class LessonFacets:
+    themes: list[FacetCount]
+    countries: list[FacetCount]
+    regions: list[FacetCount]
+    client_kinds: list[FacetCount]
+
+
+@strawberry.type
+class LessonSearchHit:
+    score: float = strawberry.field(description="Relevance; comparable within one search only")
+    lesson: Lesson
+
+
+@strawberry.type
+class LessonSearchResult:
+    total: int | None = strawberry.field(
+        description="How many lessons match; counted up to 1 000 unless facets are selected"
+    )
+    total_exact: bool = strawberry.field(description="False: more than `total` match")
+    hits: list[LessonSearchHit]
+    facets: LessonFacets = strawberry.field(
+        description="Counts over the whole filtered result, not only this page"
+    )
+    next_offset: int | None
+
+
+def _selects(info: GatewayInfo, name: str) -> bool:
+    """Does the operation select `name` on this field? (True when hidden in a fragment.)"""
+    for selected in info.selected_fields:
+        for child in selected.selections:
+            if not isinstance(child, SelectedField) or child.name == name:
+                return True
+    return False
+
+
+def _facet(counts: dict[str, Any], name: str) -> list[FacetCount]:
+    return [FacetCount(value=item["value"], count=item["count"]) for item in counts.get(name, [])]
+
+
+@strawberry.type
+class LessonSuggestion:
+    lesson_id: strawberry.ID
+    rank: int
+    score: float
+    title: str
+    summary: str
+    reasons: list[str] = strawberry.field(description="Why it matched the request")
+
+
+async def suggestions_by_request(
+    context: GatewayContext, request_ids: list[str]
+) -> list[list[dict[str, Any]]]:
+    items = await lessons_service(context).get(
+        "/suggestions", context.authorization, params={"request_id": request_ids}
+    )
+    return group_by(items, request_ids, "request_id")
+
+
+async def suggestions_of(info: GatewayInfo, request_id: str) -> list[LessonSuggestion]:
+    """A request's suggested lessons (batched across requests by a dataloader); for the
+    `suggestions` field of ServiceRequest."""
+    items = await context_of(info).loader(suggestions_by_request).load(request_id)
+    return [
+        LessonSuggestion(
+            lesson_id=strawberry.ID(item["lesson_id"]),
+            rank=item["rank"],
+            score=item["score"],
+            title=item["title"],
+            summary=item["summary"],
+            reasons=item["reasons"],
+        )
+        for item in items
+    ]
+
+
+@strawberry.type
+class SavedLessonFilter:
+    id: strawberry.ID
+    name: str
+    themes: list[ProductCode]
+    countries: list[str]
+    regions: list[str]
+    client_kinds: list[str]
+    created_at: datetime
+
+    @classmethod
+    def from_service(cls, data: dict[str, Any]) -> SavedLessonFilter:
+        criteria = data["criteria"]
+        return cls(
+            id=strawberry.ID(data["id"]),
+            name=data["name"],
+            themes=[ProductCode(code) for code in criteria["themes"]],
+            countries=criteria["countries"],
+            regions=criteria["regions"],
+            client_kinds=criteria["client_kinds"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+        )
+
+
+@strawberry.type
+class SavedLessonFilterWithFeed:
+    saved_filter: SavedLessonFilter
+    feed_url: str = strawberry.field(
+        description="The Atom feed of this filter. Shown once; keep it secret: whoever "
+        "has it reads what you may read. Revoke the filter to kill it."
+    )
+
+
+@strawberry.input
+class LessonInput:
+    title: str
+    summary: str = ""
+    body: str = strawberry.field(default="", description="Markdown")
+    themes: list[ProductCode] = strawberry.field(default_factory=list)
+    countries: list[str] = strawberry.field(default_factory=list)
+    regions: list[str] = strawberry.field(default_factory=list)
+    client_kinds: list[str] = strawberry.field(default_factory=list)
+    sensitivity: Sensitivity = Sensitivity.INTERNAL
+
+    def body_for_service(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "summary": self.summary,
+            "body": self.body,
+            "themes": [str(code) for code in self.themes],
+            "countries": self.countries,
+            "regions": self.regions,
+            "client_kinds": self.client_kinds,
+            "sensitivity": self.sensitivity.value,
+        }
+
+
+async def fetch_lesson(context: GatewayContext, lesson_id: str) -> Lesson:
+    data = await lessons_service(context).get(f"/lessons/{lesson_id}", context.authorization)
+    return Lesson.from_service(data)
+
+
+def _connection(page: dict[str, Any]) -> LessonConnection:
+    return LessonConnection(
+        edges=[
+            LessonEdge(cursor=edge["cursor"], node=Lesson.from_service(edge["node"]))
+            for edge in page["edges"]
+        ],
+        page_info=PageInfo(has_next_page=page["has_next_page"], end_cursor=page["end_cursor"]),
+    )
+
+
+@strawberry.type
+class LessonsQuery:
+    @strawberry.field(description="The feed: published lessons you may read, newest first")
+    async def lessons(
+        self,
+        info: GatewayInfo,
+        filter: LessonFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> LessonConnection:
+        check_page_size(first)
+        context = context_of(info)
+        params = {**_params(filter), "first": first}
+        if after:
+            params["after"] = after
+        page = await lessons_service(context).get("/lessons", context.authorization, params=params)
+        return _connection(page)
+
+    @strawberry.field(description="Full-text search of published lessons, best first")
+    async def search_lessons(
+        self,
+        info: GatewayInfo,
+        query: str = "",
+        filter: LessonFilter | None = None,
+        first: int = 20,
+        offset: int = 0,
+    ) -> LessonSearchResult:
+        check_page_size(first)
+        if offset < 0:
+            raise bad_input("offset must not be negative")
+        context = context_of(info)
+        params = {
+            **_params(filter),
+            "q": query,
+            "first": first,
+            "offset": offset,
+            # Counting costs time in proportion to the matches: only when asked for.
+            "total": _selects(info, "total") or _selects(info, "totalExact"),
+            "facets": _selects(info, "facets"),
+        }
+        result = await lessons_service(context).get("/search", context.authorization, params=params)
+        facets = result["facets"]
+        return LessonSearchResult(
+            total=result["total"],
+            total_exact=result["total_exact"],
+            hits=[
+                LessonSearchHit(score=hit["score"], lesson=Lesson.from_service(hit["lesson"]))
+                for hit in result["hits"]
+            ],
+            facets=LessonFacets(
+                themes=_facet(facets, "theme"),
+                countries=_facet(facets, "country"),
+                regions=_facet(facets, "region"),
+                client_kinds=_facet(facets, "client_kind"),
+            ),
+            next_offset=result["next_offset"],
+        )
+
+    @strawberry.field(description="One lesson, if you may read it")
+    async def lesson(self, info: GatewayInfo, id: strawberry.ID) -> Lesson:
+        return await fetch_lesson(context_of(info), str(id))
+
+    @strawberry.field(
+        description="Unpublished lessons: your drafts; for reviewers, the review queue"
+    )
+    async def lesson_drafts(
+        self, info: GatewayInfo, status: list[LessonStatus] | None = None, first: int = 50
+    ) -> list[Lesson]:
+        check_page_size(first)
+        context = context_of(info)
+        params: dict[str, Any] = {"first": first}
+        if status:
+            params["status"] = [value.value for value in status]
+        items = await lessons_service(context).get(
+            "/unpublished-lessons", context.authorization, params=params
+        )
+        return [Lesson.from_service(item) for item in items]
+
+    @strawberry.field(description="Lessons suggested for a request, and why they matched")
+    async def suggestions(
+        self, info: GatewayInfo, request_id: strawberry.ID
+    ) -> list[LessonSuggestion]:
+        return await suggestions_of(info, str(request_id))
+
+    @strawberry.field(description="Your saved lesson filters")
+    async def saved_lesson_filters(self, info: GatewayInfo) -> list[SavedLessonFilter]:
+        context = context_of(info)
+        items = await lessons_service(context).get("/saved-filters", context.authorization)
+        return [SavedLessonFilter.from_service(item) for item in items]
+
+
+async def _move(
+    info: GatewayInfo, lesson_id: strawberry.ID, version: int, command: str, comment: str | None
+) -> Lesson:
+    context = context_of(info)
+    body = {"command": command, "version": version, "comment": comment}
+    data = await lessons_service(context).post(
+        f"/lessons/{lesson_id}/moves", context.authorization, body
+    )
+    return Lesson.from_service(data)
+
+
+@strawberry.type
+class LessonsMutation:
+    @strawberry.mutation(description="Start a draft lesson")
+    async def create_lesson(self, info: GatewayInfo, input: LessonInput) -> Lesson:
+        context = context_of(info)
+        data = await lessons_service(context).post(
+            "/lessons", context.authorization, input.body_for_service()
+        )
+        return Lesson.from_service(data)
+
+    @strawberry.mutation(description="Rewrite a draft (give the version you edited)")
+    async def update_lesson(
+        self, info: GatewayInfo, id: strawberry.ID, version: int, input: LessonInput
+    ) -> Lesson:
+        context = context_of(info)
+        body = {**input.body_for_service(), "version": version}
+        data = await lessons_service(context).put(f"/lessons/{id}", context.authorization, body)
+        return Lesson.from_service(data)
+
+    @strawberry.mutation(description="Send a draft to the reviewers")
+    async def submit_lesson(self, info: GatewayInfo, id: strawberry.ID, version: int) -> Lesson:
+        return await _move(info, id, version, "submit", None)
+
+    @strawberry.mutation(description="Reviewers: publish a lesson in review")
+    async def approve_lesson(
+        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str | None = None
+    ) -> Lesson:
+        return await _move(info, id, version, "approve", comment)
+
+    @strawberry.mutation(description="Reviewers: send a lesson back to its author, with comments")
+    async def send_back_lesson(
+        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str
+    ) -> Lesson:
+        return await _move(info, id, version, "send_back", comment)
+
+    @strawberry.mutation(description="Reviewers: take a lesson out of the feed")
+    async def archive_lesson(
+        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str | None = None
+    ) -> Lesson:
+        return await _move(info, id, version, "archive", comment)
+
+    @strawberry.mutation(description="Save a filter; its Atom feed URL is returned once")
+    async def save_lesson_filter(
+        self, info: GatewayInfo, name: str, filter: LessonFilter | None = None
+    ) -> SavedLessonFilterWithFeed:
+        context = context_of(info)
+        criteria = filter or LessonFilter()
+        body = {
+            "name": name,
+            "criteria": {
+                "themes": [str(code) for code in criteria.themes],
+                "countries": criteria.countries,
+                "regions": criteria.regions,
+                "client_kinds": criteria.client_kinds,
+            },
+        }
+        data = await lessons_service(context).post("/saved-filters", context.authorization, body)
+        base = str(context.request.base_url) if context.request else "/"
+        return SavedLessonFilterWithFeed(
+            saved_filter=SavedLessonFilter.from_service(data),
+            feed_url=f"{base.rstrip('/')}/feeds/lessons/{data['feed_token']}",
+        )
+
+    @strawberry.mutation(description="Delete a saved filter; its feed URL stops working")
+    async def revoke_lesson_filter(self, info: GatewayInfo, id: strawberry.ID) -> SavedLessonFilter:
+        context = context_of(info)
+        data = await lessons_service(context).delete(f"/saved-filters/{id}", context.authorization)
+        return SavedLessonFilter.from_service(data)
+
+
+def _published_matching(lesson_filter: LessonFilter) -> Any:
+    def accepts(event: Event) -> bool:
+        return isinstance(event, LessonPublished) and lesson_filter.accepts(event)
+
+    return accepts
+
+
+@strawberry.type
+class LessonsSubscription:
+    @strawberry.subscription(
+        description="Each newly published lesson that matches the filter and that you may read"
+    )
+    async def lesson_published(
+        self, info: GatewayInfo, filter: LessonFilter | None = None
+    ) -> AsyncGenerator[Lesson, None]:
+        context = context_of(info)
+        async with context.live_events().subscribe(
+            [LessonPublished], _published_matching(filter or LessonFilter())
+        ) as published:
+            async for event in published:
+                assert isinstance(event, LessonPublished)
+                # Read through the lessons service with the caller's token: it alone
+                # decides who may see a lesson (restricted ones reach HQ roles only).
+                try:
+                    yield await fetch_lesson(context, event.lesson_id)
+                except ServiceError as refusal:
+                    if refusal.code != "LESSON_NOT_FOUND":
+                        raise

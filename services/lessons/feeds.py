@@ -1,0 +1,179 @@
+"""Saved filters and their feeds, for people who live in feed readers.
+
+A saved filter belongs to the user who saved it. Saving it mints a secret feed
+token (shown once; only its SHA-256 is stored); whoever holds the token reads the
+filter's newest published lessons with the owner's role applied, without sending
+credentials, because feed readers cannot. Revoking the filter kills the token.
+The gateway serves the feed as Atom at `/feeds/lessons/<token>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import col
+
+from services.lessons.api import LessonPublic, public
+from services.lessons.domain import visible_sensitivities
+from services.lessons.models import Lesson, SavedFilter
+from services.lessons.search import LessonFilter, published_and_visible
+from shared.auth import CurrentPrincipal, Role
+from shared.errors import DomainError
+from shared.service import ClockDep, SessionDep
+
+router = APIRouter(tags=["feeds"])
+
+FEED_SIZE = 50
+
+
+class FilterCriteria(BaseModel):
+    themes: list[str] = Field(default_factory=list, max_length=50)
+    countries: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[str] = Field(default_factory=list, max_length=50)
+    client_kinds: list[str] = Field(default_factory=list, max_length=50)
+
+    def as_filter(self) -> LessonFilter:
+        return LessonFilter(
+            themes=tuple(self.themes),
+            countries=tuple(self.countries),
+            regions=tuple(self.regions),
+            client_kinds=tuple(self.client_kinds),
+        )
+
+
+class SavedFilterCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    criteria: FilterCriteria = Field(default_factory=FilterCriteria)
+
+
+class SavedFilterPublic(BaseModel):
+    id: str
+    name: str
+    criteria: FilterCriteria
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class SavedFilterCreated(SavedFilterPublic):
+    feed_token: str = Field(description="Shown once: the secret part of the feed's URL")
+
+
+class FeedPublic(BaseModel):
+    id: str
+    name: str
+    updated: datetime = Field(description="The newest entry's publication, else the filter's")
+    entries: list[LessonPublic]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _public(saved: SavedFilter) -> dict[str, Any]:
+    return {
+        "id": saved.id,
+        "name": saved.name,
+        "criteria": FilterCriteria(**saved.criteria),
+        "created_at": saved.created_at,
+        "revoked_at": saved.revoked_at,
+    }
+
+
+@router.post(
+    "/saved-filters", status_code=status.HTTP_201_CREATED, response_model=SavedFilterCreated
+)
+async def save_filter(
+    body: SavedFilterCreate, principal: CurrentPrincipal, session: SessionDep, clock: ClockDep
+) -> SavedFilterCreated:
+    token = secrets.token_urlsafe(32)
+    saved = SavedFilter(
+        id=str(uuid.uuid4()),
+        owner_subject=principal.subject,
+        owner_role=principal.role.value,
+        owner_claims={
+            "client": principal.client,
+            "desk": principal.desk,
+            "products": list(principal.products),
+            "partner": principal.partner,
+        },
+        name=body.name.strip(),
+        criteria=body.criteria.model_dump(),
+        token_hash=token_hash(token),
+        created_at=clock.now(),
+    )
+    async with session.begin():
+        session.add(saved)
+    return SavedFilterCreated(**_public(saved), feed_token=token)
+
+
+@router.get("/saved-filters", response_model=list[SavedFilterPublic])
+async def my_saved_filters(
+    principal: CurrentPrincipal, session: SessionDep
+) -> list[SavedFilterPublic]:
+    query = (
+        select(SavedFilter)
+        .where(
+            col(SavedFilter.owner_subject) == principal.subject,
+            col(SavedFilter.revoked_at).is_(None),
+        )
+        .order_by(col(SavedFilter.created_at), col(SavedFilter.id))
+    )
+    async with session.begin():
+        return [SavedFilterPublic(**_public(row)) for row in (await session.scalars(query)).all()]
+
+
+@router.delete("/saved-filters/{filter_id}", response_model=SavedFilterPublic)
+async def revoke_filter(
+    filter_id: str, principal: CurrentPrincipal, session: SessionDep, clock: ClockDep
+) -> SavedFilterPublic:
+    """Delete the saved filter; its feed URL stops working at once."""
+    async with session.begin():
+        saved = await session.get(SavedFilter, filter_id)
+        if saved is None or saved.owner_subject != principal.subject or saved.revoked_at:
+            raise DomainError("NOT_FOUND", f"no saved filter {filter_id}")
+        saved.revoked_at = clock.now()
+        session.add(saved)
+    return SavedFilterPublic(**_public(saved))
+
+
+@router.get("/feeds/{token}", response_model=FeedPublic)
+async def read_feed(
+    token: Annotated[str, Path(min_length=16, max_length=200)], session: SessionDep
+) -> FeedPublic:
+    """A saved filter's newest published lessons, as its owner's role may see them.
+    The token is the credential (feed readers send no headers)."""
+    async with session.begin():
+        saved = (
+            await session.scalars(
+                select(SavedFilter).where(
+                    col(SavedFilter.token_hash) == token_hash(token),
+                    col(SavedFilter.revoked_at).is_(None),
+                )
+            )
+        ).first()
+        if saved is None:
+            raise DomainError("NOT_FOUND", "no such feed")
+        criteria = FilterCriteria(**saved.criteria).as_filter()
+        sensitivities = visible_sensitivities(Role(saved.owner_role))
+        lessons = (
+            await session.scalars(
+                select(Lesson)
+                .where(*published_and_visible(sensitivities, criteria))
+                .order_by(col(Lesson.published_at).desc(), col(Lesson.id).desc())
+                .limit(FEED_SIZE)
+            )
+        ).all()
+    updated = lessons[0].published_at if lessons else None
+    return FeedPublic(
+        id=saved.id,
+        name=saved.name,
+        updated=updated or saved.created_at,
+        entries=[public(row) for row in lessons],
+    )

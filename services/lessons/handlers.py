@@ -1,0 +1,104 @@
+"""Events the lessons service consumes: delivered engagements and new requests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from contracts.events import AssessmentConcluded, EngagementDelivered, RequestSubmitted
+from services.lessons.domain import (
+    Owner,
+    OwnerKind,
+    RequestPlace,
+    Sensitivity,
+    SourceKind,
+    after_action_draft,
+    assessment_draft,
+)
+from services.lessons.models import IntakeRequest, Lesson
+from services.lessons.store import create_draft
+from services.lessons.suggestions import suggest
+from shared.messaging import EventContext, EventHandlers
+
+handlers = EventHandlers()
+
+
+@handlers.on(EngagementDelivered)
+async def on_engagement_delivered(event: EngagementDelivered, context: EventContext) -> None:
+    """Open the after-action draft for the engagement's provider, once per engagement
+    (the unique source reference also stops a re-published event under a new id)."""
+    session = context.session
+    if await _drafted_from(context, SourceKind.engagement, event.engagement_id):
+        return
+    await create_draft(
+        session,
+        after_action_draft(event),
+        owner=Owner(OwnerKind.provider, event.product_code),
+        source_kind=SourceKind.engagement,
+        source_ref=event.engagement_id,
+        authoring_entity=event.provider_unit,
+        # Internal until its author decides: an after-action review names a client.
+        sensitivity=Sensitivity.internal,
+        actor="lessons:after-action",
+        at=context.clock.now(),
+        publish=context.publish,
+    )
+
+
+@handlers.on(AssessmentConcluded)
+async def on_assessment_concluded(event: AssessmentConcluded, context: EventContext) -> None:
+    """Open a draft for HQ from a joint assessment's conclusion, once per assessment;
+    the request's place comes from its RequestSubmitted, when this service saw it."""
+    if await _drafted_from(context, SourceKind.assessment, event.assessment_id):
+        return
+    request = await context.session.get(IntakeRequest, event.request_id)
+    place = (
+        RequestPlace(request.title, request.country, request.region, request.client_kind)
+        if request
+        else None
+    )
+    await create_draft(
+        context.session,
+        assessment_draft(event, place),
+        owner=Owner(OwnerKind.hq, None),
+        source_kind=SourceKind.assessment,
+        source_ref=event.assessment_id,
+        authoring_entity="joint assessment: " + ", ".join(["UN", *event.partners]),
+        sensitivity=Sensitivity.internal,
+        actor="lessons:assessment",
+        at=context.clock.now(),
+        publish=context.publish,
+    )
+
+
+async def _drafted_from(context: EventContext, kind: SourceKind, reference: str) -> bool:
+    existing = await context.session.scalar(
+        select(col(Lesson.id)).where(
+            col(Lesson.source_kind) == kind.value, col(Lesson.source_ref) == reference
+        )
+    )
+    return existing is not None
+
+
+@handlers.on(RequestSubmitted)
+async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
+    """Keep what the request says and who may read its suggestions; rank lessons for it."""
+    session = context.session
+    if await session.get(IntakeRequest, event.request_id) is not None:
+        return
+    request = IntakeRequest(
+        request_id=event.request_id,
+        client_code=event.client_code,
+        client_kind=event.client_kind.value,
+        desk_code=event.desk_code,
+        country=event.country,
+        region=event.region,
+        products=list(event.products),
+        title=event.title,
+        description=event.description,
+        submitted_at=event.submitted_at,
+        suggested_at=context.clock.now(),
+    )
+    session.add(request)
+    await session.flush()
+    await suggest(session, request)

@@ -1,0 +1,286 @@
+"""Full-text search of lessons, one interface over two engines.
+
+`LessonSearch` turns the words a user typed into a text match: what to select
+from, the match condition and a relevance score (higher is better). Filters,
+sensitivity, facets, counting and paging are plain SQL shared by both engines
+(`search_lessons`). The engine is chosen by the database's dialect:
+
+- SQLite (embedded): an external-content FTS5 table `lesson_fts` over title,
+  summary and body (porter stemmer), kept in sync by triggers on `lesson`, ranked
+  by bm25 with column weights 10 / 4 / 1 (set once as the table's `rank`).
+- PostgreSQL: a generated `tsvector` column `lesson.search_vector` with weights
+  A (title), B (summary), C (body) and a GIN index, ranked by `ts_rank_cd`.
+
+Neither object is in the SQLModel metadata (neither can be declared there for both
+dialects); `include_name` hides them from the models==migrations comparison.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Join,
+    Select,
+    and_,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlmodel import col
+
+from services.lessons.domain import STOPWORDS, LessonStatus, Sensitivity
+from services.lessons.models import Lesson, LessonTag
+from shared.db import AsyncSession
+
+FTS_TABLE = "lesson_fts"
+SEARCH_VECTOR = "search_vector"
+SEARCH_INDEX = "ix_lesson_search_vector"
+FACETS = ("theme", "country", "region", "client_kind")
+MAX_TERMS = 40
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Alembic name filter: the search objects are managed by hand in the migrations."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(FTS_TABLE)
+    if type_ == "column":
+        return name != SEARCH_VECTOR
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True
+
+
+def search_terms(text: str) -> list[str]:
+    """The words to look for: letters and digits only (so no query syntax reaches the
+    engine), lower-cased, without stop words, at most MAX_TERMS."""
+    seen: dict[str, None] = {}
+    for word in re.findall(r"[^\W_]+", text.lower()):
+        if len(word) >= 2 and word not in STOPWORDS:
+            seen.setdefault(word, None)
+    return list(seen)[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    source: FromClause  # `lesson`, joined to the index where the engine needs it
+    condition: ColumnElement[bool]
+    score: ColumnElement[float]  # higher is more relevant
+    best_first: list[ColumnElement[Any]]  # the ORDER BY the engine sorts fastest
+
+
+class LessonSearch(Protocol):
+    def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
+        """Lessons containing every term (search) or any term (suggestions)."""
+        ...
+
+
+_lesson = Lesson.__table__  # type: ignore[attr-defined]
+
+
+class IndexFirstJoin(Join):
+    """A join SQLite must run left to right (CROSS JOIN ... ON): the text index first.
+
+    Left to choose, SQLite's planner walks the published lessons by the status index
+    and probes the FTS index once per lesson (seconds at 100 000 lessons) instead of
+    reading the few thousand matches and looking each lesson up by rowid."""
+
+    inherit_cache = True
+
+
+@compiles(IndexFirstJoin, "sqlite")
+def _compile_index_first_join(element: IndexFirstJoin, compiler: Any, **kw: Any) -> str:
+    linter = kw.get("from_linter")
+    if linter is not None:  # as the built-in join does, so no cartesian-product warning
+        linter.edges.update(
+            itertools.product(element.left._from_objects, element.right._from_objects)
+        )
+    kw["asfrom"] = True
+    left = compiler.process(element.left, **kw)
+    right = compiler.process(element.right, **kw)
+    on = compiler.process(element.onclause, **{**kw, "asfrom": False})
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+class Fts5Search:
+    """SQLite FTS5: bm25 with the column weights stored as the index's rank."""
+
+    _fts = table(FTS_TABLE, column("rowid"))
+
+    def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
+        # Each term quoted: FTS5 then reads it as a plain string, never as syntax.
+        expression = (" OR " if any_term else " ").join(f'"{term}"' for term in terms)
+        source = IndexFirstJoin(
+            self._fts, _lesson, self._fts.c.rowid == literal_column("lesson.rowid")
+        )
+        rank = literal_column(f"{FTS_TABLE}.rank")
+        return TextMatch(
+            source=source,
+            condition=literal_column(FTS_TABLE).op("MATCH")(expression),
+            score=-rank,
+            # Plain `ORDER BY rank` is sorted inside FTS5 (no temporary B-tree), so only
+            # the lessons of the page are looked up. Equal bm25 scores are rare enough
+            # to leave ties in rowid order.
+            best_first=[rank],
+        )
+
+
+class PostgresSearch:
+    """PostgreSQL full-text search: weighted tsvector, GIN index, ts_rank_cd."""
+
+    def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
+        query = func.to_tsquery("english", (" | " if any_term else " & ").join(terms))
+        vector = literal_column(f"lesson.{SEARCH_VECTOR}")
+        score = func.ts_rank_cd(vector, query)
+        return TextMatch(
+            source=_lesson,
+            condition=vector.op("@@")(query),
+            score=score,
+            best_first=[score.desc(), col(Lesson.published_at).desc(), col(Lesson.id).desc()],
+        )
+
+
+def engine_for(session: AsyncSession) -> LessonSearch:
+    dialect = session.bind.dialect.name
+    return PostgresSearch() if dialect == "postgresql" else Fts5Search()
+
+
+@dataclass(frozen=True)
+class LessonFilter:
+    """Within one facet any value matches; across facets all must."""
+
+    themes: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    client_kinds: tuple[str, ...] = ()
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+
+    def by_facet(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "theme": self.themes,
+            "country": self.countries,
+            "region": self.regions,
+            "client_kind": self.client_kinds,
+        }
+
+
+def published_and_visible(
+    sensitivities: frozenset[Sensitivity], lesson_filter: LessonFilter
+) -> list[ColumnElement[bool]]:
+    """Published lessons the caller's role may see that pass the filter, as SQL."""
+    conditions: list[ColumnElement[bool]] = [
+        col(Lesson.status) == LessonStatus.published.value,
+        col(Lesson.sensitivity).in_(sorted(s.value for s in sensitivities)),
+    ]
+    for facet, values in lesson_filter.by_facet().items():
+        if values:
+            tagged = select(LessonTag.lesson_id).where(
+                col(LessonTag.facet) == facet, col(LessonTag.value).in_(values)
+            )
+            conditions.append(col(Lesson.id).in_(tagged))
+    if lesson_filter.published_from is not None:
+        conditions.append(col(Lesson.published_at) >= lesson_filter.published_from)
+    if lesson_filter.published_to is not None:
+        conditions.append(col(Lesson.published_at) < lesson_filter.published_to)
+    return conditions
+
+
+@dataclass
+class SearchHit:
+    lesson: Lesson
+    score: float
+
+
+@dataclass
+class SearchPage:
+    hits: list[SearchHit]
+    has_more: bool  # another page follows
+    total: int | None = None  # None: not asked for
+    total_exact: bool = True  # False: more than `total` (= COUNT_CAP) match
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+# Counting every match costs a lookup per match; past this many, a search says
+# "more than 1 000" (as search engines do) unless facets make it count them all anyway.
+COUNT_CAP = 1_000
+
+
+async def search_lessons(
+    session: AsyncSession,
+    *,
+    text: str,
+    lesson_filter: LessonFilter,
+    sensitivities: frozenset[Sensitivity],
+    first: int,
+    offset: int = 0,
+    with_total: bool = True,
+    with_facets: bool = True,
+) -> SearchPage:
+    """Published lessons matching every word, best first (without words: newest first).
+
+    The page alone is what every search pays for; the total and the facet counts over
+    the whole filtered result each cost time in proportion to the matches, so they are
+    computed only when asked for."""
+    terms = search_terms(text)
+    conditions = published_and_visible(sensitivities, lesson_filter)
+    if terms:
+        matched = engine_for(session).match(terms, any_term=False)
+        conditions.append(matched.condition)
+        source: FromClause = matched.source
+        score: ColumnElement[Any] = matched.score
+        order = matched.best_first
+    elif text.strip():
+        no_facets = {facet: [] for facet in FACETS} if with_facets else {}
+        return SearchPage(hits=[], has_more=False, total=0, facets=no_facets)
+    else:
+        source, score = _lesson, literal_column("0.0")
+        order = [col(Lesson.published_at).desc(), col(Lesson.id).desc()]
+    where = and_(*conditions)
+    page_query: Select[Any] = (
+        select(Lesson, score.label("score"))
+        .select_from(source)
+        .where(where)
+        .order_by(*order)
+        .offset(offset)
+        .limit(first + 1)
+    )
+    rows = (await session.execute(page_query)).all()
+    page = SearchPage(
+        hits=[SearchHit(lesson=row[0], score=float(row[1] or 0.0)) for row in rows[:first]],
+        has_more=len(rows) > first,
+    )
+    ids = select(col(Lesson.id)).select_from(source).where(where)
+    if with_total or with_facets:
+        counted = ids if with_facets else ids.limit(COUNT_CAP + 1)
+        total = await session.scalar(select(func.count()).select_from(counted.subquery()))
+        page.total = int(total or 0) if with_facets else min(int(total or 0), COUNT_CAP)
+        page.total_exact = with_facets or int(total or 0) <= COUNT_CAP
+    if with_facets:
+        page.facets = await _facets(session, ids)
+    return page
+
+
+async def _facets(session: AsyncSession, ids: Select[Any]) -> dict[str, list[tuple[str, int]]]:
+    count = func.count().label("count")
+    query = (
+        select(col(LessonTag.facet), col(LessonTag.value), count)
+        .where(col(LessonTag.lesson_id).in_(ids))
+        .group_by(col(LessonTag.facet), col(LessonTag.value))
+        .order_by(col(LessonTag.facet), count.desc(), col(LessonTag.value))
+    )
+    facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
+    for facet, value, number in (await session.execute(query)).all():
+        facets.setdefault(facet, []).append((value, int(number)))
+    return facets

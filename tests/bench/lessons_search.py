@@ -1,0 +1,165 @@
+"""Lessons search over a 100 000-lesson corpus: p50 / p95 of a mix of queries.
+
+"search" is the page of 20 best hits (what every search pays for); "+ total" adds
+the count of matches (up to 1 000); "+ total + facets" the exact count and the
+facet counts, which cost time in proportion to the matches.
+
+The corpus comes from the seed command (`python -m services.lessons seed-corpus`),
+migrated and bulk-inserted into a fresh database per engine: SQLite FTS5 always,
+PostgreSQL when its server binaries are on this machine (the test harness's
+throw-away server). Each query runs as the search route runs it: a fresh session
+and transaction (`search_lessons`).
+
+The mix: one-word and two-word queries from the corpus's vocabulary, some with a
+theme or country filter, and filter-only listings (no words, newest first); half
+as an HQ analyst (every sensitivity), half as a client (public and internal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from pathlib import Path
+
+from services.lessons.app import DEFINITION as LESSONS
+from services.lessons.corpus import PLACES, THEMES, local_names, seed_corpus, zipf_pick
+from services.lessons.domain import visible_sensitivities
+from services.lessons.search import LessonFilter, search_lessons
+from shared.auth import Role
+from shared.db import create_engine, session_factory
+from shared.migrations import upgrade
+from shared.testing.databases import Databases
+from shared.testing.postgres import PostgresServer, PostgresUnavailable
+from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
+
+TARGET_P95_MS = 50.0
+CORPUS_SEED = 7
+WARMUP = 20
+
+
+def query_mix(count: int, seed: int = 11) -> list[tuple[str, LessonFilter, Role]]:
+    """Words as people search: a place or name (drawn with the corpus's own long-tail
+    frequencies), alone or with a theme word; theme words alone or in pairs (thousands
+    of matches each); some with a filter; some filter-only listings."""
+    rng = random.Random(seed)
+    names = local_names(random.Random(CORPUS_SEED + 1))
+    mix = []
+    for _ in range(count):
+        theme = rng.choice(list(THEMES))
+        words = THEMES[theme]
+        kind = rng.random()
+        role = rng.choice([Role.hq_analyst, Role.client])
+        if kind < 0.25:
+            mix.append((zipf_pick(rng, names), LessonFilter(), role))
+        elif kind < 0.45:
+            mix.append((f"{rng.choice(words)} {zipf_pick(rng, names)}", LessonFilter(), role))
+        elif kind < 0.55:
+            mix.append((rng.choice(words), LessonFilter(), role))
+        elif kind < 0.7:
+            mix.append((" ".join(rng.sample(words, 2)), LessonFilter(), role))
+        elif kind < 0.85:
+            narrowed = (
+                LessonFilter(countries=(rng.choice(PLACES)[0],))
+                if rng.random() < 0.5
+                else LessonFilter(themes=(theme,))
+            )
+            mix.append((" ".join(rng.sample(words, 2)), narrowed, role))
+        else:
+            mix.append(("", LessonFilter(countries=(rng.choice(PLACES)[0],)), role))
+    return mix
+
+
+async def measure(
+    url: str, mix: list[tuple[str, LessonFilter, Role]], *, total: bool, facets: bool
+) -> list[float]:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    timings = []
+    try:
+        for index, (text, criteria, role) in enumerate(mix):
+            started = time.perf_counter()
+            async with sessions() as session, session.begin():
+                await search_lessons(
+                    session,
+                    text=text,
+                    lesson_filter=criteria,
+                    sensitivities=visible_sensitivities(role),
+                    first=20,
+                    with_total=total,
+                    with_facets=facets,
+                )
+            if index >= WARMUP:
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        await engine.dispose()
+    return timings
+
+
+async def _engine_run(url: str, count: int, queries: int) -> dict[str, object]:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine, LESSONS.migrations_dir)
+    finally:
+        await engine.dispose()
+    seed_s = await seed_corpus(url, count, seed=CORPUS_SEED)
+    mix = query_mix(queries + WARMUP)
+    plain = latency_summary(await measure(url, mix, total=False, facets=False))
+    counted = latency_summary(await measure(url, mix, total=True, facets=False))
+    half = mix[: queries // 2 + WARMUP]
+    faceted = latency_summary(await measure(url, half, total=True, facets=True))
+    return {
+        "seed_s": seed_s,
+        "search": plain,
+        "search_with_total": counted,
+        "search_with_facets": faceted,
+    }
+
+
+async def lessons_search(*, count: int, queries: int, work_dir: Path) -> BenchmarkResult:
+    runs: dict[str, dict[str, object]] = {}
+    notes = []
+    runs["SQLite FTS5"] = await _engine_run(
+        f"sqlite+aiosqlite:///{work_dir / 'lessons.db'}", count, queries
+    )
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as missing:
+        notes.append(f"PostgreSQL not measured: {missing}")
+    else:
+        try:
+            databases = Databases("postgresql", work_dir, server)
+            runs["PostgreSQL FTS"] = await _engine_run(
+                await databases.new("lessons_bench"), count, queries
+            )
+            await databases.drop_all()
+        finally:
+            server.stop()
+    metrics = []
+    for engine, run in runs.items():
+        plain, counted, faceted = (
+            run["search"],
+            run["search_with_total"],
+            run["search_with_facets"],
+        )
+        assert isinstance(plain, dict) and isinstance(counted, dict)
+        assert isinstance(faceted, dict)
+        metrics += [
+            Metric(f"{engine}: search p50", plain["p50_ms"], "ms"),
+            Metric(f"{engine}: search p95", plain["p95_ms"], "ms", at_most(TARGET_P95_MS)),
+            Metric(f"{engine}: + total p50", counted["p50_ms"], "ms"),
+            Metric(f"{engine}: + total p95", counted["p95_ms"], "ms"),
+            Metric(f"{engine}: + total + facets p50", faceted["p50_ms"], "ms"),
+            Metric(f"{engine}: + total + facets p95", faceted["p95_ms"], "ms"),
+        ]
+        notes.append(f"{engine}: {count:,} lessons seeded in {run['seed_s']:.0f} s")
+    notes.append(
+        f"{queries} queries of a mix of 1-2 words, filters and filter-only listings, "
+        "page of 20; facets measured on half the mix"
+    )
+    return BenchmarkResult("lessons search", metrics=metrics, notes=notes, details=runs)
+
+
+def run(count: int, queries: int, work_dir: Path) -> BenchmarkResult:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(lessons_search(count=count, queries=queries, work_dir=work_dir))

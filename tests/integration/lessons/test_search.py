@@ -1,0 +1,149 @@
+"""Search on a small known corpus, on SQLite FTS5 and PostgreSQL full-text search alike:
+ranking by field, stemming, all-words matching, filters, facets, date ranges."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from shared.auth import Role
+from tests.integration.lessons.conftest import LessonsUnderTest
+
+FILLER = "Notes from the team on staffing, travel and budgets for the quarter."
+
+
+async def known_corpus(lessons: LessonsUnderTest) -> dict[str, dict[str, Any]]:
+    """Three lessons mention 'electoral' once each: in the title, the summary, the body."""
+    return {
+        "title": await lessons.publish(
+            title="Electoral commission logistics",
+            summary=FILLER,
+            body=FILLER,
+            themes=["ELECTORAL_ASSISTANCE"],
+            countries=["MLI"],
+            regions=["Africa"],
+        ),
+        "summary": await lessons.publish(
+            title="Police reform sequencing",
+            summary=f"Police vetting before the electoral calendar. {FILLER}",
+            body=FILLER,
+            themes=["RULE_OF_LAW"],
+            countries=["SSD"],
+            regions=["Africa"],
+        ),
+        "body": await lessons.publish(
+            title="Mediation with armed groups",
+            summary=FILLER,
+            body=f"Talks slowed during the electoral campaign. {FILLER}",
+            themes=["MEDIATION_SUPPORT", "RULE_OF_LAW"],
+            countries=["LBY"],
+            regions=["Middle East"],
+            client_kinds=["special_political_mission"],
+        ),
+    }
+
+
+async def search(lessons: LessonsUnderTest, **params: Any) -> dict[str, Any]:
+    response = await lessons.http.get(
+        "/search", params=params, headers=lessons.headers(Role.hq_analyst)
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def ids(result: dict[str, Any]) -> list[str]:
+    return [hit["lesson"]["id"] for hit in result["hits"]]
+
+
+async def test_a_title_match_outranks_a_summary_match_which_outranks_a_body_match(
+    lessons: LessonsUnderTest,
+) -> None:
+    corpus = await known_corpus(lessons)
+    result = await search(lessons, q="electoral")
+    assert ids(result) == [corpus["title"]["id"], corpus["summary"]["id"], corpus["body"]["id"]]
+    scores = [hit["score"] for hit in result["hits"]]
+    assert scores[0] > scores[1] > scores[2] > 0
+    assert result["total"] == 3
+
+
+async def test_words_are_stemmed_and_all_must_match(lessons: LessonsUnderTest) -> None:
+    corpus = await known_corpus(lessons)
+    assert ids(await search(lessons, q="commissions")) == [corpus["title"]["id"]]
+    assert ids(await search(lessons, q="electoral logistics")) == [corpus["title"]["id"]]
+    assert ids(await search(lessons, q="electoral zanzibar")) == []
+    # Query syntax is never passed through: quotes, operators and stars are just words.
+    assert ids(await search(lessons, q='"electoral" OR * NEAR(')) == []
+    assert ids(await search(lessons, q='"police" -reform*')) == [corpus["summary"]["id"]]
+    assert (await search(lessons, q="the of and"))["total"] == 0
+
+
+async def test_filters_narrow_and_facets_count_the_whole_result(
+    lessons: LessonsUnderTest,
+) -> None:
+    corpus = await known_corpus(lessons)
+    result = await search(lessons, q="electoral", first=1)
+    assert result["total"] == 3 and len(result["hits"]) == 1 and result["next_offset"] == 1
+    assert result["facets"]["theme"] == [
+        {"value": "RULE_OF_LAW", "count": 2},
+        {"value": "ELECTORAL_ASSISTANCE", "count": 1},
+        {"value": "MEDIATION_SUPPORT", "count": 1},
+    ]
+    assert result["facets"]["region"] == [
+        {"value": "Africa", "count": 2},
+        {"value": "Middle East", "count": 1},
+    ]
+    assert {item["value"] for item in result["facets"]["country"]} == {"MLI", "SSD", "LBY"}
+
+    rule_of_law = await search(lessons, q="electoral", theme="RULE_OF_LAW")
+    assert ids(rule_of_law) == [corpus["summary"]["id"], corpus["body"]["id"]]
+    both = await search(lessons, q="electoral", theme="RULE_OF_LAW", region="Africa")
+    assert ids(both) == [corpus["summary"]["id"]]
+    either = await search(lessons, q="electoral", country=["MLI", "LBY"])
+    assert ids(either) == [corpus["title"]["id"], corpus["body"]["id"]]
+    without = await search(lessons, q="electoral", facets="false")
+    assert without["total"] == 3 and without["total_exact"] is True
+    assert without["facets"] == {}
+    kind = await search(lessons, q="electoral", client_kind="special_political_mission")
+    assert ids(kind) == [corpus["body"]["id"]]
+    assert kind["facets"]["client_kind"] == [{"value": "special_political_mission", "count": 1}]
+
+
+async def test_date_range_and_no_words_lists_newest_first(lessons: LessonsUnderTest) -> None:
+    corpus = await known_corpus(lessons)
+    newest_first = await search(lessons)
+    assert ids(newest_first) == [
+        corpus["body"]["id"],
+        corpus["summary"]["id"],
+        corpus["title"]["id"],
+    ]
+    second = corpus["summary"]["published_at"]
+    after_second = await search(
+        lessons, q="electoral", published_from=second.replace("Z", "+00:00")
+    )
+    assert ids(after_second) == [corpus["summary"]["id"], corpus["body"]["id"]]
+    before_second = await search(lessons, q="electoral", published_to=second)
+    assert ids(before_second) == [corpus["title"]["id"]]
+    naive = await lessons.http.get(
+        "/search",
+        params={"q": "x", "published_from": "2026-01-01T00:00:00"},
+        headers=lessons.headers(Role.hq_analyst),
+    )
+    assert naive.status_code == 422
+
+
+async def test_only_published_lessons_are_found_and_edits_are_reindexed(
+    lessons: LessonsUnderTest,
+) -> None:
+    draft = await lessons.create(title="Electoral draft not yet reviewed")
+    assert (await search(lessons, q="electoral"))["total"] == 0
+    edited = await lessons.http.put(
+        f"/lessons/{draft['id']}",
+        json={"title": "Ceasefire monitoring draft", "version": draft["version"]},
+        headers=lessons.headers(Role.hq_analyst),
+    )
+    assert edited.status_code == 200, edited.text
+    submitted = (await lessons.move(edited.json(), "submit")).json()
+    lessons.clock.advance(timedelta(minutes=1))
+    await lessons.move(submitted, "approve")
+    assert ids(await search(lessons, q="ceasefire")) == [draft["id"]]
+    assert (await search(lessons, q="electoral"))["total"] == 0
