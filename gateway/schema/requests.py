@@ -27,6 +27,8 @@ from gateway.schema.common import (
     check_page_size,
     context_of,
 )
+from gateway.schema.lessons import LessonSuggestion, suggestions_of
+from gateway.schema.partnerships import JointAssessment, assessments_of
 from gateway.schema.products import Engagement, engagements_of
 
 
@@ -330,6 +332,19 @@ class ServiceRequest:
     overlap_count: int
     assessments: list[RequestAssessment]
 
+    @strawberry.field(
+        description="Published lessons suggested for this request, best first, with why"
+    )
+    async def suggestions(self, info: GatewayInfo) -> list[LessonSuggestion]:
+        return await suggestions_of(info, str(self.id))
+
+    @strawberry.field(
+        description="The joint assessments in full (tasks, leads, partners' findings), "
+        "as the partnerships service shows them to the caller"
+    )
+    async def joint_assessments(self, info: GatewayInfo) -> list[JointAssessment]:
+        return await assessments_of(info, str(self.id))
+
     @strawberry.field(description="The conversation; a client never sees internal notes")
     async def comments(self, info: GatewayInfo) -> list[Comment]:
         items = await context_of(info).loader(comments_by_request).load(str(self.id))
@@ -468,7 +483,7 @@ class DeskMetrics:
 
 
 @strawberry.type(description="A product a client needed and nobody could provide")
-class UnmetDemand:
+class UnmetDemandRecord:
     id: strawberry.ID
     request_id: strawberry.ID
     product_code: ProductCode
@@ -592,15 +607,18 @@ class RequestsQuery:
             average_satisfaction=data["average_satisfaction"],
         )
 
-    @strawberry.field(description="Demand nobody could meet, newest first")
-    async def unmet_demand(
+    @strawberry.field(
+        description="The desks' records of demand nobody could meet, newest first "
+        "(per product totals: unmetDemand)"
+    )
+    async def unmet_demand_records(
         self,
         info: GatewayInfo,
         product: ProductCode | None = None,
         desk_code: str | None = None,
         country: str | None = None,
         limit: int = 100,
-    ) -> list[UnmetDemand]:
+    ) -> list[UnmetDemandRecord]:
         check_page_size(limit, 500)
         context = context_of(info)
         params: dict[str, Any] = {"limit": limit}
@@ -611,7 +629,7 @@ class RequestsQuery:
             "/unmet-demand", context.authorization, params=params
         )
         return [
-            UnmetDemand(
+            UnmetDemandRecord(
                 id=strawberry.ID(item["id"]),
                 request_id=strawberry.ID(item["request_id"]),
                 product_code=ProductCode(item["product_code"]),
