@@ -93,3 +93,11 @@ async def test_published_lessons_reach_subscribers_and_new_requests(door: Door) 
         SUGGESTIONS, door.headers(Role.client, client="UNMISS"), id=request_id
     )
     assert other_client["data"]["suggestions"] == []
+    on_the_request = await door.call(
+        "query($id: ID!) { request(id: $id) { suggestions { lessonId rank reasons } } }",
+        minusma,
+        id=request_id,
+    )
+    assert on_the_request["data"]["request"]["suggestions"] == [
+        {key: item[key] for key in ("lessonId", "rank", "reasons")} for item in suggestions
+    ]

@@ -42,6 +42,15 @@ mutation Conclude($id: ID!, $summary: String!, $products: [ProductCode!]) {{
 ONE = f"""
 query One($id: ID!) {{ assessment(id: $id) {{ {ASSESSMENT_FIELDS} history {{ kind actor }} }} }}
 """
+ON_THE_REQUEST = """
+query OnTheRequest($id: ID!) {
+  request(id: $id) {
+    assessments { id status summary recommendedProducts }
+    jointAssessments { id status }
+    timeline { eventType }
+  }
+}
+"""
 BY_REQUEST = """
 query ByRequest($request: ID!) { assessments(requestId: $request) { id status } }
 """
@@ -126,3 +135,25 @@ async def test_a_joint_assessment_with_the_au_through_the_gateway(door: Door) ->
     assert mine["data"]["assessments"] == [{"id": assessment["id"], "status": "CONCLUDED"}]
     unmiss = door.headers(Role.client, client="UNMISS")
     assert (await door.call(BY_REQUEST, unmiss, request=request["id"]))["data"]["assessments"] == []
+
+    # The conclusion flows back to the request over the broker: the desks service
+    # records it, and the request shows it beside the partnerships service's own view.
+    async def concluded_on_the_request() -> dict[str, Any] | None:
+        answer = await door.call(ON_THE_REQUEST, minusma, id=request["id"])
+        assert "errors" not in answer, answer
+        seen = answer["data"]["request"]
+        return seen if seen["assessments"] and seen["assessments"][0]["summary"] else None
+
+    on_request = await eventually(concluded_on_the_request, timeout_s=20)
+    assert on_request["assessments"] == [
+        {
+            "id": assessment["id"],
+            "status": "concluded",
+            "summary": "Joint UN-AU electoral security support",
+            "recommendedProducts": ["ELECTORAL_ASSISTANCE", "RULE_OF_LAW"],
+        }
+    ]
+    assert on_request["jointAssessments"] == [{"id": assessment["id"], "status": "CONCLUDED"}]
+    events = [entry["eventType"] for entry in on_request["timeline"]]
+    assert "onedoor.assessment.opened.v1" in events
+    assert "onedoor.assessment.concluded.v1" in events
