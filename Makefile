@@ -36,7 +36,9 @@ contracts: $(INSTALLED)
 
 test: $(INSTALLED) lint typecheck
 	$(BIN)/python -m contracts.generate --check
-	$(BIN)/pytest -q
+	# Two workers, one test file each at a time: each worker starts its own broker and
+	# PostgreSQL, and a file's fixtures (an e2e stack) stay in one worker.
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench
