@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, NewType
 
@@ -46,6 +47,15 @@ class Urgency(Enum):
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+def optional_time(value: str | None) -> datetime | None:
+    """A service's ISO timestamp, or None where the field is empty."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def optional_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def context_of(info: GatewayInfo) -> GatewayContext:

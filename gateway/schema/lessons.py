@@ -26,6 +26,7 @@ from gateway.schema.common import (
     bad_input,
     check_page_size,
     context_of,
+    optional_time,
 )
 
 
@@ -128,7 +129,7 @@ class Lesson:
             review_comment=data["review_comment"],
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
-            published_at=datetime.fromisoformat(published_at) if published_at else None,
+            published_at=optional_time(published_at),
             version=data["version"],
         )
 

@@ -15,7 +15,14 @@ import strawberry
 
 from gateway.clients import ServiceClient
 from gateway.context import GatewayContext, group_by
-from gateway.schema.common import GatewayInfo, ProductCode, bad_input, context_of
+from gateway.schema.common import (
+    GatewayInfo,
+    ProductCode,
+    bad_input,
+    context_of,
+    optional_date,
+    optional_time,
+)
 
 
 @strawberry.enum
@@ -39,14 +46,6 @@ class WebhookDeliveryStatus(Enum):
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @strawberry.type
@@ -115,7 +114,7 @@ class AssessmentTask:
             assessment_id=strawberry.ID(data["assessment_id"]),
             title=data["title"],
             lead=data["lead"],
-            due_on=_date(data["due_on"]),
+            due_on=optional_date(data["due_on"]),
             status=AssessmentTaskStatus(data["status"]),
             decline_reason=data["decline_reason"],
             findings=data["findings"],
@@ -180,11 +179,11 @@ class JointAssessment:
             scope=data["scope"],
             framework_id=strawberry.ID(framework_id) if framework_id else None,
             status=AssessmentStatus(data["status"]),
-            due_on=_date(data["due_on"]),
+            due_on=optional_date(data["due_on"]),
             opened_by=data["opened_by"],
             summary=data["summary"],
             recommended_products=[ProductCode(code) for code in data["recommended_products"]],
-            concluded_on=_date(data["concluded_on"]),
+            concluded_on=optional_date(data["concluded_on"]),
             concluded_by=data["concluded_by"],
             cancel_reason=data["cancel_reason"],
             created_at=datetime.fromisoformat(data["created_at"]),
@@ -228,7 +227,7 @@ class WebhookDelivery:
             next_attempt_at=datetime.fromisoformat(data["next_attempt_at"]),
             last_error=data["last_error"],
             created_at=datetime.fromisoformat(data["created_at"]),
-            delivered_at=_time(data["delivered_at"]),
+            delivered_at=optional_time(data["delivered_at"]),
             log=[
                 WebhookAttempt(
                     attempted_at=datetime.fromisoformat(item["attempted_at"]),

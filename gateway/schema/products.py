@@ -30,6 +30,7 @@ from gateway.schema.common import (
     bad_input,
     check_page_size,
     context_of,
+    optional_time,
 )
 from shared.auth import Role
 
@@ -107,10 +108,6 @@ class ExpertAssignment:
         )
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 @strawberry.type
 class Engagement:
     id: strawberry.ID
@@ -163,12 +160,12 @@ class Engagement:
             decline_reason_code=data["decline_reason_code"],
             decline_reason=data["decline_reason"],
             decided_by=data["decided_by"],
-            accepted_at=_time(data["accepted_at"]),
-            delivered_at=_time(data["delivered_at"]),
+            accepted_at=optional_time(data["accepted_at"]),
+            delivered_at=optional_time(data["delivered_at"]),
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
             version=data["version"],
-            due_at=_time(data["due_at"]),
+            due_at=optional_time(data["due_at"]),
             overdue=data["overdue"],
             deliverables=[Deliverable.from_service(item) for item in data["deliverables"]],
             assignments=[ExpertAssignment.from_service(item) for item in data["assignments"]],

@@ -26,6 +26,8 @@ from gateway.schema.common import (
     bad_input,
     check_page_size,
     context_of,
+    optional_date,
+    optional_time,
 )
 from gateway.schema.lessons import LessonSuggestion, suggestions_of
 from gateway.schema.partnerships import JointAssessment, assessments_of
@@ -88,9 +90,9 @@ class SlaClockState:
     def from_service(cls, data: dict[str, Any]) -> SlaClockState:
         return cls(
             clock=data["clock"],
-            due_at=_time(data["due_at"]),
-            stopped_at=_maybe_time(data["stopped_at"]),
-            breached_at=_maybe_time(data["breached_at"]),
+            due_at=datetime.fromisoformat(data["due_at"]),
+            stopped_at=optional_time(data["stopped_at"]),
+            breached_at=optional_time(data["breached_at"]),
             escalated_to=data["escalated_to"],
         )
 
@@ -117,8 +119,8 @@ class RequestAssessment:
             status=data["status"],
             summary=data["summary"],
             recommended_products=[ProductCode(code) for code in data["recommended_products"]],
-            opened_at=_time(data["opened_at"]),
-            concluded_on=date.fromisoformat(data["concluded_on"]) if data["concluded_on"] else None,
+            opened_at=datetime.fromisoformat(data["opened_at"]),
+            concluded_on=optional_date(data["concluded_on"]),
         )
 
 
@@ -139,7 +141,7 @@ class Comment:
             author_role=data["author_role"],
             body=data["body"],
             internal=data["internal"],
-            created_at=_time(data["created_at"]),
+            created_at=datetime.fromisoformat(data["created_at"]),
         )
 
 
@@ -162,7 +164,7 @@ class Attachment:
             size_bytes=data["size_bytes"],
             url=data["url"],
             added_by=data["added_by"],
-            added_at=_time(data["added_at"]),
+            added_at=datetime.fromisoformat(data["added_at"]),
         )
 
 
@@ -191,7 +193,7 @@ class RequestOverlap:
             other_status=data["other_status"],
             shared_products=[ProductCode(code) for code in data["shared_products"]],
             similarity=data["similarity"],
-            flagged_at=_time(data["flagged_at"]),
+            flagged_at=datetime.fromisoformat(data["flagged_at"]),
         )
 
 
@@ -226,14 +228,6 @@ class RequestMetrics:
             declines=data["declines"],
             breaches=data["breaches"],
         )
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _maybe_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @strawberry.type
@@ -640,7 +634,7 @@ class RequestsQuery:
                 reason_code=item["reason_code"],
                 note=item["note"],
                 recorded_by=item["recorded_by"],
-                recorded_at=_time(item["recorded_at"]),
+                recorded_at=datetime.fromisoformat(item["recorded_at"]),
             )
             for item in items
         ]
