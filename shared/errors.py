@@ -69,6 +69,21 @@ def current_trace_id() -> str:
     return format(context.trace_id, "032x") if context.is_valid else ""
 
 
+def check_version(subject: str, *, current: int, expected: int | None) -> None:
+    """Optimistic concurrency: act only on the version the caller saw.
+
+    `expected=None` means the caller did not ask for the check (where a service
+    makes the version optional); a mismatch is VERSION_CONFLICT with both versions.
+    """
+    if expected is not None and expected != current:
+        raise DomainError(
+            "VERSION_CONFLICT",
+            f"{subject} changed meanwhile (version {current}, you saw {expected}); reload it",
+            current_version=current,
+            expected_version=expected,
+        )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, error: DomainError) -> JSONResponse:

@@ -43,7 +43,7 @@ from services.desks.views import (
 )
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import AsyncSession
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
 
@@ -115,7 +115,7 @@ async def _acted_on(
 ) -> ServiceRequest:
     principal.require(*roles)
     request = await visible_request(session, principal, request_id, for_update=True)
-    domain.check_version(request.version, expected_version)
+    check_version("the request", current=request.version, expected=expected_version)
     return request
 
 

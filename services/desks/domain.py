@@ -146,17 +146,6 @@ def require_reason(reason: str | None, what: str) -> str:
     return text
 
 
-def check_version(current: int, expected: int) -> None:
-    """Optimistic concurrency: act only on the version the caller saw."""
-    if current != expected:
-        raise DomainError(
-            "VERSION_CONFLICT",
-            f"the request changed meanwhile (version {current}, you saw {expected}); reload it",
-            current_version=current,
-            expected_version=expected,
-        )
-
-
 def check_satisfaction(score: int | None, comment: str | None) -> None:
     if score is not None and not 1 <= score <= 5:
         raise DomainError(

@@ -29,7 +29,6 @@ from services.lessons.search import LessonFilter, published_and_visible, search_
 from services.lessons.store import (
     add_history,
     apply_command,
-    check_version,
     create_draft,
     owner_of,
     readable,
@@ -38,7 +37,7 @@ from services.lessons.store import (
 )
 from services.lessons.suggestions import SHOWN_PER_REQUEST
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["lessons"])
@@ -242,7 +241,7 @@ async def edit_lesson(
         lesson = await visible_lesson(session, principal, lesson_id)
         if not owns_draft(principal, owner_of(lesson)):
             raise DomainError("FORBIDDEN", "only the draft's owner or a reviewer may edit it")
-        check_version(lesson, body.version)
+        check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
         if lesson.status != LessonStatus.draft.value:
             raise DomainError(
                 "ILLEGAL_TRANSITION",
@@ -281,7 +280,7 @@ async def move_lesson(
     async with session.begin():
         lesson = await visible_lesson(session, principal, lesson_id)
         authorise_command(principal, body.command, owner_of(lesson), body.comment)
-        check_version(lesson, body.version)
+        check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
         apply_command(
             session,
             lesson,

@@ -71,15 +71,6 @@ def owner_of(lesson: Lesson) -> Owner:
     return Owner(OwnerKind(lesson.owner_kind), lesson.owner_code)
 
 
-def check_version(lesson: Lesson, expected: int | None) -> None:
-    if expected is not None and expected != lesson.version:
-        raise DomainError(
-            "VERSION_CONFLICT",
-            f"lesson {lesson.id} is at version {lesson.version}, not {expected}",
-            current_version=lesson.version,
-        )
-
-
 async def set_tags(session: AsyncSession, lesson: Lesson) -> None:
     """Rewrite the lesson's facet rows from its lists (filters and facets read these)."""
     await session.execute(delete(LessonTag).where(col(LessonTag.lesson_id) == lesson.id))

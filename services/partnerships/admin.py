@@ -19,7 +19,7 @@ from services.partnerships.models import Framework, Partner, WebhookAttempt, Web
 from services.partnerships.webhooks import DeliveryStatus
 from shared.auth import CurrentPrincipal, Role
 from shared.db import AsyncSession
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 from shared.service import ClockDep, SessionDep
 
 router = APIRouter()
@@ -205,7 +205,7 @@ async def update_framework(
         ).first()
         if framework is None:
             raise DomainError("NOT_FOUND", f"no framework {framework_id}")
-        domain.check_version(body.expected_version, framework.version)
+        check_version("the framework", current=framework.version, expected=body.expected_version)
         await _apply_framework(session, framework, body, clock.now())
     return FrameworkPublic(**framework.model_dump())
 

@@ -43,7 +43,7 @@ from services.partnerships.store import (
 from services.partnerships.webhooks import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import AsyncSession
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["assessments"])
@@ -405,7 +405,7 @@ async def invite_partner(
 ) -> AssessmentPublic:
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
-        domain.check_version(body.expected_version, assessment.version)
+        check_version("the assessment", current=assessment.version, expected=body.expected_version)
         domain.check_action(Action.invite, AssessmentStatus(assessment.status))
         invited = (await partners_of(session, [assessment.id]))[assessment.id]
         if body.partner in invited:
@@ -446,7 +446,7 @@ async def add_task(
 ) -> AssessmentPublic:
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
-        domain.check_version(body.expected_version, assessment.version)
+        check_version("the assessment", current=assessment.version, expected=body.expected_version)
         domain.check_action(Action.add_task, AssessmentStatus(assessment.status))
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
         existing = (await tasks_of(session, [assessment.id]))[assessment.id]
@@ -480,7 +480,7 @@ async def activate(
     """Start the work once the division of labour is agreed."""
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
-        domain.check_version(body.expected_version, assessment.version)
+        check_version("the assessment", current=assessment.version, expected=body.expected_version)
         domain.transition(AssessmentStatus(assessment.status), AssessmentStatus.active)
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
         tasks = (await tasks_of(session, [assessment.id]))[assessment.id]
@@ -515,7 +515,7 @@ async def conclude(
     to the request's desk (AssessmentConcluded), which may route the products."""
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
-        domain.check_version(body.expected_version, assessment.version)
+        check_version("the assessment", current=assessment.version, expected=body.expected_version)
         summary = domain.check_text(body.summary, "summary", domain.MAX_TEXT)
         if len(set(body.recommended_products)) != len(body.recommended_products):
             raise DomainError(
@@ -569,7 +569,7 @@ async def cancel(
 ) -> AssessmentPublic:
     async with session.begin():
         assessment = await managed_assessment(session, principal, assessment_id)
-        domain.check_version(body.expected_version, assessment.version)
+        check_version("the assessment", current=assessment.version, expected=body.expected_version)
         reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
         now = clock.now()
         assessment.cancel_reason = reason
@@ -620,7 +620,7 @@ async def _answer(
     target: TaskStatus,
 ) -> tuple[JointAssessment, AssessmentTask]:
     assessment, task = await _task_for_answer(session, principal, assessment_id, task_id)
-    domain.check_version(expected_version, assessment.version)
+    check_version("the assessment", current=assessment.version, expected=expected_version)
     domain.check_action(action, AssessmentStatus(assessment.status))
     task.status = domain.task_transition(TaskStatus(task.status), target).value
     task.answered_by = principal.actor

@@ -228,12 +228,3 @@ def is_overdue(due_on: date | None, status: TaskStatus, today: date) -> bool:
 def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
     """Exponential backoff after the n-th failed attempt (1-based), capped."""
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
-
-
-def check_version(expected: int | None, actual: int) -> None:
-    if expected is not None and expected != actual:
-        raise DomainError(
-            "VERSION_CONFLICT",
-            f"the assessment changed meanwhile (version {actual}, not {expected})",
-            version=actual,
-        )

@@ -31,7 +31,7 @@ from services.products.models import (
 )
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 
 
 def engagement_visibility(principal: Principal) -> ColumnElement[bool]:
@@ -81,13 +81,7 @@ async def engagement_for_change(
     engagement = (await session.scalars(query)).first()
     if engagement is None:
         raise DomainError("ENGAGEMENT_NOT_FOUND", f"no engagement {engagement_id}")
-    if engagement.version != expected_version:
-        raise DomainError(
-            "VERSION_CONFLICT",
-            f"the engagement changed meanwhile (version {engagement.version}, "
-            f"expected {expected_version}); reload and try again",
-            current_version=engagement.version,
-        )
+    check_version("the engagement", current=engagement.version, expected=expected_version)
     return engagement
 
 

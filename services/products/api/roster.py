@@ -16,7 +16,7 @@ from services.products.models import Assignment, Engagement, Expert, ExpertAvail
 from services.products.store import live_bookings
 from shared.auth import CurrentPrincipal, Role
 from shared.db import AsyncSession
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 from shared.service import SessionDep
 
 router = APIRouter()
@@ -183,12 +183,9 @@ async def set_availability(
         ).first()
         if expert is None:
             raise DomainError("EXPERT_NOT_FOUND", f"no expert {expert_id}")
-        if expert.version != body.expected_version:
-            raise DomainError(
-                "VERSION_CONFLICT",
-                f"the expert's calendar changed meanwhile (version {expert.version})",
-                current_version=expert.version,
-            )
+        check_version(
+            "the expert's calendar", current=expert.version, expected=body.expected_version
+        )
         domain.check_bookings_fit(
             availability=windows, bookings=await live_bookings(session, expert.id)
         )

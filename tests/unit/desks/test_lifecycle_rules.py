@@ -13,7 +13,7 @@ from contracts.events import SlaClock
 from services.desks import domain
 from services.desks.domain import KnownProduct, RequestStatus, RoutingStatus
 from services.desks.settings import DEFAULT_SLA_TARGETS_HOURS, DesksSettings
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 
 S = RequestStatus
 R = RoutingStatus
@@ -122,9 +122,9 @@ def test_a_product_can_be_routed_again_once_its_decline_is_resolved() -> None:
 
 
 def test_a_stale_version_is_a_conflict() -> None:
-    domain.check_version(3, 3)
+    check_version("the request", current=3, expected=3)
     with pytest.raises(DomainError) as refused:
-        domain.check_version(4, 3)
+        check_version("the request", current=4, expected=3)
     assert refused.value.code == "VERSION_CONFLICT"
     assert refused.value.details == {"current_version": 4, "expected_version": 3}
 

@@ -17,7 +17,7 @@ from services.partnerships.domain import (
     TaskStatus,
     TaskView,
 )
-from shared.errors import DomainError
+from shared.errors import DomainError, check_version
 
 A = AssessmentStatus
 T = TaskStatus
@@ -175,8 +175,8 @@ def test_overdue_means_past_due_and_not_finished() -> None:
 
 
 def test_a_stale_version_is_a_conflict() -> None:
-    domain.check_version(None, 3)
-    domain.check_version(3, 3)
+    check_version("the assessment", current=3, expected=None)
+    check_version("the assessment", current=3, expected=3)
     with pytest.raises(DomainError) as refused:
-        domain.check_version(2, 3)
+        check_version("the assessment", current=3, expected=2)
     assert refused.value.code == "VERSION_CONFLICT"
