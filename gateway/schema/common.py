@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from enum import Enum
@@ -68,6 +70,30 @@ def as_graphql_error(error: ServiceError) -> GraphQLError:
 
 def bad_input(message: str, code: str = "BAD_USER_INPUT") -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
+
+
+# The patterns the services give their codes; an argument that does not match is
+# refused here, before it reaches a URL, a query or a log line.
+CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
+COUNTRY = re.compile(r"[A-Z]{3}")
+EXPERT_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{1,39}")
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,200}")
+
+
+def uuid_arg(value: object, name: str = "id") -> str:
+    """A UUID argument in its canonical form, or BAD_USER_INPUT."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise bad_input(f"{name} must be a UUID") from None
+
+
+def code_arg(value: object, pattern: re.Pattern[str] = CODE, name: str = "code") -> str:
+    """A code argument that matches its pattern, or BAD_USER_INPUT."""
+    text = str(value)
+    if not pattern.fullmatch(text):
+        raise bad_input(f"{name} must match {pattern.pattern}")
+    return text
 
 
 def check_page_size(first: int, limit: int = 100) -> None:
