@@ -64,8 +64,15 @@ def run(_args: argparse.Namespace) -> int:
         print(f"OneDoor stopped: {failure}", file=sys.stderr, flush=True)
         return 1
     finally:
+        # make forwards a second SIGTERM, a user presses Ctrl-C again: the stop goes on.
+        signal.signal(signal.SIGTERM, _already_stopping)
+        signal.signal(signal.SIGINT, _already_stopping)
         stack.stop()
     return 0
+
+
+def _already_stopping(_signum: int, _frame: FrameType | None) -> None:
+    print("Already stopping; every process will be stopped.", flush=True)
 
 
 def _banner(stack: EmbeddedStack) -> str:

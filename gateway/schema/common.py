@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, NewType
+from typing import Annotated, Any, NewType
 
 import strawberry
 from graphql import EnumValueNode, GraphQLError, StringValueNode, ValueNode
@@ -78,6 +78,23 @@ CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
 COUNTRY = re.compile(r"[A-Z]{3}")
 EXPERT_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{1,39}")
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,200}")
+
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+IdempotencyKey = Annotated[
+    str | None,
+    strawberry.argument(
+        description="A key you choose (letters, digits, . _ : -, up to 100): a retry with "
+        "the same key returns what the first attempt created, and creates nothing"
+    ),
+]
+
+
+def idempotency_headers(key: str | None) -> dict[str, str]:
+    """The `Idempotency-Key` header the owning service honours, for a creating mutation."""
+    if key is None:
+        return {}
+    return {"Idempotency-Key": code_arg(key, IDEMPOTENCY_KEY, "idempotencyKey")}
 
 
 def uuid_arg(value: object, name: str = "id") -> str:

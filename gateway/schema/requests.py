@@ -21,6 +21,7 @@ from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
     COUNTRY,
     GatewayInfo,
+    IdempotencyKey,
     PageInfo,
     ProductCode,
     Urgency,
@@ -28,6 +29,7 @@ from gateway.schema.common import (
     check_page_size,
     code_arg,
     context_of,
+    idempotency_headers,
     optional_date,
     optional_time,
     uuid_arg,
@@ -702,7 +704,12 @@ def _details(details: Any) -> dict[str, Any]:
 @strawberry.type
 class RequestsMutation:
     @strawberry.mutation(description="Knock on the one door: submit a request to your desk")
-    async def submit_request(self, info: GatewayInfo, input: SubmitRequestInput) -> ServiceRequest:
+    async def submit_request(
+        self,
+        info: GatewayInfo,
+        input: SubmitRequestInput,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ServiceRequest:
         context = context_of(info)
         body = {
             "title": input.title,
@@ -713,7 +720,10 @@ class RequestsMutation:
             "client_code": input.client_code,
         }
         data = await context.clients.desks.post(
-            service_path("requests"), context.authorization, body
+            service_path("requests"),
+            context.authorization,
+            body,
+            headers=idempotency_headers(idempotency_key),
         )
         return ServiceRequest.from_service(data)
 

@@ -352,7 +352,7 @@ async def list_published_lessons(
 async def list_unpublished_lessons(
     principal: CurrentPrincipal,
     session: SessionDep,
-    status_in: Annotated[list[LessonStatus] | None, Query(alias="status")] = None,
+    status_in: Annotated[list[LessonStatus] | None, Query(alias="status", max_length=20)] = None,
     first: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[LessonPublic]:
     """The caller's drafts; for reviewers, every lesson waiting (review queue)."""

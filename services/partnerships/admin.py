@@ -252,7 +252,7 @@ class DeliveryPublic(BaseModel):
 async def list_deliveries(
     principal: CurrentPrincipal,
     session: SessionDep,
-    status_in: Annotated[list[DeliveryStatus] | None, Query(alias="status")] = None,
+    status_in: Annotated[list[DeliveryStatus] | None, Query(alias="status", max_length=20)] = None,
     partner: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryPublic]:

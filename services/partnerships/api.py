@@ -174,7 +174,9 @@ async def list_assessments(
     session: SessionDep,
     request_id: Annotated[list[str] | None, Query(max_length=200)] = None,
     partner: Annotated[str | None, Query(max_length=40)] = None,
-    status_in: Annotated[list[AssessmentStatus] | None, Query(alias="status")] = None,
+    status_in: Annotated[
+        list[AssessmentStatus] | None, Query(alias="status", max_length=20)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AssessmentPublic]:
     """Assessments the caller may see, newest first, by request, partner and status."""

@@ -4,6 +4,7 @@ filter and sensitivity rule, and the Atom feed of a saved filter."""
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -197,9 +198,16 @@ async def test_workflow_and_search_through_graphql(gateway: Gateway) -> None:
     assert len(lean["data"]["searchLessons"]["hits"]) == 1
 
     missing = await gateway.call(
-        "query($id: ID!) { lesson(id: $id) { id } }", Role.client, {"client": "MINUSMA"}, id="nope"
+        "query($id: ID!) { lesson(id: $id) { id } }",
+        Role.client,
+        {"client": "MINUSMA"},
+        id=str(uuid.uuid4()),
     )
     assert missing["errors"][0]["extensions"]["code"] == "LESSON_NOT_FOUND"
+    not_an_id = await gateway.call(
+        "query($id: ID!) { lesson(id: $id) { id } }", Role.client, {"client": "MINUSMA"}, id="nope"
+    )
+    assert not_an_id["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     bad_page = await gateway.call("{ lessons(first: 0) { edges { cursor } } }", Role.admin)
     assert bad_page["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
