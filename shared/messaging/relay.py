@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
 from shared.messaging.models import OutboxMessage
 from shared.telemetry import current_traceparent, span_from
@@ -148,8 +149,12 @@ class OutboxRelay:
                 traceparent=current_traceparent(),
                 extra=row.extra_headers,
             )
+            key: bytes | None = row.key.encode()
+            value = row.payload.encode()
+            if is_dead_letter(row):
+                key, value, headers = dead_letter_record(row)
             future: asyncio.Future[object] = await self._producer.send(
-                topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
+                topic, value=value, key=key, headers=headers
             )
             return future
 

@@ -149,6 +149,7 @@ class MessagingRuntime:
             "cluster_id": self.cluster_id,
             "relay_healthy": bool(self.relay and self.relay.healthy),
             "consumer_healthy": self.consumer.healthy if self.consumer else None,
+            "unhandled_records": dict(self.consumer.unhandled) if self.consumer else {},
             "fatal": self.fatal_reason or None,
         }
 

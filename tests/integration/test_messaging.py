@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -26,9 +25,8 @@ from shared.messaging import EventContext, EventHandlers, InboxEntry, MessagingR
 from shared.messaging.envelope import header_map, to_headers
 from shared.messaging.models import PlatformState
 from shared.processes import EmbeddedBroker, start_embedded_broker
-from shared.settings import PlatformSettings, ServiceSettings
+from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing, tracer
-from shared.testing.databases import Databases
 from shared.testing.waiting import eventually
 
 
@@ -106,18 +104,6 @@ async def probe_service(settings: ServiceSettings, probe: Probe) -> AsyncIterato
     finally:
         await runtime.stop()
         await engine.dispose()
-
-
-@pytest.fixture
-async def probe_settings(platform: PlatformSettings, databases: Databases) -> ServiceSettings:
-    return ServiceSettings(
-        **platform.model_dump(),
-        service_name="probe",
-        database_url=await databases.new("probe"),
-        consumer_retry_backoff_s=0.01,
-        consumer_max_attempts=3,
-        broker_watch_interval_s=0.2,
-    )
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str, str]]:
