@@ -238,7 +238,7 @@ async def edit_lesson(
     """Rewrite a draft; only drafts change (a lesson in review is sent back first)."""
     content = body.draft()
     async with session.begin():
-        lesson = await visible_lesson(session, principal, lesson_id)
+        lesson = await visible_lesson(session, principal, lesson_id, for_update=True)
         if not owns_draft(principal, owner_of(lesson)):
             raise DomainError("FORBIDDEN", "only the draft's owner or a reviewer may edit it")
         check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
@@ -278,7 +278,7 @@ async def move_lesson(
 ) -> LessonPublic:
     """Submit for review, approve (publish), send back with comments, or archive."""
     async with session.begin():
-        lesson = await visible_lesson(session, principal, lesson_id)
+        lesson = await visible_lesson(session, principal, lesson_id, for_update=True)
         authorise_command(principal, body.command, owner_of(lesson), body.comment)
         check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
         apply_command(

@@ -3,6 +3,7 @@ with comments, refusals that change nothing, every move an event and a history r
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from shared.auth import Role
@@ -203,3 +204,16 @@ async def test_the_feed_pages_newest_first_and_filters(lessons: LessonsUnderTest
     assert [edge["node"]["title"] for edge in by_region["edges"]] == ["Libya lesson"]
     bad = await lessons.http.get("/lessons", params={"after": "nonsense"}, headers=headers)
     assert bad.status_code == 422
+
+
+async def test_two_concurrent_approvals_publish_once(lessons: LessonsUnderTest) -> None:
+    reviewer = lessons.headers(Role.hq_analyst)
+    lesson = await lessons.create()
+    submitted = (await lessons.move(lesson, "submit")).json()
+    first, second = await asyncio.gather(
+        lessons.move(submitted, "approve", reviewer), lessons.move(submitted, "approve", reviewer)
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    loser = first if first.status_code == 409 else second
+    assert loser.json()["detail"]["code"] == "VERSION_CONFLICT"
+    assert len(await lessons.outbox("onedoor.lesson.published.v1")) == 1
