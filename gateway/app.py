@@ -124,6 +124,8 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
 
 
 def _uncoded(message: str) -> str:
+    if "more than" in message and "tokens" in message:  # MaxTokensLimiter's refusal
+        return "QUERY_TOO_LARGE"
     return "GRAPHQL_PARSE_FAILED" if message.startswith("Syntax Error") else "BAD_REQUEST"
 
 
