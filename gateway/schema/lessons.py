@@ -21,11 +21,13 @@ from gateway.clients import ServiceClient, ServiceError, service_path
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
     GatewayInfo,
+    IdempotencyKey,
     PageInfo,
     ProductCode,
     bad_input,
     check_page_size,
     context_of,
+    idempotency_headers,
     optional_time,
     uuid_arg,
 )
@@ -462,10 +464,15 @@ async def _move(
 @strawberry.type
 class LessonsMutation:
     @strawberry.mutation(description="Start a draft lesson")
-    async def create_lesson(self, info: GatewayInfo, input: LessonInput) -> Lesson:
+    async def create_lesson(
+        self, info: GatewayInfo, input: LessonInput, idempotency_key: IdempotencyKey = None
+    ) -> Lesson:
         context = context_of(info)
         data = await lessons_service(context).post(
-            service_path("lessons"), context.authorization, input.body_for_service()
+            service_path("lessons"),
+            context.authorization,
+            input.body_for_service(),
+            headers=idempotency_headers(idempotency_key),
         )
         return Lesson.from_service(data)
 

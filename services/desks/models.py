@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -92,7 +92,7 @@ class ServiceRequest(DesksTable, table=True):
     idempotency_key: str | None = Field(default=None, max_length=100)
 
     __table_args__ = (
-        UniqueConstraint("submitted_by", "idempotency_key", name="uq_service_request_idempotency"),
+        Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),
     )
 
 

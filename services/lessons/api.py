@@ -16,6 +16,7 @@ from services.lessons.domain import (
     DraftContent,
     LessonCommand,
     LessonStatus,
+    Owner,
     Sensitivity,
     SourceKind,
     authorise_command,
@@ -37,7 +38,11 @@ from services.lessons.store import (
 )
 from services.lessons.suggestions import SHOWN_PER_REQUEST
 from shared.auth import CurrentPrincipal, Principal, Role
+from shared.clock import Clock
+from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
+from shared.idempotency import IdempotencyKeyDep, create_once
+from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["lessons"])
@@ -207,24 +212,56 @@ async def create_lesson(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> LessonPublic:
-    """Start a draft (providers, desk officers and HQ write lessons)."""
+    """Start a draft (providers, desk officers and HQ write lessons). A retry with the
+    same `Idempotency-Key` answers with the draft the first attempt made."""
     content = body.draft()
     owner = owner_of_new_draft(principal, content.themes)
-    async with session.begin():
-        lesson = await create_draft(
-            session,
-            content,
-            owner=owner,
-            source_kind=body.source_kind,
-            source_ref=body.source_ref if body.source_kind is not SourceKind.direct else None,
-            authoring_entity=body.authoring_entity or _authoring_entity(principal, owner.code),
-            sensitivity=body.sensitivity,
-            actor=principal.actor,
-            at=clock.now(),
-            publish=lambda event: outbox.add(session, event),
-        )
-    return public(lesson)
+
+    async def find(key: str) -> LessonPublic | None:
+        async with session.begin():
+            made = await session.scalar(
+                select(Lesson).where(
+                    col(Lesson.created_by) == principal.actor, col(Lesson.idempotency_key) == key
+                )
+            )
+            return public(made) if made else None
+
+    async def create() -> LessonPublic:
+        async with session.begin():
+            return public(
+                await _create(
+                    body, content, owner, principal, session, outbox, clock, idempotency_key
+                )
+            )
+
+    return await create_once(idempotency_key, find, create)
+
+
+async def _create(
+    body: LessonCreate,
+    content: DraftContent,
+    owner: Owner,
+    principal: Principal,
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    idempotency_key: str | None,
+) -> Lesson:
+    return await create_draft(
+        session,
+        content,
+        owner=owner,
+        source_kind=body.source_kind,
+        source_ref=body.source_ref if body.source_kind is not SourceKind.direct else None,
+        authoring_entity=body.authoring_entity or _authoring_entity(principal, owner.code),
+        sensitivity=body.sensitivity,
+        actor=principal.actor,
+        at=clock.now(),
+        publish=lambda event: outbox.add(session, event),
+        idempotency_key=idempotency_key,
+    )
 
 
 @router.put("/lessons/{lesson_id}", response_model=LessonPublic)

@@ -132,6 +132,7 @@ async def create_draft(
     actor: str,
     at: datetime,
     publish: Publish,
+    idempotency_key: str | None = None,
 ) -> Lesson:
     lesson = Lesson(
         id=str(uuid.uuid4()),
@@ -150,6 +151,7 @@ async def create_draft(
         owner_kind=owner.kind.value,
         owner_code=owner.code,
         created_by=actor,
+        idempotency_key=idempotency_key,
         created_at=at,
         updated_at=at,
     )

@@ -217,3 +217,23 @@ async def test_two_concurrent_approvals_publish_once(lessons: LessonsUnderTest) 
     loser = first if first.status_code == 409 else second
     assert loser.json()["detail"]["code"] == "VERSION_CONFLICT"
     assert len(await lessons.outbox("onedoor.lesson.published.v1")) == 1
+
+
+async def test_a_retried_create_with_its_key_makes_one_draft(lessons: LessonsUnderTest) -> None:
+    writer = {**lessons.headers(Role.hq_analyst), "Idempotency-Key": "draft-1"}
+    body = {
+        "title": "A lesson",
+        "summary": "",
+        "body": "",
+        "themes": ["ELECTORAL_ASSISTANCE"],
+        "countries": ["MLI"],
+        "regions": ["Africa"],
+        "client_kinds": ["peacekeeping_operation"],
+        "sensitivity": "public",
+    }
+    answers = await asyncio.gather(
+        *(lessons.http.post("/lessons", json=body, headers=writer) for _ in range(3))
+    )
+    assert {answer.status_code for answer in answers} == {201}, [a.text for a in answers]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert len(await lessons.outbox("onedoor.lesson.status-changed.v1")) == 1

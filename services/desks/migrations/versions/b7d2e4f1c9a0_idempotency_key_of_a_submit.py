@@ -20,13 +20,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Requests stored before this revision have no key; NULLs never collide.
-    with op.batch_alter_table('service_request', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
-        batch_op.create_unique_constraint('uq_service_request_idempotency', ['submitted_by', 'idempotency_key'])
+    # Requests stored before this revision have no key; NULLs never collide. A plain
+    # column and a unique index: no table rebuild on SQLite.
+    op.add_column('service_request', sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
+    op.create_index('uq_service_request_idempotency', 'service_request', ['submitted_by', 'idempotency_key'], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_service_request_idempotency', table_name='service_request')
     with op.batch_alter_table('service_request', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_service_request_idempotency', type_='unique')
         batch_op.drop_column('idempotency_key')
