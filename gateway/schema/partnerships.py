@@ -17,10 +17,12 @@ from gateway.clients import ServiceClient, service_path
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
     GatewayInfo,
+    IdempotencyKey,
     ProductCode,
     bad_input,
     code_arg,
     context_of,
+    idempotency_headers,
     optional_date,
     optional_time,
     uuid_arg,
@@ -407,7 +409,7 @@ async def _change(
 class PartnershipsMutation:
     @strawberry.mutation(description="Propose a joint assessment for a request")
     async def open_assessment(
-        self, info: GatewayInfo, input: OpenAssessmentInput
+        self, info: GatewayInfo, input: OpenAssessmentInput, idempotency_key: IdempotencyKey = None
     ) -> JointAssessment:
         context = context_of(info)
         body = {
@@ -419,7 +421,10 @@ class PartnershipsMutation:
             "tasks": [_task_body(task) for task in input.tasks],
         }
         data = await _service(context).post(
-            service_path("assessments"), context.authorization, body
+            service_path("assessments"),
+            context.authorization,
+            body,
+            headers=idempotency_headers(idempotency_key),
         )
         return JointAssessment.from_service(data)
 

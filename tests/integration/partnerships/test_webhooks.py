@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from services.partnerships.app import DEFINITION, create_app
-from services.partnerships.models import WebhookAttempt, WebhookDelivery
+from services.partnerships.models import JointAssessment, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings
 from services.partnerships.webhooks import claim_due, dispatch_webhooks, send
 from shared.auth import Role
@@ -262,3 +262,21 @@ async def test_a_webhook_cannot_be_aimed_inside_the_network_by_default(
         partners = (await service.http.get("/partners", headers=admin)).json()
         assert all(p["webhook_url"] is None or "10.0.0.8" not in p["webhook_url"] for p in partners)
         assert "IGAD" not in {p["code"] for p in partners}
+
+
+async def test_a_retried_proposal_with_its_key_opens_one_assessment(
+    partnerships: Partnerships,
+) -> None:
+    p = partnerships
+    request_id = str(uuid.uuid4())
+    await known_request(p, request_id)
+    body = {"request_id": request_id, "partners": ["AU"], "scope": "Joint needs assessment"}
+    headers = {**p.desk(), "Idempotency-Key": "proposal-1"}
+    answers = await asyncio.gather(
+        *(p.http.post("/assessments", json=body, headers=headers) for _ in range(3))
+    )
+    assert {answer.status_code for answer in answers} == {201}, [a.text for a in answers]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    async with p.service.sessions() as session, session.begin():
+        stored = (await session.scalars(select(JointAssessment))).all()
+    assert [assessment.id for assessment in stored] == [answers[0].json()["id"]]
