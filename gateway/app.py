@@ -33,9 +33,9 @@ from gateway.errors import CodedErrors
 from gateway.feeds import router as feeds_router
 from gateway.limits import (
     BodySizeLimit,
-    VariableListSize,
+    VariableBounds,
+    argument_rule,
     coded_error_body,
-    list_size_rule,
     query_cost_rule,
 )
 from gateway.live import LiveEvents
@@ -60,7 +60,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     rules = [
         depth_rule,
         query_cost_rule(settings.max_query_cost),
-        list_size_rule(settings.max_list_items),
+        argument_rule(settings.max_list_items),
     ]
     return strawberry.Schema(
         query=Query,
@@ -73,7 +73,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(settings.max_tokens),
             lambda: MaxAliasesLimiter(settings.max_aliases),
             lambda: AddValidationRules(rules),
-            lambda: VariableListSize(settings.max_list_items),
+            lambda: VariableBounds(settings.max_list_items),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             CodedErrors,

@@ -21,6 +21,7 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,10 +95,16 @@ def _page_size(field: FieldNode) -> int:
     return 1
 
 
-def list_size_rule(max_items: int) -> type[ValidationRule]:
-    """Refuse a literal list argument with more than `max_items` items."""
+# No database or service here stores a NUL character (PostgreSQL text cannot hold
+# one): refused at the door rather than failing deep inside a service.
+NUL_REFUSAL = "text arguments must not contain the NUL character"
 
-    class ListSize(ValidationRule):
+
+def argument_rule(max_items: int) -> type[ValidationRule]:
+    """Refuse a literal list argument with more than `max_items` items, or a literal
+    string holding NUL."""
+
+    class ArgumentBounds(ValidationRule):
         def enter_list_value(self, node: ListValueNode, *_: Any) -> None:
             if len(node.values) > max_items:
                 self.report_error(
@@ -108,34 +115,43 @@ def list_size_rule(max_items: int) -> type[ValidationRule]:
                     )
                 )
 
-    return ListSize
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            if "\x00" in node.value:
+                self.report_error(
+                    GraphQLError(NUL_REFUSAL, node, extensions={"code": "BAD_USER_INPUT"})
+                )
+
+    return ArgumentBounds
 
 
-class VariableListSize(SchemaExtension):
-    """Refuse variables holding a list longer than the limit, at any depth."""
+class VariableBounds(SchemaExtension):
+    """The same bounds for variables: no list longer than the limit, at any depth, and
+    no string holding NUL."""
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
 
     def on_execute(self) -> Iterator[None]:
-        variables = self.execution_context.variables or {}
-        if any(len(value) > self.max_items for value in _lists_in(variables)):
-            error = GraphQLError(
-                f"a list argument has at most {self.max_items} items",
-                extensions={"code": "BAD_USER_INPUT"},
-            )
+        message = self._refusal(self.execution_context.variables or {})
+        if message:
+            error = GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
             self.execution_context.result = ExecutionResult(data=None, errors=[error])
         yield
 
-
-def _lists_in(value: Any) -> Iterator[list[Any]]:
-    if isinstance(value, list):
-        yield value
-        for item in value:
-            yield from _lists_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _lists_in(item)
+    def _refusal(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            return NUL_REFUSAL if "\x00" in value else None
+        if isinstance(value, list) and len(value) > self.max_items:
+            return f"a list argument has at most {self.max_items} items"
+        items = (
+            value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        )
+        for item in items:
+            if isinstance(item, dict | list | str):
+                message = self._refusal(item)
+                if message:
+                    return message
+        return None
 
 
 def coded_error_body(message: str, code: str) -> bytes:

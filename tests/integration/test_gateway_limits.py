@@ -116,3 +116,10 @@ async def test_batches_and_huge_bodies_get_coded_errors(door: Door) -> None:
     response = await door.post("not json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_nul_character_is_refused_in_literals_and_variables(door: Door) -> None:
+    submit = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { id } }"
+    assert await door.codes(submit, input={"title": "a\u0000b"}) == ["BAD_USER_INPUT"]
+    literal = 'mutation { submitRequest(input: {title: "a\\u0000b"}) { id } }'
+    assert await door.codes(literal) == ["BAD_USER_INPUT"]
