@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts bench clean help
+.PHONY: run test faults lint typecheck contracts bench clean help
 
 help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
+	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
 	@echo "make bench      measure the performance targets of DESIGN.md (about 10 minutes)"
 	@echo "make contracts  regenerate contracts/schemas and contracts/asyncapi.yaml"
 
@@ -39,6 +40,13 @@ test: $(INSTALLED) lint typecheck
 	# Two workers, one test file each at a time: each worker starts its own broker and
 	# PostgreSQL, and a file's fixtures (an e2e stack) stay in one worker.
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# The long fault tests: a service killed -9 under load, the broker paused and killed
+# (every accepted request reaches exactly one accepted engagement), then the GraphQL
+# fuzzing with many more operations than `make test` runs.
+faults: $(INSTALLED)
+	$(BIN)/pytest -q -m faults tests/faults -s
+	ONEDOOR_FUZZ_EXAMPLES=$${ONEDOOR_FUZZ_EXAMPLES:-1000} $(BIN)/pytest -q tests/e2e/test_hostile_input.py -k fuzzing -s
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench

@@ -7,20 +7,37 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from fastapi import FastAPI, Request
 from fastapi.requests import HTTPConnection
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.errors import CodedErrors
 from gateway.feeds import router as feeds_router
+from gateway.limits import (
+    BodySizeLimit,
+    VariableBounds,
+    argument_rule,
+    coded_error_body,
+    query_cost_rule,
+)
 from gateway.live import LiveEvents
 from gateway.schema import (
     LIVE_TOPICS,
@@ -40,6 +57,11 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     # One depth rule for the schema's lifetime: the validation cache is keyed by the
     # rules, so a rule built per operation (QueryDepthLimiter's way) never hits it.
     depth_rule = create_validator(settings.max_query_depth, None, None)
+    rules = [
+        depth_rule,
+        query_cost_rule(settings.max_query_cost),
+        argument_rule(settings.max_list_items),
+    ]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -48,7 +70,10 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         # Factories: a fresh extension per operation; the caches live at module level.
         extensions=[
             Authenticated,
-            lambda: AddValidationRules([depth_rule]),
+            lambda: MaxTokensLimiter(settings.max_tokens),
+            lambda: MaxAliasesLimiter(settings.max_aliases),
+            lambda: AddValidationRules(rules),
+            lambda: VariableBounds(settings.max_list_items),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             CodedErrors,
@@ -68,6 +93,27 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
         super().__init__(**kwargs)
         self.verifier = verifier
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        # Strawberry answers a request it cannot take (not JSON, a batch, no query) in
+        # plain text; here it is a GraphQL error with a code like every other refusal.
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as refusal:
+            return Response(
+                coded_error_body(refusal.reason, "BAD_REQUEST"),
+                status_code=refusal.status_code,
+                media_type="application/json",
+            )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # A syntax error is raised inside the parser cache, outside CodedErrors' reach.
+        for error in result.errors or ():
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": _uncoded(error.message)}
+        return await super().process_result(request, result)
+
     async def on_ws_connect(self, context: GatewayContext) -> None:
         params = getattr(context, "connection_params", None) or {}
         authorization = params.get("Authorization") or params.get("authorization")
@@ -75,6 +121,12 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
             context.authenticate(self.verifier, authorization)
         if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+
+
+def _uncoded(message: str) -> str:
+    if "more than" in message and "tokens" in message:  # MaxTokensLimiter's refusal
+        return "QUERY_TOO_LARGE"
+    return "GRAPHQL_PARSE_FAILED" if message.startswith("Syntax Error") else "BAD_REQUEST"
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -127,5 +179,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         body = {"status": "ready" if ready else "not ready", "services": services}
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

@@ -1,14 +1,20 @@
 """One pooled httpx client per downstream service, with the caller's token forwarded.
 
 A service's refusal (`{"detail": {"code", "message"}}`) becomes a `ServiceError`
-with the same code, which the schema turns into a GraphQL error. Transport
-failures and 5xx become SERVICE_UNAVAILABLE / INTERNAL, never raw text.
+with the same code, which the schema turns into a GraphQL error. Anything else
+that is not a 2xx answer of the expected shape also becomes a coded error:
+transport failures and 503 SERVICE_UNAVAILABLE, a redirect, another 5xx or a
+body of the wrong shape BAD_SERVICE_RESPONSE. Never raw text, never INTERNAL.
+
+Every URL is built by `service_path` from its segments, each percent-encoded, so
+a caller's id can never change which route of a service is reached.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -24,12 +30,36 @@ class ServiceError(Exception):
         self.details = details or {}
 
 
+class ServicePath(str):
+    """A service URL path whose every segment was encoded by `service_path`."""
+
+
+def service_path(*segments: object) -> ServicePath:
+    """`/a/b/c` from the segments, each percent-encoded (`/`, `?`, `#`, `%` included).
+
+    An empty, `.` or `..` segment would still change the route once encoded (a
+    slash redirect, a dot segment a client or proxy resolves), so it is refused.
+    """
+    encoded = []
+    for segment in segments:
+        text = str(segment)
+        if text in ("", ".", ".."):
+            raise ServiceError("BAD_USER_INPUT", f"{text!r} is not a valid identifier")
+        encoded.append(quote(text, safe=""))
+    return ServicePath("/" + "/".join(encoded))
+
+
+# The JSON shape a route answers with; a different one means a different route answered.
+Shape = type[dict] | type[list] | None  # type: ignore[type-arg]
+
+
 class ServiceClient:
     def __init__(self, name: str, base_url: str, *, timeout_s: float, max_connections: int) -> None:
         self.name = name
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout_s,
+            follow_redirects=False,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
@@ -39,20 +69,31 @@ class ServiceClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def get(self, path: str, authorization: str, params: Any = None) -> Any:
-        return await self._call("GET", path, authorization, params=params)
+    async def get(
+        self, path: ServicePath, authorization: str, params: Any = None, shape: Shape = dict
+    ) -> Any:
+        return await self._call("GET", path, authorization, shape, params=params)
 
-    async def post(self, path: str, authorization: str, body: Any) -> Any:
-        return await self._call("POST", path, authorization, json=body)
+    async def get_list(self, path: ServicePath, authorization: str, params: Any = None) -> Any:
+        return await self._call("GET", path, authorization, list, params=params)
 
-    async def put(self, path: str, authorization: str, body: Any) -> Any:
-        return await self._call("PUT", path, authorization, json=body)
+    async def post(
+        self,
+        path: ServicePath,
+        authorization: str,
+        body: Any,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        return await self._call("POST", path, authorization, dict, json=body, extra_headers=headers)
 
-    async def patch(self, path: str, authorization: str, body: Any) -> Any:
-        return await self._call("PATCH", path, authorization, json=body)
+    async def put(self, path: ServicePath, authorization: str, body: Any) -> Any:
+        return await self._call("PUT", path, authorization, dict, json=body)
 
-    async def delete(self, path: str, authorization: str) -> Any:
-        return await self._call("DELETE", path, authorization)
+    async def patch(self, path: ServicePath, authorization: str, body: Any) -> Any:
+        return await self._call("PATCH", path, authorization, dict, json=body)
+
+    async def delete(self, path: ServicePath, authorization: str, params: Any = None) -> Any:
+        return await self._call("DELETE", path, authorization, dict, params=params)
 
     async def ready(self) -> bool:
         try:
@@ -61,34 +102,70 @@ class ServiceClient:
             return False
         return response.status_code == 200
 
-    async def _call(self, method: str, path: str, authorization: str, **kwargs: Any) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: ServicePath,
+        authorization: str,
+        shape: Shape,
+        extra_headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if not isinstance(path, ServicePath):
+            raise TypeError("build service paths with service_path()")
+        headers = {"Authorization": authorization, **(extra_headers or {})}
         try:
-            response = await self._http.request(
-                method, path, headers={"Authorization": authorization}, **kwargs
-            )
+            response = await self._http.request(method, path, headers=headers, **kwargs)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError) as error:
+            # Raised before anything is sent: the caller's input cannot form a request.
+            raise ServiceError("BAD_USER_INPUT", f"the request cannot be sent: {error}") from error
         except httpx.HTTPError as error:
             log.warning("%s unreachable: %s", self.name, error)
             raise ServiceError(
                 "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
             ) from error
-        if response.status_code < 400:
-            return response.json() if response.content else None
+        if 200 <= response.status_code < 300:
+            return self._body(response, method, path, shape)
         detail = _detail(response)
-        if response.status_code >= 500:
-            log.error("%s %s %s failed: %s", self.name, method, path, detail)
-            code = "SERVICE_UNAVAILABLE" if response.status_code == 503 else "INTERNAL"
-            raise ServiceError(code, f"the {self.name} service failed")
-        code = detail.pop("code", "BAD_USER_INPUT")
-        message = detail.pop("message", response.reason_phrase)
+        if response.status_code < 400 or response.status_code >= 500:
+            log.error(
+                "%s %s %s answered %s: %s", self.name, method, path, response.status_code, detail
+            )
+            if response.status_code == 503:
+                raise ServiceError("SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable")
+            raise ServiceError("BAD_SERVICE_RESPONSE", f"the {self.name} service failed")
+        code = detail.pop("code", None)
+        message = detail.pop("message", None)
+        if not isinstance(code, str):
+            code = (
+                "REQUEST_TOO_LARGE" if response.status_code in (413, 414, 431) else "BAD_USER_INPUT"
+            )
+        if not isinstance(message, str):
+            message = response.reason_phrase or "refused"
         raise ServiceError(code, message, detail)
+
+    def _body(self, response: httpx.Response, method: str, path: str, shape: Shape) -> Any:
+        if not response.content and shape is None:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if shape is not None and not isinstance(body, shape):
+            log.error("%s %s %s answered an unexpected body", self.name, method, path)
+            raise ServiceError("BAD_SERVICE_RESPONSE", f"the {self.name} service answered oddly")
+        return body
 
 
 def _detail(response: httpx.Response) -> dict[str, Any]:
     try:
-        detail = response.json().get("detail")
+        body = response.json()
     except ValueError:
         return {}
-    return dict(detail) if isinstance(detail, dict) else {"message": str(detail)}
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, dict):
+        return dict(detail)
+    return {"message": str(detail)} if detail is not None else {}
 
 
 class ServiceClients:

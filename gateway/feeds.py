@@ -12,7 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.clients import ServiceClients, ServiceError
+from gateway.clients import ServiceClients, ServiceError, service_path
+from gateway.schema.common import FEED_TOKEN
+from shared.text import strip_xml_illegal
 
 router = APIRouter(tags=["feeds"])
 
@@ -23,10 +25,10 @@ ATOM_TYPE = "application/atom+xml; charset=utf-8"
 @router.get("/feeds/lessons/{token}", response_class=Response)
 async def lesson_feed(token: str, request: Request) -> Response:
     clients: ServiceClients = request.app.state.clients
-    if not 16 <= len(token) <= 200:
+    if not FEED_TOKEN.fullmatch(token):
         return Response("no such feed\n", status_code=404, media_type="text/plain")
     try:
-        feed = await clients.by_name["lessons"].get(f"/feeds/{token}", "")
+        feed = await clients.by_name["lessons"].get(service_path("feeds", token), "")
     except ServiceError as error:
         status = 404 if error.code == "NOT_FOUND" else 503
         return Response(f"{error.message}\n", status_code=status, media_type="text/plain")
@@ -58,7 +60,10 @@ def atom_document(feed: dict[str, Any], self_url: str) -> bytes:
         ):
             for value in lesson[key]:
                 ET.SubElement(
-                    entry, f"{{{ATOM}}}category", term=value, scheme=f"urn:onedoor:{scheme}"
+                    entry,
+                    f"{{{ATOM}}}category",
+                    term=strip_xml_illegal(value),
+                    scheme=f"urn:onedoor:{scheme}",
                 )
         _text(entry, "summary", lesson["summary"])
         content = _text(entry, "content", lesson["body"])
@@ -68,5 +73,6 @@ def atom_document(feed: dict[str, Any], self_url: str) -> bytes:
 
 def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    element.text = value
+    # Lessons stored before input was checked may still hold such characters.
+    element.text = strip_xml_illegal(value)
     return element

@@ -13,6 +13,13 @@ class GatewaySettings(PlatformSettings):
     lessons_url: str = "http://127.0.0.1:8103"
     partnerships_url: str = "http://127.0.0.1:8104"
     max_query_depth: int = Field(default=10, ge=2)
+    # What one operation may ask for (gateway/limits.py): aliases, tokens, an estimated
+    # cost (fields times page sizes), items in a list argument, and the body's bytes.
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=100)
+    max_query_cost: int = Field(default=10_000, ge=100)
+    max_list_items: int = Field(default=200, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1000)
     service_timeout_s: float = Field(default=10.0, gt=0)
     max_connections_per_service: int = Field(default=100, ge=1)
     # Events a subscriber may fall behind by before its subscription is ended.

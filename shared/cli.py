@@ -6,6 +6,8 @@ onedoor token --role desk_officer --desk AFRICA_II
 onedoor token --role provider --product ELECTORAL_ASSISTANCE
 onedoor token --role partner --partner AU
 onedoor token --role hq_analyst | --role admin
+onedoor dlq list desks                          a service's dead letters
+onedoor dlq show desks 0:12 | replay desks 0:12 | replay desks all
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import sys
 from types import FrameType
 
 from shared.auth import Role, ensure_dev_keypair, issue_dev_token
+from shared.dlq import run_command
 from shared.errors import DomainError
-from shared.runner import EmbeddedStack, RunnerSettings, StackFailed
+from shared.runner import SERVICES, EmbeddedStack, RunnerSettings, StackFailed
 from shared.settings import PlatformSettings
 
 
@@ -64,7 +67,23 @@ def run(_args: argparse.Namespace) -> int:
         print(f"OneDoor stopped: {failure}", file=sys.stderr, flush=True)
         return 1
     finally:
+        # make forwards a second SIGTERM, a user presses Ctrl-C again: the stop goes on.
+        signal.signal(signal.SIGTERM, _already_stopping)
+        signal.signal(signal.SIGINT, _already_stopping)
         stack.stop()
+    return 0
+
+
+def _already_stopping(_signum: int, _frame: FrameType | None) -> None:
+    print("Already stopping; every process will be stopped.", flush=True)
+
+
+def dlq(args: argparse.Namespace) -> int:
+    try:
+        print(run_command(PlatformSettings(), args.service, args.action, args.position))
+    except LookupError as missing:
+        print(f"onedoor: {missing}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -100,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     minting.add_argument("--subject", help="the user the token names (default dev-<role>)")
     minting.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
     minting.set_defaults(handler=token)
+    dead_letters = commands.add_parser("dlq", help="list, show or replay a service's dead letters")
+    dead_letters.add_argument("action", choices=["list", "show", "replay"])
+    dead_letters.add_argument("service", choices=list(SERVICES))
+    dead_letters.add_argument("position", nargs="?", help="PARTITION:OFFSET, or all (replay)")
+    dead_letters.set_defaults(handler=dlq)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

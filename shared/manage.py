@@ -21,6 +21,7 @@ from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.messaging import Outbox
 from shared.migrations import alembic_config, upgrade
+from shared.processes import watch_supervisor
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
 
@@ -58,6 +59,7 @@ async def seed(definition: ServiceDefinition, settings: ServiceSettings) -> None
 
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> int:
+    watch_supervisor()
     app = create_service_app(definition, settings)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"

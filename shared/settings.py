@@ -76,6 +76,11 @@ class ServiceSettings(PlatformSettings):
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
+    # What a new (empty) broker gets again: the rows sent in this recent window, at most
+    # this many (the newest); in flight then, as far as any consumer may lag. Not the
+    # whole retention: its cost would grow with history, not with what was in flight.
+    outbox_republish_window_s: float = Field(default=600.0, ge=0)
+    outbox_republish_max_rows: int = Field(default=10_000, ge=0)
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.1, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, NewType
+from typing import Annotated, Any, NewType
 
 import strawberry
 from graphql import EnumValueNode, GraphQLError, StringValueNode, ValueNode
@@ -68,6 +70,47 @@ def as_graphql_error(error: ServiceError) -> GraphQLError:
 
 def bad_input(message: str, code: str = "BAD_USER_INPUT") -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
+
+
+# The patterns the services give their codes; an argument that does not match is
+# refused here, before it reaches a URL, a query or a log line.
+CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
+COUNTRY = re.compile(r"[A-Z]{3}")
+EXPERT_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{1,39}")
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,200}")
+
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+IdempotencyKey = Annotated[
+    str | None,
+    strawberry.argument(
+        description="A key you choose (letters, digits, . _ : -, up to 100): a retry with "
+        "the same key returns what the first attempt created, and creates nothing"
+    ),
+]
+
+
+def idempotency_headers(key: str | None) -> dict[str, str]:
+    """The `Idempotency-Key` header the owning service honours, for a creating mutation."""
+    if key is None:
+        return {}
+    return {"Idempotency-Key": code_arg(key, IDEMPOTENCY_KEY, "idempotencyKey")}
+
+
+def uuid_arg(value: object, name: str = "id") -> str:
+    """A UUID argument in its canonical form, or BAD_USER_INPUT."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise bad_input(f"{name} must be a UUID") from None
+
+
+def code_arg(value: object, pattern: re.Pattern[str] = CODE, name: str = "code") -> str:
+    """A code argument that matches its pattern, or BAD_USER_INPUT."""
+    text = str(value)
+    if not pattern.fullmatch(text):
+        raise bad_input(f"{name} must match {pattern.pattern}")
+    return text
 
 
 def check_page_size(first: int, limit: int = 100) -> None:

@@ -17,16 +17,19 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from contracts.events import Event, LessonPublished
-from gateway.clients import ServiceClient, ServiceError
+from gateway.clients import ServiceClient, ServiceError, service_path
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
     GatewayInfo,
+    IdempotencyKey,
     PageInfo,
     ProductCode,
     bad_input,
     check_page_size,
     context_of,
+    idempotency_headers,
     optional_time,
+    uuid_arg,
 )
 
 
@@ -50,6 +53,11 @@ class LessonSource(Enum):
     ENGAGEMENT = "engagement"
     ASSESSMENT = "assessment"
     DIRECT = "direct"
+
+
+# Bounds on what one search may ask of the lessons service (it keeps the same bounds).
+MAX_SEARCH_TEXT = 500
+MAX_SEARCH_OFFSET = 10_000
 
 
 def lessons_service(context: GatewayContext) -> ServiceClient:
@@ -93,8 +101,8 @@ class Lesson:
     @strawberry.field(description="Every change of the lesson, oldest first")
     async def history(self, info: GatewayInfo) -> list[LessonHistoryEntry]:
         context = context_of(info)
-        items = await lessons_service(context).get(
-            f"/lessons/{self.id}/history", context.authorization
+        items = await lessons_service(context).get_list(
+            service_path("lessons", uuid_arg(self.id), "history"), context.authorization
         )
         return [
             LessonHistoryEntry(
@@ -246,8 +254,8 @@ class LessonSuggestion:
 async def suggestions_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await lessons_service(context).get(
-        "/suggestions", context.authorization, params={"request_id": request_ids}
+    items = await lessons_service(context).get_list(
+        service_path("suggestions"), context.authorization, params={"request_id": request_ids}
     )
     return group_by(items, request_ids, "request_id")
 
@@ -327,7 +335,9 @@ class LessonInput:
 
 
 async def fetch_lesson(context: GatewayContext, lesson_id: str) -> Lesson:
-    data = await lessons_service(context).get(f"/lessons/{lesson_id}", context.authorization)
+    data = await lessons_service(context).get(
+        service_path("lessons", uuid_arg(lesson_id)), context.authorization
+    )
     return Lesson.from_service(data)
 
 
@@ -356,7 +366,9 @@ class LessonsQuery:
         params = {**_params(filter), "first": first}
         if after:
             params["after"] = after
-        page = await lessons_service(context).get("/lessons", context.authorization, params=params)
+        page = await lessons_service(context).get(
+            service_path("lessons"), context.authorization, params=params
+        )
         return _connection(page)
 
     @strawberry.field(description="Full-text search of published lessons, best first")
@@ -369,8 +381,10 @@ class LessonsQuery:
         offset: int = 0,
     ) -> LessonSearchResult:
         check_page_size(first)
-        if offset < 0:
-            raise bad_input("offset must not be negative")
+        if not 0 <= offset <= MAX_SEARCH_OFFSET:
+            raise bad_input(f"offset must be between 0 and {MAX_SEARCH_OFFSET}")
+        if len(query) > MAX_SEARCH_TEXT:
+            raise bad_input(f"a search text has at most {MAX_SEARCH_TEXT} characters")
         context = context_of(info)
         params = {
             **_params(filter),
@@ -381,7 +395,9 @@ class LessonsQuery:
             "total": _selects(info, "total") or _selects(info, "totalExact"),
             "facets": _selects(info, "facets"),
         }
-        result = await lessons_service(context).get("/search", context.authorization, params=params)
+        result = await lessons_service(context).get(
+            service_path("search"), context.authorization, params=params
+        )
         facets = result["facets"]
         return LessonSearchResult(
             total=result["total"],
@@ -414,8 +430,8 @@ class LessonsQuery:
         params: dict[str, Any] = {"first": first}
         if status:
             params["status"] = [value.value for value in status]
-        items = await lessons_service(context).get(
-            "/unpublished-lessons", context.authorization, params=params
+        items = await lessons_service(context).get_list(
+            service_path("unpublished-lessons"), context.authorization, params=params
         )
         return [Lesson.from_service(item) for item in items]
 
@@ -423,12 +439,14 @@ class LessonsQuery:
     async def suggestions(
         self, info: GatewayInfo, request_id: strawberry.ID
     ) -> list[LessonSuggestion]:
-        return await suggestions_of(info, str(request_id))
+        return await suggestions_of(info, uuid_arg(request_id, "requestId"))
 
     @strawberry.field(description="Your saved lesson filters")
     async def saved_lesson_filters(self, info: GatewayInfo) -> list[SavedLessonFilter]:
         context = context_of(info)
-        items = await lessons_service(context).get("/saved-filters", context.authorization)
+        items = await lessons_service(context).get_list(
+            service_path("saved-filters"), context.authorization
+        )
         return [SavedLessonFilter.from_service(item) for item in items]
 
 
@@ -438,7 +456,7 @@ async def _move(
     context = context_of(info)
     body = {"command": command, "version": version, "comment": comment}
     data = await lessons_service(context).post(
-        f"/lessons/{lesson_id}/moves", context.authorization, body
+        service_path("lessons", uuid_arg(lesson_id), "moves"), context.authorization, body
     )
     return Lesson.from_service(data)
 
@@ -446,10 +464,15 @@ async def _move(
 @strawberry.type
 class LessonsMutation:
     @strawberry.mutation(description="Start a draft lesson")
-    async def create_lesson(self, info: GatewayInfo, input: LessonInput) -> Lesson:
+    async def create_lesson(
+        self, info: GatewayInfo, input: LessonInput, idempotency_key: IdempotencyKey = None
+    ) -> Lesson:
         context = context_of(info)
         data = await lessons_service(context).post(
-            "/lessons", context.authorization, input.body_for_service()
+            service_path("lessons"),
+            context.authorization,
+            input.body_for_service(),
+            headers=idempotency_headers(idempotency_key),
         )
         return Lesson.from_service(data)
 
@@ -459,7 +482,9 @@ class LessonsMutation:
     ) -> Lesson:
         context = context_of(info)
         body = {**input.body_for_service(), "version": version}
-        data = await lessons_service(context).put(f"/lessons/{id}", context.authorization, body)
+        data = await lessons_service(context).put(
+            service_path("lessons", uuid_arg(id)), context.authorization, body
+        )
         return Lesson.from_service(data)
 
     @strawberry.mutation(description="Send a draft to the reviewers")
@@ -499,7 +524,9 @@ class LessonsMutation:
                 "client_kinds": criteria.client_kinds,
             },
         }
-        data = await lessons_service(context).post("/saved-filters", context.authorization, body)
+        data = await lessons_service(context).post(
+            service_path("saved-filters"), context.authorization, body
+        )
         base = str(context.request.base_url) if context.request else "/"
         return SavedLessonFilterWithFeed(
             saved_filter=SavedLessonFilter.from_service(data),
@@ -509,7 +536,9 @@ class LessonsMutation:
     @strawberry.mutation(description="Delete a saved filter; its feed URL stops working")
     async def revoke_lesson_filter(self, info: GatewayInfo, id: strawberry.ID) -> SavedLessonFilter:
         context = context_of(info)
-        data = await lessons_service(context).delete(f"/saved-filters/{id}", context.authorization)
+        data = await lessons_service(context).delete(
+            service_path("saved-filters", uuid_arg(id)), context.authorization
+        )
         return SavedLessonFilter.from_service(data)
 
 

@@ -13,15 +13,19 @@ from typing import Any
 
 import strawberry
 
-from gateway.clients import ServiceClient
+from gateway.clients import ServiceClient, service_path
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
     GatewayInfo,
+    IdempotencyKey,
     ProductCode,
     bad_input,
+    code_arg,
     context_of,
+    idempotency_headers,
     optional_date,
     optional_time,
+    uuid_arg,
 )
 
 
@@ -155,8 +159,8 @@ class JointAssessment:
     @strawberry.field(description="Every move of the assessment, task-level ones included")
     async def history(self, info: GatewayInfo) -> list[AssessmentHistoryEntry]:
         context = context_of(info)
-        items = await _service(context).get(
-            f"/assessments/{self.id}/history", context.authorization
+        items = await _service(context).get_list(
+            service_path("assessments", uuid_arg(self.id), "history"), context.authorization
         )
         return [
             AssessmentHistoryEntry(
@@ -247,8 +251,10 @@ def _service(context: GatewayContext) -> ServiceClient:
 async def assessments_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await _service(context).get(
-        "/assessments", context.authorization, params={"request_id": request_ids, "limit": 1000}
+    items = await _service(context).get_list(
+        service_path("assessments"),
+        context.authorization,
+        params={"request_id": request_ids, "limit": 1000},
     )
     return group_by(items, request_ids, "request_id")
 
@@ -316,7 +322,9 @@ class PartnershipsQuery:
     @strawberry.field(description="One joint assessment, if the caller may see it")
     async def assessment(self, info: GatewayInfo, id: strawberry.ID) -> JointAssessment:
         context = context_of(info)
-        data = await _service(context).get(f"/assessments/{id}", context.authorization)
+        data = await _service(context).get(
+            service_path("assessments", uuid_arg(id)), context.authorization
+        )
         return JointAssessment.from_service(data)
 
     @strawberry.field(
@@ -336,30 +344,34 @@ class PartnershipsQuery:
         context = context_of(info)
         params: dict[str, Any] = {"limit": first}
         if request_id:
-            params["request_id"] = [str(request_id)]
+            params["request_id"] = [uuid_arg(request_id, "requestId")]
         if partner:
-            params["partner"] = partner
+            params["partner"] = code_arg(partner, name="partner")
         if status:
             params["status"] = [value.value for value in status]
-        items = await _service(context).get("/assessments", context.authorization, params=params)
+        items = await _service(context).get_list(
+            service_path("assessments"), context.authorization, params=params
+        )
         return [JointAssessment.from_service(item) for item in items]
 
     @strawberry.field(description="Tasks past their due date in open assessments")
     async def overdue_assessment_tasks(self, info: GatewayInfo) -> list[AssessmentTask]:
         context = context_of(info)
-        items = await _service(context).get("/tasks/overdue", context.authorization)
+        items = await _service(context).get_list(
+            service_path("tasks", "overdue"), context.authorization
+        )
         return [AssessmentTask.from_service(item) for item in items]
 
     @strawberry.field
     async def partners(self, info: GatewayInfo) -> list[Partner]:
         context = context_of(info)
-        items = await _service(context).get("/partners", context.authorization)
+        items = await _service(context).get_list(service_path("partners"), context.authorization)
         return [Partner.from_service(item) for item in items]
 
     @strawberry.field
     async def frameworks(self, info: GatewayInfo) -> list[Framework]:
         context = context_of(info)
-        items = await _service(context).get("/frameworks", context.authorization)
+        items = await _service(context).get_list(service_path("frameworks"), context.authorization)
         return [Framework.from_service(item) for item in items]
 
     @strawberry.field(description="Admins: the webhook delivery log (status DEAD: dead letters)")
@@ -374,19 +386,21 @@ class PartnershipsQuery:
         if status:
             params["status"] = [value.value for value in status]
         if partner:
-            params["partner"] = partner
-        items = await _service(context).get(
-            "/webhook-deliveries", context.authorization, params=params
+            params["partner"] = code_arg(partner, name="partner")
+        items = await _service(context).get_list(
+            service_path("webhook-deliveries"), context.authorization, params=params
         )
         return [WebhookDelivery.from_service(item) for item in items]
 
 
 async def _change(
-    info: GatewayInfo, assessment_id: strawberry.ID, action: str, body: dict[str, Any]
+    info: GatewayInfo, assessment_id: strawberry.ID, action: tuple[str, ...], body: dict[str, Any]
 ) -> JointAssessment:
     context = context_of(info)
     data = await _service(context).post(
-        f"/assessments/{assessment_id}/{action}", context.authorization, body
+        service_path("assessments", uuid_arg(assessment_id), *action),
+        context.authorization,
+        body,
     )
     return JointAssessment.from_service(data)
 
@@ -395,7 +409,7 @@ async def _change(
 class PartnershipsMutation:
     @strawberry.mutation(description="Propose a joint assessment for a request")
     async def open_assessment(
-        self, info: GatewayInfo, input: OpenAssessmentInput
+        self, info: GatewayInfo, input: OpenAssessmentInput, idempotency_key: IdempotencyKey = None
     ) -> JointAssessment:
         context = context_of(info)
         body = {
@@ -406,7 +420,12 @@ class PartnershipsMutation:
             "due_on": input.due_on.isoformat() if input.due_on else None,
             "tasks": [_task_body(task) for task in input.tasks],
         }
-        data = await _service(context).post("/assessments", context.authorization, body)
+        data = await _service(context).post(
+            service_path("assessments"),
+            context.authorization,
+            body,
+            headers=idempotency_headers(idempotency_key),
+        )
         return JointAssessment.from_service(data)
 
     @strawberry.mutation
@@ -418,7 +437,7 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         body = {"partner": partner, "expected_version": expected_version}
-        return await _change(info, id, "partners", body)
+        return await _change(info, id, ("partners",), body)
 
     @strawberry.mutation
     async def add_assessment_task(
@@ -429,7 +448,7 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         return await _change(
-            info, id, "tasks", {**_task_body(task), "expected_version": expected_version}
+            info, id, ("tasks",), {**_task_body(task), "expected_version": expected_version}
         )
 
     @strawberry.mutation(description="The task's lead takes it on")
@@ -441,7 +460,7 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         body = {"expected_version": expected_version}
-        return await _change(info, id, f"tasks/{task_id}/accept", body)
+        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "accept"), body)
 
     @strawberry.mutation
     async def decline_assessment_task(
@@ -453,7 +472,7 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         body = {"reason": reason, "expected_version": expected_version}
-        return await _change(info, id, f"tasks/{task_id}/decline", body)
+        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "decline"), body)
 
     @strawberry.mutation
     async def post_assessment_findings(
@@ -465,13 +484,13 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         body = {"findings": findings, "expected_version": expected_version}
-        return await _change(info, id, f"tasks/{task_id}/findings", body)
+        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "findings"), body)
 
     @strawberry.mutation
     async def activate_assessment(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int | None = None
     ) -> JointAssessment:
-        return await _change(info, id, "activate", {"expected_version": expected_version})
+        return await _change(info, id, ("activate",), {"expected_version": expected_version})
 
     @strawberry.mutation(description="Conclude; the conclusion flows back to the request")
     async def conclude_assessment(
@@ -487,7 +506,7 @@ class PartnershipsMutation:
             "recommended_products": [str(code) for code in recommended_products or []],
             "expected_version": expected_version,
         }
-        return await _change(info, id, "conclude", body)
+        return await _change(info, id, ("conclude",), body)
 
     @strawberry.mutation
     async def cancel_assessment(
@@ -498,7 +517,7 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         body = {"reason": reason, "expected_version": expected_version}
-        return await _change(info, id, "cancel", body)
+        return await _change(info, id, ("cancel",), body)
 
     @strawberry.mutation(description="Admins: add a partner; returns its webhook secret once")
     async def create_partner(
@@ -506,27 +525,31 @@ class PartnershipsMutation:
     ) -> PartnerSecret:
         context = context_of(info)
         body = {"code": code, "name": input.name, "webhook_url": input.webhook_url}
-        data = await _service(context).post("/partners", context.authorization, body)
+        data = await _service(context).post(service_path("partners"), context.authorization, body)
         return PartnerSecret(code=data["code"], webhook_secret=data["webhook_secret"])
 
     @strawberry.mutation(description="Admins: change a partner's name, webhook URL or status")
     async def update_partner(self, info: GatewayInfo, code: str, input: PartnerInput) -> Partner:
         context = context_of(info)
         body = {"name": input.name, "webhook_url": input.webhook_url, "active": input.active}
-        data = await _service(context).put(f"/partners/{code}", context.authorization, body)
+        data = await _service(context).put(
+            service_path("partners", code_arg(code)), context.authorization, body
+        )
         return Partner.from_service(data)
 
     @strawberry.mutation(description="Admins: a new webhook secret, returned once")
     async def rotate_partner_secret(self, info: GatewayInfo, code: str) -> PartnerSecret:
         context = context_of(info)
-        data = await _service(context).post(f"/partners/{code}/secret", context.authorization, {})
+        data = await _service(context).post(
+            service_path("partners", code_arg(code), "secret"), context.authorization, {}
+        )
         return PartnerSecret(code=data["code"], webhook_secret=data["webhook_secret"])
 
     @strawberry.mutation
     async def create_framework(self, info: GatewayInfo, input: FrameworkInput) -> Framework:
         context = context_of(info)
         body = _framework_body(input, None)
-        data = await _service(context).post("/frameworks", context.authorization, body)
+        data = await _service(context).post(service_path("frameworks"), context.authorization, body)
         return Framework.from_service(data)
 
     @strawberry.mutation
@@ -539,13 +562,15 @@ class PartnershipsMutation:
     ) -> Framework:
         context = context_of(info)
         body = _framework_body(input, expected_version)
-        data = await _service(context).put(f"/frameworks/{id}", context.authorization, body)
+        data = await _service(context).put(
+            service_path("frameworks", uuid_arg(id)), context.authorization, body
+        )
         return Framework.from_service(data)
 
     @strawberry.mutation(description="Admins: send a dead webhook delivery again")
     async def retry_webhook_delivery(self, info: GatewayInfo, id: strawberry.ID) -> WebhookDelivery:
         context = context_of(info)
         data = await _service(context).post(
-            f"/webhook-deliveries/{id}/retry", context.authorization, {}
+            service_path("webhook-deliveries", uuid_arg(id), "retry"), context.authorization, {}
         )
         return WebhookDelivery.from_service(data)

@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import quote
 
 import strawberry
 from strawberry.scalars import JSON
@@ -20,17 +19,20 @@ from contracts.events import (
     EngagementStatusChanged,
     Event,
 )
-from gateway.clients import ServiceError
+from gateway.clients import ServiceError, service_path
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
+    EXPERT_ID,
     GatewayInfo,
     PageInfo,
     ProductCode,
     Urgency,
     bad_input,
     check_page_size,
+    code_arg,
     context_of,
     optional_time,
+    uuid_arg,
 )
 from shared.auth import Role
 
@@ -313,8 +315,8 @@ class ExpertInput:
 async def engagements_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await context.clients.products.get(
-        "/engagements",
+    items = await context.clients.products.get_list(
+        service_path("engagements"),
         context.authorization,
         params={"request_id": request_ids, "limit": 1000},
     )
@@ -324,11 +326,6 @@ async def engagements_by_request(
 async def engagements_of(info: GatewayInfo, request_id: str) -> list[Engagement]:
     items = await context_of(info).loader(engagements_by_request).load(request_id)
     return [Engagement.from_service(item) for item in items]
-
-
-def _segment(value: object) -> str:
-    """An id as one path segment: a caller's `../x` stays an id, never another route."""
-    return quote(str(value), safe="")
 
 
 def _dict_or_refuse(value: Any, name: str) -> dict[str, Any] | None:
@@ -342,14 +339,16 @@ class ProductsQuery:
     @strawberry.field(description="The service catalog, with each product's request form")
     async def products(self, info: GatewayInfo) -> list[Product]:
         context = context_of(info)
-        items = await context.clients.products.get("/products", context.authorization)
+        items = await context.clients.products.get_list(
+            service_path("products"), context.authorization
+        )
         return [Product.from_service(item) for item in items]
 
     @strawberry.field(description="One product of the catalog")
     async def product(self, info: GatewayInfo, code: ProductCode) -> Product:
         context = context_of(info)
         data = await context.clients.products.get(
-            f"/products/{_segment(code)}", context.authorization
+            service_path("products", code_arg(code)), context.authorization
         )
         return Product.from_service(data)
 
@@ -357,7 +356,7 @@ class ProductsQuery:
     async def engagement(self, info: GatewayInfo, id: strawberry.ID) -> Engagement:
         context = context_of(info)
         data = await context.clients.products.get(
-            f"/engagements/{_segment(id)}", context.authorization
+            service_path("engagements", uuid_arg(id)), context.authorization
         )
         return Engagement.from_service(data)
 
@@ -387,7 +386,9 @@ class ProductsQuery:
             "client": client,
         }
         params.update({name: value for name, value in filters.items() if value})
-        page = await context.clients.products.get("/queue", context.authorization, params=params)
+        page = await context.clients.products.get(
+            service_path("queue"), context.authorization, params=params
+        )
         return EngagementConnection(
             edges=[
                 EngagementEdge(cursor=edge["cursor"], node=Engagement.from_service(edge["node"]))
@@ -399,7 +400,9 @@ class ProductsQuery:
     @strawberry.field(description="Capacity and utilisation per product")
     async def product_utilisation(self, info: GatewayInfo) -> list[ProductUtilisation]:
         context = context_of(info)
-        items = await context.clients.products.get("/utilisation", context.authorization)
+        items = await context.clients.products.get_list(
+            service_path("utilisation"), context.authorization
+        )
         return [
             ProductUtilisation(
                 product_code=ProductCode(item["product_code"]),
@@ -414,7 +417,9 @@ class ProductsQuery:
     @strawberry.field(description="Demand no provider met, per product")
     async def unmet_demand(self, info: GatewayInfo) -> list[UnmetDemand]:
         context = context_of(info)
-        items = await context.clients.products.get("/unmet-demand", context.authorization)
+        items = await context.clients.products.get_list(
+            service_path("unmet-demand"), context.authorization
+        )
         return [
             UnmetDemand(
                 product_code=ProductCode(item["product_code"]),
@@ -444,7 +449,9 @@ class ProductsQuery:
             "free_to": free_to.isoformat() if free_to else None,
         }
         params = {name: value for name, value in filters.items() if value}
-        items = await context.clients.products.get("/experts", context.authorization, params=params)
+        items = await context.clients.products.get_list(
+            service_path("experts"), context.authorization, params=params
+        )
         return [Expert.from_service(item) for item in items]
 
 
@@ -453,7 +460,7 @@ async def _act(
 ) -> Engagement:
     context = context_of(info)
     data = await context.clients.products.post(
-        f"/engagements/{_segment(engagement_id)}/{action}", context.authorization, body
+        service_path("engagements", uuid_arg(engagement_id), action), context.authorization, body
     )
     return Engagement.from_service(data)
 
@@ -551,9 +558,11 @@ class ProductsMutation:
     ) -> Engagement:
         context = context_of(info)
         data = await context.clients.products.delete(
-            f"/engagements/{_segment(id)}/assignments/{_segment(assignment_id)}"
-            f"?expected_version={expected_version}",
+            service_path(
+                "engagements", uuid_arg(id), "assignments", uuid_arg(assignment_id, "assignmentId")
+            ),
             context.authorization,
+            params={"expected_version": expected_version},
         )
         return Engagement.from_service(data)
 
@@ -571,7 +580,9 @@ class ProductsMutation:
             "sla_targets": _dict_or_refuse(input.sla_targets, "slaTargets") or {},
             "active": input.active,
         }
-        data = await context.clients.products.post("/products", context.authorization, body)
+        data = await context.clients.products.post(
+            service_path("products"), context.authorization, body
+        )
         return Product.from_service(data)
 
     @strawberry.mutation(description="Edit a product (admins, or its provider): a new revision")
@@ -594,7 +605,7 @@ class ProductsMutation:
             **{name: value for name, value in fields.items() if value is not None},
         }
         data = await context.clients.products.patch(
-            f"/products/{_segment(code)}", context.authorization, body
+            service_path("products", code_arg(code)), context.authorization, body
         )
         return Product.from_service(data)
 
@@ -617,7 +628,9 @@ class ProductsMutation:
             ],
         }
         data = await context.clients.products.put(
-            f"/experts/{_segment(id)}/availability", context.authorization, body
+            service_path("experts", code_arg(id, EXPERT_ID, "id"), "availability"),
+            context.authorization,
+            body,
         )
         return Expert.from_service(data)
 
@@ -634,7 +647,9 @@ class ProductsMutation:
                 for w in input.availability
             ],
         }
-        data = await context.clients.products.post("/experts", context.authorization, body)
+        data = await context.clients.products.post(
+            service_path("experts"), context.authorization, body
+        )
         return Expert.from_service(data)
 
 
@@ -671,7 +686,7 @@ class ProductsSubscription:
             async for update in updates:
                 try:
                     data = await context.clients.products.get(
-                        f"/engagements/{_segment(update.key())}", context.authorization
+                        service_path("engagements", update.key()), context.authorization
                     )
                 except ServiceError as refusal:
                     # The products service decides what the caller may see, on every push.

@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import quote
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,17 +16,23 @@ from contracts.events import (
     RequestSlaBreached,
     RequestStatusChanged,
 )
+from gateway.clients import service_path
 from gateway.context import GatewayContext, group_by
 from gateway.schema.common import (
+    COUNTRY,
     GatewayInfo,
+    IdempotencyKey,
     PageInfo,
     ProductCode,
     Urgency,
     bad_input,
     check_page_size,
+    code_arg,
     context_of,
+    idempotency_headers,
     optional_date,
     optional_time,
+    uuid_arg,
 )
 from gateway.schema.lessons import LessonSuggestion, suggestions_of
 from gateway.schema.partnerships import JointAssessment, assessments_of
@@ -250,8 +255,8 @@ def timeline_entry(item: dict[str, Any]) -> TimelineEntry:
 async def timelines_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get(
-        "/timelines", context.authorization, params={"request_id": request_ids}
+    items = await context.clients.desks.get_list(
+        service_path("timelines"), context.authorization, params={"request_id": request_ids}
     )
     return group_by(items, request_ids, "request_id")
 
@@ -259,8 +264,8 @@ async def timelines_by_request(
 async def comments_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get(
-        "/comments", context.authorization, params={"request_id": request_ids}
+    items = await context.clients.desks.get_list(
+        service_path("comments"), context.authorization, params={"request_id": request_ids}
     )
     return group_by(items, request_ids, "request_id")
 
@@ -268,8 +273,8 @@ async def comments_by_request(
 async def attachments_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get(
-        "/attachments", context.authorization, params={"request_id": request_ids}
+    items = await context.clients.desks.get_list(
+        service_path("attachments"), context.authorization, params={"request_id": request_ids}
     )
     return group_by(items, request_ids, "request_id")
 
@@ -277,8 +282,8 @@ async def attachments_by_request(
 async def overlaps_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get(
-        "/overlaps", context.authorization, params={"request_id": request_ids}
+    items = await context.clients.desks.get_list(
+        service_path("overlaps"), context.authorization, params={"request_id": request_ids}
     )
     return group_by(items, request_ids, "request_id")
 
@@ -286,15 +291,15 @@ async def overlaps_by_request(
 async def metrics_by_request(
     context: GatewayContext, request_ids: list[str]
 ) -> list[dict[str, Any] | None]:
-    items = await context.clients.desks.get(
-        "/request-metrics", context.authorization, params={"request_id": request_ids}
+    items = await context.clients.desks.get_list(
+        service_path("request-metrics"), context.authorization, params={"request_id": request_ids}
     )
     by_id = {item["request_id"]: item for item in items}
     return [by_id.get(request_id) for request_id in request_ids]
 
 
 async def desks_by_code(context: GatewayContext, codes: list[str]) -> list[dict[str, Any] | None]:
-    desks = await context.clients.desks.get("/desks", context.authorization)
+    desks = await context.clients.desks.get_list(service_path("desks"), context.authorization)
     by_code = {desk["code"]: desk for desk in desks}
     return [by_code.get(code) for code in codes]
 
@@ -432,7 +437,9 @@ class SubmitRequestInput:
 
 
 async def fetch_request(context: GatewayContext, request_id: str) -> ServiceRequest:
-    data = await context.clients.desks.get(f"/requests/{request_id}", context.authorization)
+    data = await context.clients.desks.get(
+        service_path("requests", uuid_arg(request_id)), context.authorization
+    )
     return ServiceRequest.from_service(data)
 
 
@@ -512,7 +519,9 @@ async def request_page(
         params["after"] = after
     if filter is not None:
         params.update(_filter_params(filter))
-    page = await context.clients.desks.get("/requests", context.authorization, params=params)
+    page = await context.clients.desks.get(
+        service_path("requests"), context.authorization, params=params
+    )
     edges = [
         ServiceRequestEdge(cursor=edge["cursor"], node=ServiceRequest.from_service(edge["node"]))
         for edge in page["edges"]
@@ -578,13 +587,18 @@ class RequestsQuery:
     @strawberry.field(description="A request's timeline, oldest first")
     async def request_timeline(self, info: GatewayInfo, id: strawberry.ID) -> list[TimelineEntry]:
         context = context_of(info)
-        items = await context.clients.desks.get(f"/requests/{id}/timeline", context.authorization)
+        items = await context.clients.desks.get_list(
+            service_path("requests", uuid_arg(id), "timeline"), context.authorization
+        )
         return [timeline_entry(item) for item in items]
 
     @strawberry.field(description="Status counts, breaches, unmet demand and more for a desk")
     async def desk_metrics(self, info: GatewayInfo, desk_code: str) -> DeskMetrics:
         context = context_of(info)
-        data = await context.clients.desks.get(f"/desks/{desk_code}/metrics", context.authorization)
+        data = await context.clients.desks.get(
+            service_path("desks", code_arg(desk_code, name="deskCode"), "metrics"),
+            context.authorization,
+        )
         return DeskMetrics(
             desk_code=data["desk_code"],
             requests=data["requests"],
@@ -619,8 +633,8 @@ class RequestsQuery:
         for name, value in (("product", product), ("desk", desk_code), ("country", country)):
             if value:
                 params[name] = str(value)
-        items = await context.clients.desks.get(
-            "/unmet-demand", context.authorization, params=params
+        items = await context.clients.desks.get_list(
+            service_path("unmet-demand"), context.authorization, params=params
         )
         return [
             UnmetDemandRecord(
@@ -642,7 +656,7 @@ class RequestsQuery:
     @strawberry.field(description="The regional desks and the countries each serves")
     async def desks(self, info: GatewayInfo) -> list[DeskWithCountries]:
         context = context_of(info)
-        items = await context.clients.desks.get("/desks", context.authorization)
+        items = await context.clients.desks.get_list(service_path("desks"), context.authorization)
         return [
             DeskWithCountries(
                 code=item["code"],
@@ -676,7 +690,7 @@ async def act(
 ) -> ServiceRequest:
     context = context_of(info)
     data = await context.clients.desks.post(
-        f"/requests/{quote(str(request_id), safe='')}/{action}", context.authorization, body
+        service_path("requests", uuid_arg(request_id), action), context.authorization, body
     )
     return ServiceRequest.from_service(data)
 
@@ -690,7 +704,12 @@ def _details(details: Any) -> dict[str, Any]:
 @strawberry.type
 class RequestsMutation:
     @strawberry.mutation(description="Knock on the one door: submit a request to your desk")
-    async def submit_request(self, info: GatewayInfo, input: SubmitRequestInput) -> ServiceRequest:
+    async def submit_request(
+        self,
+        info: GatewayInfo,
+        input: SubmitRequestInput,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ServiceRequest:
         context = context_of(info)
         body = {
             "title": input.title,
@@ -700,7 +719,12 @@ class RequestsMutation:
             "details": _details(input.details),
             "client_code": input.client_code,
         }
-        data = await context.clients.desks.post("/requests", context.authorization, body)
+        data = await context.clients.desks.post(
+            service_path("requests"),
+            context.authorization,
+            body,
+            headers=idempotency_headers(idempotency_key),
+        )
         return ServiceRequest.from_service(data)
 
     @strawberry.mutation(description="Desk: take a submitted request into triage")
@@ -821,7 +845,9 @@ class RequestsMutation:
     ) -> Comment:
         context = context_of(info)
         data = await context.clients.desks.post(
-            f"/requests/{id}/comments", context.authorization, {"body": body, "internal": internal}
+            service_path("requests", uuid_arg(id), "comments"),
+            context.authorization,
+            {"body": body, "internal": internal},
         )
         return Comment.from_service(data)
 
@@ -837,7 +863,7 @@ class RequestsMutation:
             "url": input.url,
         }
         data = await context.clients.desks.post(
-            f"/requests/{id}/attachments", context.authorization, body
+            service_path("requests", uuid_arg(id), "attachments"), context.authorization, body
         )
         return Attachment.from_service(data)
 
@@ -845,7 +871,9 @@ class RequestsMutation:
     async def upsert_desk(self, info: GatewayInfo, code: str, name: str, region: str) -> Desk:
         context = context_of(info)
         data = await context.clients.desks.put(
-            f"/desks/{code}", context.authorization, {"name": name, "region": region}
+            service_path("desks", code_arg(code)),
+            context.authorization,
+            {"name": name, "region": region},
         )
         return Desk(code=data["code"], name=data["name"], region=data["region"])
 
@@ -853,7 +881,9 @@ class RequestsMutation:
     async def map_country_to_desk(self, info: GatewayInfo, country: str, desk_code: str) -> Desk:
         context = context_of(info)
         await context.clients.desks.put(
-            f"/country-desks/{country}", context.authorization, {"desk_code": desk_code}
+            service_path("country-desks", code_arg(country, COUNTRY, "country")),
+            context.authorization,
+            {"desk_code": code_arg(desk_code, name="deskCode")},
         )
         data = await context.loader(desks_by_code).load(desk_code)
         if data is None:
@@ -874,7 +904,7 @@ class RequestsSubscription:
         self, info: GatewayInfo, id: strawberry.ID
     ) -> AsyncGenerator[ServiceRequest, None]:
         context = context_of(info)
-        request_id = str(id)
+        request_id = uuid_arg(id)
         async with context.live_events().subscribe(
             REQUEST_UPDATES, lambda event: event.key() == request_id
         ) as updates:

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
 
 from contracts.events import ClientKind, RequestSubmitted, Urgency
 from services.desks import domain
@@ -24,11 +25,12 @@ from services.desks.store import (
     flag_overlaps,
     start_clocks,
 )
-from services.desks.views import RequestPublic, present_new
+from services.desks.views import RequestPublic, present, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
 
@@ -56,12 +58,30 @@ async def submit_request(
     outbox: OutboxDep,
     clock: ClockDep,
     settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> RequestPublic:
     """Take in a client's request: assign its desk, start its SLA clocks, route each
-    named product, and flag open requests it overlaps."""
+    named product, and flag open requests it overlaps. A retry with the same
+    `Idempotency-Key` answers with the request the first attempt stored."""
     principal.require(Role.client, Role.desk_officer, Role.admin)
-    async with session.begin():
-        return await _take_in(body, principal, session, outbox, clock, settings)
+
+    async def find(key: str) -> RequestPublic | None:
+        async with session.begin():
+            stored = await session.scalar(
+                select(ServiceRequest).where(
+                    col(ServiceRequest.submitted_by) == principal.actor,
+                    col(ServiceRequest.idempotency_key) == key,
+                )
+            )
+            return (await present(session, [stored]))[0] if stored else None
+
+    async def create() -> RequestPublic:
+        async with session.begin():
+            return await _take_in(
+                body, principal, session, outbox, clock, settings, idempotency_key
+            )
+
+    return await create_once(idempotency_key, find, create)
 
 
 async def _take_in(
@@ -71,6 +91,7 @@ async def _take_in(
     outbox: Outbox,
     clock: Clock,
     settings: DesksSettings,
+    idempotency_key: str | None,
 ) -> RequestPublic:
     client = await _client_for(body, principal, session)
     desk = await _desk_for(client, session)
@@ -103,6 +124,7 @@ async def _take_in(
         created_at=now,
         updated_at=now,
         match_words=domain.match_words(body.title, body.description),
+        idempotency_key=idempotency_key,
     )
     session.add(request)
     submitted = RequestSubmitted(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -88,6 +88,12 @@ class ServiceRequest(DesksTable, table=True):
     satisfaction_comment: str | None = Field(default=None, sa_column=Column(Text))
     # The words overlap detection compares (domain.match_words), kept with the request.
     match_words: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The client's key for this submit (shared/idempotency.py): a retry finds this request.
+    idempotency_key: str | None = Field(default=None, max_length=100)
+
+    __table_args__ = (
+        Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),
+    )
 
 
 class Routing(DesksTable, table=True):

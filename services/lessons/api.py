@@ -16,6 +16,7 @@ from services.lessons.domain import (
     DraftContent,
     LessonCommand,
     LessonStatus,
+    Owner,
     Sensitivity,
     SourceKind,
     authorise_command,
@@ -37,7 +38,11 @@ from services.lessons.store import (
 )
 from services.lessons.suggestions import SHOWN_PER_REQUEST
 from shared.auth import CurrentPrincipal, Principal, Role
+from shared.clock import Clock
+from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
+from shared.idempotency import IdempotencyKeyDep, create_once
+from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["lessons"])
@@ -207,24 +212,56 @@ async def create_lesson(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> LessonPublic:
-    """Start a draft (providers, desk officers and HQ write lessons)."""
+    """Start a draft (providers, desk officers and HQ write lessons). A retry with the
+    same `Idempotency-Key` answers with the draft the first attempt made."""
     content = body.draft()
     owner = owner_of_new_draft(principal, content.themes)
-    async with session.begin():
-        lesson = await create_draft(
-            session,
-            content,
-            owner=owner,
-            source_kind=body.source_kind,
-            source_ref=body.source_ref if body.source_kind is not SourceKind.direct else None,
-            authoring_entity=body.authoring_entity or _authoring_entity(principal, owner.code),
-            sensitivity=body.sensitivity,
-            actor=principal.actor,
-            at=clock.now(),
-            publish=lambda event: outbox.add(session, event),
-        )
-    return public(lesson)
+
+    async def find(key: str) -> LessonPublic | None:
+        async with session.begin():
+            made = await session.scalar(
+                select(Lesson).where(
+                    col(Lesson.created_by) == principal.actor, col(Lesson.idempotency_key) == key
+                )
+            )
+            return public(made) if made else None
+
+    async def create() -> LessonPublic:
+        async with session.begin():
+            return public(
+                await _create(
+                    body, content, owner, principal, session, outbox, clock, idempotency_key
+                )
+            )
+
+    return await create_once(idempotency_key, find, create)
+
+
+async def _create(
+    body: LessonCreate,
+    content: DraftContent,
+    owner: Owner,
+    principal: Principal,
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    idempotency_key: str | None,
+) -> Lesson:
+    return await create_draft(
+        session,
+        content,
+        owner=owner,
+        source_kind=body.source_kind,
+        source_ref=body.source_ref if body.source_kind is not SourceKind.direct else None,
+        authoring_entity=body.authoring_entity or _authoring_entity(principal, owner.code),
+        sensitivity=body.sensitivity,
+        actor=principal.actor,
+        at=clock.now(),
+        publish=lambda event: outbox.add(session, event),
+        idempotency_key=idempotency_key,
+    )
 
 
 @router.put("/lessons/{lesson_id}", response_model=LessonPublic)
@@ -238,7 +275,7 @@ async def edit_lesson(
     """Rewrite a draft; only drafts change (a lesson in review is sent back first)."""
     content = body.draft()
     async with session.begin():
-        lesson = await visible_lesson(session, principal, lesson_id)
+        lesson = await visible_lesson(session, principal, lesson_id, for_update=True)
         if not owns_draft(principal, owner_of(lesson)):
             raise DomainError("FORBIDDEN", "only the draft's owner or a reviewer may edit it")
         check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
@@ -278,7 +315,7 @@ async def move_lesson(
 ) -> LessonPublic:
     """Submit for review, approve (publish), send back with comments, or archive."""
     async with session.begin():
-        lesson = await visible_lesson(session, principal, lesson_id)
+        lesson = await visible_lesson(session, principal, lesson_id, for_update=True)
         authorise_command(principal, body.command, owner_of(lesson), body.comment)
         check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
         apply_command(
@@ -352,7 +389,7 @@ async def list_published_lessons(
 async def list_unpublished_lessons(
     principal: CurrentPrincipal,
     session: SessionDep,
-    status_in: Annotated[list[LessonStatus] | None, Query(alias="status")] = None,
+    status_in: Annotated[list[LessonStatus] | None, Query(alias="status", max_length=20)] = None,
     first: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[LessonPublic]:
     """The caller's drafts; for reviewers, every lesson waiting (review queue)."""

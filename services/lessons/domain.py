@@ -15,6 +15,7 @@ from contracts.events import AssessmentConcluded, EngagementDelivered
 from shared.auth import HQ_ROLES, Principal, Role
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
+from shared.text import xml_illegal_characters
 
 MAX_TITLE = 300
 MAX_SUMMARY = 2_000
@@ -167,6 +168,17 @@ def validate_content(
         if len(values) > MAX_TAGS or len(set(values)) != len(values):
             raise DomainError(
                 "BAD_USER_INPUT", f"{name} must be at most {MAX_TAGS} distinct values", field=name
+            )
+    # Lessons reach Atom feeds: a character XML cannot carry would break a whole feed.
+    texts = {"title": [title], "summary": [summary], "body": [body], "themes": themes}
+    for name, values in {**texts, "regions": regions, "client_kinds": client_kinds}.items():
+        illegal = [char for value in values for char in xml_illegal_characters(value)]
+        if illegal:
+            raise DomainError(
+                "BAD_USER_INPUT",
+                f"{name} holds characters a document cannot carry: "
+                f"{', '.join(sorted({repr(char) for char in illegal}))}",
+                field=name,
             )
     bad = [country for country in countries if not re.fullmatch(r"[A-Z]{3}", country)]
     if bad:

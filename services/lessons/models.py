@@ -29,6 +29,8 @@ class Lesson(LessonsTable, table=True):
     __table_args__ = (
         # One after-action draft per engagement (or assessment), even on redelivery.
         UniqueConstraint("source_kind", "source_ref", name="uq_lesson_source"),
+        # A writer's retried create finds the draft its first attempt made.
+        Index("uq_lesson_idempotency", "created_by", "idempotency_key", unique=True),
         # The feed: published lessons newest first.
         Index("ix_lesson_feed", "status", "published_at", "id"),
     )
@@ -49,6 +51,7 @@ class Lesson(LessonsTable, table=True):
     owner_kind: str = Field(default="hq", max_length=20)  # provider | desk | hq
     owner_code: str | None = Field(default=None, max_length=64)
     created_by: str = Field(default="", max_length=300)
+    idempotency_key: str | None = Field(default=None, max_length=100)
     review_comment: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -58,9 +58,18 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return published
 
 
-async def visible_lesson(session: AsyncSession, principal: Principal, lesson_id: str) -> Lesson:
-    """The lesson if the caller may read it; otherwise the same not-found as a missing one."""
+async def visible_lesson(
+    session: AsyncSession, principal: Principal, lesson_id: str, *, for_update: bool = False
+) -> Lesson:
+    """The lesson if the caller may read it; otherwise the same not-found as a missing one.
+
+    `for_update`: locked until the transaction ends (PostgreSQL; SQLite transactions
+    are serialised by BEGIN IMMEDIATE), so two concurrent commands on one lesson run
+    one after the other and the second sees the first's version.
+    """
     query = select(Lesson).where(col(Lesson.id) == lesson_id, readable(principal))
+    if for_update:
+        query = query.with_for_update(of=Lesson)
     lesson = (await session.scalars(query)).first()
     if lesson is None:
         raise DomainError("LESSON_NOT_FOUND", f"no lesson {lesson_id}")
@@ -123,6 +132,7 @@ async def create_draft(
     actor: str,
     at: datetime,
     publish: Publish,
+    idempotency_key: str | None = None,
 ) -> Lesson:
     lesson = Lesson(
         id=str(uuid.uuid4()),
@@ -141,6 +151,7 @@ async def create_draft(
         owner_kind=owner.kind.value,
         owner_code=owner.code,
         created_by=actor,
+        idempotency_key=idempotency_key,
         created_at=at,
         updated_at=at,
     )

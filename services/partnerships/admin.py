@@ -16,6 +16,8 @@ from sqlmodel import col
 from services.partnerships import domain
 from services.partnerships.api import PARTNER_CODE
 from services.partnerships.models import Framework, Partner, WebhookAttempt, WebhookDelivery
+from services.partnerships.settings import PartnershipsSettings, SettingsDep
+from services.partnerships.targets import check_webhook_target
 from services.partnerships.webhooks import DeliveryStatus
 from shared.auth import CurrentPrincipal, Role
 from shared.db import AsyncSession
@@ -75,9 +77,10 @@ async def list_partners(principal: CurrentPrincipal, session: SessionDep) -> lis
     tags=["partners"],
 )
 async def create_partner(
-    body: PartnerCreate, principal: CurrentPrincipal, session: SessionDep
+    body: PartnerCreate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> PartnerSecret:
     principal.require(Role.admin)
+    await _check_target(body.webhook_url, settings)
     async with session.begin():
         if await session.get(Partner, body.code) is not None:
             raise DomainError("CONFLICT", f"partner {body.code} exists")
@@ -93,9 +96,14 @@ async def create_partner(
 
 @router.put("/partners/{code}", response_model=PartnerPublic, tags=["partners"])
 async def update_partner(
-    code: str, body: PartnerUpdate, principal: CurrentPrincipal, session: SessionDep
+    code: str,
+    body: PartnerUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> PartnerPublic:
     principal.require(Role.admin)
+    await _check_target(body.webhook_url, settings)
     async with session.begin():
         partner = await _partner(session, code)
         partner.name = body.name.strip()
@@ -103,6 +111,11 @@ async def update_partner(
         partner.active = body.active
         session.add(partner)
     return _partner_public(partner)
+
+
+async def _check_target(url: HttpUrl | None, settings: PartnershipsSettings) -> None:
+    if url is not None:
+        await check_webhook_target(str(url), allow_private=settings.webhook_allow_private_targets)
 
 
 @router.post("/partners/{code}/secret", response_model=PartnerSecret, tags=["partners"])
@@ -252,7 +265,7 @@ class DeliveryPublic(BaseModel):
 async def list_deliveries(
     principal: CurrentPrincipal,
     session: SessionDep,
-    status_in: Annotated[list[DeliveryStatus] | None, Query(alias="status")] = None,
+    status_in: Annotated[list[DeliveryStatus] | None, Query(alias="status", max_length=20)] = None,
     partner: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryPublic]:

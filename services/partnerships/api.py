@@ -42,8 +42,11 @@ from services.partnerships.store import (
 )
 from services.partnerships.webhooks import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
+from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
+from shared.idempotency import IdempotencyKeyDep, create_once
+from shared.messaging import Outbox
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["assessments"])
@@ -174,7 +177,9 @@ async def list_assessments(
     session: SessionDep,
     request_id: Annotated[list[str] | None, Query(max_length=200)] = None,
     partner: Annotated[str | None, Query(max_length=40)] = None,
-    status_in: Annotated[list[AssessmentStatus] | None, Query(alias="status")] = None,
+    status_in: Annotated[
+        list[AssessmentStatus] | None, Query(alias="status", max_length=20)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AssessmentPublic]:
     """Assessments the caller may see, newest first, by request, partner and status."""
@@ -263,66 +268,93 @@ async def open_assessment(
     outbox: OutboxDep,
     clock: ClockDep,
     doorbell: DoorbellDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> AssessmentPublic:
     """Propose a joint assessment for a request: by its desk, or by a provider whose
-    product declined the request because a partner is needed."""
+    product declined the request because a partner is needed. A retry with the same
+    `Idempotency-Key` answers with the assessment the first attempt opened."""
     principal.require(Role.desk_officer, Role.provider, Role.admin)
-    async with session.begin():
-        request = await _openable_request(session, principal, body.request_id)
-        framework = await _framework(session, body.framework_id)
-        known = (
-            await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))
-        ).all()
-        partners = domain.check_partners(body.partners, known, framework)
-        now = clock.now()
-        today = now.date()
-        domain.check_due(body.due_on, today)
-        if framework is not None:
-            domain.check_framework(framework, today, body.due_on)
-        assessment = JointAssessment(
-            id=str(uuid.uuid4()),
+
+    async def find(key: str) -> AssessmentPublic | None:
+        async with session.begin():
+            opened = await session.scalar(
+                select(JointAssessment).where(
+                    col(JointAssessment.opened_by) == principal.actor,
+                    col(JointAssessment.idempotency_key) == key,
+                )
+            )
+            return await _one(session, opened) if opened else None
+
+    async def create() -> AssessmentPublic:
+        async with session.begin():
+            return await _open(body, principal, session, outbox, clock, doorbell, idempotency_key)
+
+    return await create_once(idempotency_key, find, create)
+
+
+async def _open(
+    body: AssessmentCreate,
+    principal: Principal,
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    doorbell: Doorbell,
+    idempotency_key: str | None,
+) -> AssessmentPublic:
+    request = await _openable_request(session, principal, body.request_id)
+    framework = await _framework(session, body.framework_id)
+    known = (await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))).all()
+    partners = domain.check_partners(body.partners, known, framework)
+    now = clock.now()
+    today = now.date()
+    domain.check_due(body.due_on, today)
+    if framework is not None:
+        domain.check_framework(framework, today, body.due_on)
+    assessment = JointAssessment(
+        id=str(uuid.uuid4()),
+        request_id=request.id,
+        desk_code=request.desk_code,
+        client_code=request.client_code,
+        scope=domain.check_text(body.scope, "scope", domain.MAX_SCOPE),
+        framework_id=body.framework_id,
+        status=AssessmentStatus.proposed.value,
+        due_on=body.due_on,
+        opened_by=principal.actor,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
+        version=0,
+    )
+    session.add(assessment)
+    await session.flush()
+    for code in partners:
+        session.add(
+            AssessmentPartner(assessment_id=assessment.id, partner_code=code, invited_at=now)
+        )
+    for position, task in enumerate(body.tasks):
+        _add_task(session, assessment, partners, task, position, today, now)
+    outbox.add(
+        session,
+        AssessmentOpened(
+            assessment_id=assessment.id,
             request_id=request.id,
             desk_code=request.desk_code,
-            client_code=request.client_code,
-            scope=domain.check_text(body.scope, "scope", domain.MAX_SCOPE),
-            framework_id=body.framework_id,
-            status=AssessmentStatus.proposed.value,
-            due_on=body.due_on,
+            partners=partners,
+            scope=assessment.scope,
             opened_by=principal.actor,
-            created_at=now,
-            updated_at=now,
-            version=0,
-        )
-        session.add(assessment)
-        await session.flush()
-        for code in partners:
-            session.add(
-                AssessmentPartner(assessment_id=assessment.id, partner_code=code, invited_at=now)
-            )
-        for position, task in enumerate(body.tasks):
-            _add_task(session, assessment, partners, task, position, today, now)
-        outbox.add(
-            session,
-            AssessmentOpened(
-                assessment_id=assessment.id,
-                request_id=request.id,
-                desk_code=request.desk_code,
-                partners=partners,
-                scope=assessment.scope,
-                opened_by=principal.actor,
-                opened_at=now,
-            ),
-        )
-        record(
-            session,
-            assessment,
-            at=now,
-            kind="opened",
-            actor=principal.actor,
-            summary=f"proposed with {', '.join(partners)} ({len(body.tasks)} tasks)",
-        )
-        doorbell.ring(await notify(session, assessment, "assessment.invited", to=partners, at=now))
-        return await _one(session, assessment)
+            opened_at=now,
+        ),
+    )
+    record(
+        session,
+        assessment,
+        at=now,
+        kind="opened",
+        actor=principal.actor,
+        summary=f"proposed with {', '.join(partners)} ({len(body.tasks)} tasks)",
+    )
+    doorbell.ring(await notify(session, assessment, "assessment.invited", to=partners, at=now))
+    return await _one(session, assessment)
 
 
 async def _openable_request(

@@ -71,6 +71,10 @@ class PartnerReferral(PartnershipsTable, table=True):
 
 class JointAssessment(PartnershipsTable, table=True):
     __tablename__ = "joint_assessment"
+    # An opener's retried proposal finds the assessment its first attempt opened.
+    __table_args__ = (
+        Index("uq_joint_assessment_idempotency", "opened_by", "idempotency_key", unique=True),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     request_id: str = Field(index=True, max_length=36)
@@ -81,6 +85,7 @@ class JointAssessment(PartnershipsTable, table=True):
     status: str = Field(index=True, max_length=20)  # proposed | active | concluded | cancelled
     due_on: date | None = Field(default=None, sa_type=Date)
     opened_by: str = Field(max_length=300)
+    idempotency_key: str | None = Field(default=None, max_length=100)
     # Set on conclusion.
     summary: str | None = Field(default=None, sa_column=Column(Text))
     recommended_products: list[str] = Field(default_factory=list, sa_type=JSONColumn)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends, Request
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -25,3 +28,14 @@ class PartnershipsSettings(ServiceSettings):
     # A claimed delivery is hidden from other dispatchers this long; if the process dies
     # mid-send, the delivery is due again after it (at least once, never lost).
     webhook_lease_s: float = Field(default=120.0, gt=0)
+    # Webhooks may only reach public https addresses (services/partnerships/targets.py);
+    # tests and labs with receivers on loopback or a private network turn this on.
+    webhook_allow_private_targets: bool = False
+
+
+def _settings(request: Request) -> PartnershipsSettings:
+    settings: PartnershipsSettings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[PartnershipsSettings, Depends(_settings)]

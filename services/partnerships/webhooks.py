@@ -42,6 +42,7 @@ from services.partnerships.signatures import (
     TIMESTAMP_HEADER,
     sign,
 )
+from services.partnerships.targets import RefusedTarget, check_webhook_target
 from shared.clock import Clock
 from shared.workers import PeriodicWorker, WorkerContext
 
@@ -84,7 +85,9 @@ async def dispatch_webhooks(context: WorkerContext) -> int:
     if not claimed:
         return 0
     async with httpx.AsyncClient(timeout=settings.webhook_timeout_s) as http:
-        outcomes = await asyncio.gather(*(send(http, item, context.clock) for item in claimed))
+        outcomes = await asyncio.gather(
+            *(send(http, item, context.clock, settings) for item in claimed)
+        )
     await record_outcomes(context, settings, outcomes)
     return len(claimed)
 
@@ -122,9 +125,16 @@ async def claim_due(context: WorkerContext, settings: PartnershipsSettings) -> l
     return claimed
 
 
-async def send(http: httpx.AsyncClient, item: Claimed, clock: Clock) -> Outcome:
+async def send(
+    http: httpx.AsyncClient, item: Claimed, clock: Clock, settings: PartnershipsSettings
+) -> Outcome:
     if item.url is None:
         return Outcome(item.delivery_id, None, "the partner has no active webhook URL", 0.0)
+    try:
+        # Again at each delivery: the name may resolve somewhere else by now.
+        await check_webhook_target(item.url, allow_private=settings.webhook_allow_private_targets)
+    except RefusedTarget as refusal:
+        return Outcome(item.delivery_id, None, refusal.message, 0.0)
     body = item.body.encode()
     timestamp = int(clock.now().timestamp())
     headers = {

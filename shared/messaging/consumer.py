@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,10 +34,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
 from contracts import Event
+from contracts.events import event_model
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.messaging.deadletter import dead_letter_row
 from shared.messaging.envelope import Envelope, MalformedEvent, from_record, header_map
-from shared.messaging.models import InboxEntry, OutboxMessage
+from shared.messaging.models import InboxEntry
 from shared.messaging.outbox import Outbox
 from shared.settings import ConsumerMode
 from shared.telemetry import span_from
@@ -124,6 +127,9 @@ class EventConsumer:
         self._batch_size = batch_size
         self.applied = 0
         self.dead_lettered = 0
+        # Records skipped because no handler here takes their type, per type.
+        self.unhandled: Counter[str] = Counter()
+        self._dead_before: set[str] = set()
         self.healthy = True
 
     async def start(self) -> None:
@@ -197,11 +203,15 @@ class EventConsumer:
         self, session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
     ) -> set[str]:
         ids = [header_map(record.headers).get("ce_id", "") for record in records]
-        query = select(col(InboxEntry.event_id)).where(
+        query = select(col(InboxEntry.event_id), col(InboxEntry.outcome)).where(
             col(InboxEntry.consumer) == self._group,
             col(InboxEntry.event_id).in_([event_id for event_id in ids if event_id]),
         )
-        return set((await session.scalars(query)).all())
+        outcomes = {event_id: outcome for event_id, outcome in await session.execute(query)}
+        # Only applied events count as seen: a dead letter an operator replays is handled
+        # again, and its inbox row then updated rather than added.
+        self._dead_before = {key for key, outcome in outcomes.items() if outcome != "applied"}
+        return {key for key, outcome in outcomes.items() if outcome == "applied"}
 
     async def _apply_one(
         self,
@@ -219,8 +229,11 @@ class EventConsumer:
             self._dead_letter(session, record, None, f"malformed event: {error}", attempts=0)
             return
         registered = self._handlers.lookup(envelope.type)
-        if registered is None or envelope.id in seen:
-            return  # not ours (topics carry several types), or already applied
+        if registered is None:
+            self._count_unhandled(envelope.type)
+            return
+        if envelope.id in seen:
+            return  # already applied
         seen.add(envelope.id)
         model, handler = registered
         attributes = {"messaging.system": "kafka", "messaging.operation": "process"}
@@ -228,29 +241,31 @@ class EventConsumer:
             f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes
         ):
             if isolated:
-                failure = await self._attempt(session, envelope, model, handler)
+                failure, attempts = await self._attempt(session, envelope, model, handler)
             else:
                 await handler(self._validated(envelope, model), self._context(session, envelope))
-                failure = None
+                failure, attempts = None, 1
         if failure is None:
-            self._record(session, envelope, "applied", None)
+            await self._record(session, envelope, "applied", None)
             self.applied += 1
         else:
-            self._record(session, envelope, "dead_lettered", failure)
-            self._dead_letter(session, record, envelope, failure, attempts=self._max_attempts)
+            await self._record(session, envelope, "dead_lettered", failure)
+            self._dead_letter(session, record, envelope, failure, attempts=attempts)
 
     async def _attempt(
         self, session: AsyncSession, envelope: Envelope, model: type[Event], handler: Handler
-    ) -> str | None:
-        """Run the handler until it succeeds or attempts run out; return the last error."""
+    ) -> tuple[str | None, int]:
+        """Run the handler until it succeeds or attempts run out; return the last error
+        (None on success) and the number of attempts made."""
         context = self._context(session, envelope)
+        last_error = ""
         for attempt in range(1, self._max_attempts + 1):
             try:
                 async with session.begin_nested():
                     await handler(self._validated(envelope, model), context)
-                return None
+                return None, attempt
             except PoisonEvent as poison:
-                return str(poison)
+                return str(poison), attempt
             except Exception as error:
                 last_error = "".join(traceback.format_exception_only(error)).strip()
                 log.warning(
@@ -264,7 +279,21 @@ class EventConsumer:
                 )
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
-        return last_error
+        return last_error, self._max_attempts
+
+    def _count_unhandled(self, event_type: str) -> None:
+        """Topics carry several types, not all for this service: count, never drop
+        silently. A type no contract defines is worth a warning (once per type)."""
+        self.unhandled[event_type] += 1
+        if self.unhandled[event_type] == 1:
+            known = event_model(event_type) is not None
+            log.log(
+                logging.INFO if known else logging.WARNING,
+                "consumer %s: skipping %s records (%s)",
+                self._group,
+                event_type,
+                "handled elsewhere" if known else "a type no contract defines",
+            )
 
     @staticmethod
     def _validated(envelope: Envelope, model: type[Event]) -> Event:
@@ -276,19 +305,21 @@ class EventConsumer:
     def _context(self, session: AsyncSession, envelope: Envelope) -> EventContext:
         return EventContext(session, envelope, self._outbox, self._clock)
 
-    def _record(
+    async def _record(
         self, session: AsyncSession, envelope: Envelope, outcome: str, error: str | None
     ) -> None:
-        session.add(
-            InboxEntry(
-                consumer=self._group,
-                event_id=envelope.id,
-                event_type=envelope.type,
-                outcome=outcome,
-                error=error,
-                processed_at=self._clock.now(),
-            )
+        entry = InboxEntry(
+            consumer=self._group,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            outcome=outcome,
+            error=error,
+            processed_at=self._clock.now(),
         )
+        if envelope.id in self._dead_before:
+            await session.merge(entry)
+        else:
+            session.add(entry)
 
     def _dead_letter(
         self,
@@ -300,33 +331,14 @@ class EventConsumer:
         attempts: int,
     ) -> None:
         log.error("consumer %s: dead-lettering %s: %s", self._group, record.topic, error)
-        attributes = header_map(record.headers)
-        now = self._clock.now()
-        self._outbox.add_raw(
-            session,
-            OutboxMessage(
-                event_id=envelope.id
-                if envelope
-                else attributes.get("ce_id", f"{record.topic}/{record.partition}/{record.offset}"),
-                topic=self._dead_letter_topic,
-                key=(record.key or b"").decode("utf-8", "replace"),
-                event_type=envelope.type if envelope else attributes.get("ce_type", "unknown"),
-                source=envelope.source if envelope else attributes.get("ce_source", "unknown"),
-                subject=envelope.subject if envelope else None,
-                occurred_at=envelope.time if envelope else now,
-                correlation_id=envelope.correlation_id if envelope else "",
-                causation_id=envelope.causation_id if envelope else None,
-                payload=(record.value or b"").decode("utf-8", "replace"),
-                extra_headers={
-                    "dlq_error": error[:2000],
-                    "dlq_consumer": self._group,
-                    "dlq_topic": record.topic,
-                    "dlq_partition": str(record.partition),
-                    "dlq_offset": str(record.offset),
-                    "dlq_attempts": str(attempts),
-                },
-                traceparent=envelope.traceparent if envelope else None,
-                created_at=now,
-            ),
+        row = dead_letter_row(
+            record,
+            envelope,
+            error=error,
+            consumer=self._group,
+            attempts=attempts,
+            dead_letter_topic=self._dead_letter_topic,
+            now=self._clock.now(),
         )
+        self._outbox.add_raw(session, row)
         self.dead_lettered += 1

@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
 from shared.messaging.models import OutboxMessage
 from shared.telemetry import current_traceparent, span_from
@@ -148,19 +149,30 @@ class OutboxRelay:
                 traceparent=current_traceparent(),
                 extra=row.extra_headers,
             )
+            key: bytes | None = row.key.encode()
+            value = row.payload.encode()
+            if is_dead_letter(row):
+                key, value, headers = dead_letter_record(row)
             future: asyncio.Future[object] = await self._producer.send(
-                topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
+                topic, value=value, key=key, headers=headers
             )
             return future
 
-    async def republish_retained(self) -> int:
-        """Mark every retained sent row unsent again, for a broker that lost them."""
-        cutoff = self._clock.now() - self._retention
+    async def republish_recent(self, window: timedelta, max_rows: int) -> int:
+        """Mark the rows sent within `window` (the newest `max_rows` of them) unsent
+        again, for a broker that lost them; unsent rows go out anyway."""
+        cutoff = self._clock.now() - window
+        recent = (
+            select(col(OutboxMessage.seq))
+            .where(col(OutboxMessage.sent_at).is_not(None))
+            .where(col(OutboxMessage.sent_at) >= cutoff)
+            .order_by(col(OutboxMessage.seq).desc())
+            .limit(max_rows)
+        )
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.sent_at).is_not(None))
-                .where(col(OutboxMessage.created_at) >= cutoff)
+                .where(col(OutboxMessage.seq).in_(recent.scalar_subquery()))
                 .values(sent_at=None)
             )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
@@ -91,9 +92,17 @@ class MessagingRuntime:
         )
         self.outbox.on_commit(self.relay.wake)
         if await self._broker_is_new():
-            self.republished = await self.relay.republish_retained()
+            started = time.monotonic()
+            self.republished = await self.relay.republish_recent(
+                timedelta(seconds=settings.outbox_republish_window_s),
+                settings.outbox_republish_max_rows,
+            )
             log.warning(
-                "new broker %s: re-publishing %d retained events", self.cluster_id, self.republished
+                "new broker %s: re-publishing %d events sent in the last %.0fs (marked in %.2fs)",
+                self.cluster_id,
+                self.republished,
+                settings.outbox_republish_window_s,
+                time.monotonic() - started,
             )
         self._spawn("outbox-relay", self.relay.run())
 
@@ -149,6 +158,7 @@ class MessagingRuntime:
             "cluster_id": self.cluster_id,
             "relay_healthy": bool(self.relay and self.relay.healthy),
             "consumer_healthy": self.consumer.healthy if self.consumer else None,
+            "unhandled_records": dict(self.consumer.unhandled) if self.consumer else {},
             "fatal": self.fatal_reason or None,
         }
 

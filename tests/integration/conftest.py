@@ -16,12 +16,25 @@ from services.products.app import DEFINITION as PRODUCTS
 from services.products.app import ProductsSettings
 from services.products.app import create_app as create_products
 from services.products.seed import CATALOG
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, ServiceSettings
 from shared.testing.databases import Databases
 from shared.testing.services import RunningService, running_service
 from shared.testing.waiting import eventually
 
 FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
+
+
+@pytest.fixture
+async def probe_settings(platform: PlatformSettings, databases: Databases) -> ServiceSettings:
+    """A service of its own (a probe of handlers a test defines) on a fresh database."""
+    return ServiceSettings(
+        **platform.model_dump(),
+        service_name="probe",
+        database_url=await databases.new("probe"),
+        consumer_retry_backoff_s=0.01,
+        consumer_max_attempts=3,
+        broker_watch_interval_s=0.2,
+    )
 
 
 @dataclass

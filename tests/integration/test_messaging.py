@@ -4,18 +4,18 @@ dead letters, re-publication to a new broker, and trace propagation."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from contracts.events import PRODUCTS_TOPIC, ProductCataloged
 from services.products.app import DEFINITION as PRODUCTS_SCHEMA
@@ -24,11 +24,10 @@ from shared.db import create_engine, session_factory
 from shared.manage import migrate
 from shared.messaging import EventContext, EventHandlers, InboxEntry, MessagingRuntime, Outbox
 from shared.messaging.envelope import header_map, to_headers
-from shared.messaging.models import PlatformState
+from shared.messaging.models import OutboxMessage, PlatformState
 from shared.processes import EmbeddedBroker, start_embedded_broker
-from shared.settings import PlatformSettings, ServiceSettings
+from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing, tracer
-from shared.testing.databases import Databases
 from shared.testing.waiting import eventually
 
 
@@ -106,18 +105,6 @@ async def probe_service(settings: ServiceSettings, probe: Probe) -> AsyncIterato
     finally:
         await runtime.stop()
         await engine.dispose()
-
-
-@pytest.fixture
-async def probe_settings(platform: PlatformSettings, databases: Databases) -> ServiceSettings:
-    return ServiceSettings(
-        **platform.model_dump(),
-        service_name="probe",
-        database_url=await databases.new("probe"),
-        consumer_retry_backoff_s=0.01,
-        consumer_max_attempts=3,
-        broker_watch_interval_s=0.2,
-    )
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int) -> list[dict[str, str]]:
@@ -296,3 +283,54 @@ async def _inbox_size(harness: Harness, size: int) -> bool:
 
 async def _fatal(harness: Harness) -> bool:
     return harness.runtime.fatal.is_set()
+
+
+async def test_a_new_broker_costs_what_was_in_flight_not_the_whole_history(
+    probe_settings: ServiceSettings, broker: EmbeddedBroker
+) -> None:
+    history = 20_000
+    async with probe_service(probe_settings, Probe()) as harness:
+        await harness.publish(cataloged("RECENT"))
+        await eventually(lambda: _has(harness, {"RECENT"}))
+        # A week of history, sent long ago (well inside the retention, outside the window).
+        long_ago = datetime.now(UTC) - timedelta(days=3)
+        async with harness.runtime.sessions() as session, session.begin():
+            template = (await session.scalars(select(OutboxMessage))).one()
+            await session.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        **template.model_dump(exclude={"seq"}),
+                        "event_id": f"old-{n}",
+                        "created_at": long_ago,
+                        "sent_at": long_ago,
+                    }
+                    for n in range(history)
+                ],
+            )
+
+    second = start_embedded_broker()
+    try:
+        moved = probe_settings.model_copy(
+            update={"kafka_bootstrap_servers": second.bootstrap_servers}
+        )
+        started = time.monotonic()
+        async with probe_service(moved, Probe()) as harness:
+            assert harness.runtime.republished == 1
+            records = await read_topic(
+                second.bootstrap_servers, moved.physical_topic(PRODUCTS_TOPIC), expected=1
+            )
+            assert len(records) == 1
+            elapsed = time.monotonic() - started
+            print(f"new broker with {history} retained rows: 1 re-published in {elapsed:.2f}s")
+            assert elapsed < 10
+        capped = moved.model_copy(update={"outbox_republish_max_rows": 0})
+        third = start_embedded_broker()
+        try:
+            capped = capped.model_copy(update={"kafka_bootstrap_servers": third.bootstrap_servers})
+            async with probe_service(capped, Probe()) as harness:
+                assert harness.runtime.republished == 0
+        finally:
+            third.stop()
+    finally:
+        second.stop()

@@ -132,7 +132,7 @@ async def list_engagements(
     session: SessionDep,
     clock: ClockDep,
     request_id: Annotated[list[str] | None, Query(max_length=200)] = None,
-    status: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[str] | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[EngagementPublic]:
     """Engagements the caller may see; `request_id` may repeat (the gateway batches by it)."""
@@ -166,9 +166,9 @@ async def provider_queue(
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[list[EngagementStatus] | None, Query()] = None,
+    status: Annotated[list[EngagementStatus] | None, Query(max_length=20)] = None,
     product: Annotated[list[str] | None, Query(max_length=50)] = None,
-    urgency: Annotated[list[Urgency] | None, Query()] = None,
+    urgency: Annotated[list[Urgency] | None, Query(max_length=20)] = None,
     desk: Annotated[list[str] | None, Query(max_length=50)] = None,
     client: Annotated[list[str] | None, Query(max_length=50)] = None,
     first: Annotated[int, Query(ge=1, le=100)] = 20,

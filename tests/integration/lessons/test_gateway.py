@@ -4,6 +4,7 @@ filter and sensitivity rule, and the Atom feed of a saved filter."""
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
+from services.lessons.models import Lesson
 from shared.auth import Role
 from shared.testing.graphql_ws import subscription
 from shared.testing.serving import served
@@ -197,9 +199,16 @@ async def test_workflow_and_search_through_graphql(gateway: Gateway) -> None:
     assert len(lean["data"]["searchLessons"]["hits"]) == 1
 
     missing = await gateway.call(
-        "query($id: ID!) { lesson(id: $id) { id } }", Role.client, {"client": "MINUSMA"}, id="nope"
+        "query($id: ID!) { lesson(id: $id) { id } }",
+        Role.client,
+        {"client": "MINUSMA"},
+        id=str(uuid.uuid4()),
     )
     assert missing["errors"][0]["extensions"]["code"] == "LESSON_NOT_FOUND"
+    not_an_id = await gateway.call(
+        "query($id: ID!) { lesson(id: $id) { id } }", Role.client, {"client": "MINUSMA"}, id="nope"
+    )
+    assert not_an_id["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     bad_page = await gateway.call("{ lessons(first: 0) { edges { cursor } } }", Role.admin)
     assert bad_page["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
@@ -258,3 +267,44 @@ async def test_a_saved_filter_has_an_atom_feed_with_its_owners_sensitivity(
         REVOKE, Role.client, {"client": "UNMISS"}, id=created["savedFilter"]["id"]
     )
     assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_control_character_is_refused_at_input_and_never_breaks_a_feed(
+    gateway: Gateway,
+) -> None:
+    lessons = gateway.lessons
+    refused = await lessons.http.post(
+        "/lessons",
+        json={
+            "title": "Vertical\x0btab",
+            "summary": "",
+            "body": "",
+            "themes": ["ELECTORAL_ASSISTANCE"],
+            "countries": ["MLI"],
+            "regions": ["Africa"],
+            "client_kinds": ["peacekeeping_operation"],
+            "sensitivity": "public",
+        },
+        headers=lessons.headers(Role.hq_analyst),
+    )
+    assert refused.status_code in (400, 422), refused.text
+    assert refused.json()["detail"]["code"] == "BAD_USER_INPUT"
+    assert "\\x0b" in refused.json()["detail"]["message"]
+
+    published = await lessons.publish(title="Clean title")
+    # A lesson stored before input was checked (or written by an event) may hold one.
+    async with lessons.service.sessions() as session, session.begin():
+        stored = await session.get(Lesson, published["id"])
+        assert stored is not None
+        stored.title, stored.body = "Old\x0btitle", "Body with \x01 and \x1f"
+        session.add(stored)
+    saved = await gateway.call(
+        SAVE_FILTER, Role.client, {"client": "MINUSMA"}, name="All", filter={}
+    )
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.get(saved["data"]["saveLessonFilter"]["feedUrl"])
+    assert response.status_code == 200, response.text
+    feed = ET.fromstring(response.content)
+    [entry] = feed.findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "Oldtitle"
+    assert entry.findtext(f"{ATOM}content") == "Body with  and "

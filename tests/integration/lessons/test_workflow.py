@@ -3,6 +3,7 @@ with comments, refusals that change nothing, every move an event and a history r
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from shared.auth import Role
@@ -203,3 +204,36 @@ async def test_the_feed_pages_newest_first_and_filters(lessons: LessonsUnderTest
     assert [edge["node"]["title"] for edge in by_region["edges"]] == ["Libya lesson"]
     bad = await lessons.http.get("/lessons", params={"after": "nonsense"}, headers=headers)
     assert bad.status_code == 422
+
+
+async def test_two_concurrent_approvals_publish_once(lessons: LessonsUnderTest) -> None:
+    reviewer = lessons.headers(Role.hq_analyst)
+    lesson = await lessons.create()
+    submitted = (await lessons.move(lesson, "submit")).json()
+    first, second = await asyncio.gather(
+        lessons.move(submitted, "approve", reviewer), lessons.move(submitted, "approve", reviewer)
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    loser = first if first.status_code == 409 else second
+    assert loser.json()["detail"]["code"] == "VERSION_CONFLICT"
+    assert len(await lessons.outbox("onedoor.lesson.published.v1")) == 1
+
+
+async def test_a_retried_create_with_its_key_makes_one_draft(lessons: LessonsUnderTest) -> None:
+    writer = {**lessons.headers(Role.hq_analyst), "Idempotency-Key": "draft-1"}
+    body = {
+        "title": "A lesson",
+        "summary": "",
+        "body": "",
+        "themes": ["ELECTORAL_ASSISTANCE"],
+        "countries": ["MLI"],
+        "regions": ["Africa"],
+        "client_kinds": ["peacekeeping_operation"],
+        "sensitivity": "public",
+    }
+    answers = await asyncio.gather(
+        *(lessons.http.post("/lessons", json=body, headers=writer) for _ in range(3))
+    )
+    assert {answer.status_code for answer in answers} == {201}, [a.text for a in answers]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert len(await lessons.outbox("onedoor.lesson.status-changed.v1")) == 1

@@ -85,6 +85,8 @@ async def partnerships(
         webhook_backoff_base_s=2,
         webhook_backoff_cap_s=60,
         webhook_max_attempts=8,
+        # The partners' receivers in these tests listen on loopback.
+        webhook_allow_private_targets=True,
     )
     async with running_service(DEFINITION, create_app, settings, clock) as service:
         yield Partnerships(service, platform, clock)

@@ -13,9 +13,15 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.partnerships.models import WebhookAttempt, WebhookDelivery
+from services.partnerships.app import DEFINITION, create_app
+from services.partnerships.models import JointAssessment, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings
 from services.partnerships.webhooks import claim_due, dispatch_webhooks, send
+from shared.auth import Role
+from shared.settings import PlatformSettings
+from shared.testing.databases import Databases
+from shared.testing.services import running_service
+from shared.testing.tokens import bearer
 from shared.testing.waiting import eventually
 from tests.integration.partnerships.conftest import Partnerships, Receiver, known_request
 
@@ -125,7 +131,7 @@ async def test_a_sender_that_died_mid_send_is_covered_by_the_lease_and_the_recei
     await open_assessment(p, ["AU"], [{"title": "Mediation", "lead": "AU"}])
     claimed = await claim_due(context, settings)
     async with httpx.AsyncClient() as http:
-        outcome = await send(http, claimed[0], p.clock)
+        outcome = await send(http, claimed[0], p.clock, settings)
     assert outcome.delivered  # ...and the process died before recording it
     assert await dispatch_webhooks(context) == 0  # still leased to the dead sender
     p.clock.advance(timedelta(seconds=settings.webhook_lease_s))
@@ -232,3 +238,45 @@ async def test_two_dispatchers_side_by_side_never_send_one_delivery_twice(
     assert first + second == 12
     assert hooks.duplicates == [] and len(hooks.accepted) == 12
     assert {d.status for d in await deliveries(p)} == {"delivered"}
+
+
+async def test_a_webhook_cannot_be_aimed_inside_the_network_by_default(
+    platform: PlatformSettings, databases: Databases
+) -> None:
+    settings = PartnershipsSettings(
+        **platform.model_dump(), database_url=await databases.new("partnerships")
+    )
+    async with running_service(DEFINITION, create_app, settings) as service:
+        admin = bearer(platform, Role.admin)
+        for url in ("https://127.0.0.1/hooks", "https://169.254.169.254/", "http://8.8.8.8/"):
+            body = {"name": "African Union", "webhook_url": url, "active": True}
+            refused = await service.http.put("/partners/AU", json=body, headers=admin)
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["detail"]["code"] == "WEBHOOK_TARGET_REFUSED"
+        created = await service.http.post(
+            "/partners",
+            json={"code": "IGAD", "name": "IGAD", "webhook_url": "https://10.0.0.8/x"},
+            headers=admin,
+        )
+        assert created.json()["detail"]["code"] == "WEBHOOK_TARGET_REFUSED"
+        partners = (await service.http.get("/partners", headers=admin)).json()
+        assert all(p["webhook_url"] is None or "10.0.0.8" not in p["webhook_url"] for p in partners)
+        assert "IGAD" not in {p["code"] for p in partners}
+
+
+async def test_a_retried_proposal_with_its_key_opens_one_assessment(
+    partnerships: Partnerships,
+) -> None:
+    p = partnerships
+    request_id = str(uuid.uuid4())
+    await known_request(p, request_id)
+    body = {"request_id": request_id, "partners": ["AU"], "scope": "Joint needs assessment"}
+    headers = {**p.desk(), "Idempotency-Key": "proposal-1"}
+    answers = await asyncio.gather(
+        *(p.http.post("/assessments", json=body, headers=headers) for _ in range(3))
+    )
+    assert {answer.status_code for answer in answers} == {201}, [a.text for a in answers]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    async with p.service.sessions() as session, session.begin():
+        stored = (await session.scalars(select(JointAssessment))).all()
+    assert [assessment.id for assessment in stored] == [answers[0].json()["id"]]
