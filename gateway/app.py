@@ -72,7 +72,7 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
         params = getattr(context, "connection_params", None) or {}
         authorization = params.get("Authorization") or params.get("authorization")
         if isinstance(authorization, str) and authorization:
-            context.authenticate(self.verifier, authorization)
+            await context.authenticate(self.verifier, authorization)
         if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
 
@@ -105,7 +105,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def context(connection: HTTPConnection) -> GatewayContext:
         context = GatewayContext(connection.app.state.clients, live=connection.app.state.live)
-        context.authenticate(verifier, connection.headers.get("authorization", ""))
+        await context.authenticate(verifier, connection.headers.get("authorization", ""))
         return context
 
     app = FastAPI(title="OneDoor gateway", version="1.0.0", lifespan=lifespan)
