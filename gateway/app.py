@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,6 +35,17 @@ from gateway.schema import (
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
 from shared.telemetry import configure_tracing
+
+# Below the orchestrator's probe timeout: a hung service shows as degraded, not as a
+# gateway that fails its own probe.
+READY_CHECK_TIMEOUT_S = 1.0
+
+
+async def _ready_within(check: Awaitable[bool], timeout_s: float) -> bool:
+    try:
+        return await asyncio.wait_for(check, timeout_s)
+    except TimeoutError:
+        return False
 
 
 def build_schema(settings: GatewaySettings) -> strawberry.Schema:
@@ -121,11 +133,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
+        """This pod's own health only: a service (or the broker) being down must not take
+        every gateway pod out of rotation. Services that are down are named in `degraded`."""
         clients: ServiceClients = request.app.state.clients
-        services = {name: await client.ready() for name, client in clients.by_name.items()}
-        ready = all(services.values())
-        body = {"status": "ready" if ready else "not ready", "services": services}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        live: LiveEvents = request.app.state.live
+        names = list(clients.by_name)
+        answers = await asyncio.gather(
+            *(_ready_within(clients.by_name[name].ready(), READY_CHECK_TIMEOUT_S) for name in names)
+        )
+        services = dict(zip(names, answers, strict=True))
+        body = {
+            "status": "ready" if live.healthy else "not ready",
+            "live_events": live.healthy,
+            "services": services,
+            "degraded": sorted(name for name, ready in services.items() if not ready),
+        }
+        return JSONResponse(body, status_code=200 if live.healthy else 503)
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

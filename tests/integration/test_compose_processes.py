@@ -196,3 +196,10 @@ async def test_every_compose_service_starts_with_its_compose_environment_and_get
     body = response.json()
     assert "errors" not in body, body
     assert {"ELECTORAL_ASSISTANCE"} <= {product["code"] for product in body["data"]["products"]}
+
+    # One service down leaves the gateway in rotation, naming what is degraded.
+    stop_process(processes.running["lessons"])
+    async with httpx.AsyncClient(timeout=5) as http:
+        ready = await http.get(f"http://127.0.0.1:{ports['gateway']}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["degraded"] == ["lessons"]
