@@ -4,8 +4,16 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from shared.manage import configure_logging
+from shared.logging import configure_logging
 
 settings = GatewaySettings()
-configure_logging(settings.log_level)
-uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+configure_logging(settings.log_level, settings.log_format)
+uvicorn.run(
+    create_app(settings),
+    host=settings.host,
+    port=settings.port,
+    log_level="warning",
+    # Behind a TLS ingress the scheme and client come from X-Forwarded-* (feed URLs: https).
+    proxy_headers=True,
+    forwarded_allow_ips=settings.forwarded_allow_ips,
+)

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -20,9 +21,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
-from gateway.errors import CodedErrors
+from gateway.errors import CodedErrors, GatewaySchema
 from gateway.feeds import router as feeds_router
 from gateway.live import LiveEvents
+from gateway.metrics import OperationMetrics
 from gateway.schema import (
     LIVE_TOPICS,
     PRODUCT_CODE_SCALAR,
@@ -34,6 +36,7 @@ from gateway.schema import (
 )
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
+from shared.metrics import observe
 from shared.telemetry import configure_tracing
 
 # Below the orchestrator's probe timeout: a hung service shows as degraded, not as a
@@ -52,7 +55,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     # One depth rule for the schema's lifetime: the validation cache is keyed by the
     # rules, so a rule built per operation (QueryDepthLimiter's way) never hits it.
     depth_rule = create_validator(settings.max_query_depth, None, None)
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -64,6 +67,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             CodedErrors,
+            OperationMetrics,
         ],
     )
 
@@ -150,5 +154,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         }
         return JSONResponse(body, status_code=200 if live.healthy else 503)
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "idempotency-key"],
+            max_age=600,
+        )
+    observe(app, "gateway")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

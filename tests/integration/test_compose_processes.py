@@ -12,6 +12,7 @@ postgres image runs.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.auth import Role
 from shared.processes import EmbeddedBroker, free_port, stop_process
@@ -167,6 +169,34 @@ async def wait_ready(processes: ComposeProcesses, name: str, port: int) -> float
     raise AssertionError(f"{name} not ready in {READY_TIMEOUT_S}s:\n{processes.log(name)}")
 
 
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(base: str) -> Samples:
+    async with httpx.AsyncClient(timeout=5) as http:
+        response = await http.get(base + "/metrics")
+    assert response.status_code == 200, response.text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float | None:
+    """The sum of the samples of `name` whose labels include `labels` (None: no sample)."""
+    found = [
+        value
+        for (sample_name, sample_labels), value in samples.items()
+        if sample_name == name and set(labels.items()) <= sample_labels
+    ]
+    return sum(found) if found else None
+
+
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return (sample(after, name, **labels) or 0) - (sample(before, name, **labels) or 0)
+
+
 async def test_every_compose_service_starts_with_its_compose_environment_and_gets_ready(
     compose_stack: tuple[ComposeProcesses, dict[str, int]], keys_dir: Path
 ) -> None:
@@ -186,16 +216,54 @@ async def test_every_compose_service_starts_with_its_compose_environment_and_get
     assert waves[-1] == ["gateway"]
 
     # A working API: a real operation through the one door, verified with the secret key.
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
     headers = bearer(PlatformSettings(var_dir=keys_dir), Role.client, client="MINUSMA")
+    before = await scrape(gateway)
     async with httpx.AsyncClient(timeout=10) as http:
         response = await http.post(
-            f"http://127.0.0.1:{ports['gateway']}/graphql",
-            json={"query": "{ products { code } }"},
+            gateway + "/graphql",
+            json={"query": "query Catalogue { products { code } }"},
             headers=headers,
+        )
+        refused = await http.post(
+            gateway + "/graphql", json={"query": "query Typo { produkts }"}, headers=headers
+        )
+        # Behind a TLS ingress (X-Forwarded-Proto from a trusted proxy) feed URLs are https.
+        saved = await http.post(
+            gateway + "/graphql",
+            json={"query": 'mutation { saveLessonFilter(name: "ops") { feedUrl } }'},
+            headers={**headers, "X-Forwarded-Proto": "https"},
         )
     body = response.json()
     assert "errors" not in body, body
     assert {"ELECTORAL_ASSISTANCE"} <= {product["code"] for product in body["data"]["products"]}
+    assert refused.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    feed_url = saved.json()["data"]["saveLessonFilter"]["feedUrl"]
+    assert feed_url.startswith(f"https://127.0.0.1:{ports['gateway']}/feeds/lessons/"), feed_url
+
+    # The series move: per operation, per route, and the services' outbox figures.
+    after = await scrape(gateway)
+    operations = "onedoor_graphql_operations_total"
+    assert moved(before, after, operations, operation="Catalogue", outcome="ok") == 1
+    assert moved(before, after, operations, operation="Typo", outcome="error") == 1
+    route = {"process": "gateway", "route": "/graphql", "method": "POST", "status": "200"}
+    assert moved(before, after, "onedoor_http_requests_total", **route) == 3
+    desks = await scrape(f"http://127.0.0.1:{ports['desks']}")
+    assert sample(desks, "onedoor_outbox_unsent", service="desks") is not None
+    assert sample(desks, "onedoor_outbox_oldest_unsent_age_seconds", service="desks") is not None
+    assert sample(desks, "onedoor_dead_letters_total", service="desks") == 0
+    assert sample(desks, "onedoor_consumer_lag", service="desks") is not None
+    partnerships = await scrape(f"http://127.0.0.1:{ports['partnerships']}")
+    assert sample(partnerships, "onedoor_webhook_deliveries", status="dead") == 0
+
+    # JSON logs: an access line per request with its trace id; the caller's typo is a WARNING.
+    lines = [json.loads(line) for line in (processes.var / "gateway.log").read_text().splitlines()]
+    access = [line for line in lines if line["logger"] == "onedoor.access"]
+    assert access and all(len(line["trace_id"]) == 32 for line in access), access
+    assert {line["route"] for line in access} >= {"/graphql"}
+    typo = [line for line in lines if "produkts" in line["message"]]
+    assert [line["level"] for line in typo] == ["WARNING"]
+    assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
 
     # One service down leaves the gateway in rotation, naming what is degraded.
     stop_process(processes.running["lessons"])
