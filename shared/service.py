@@ -27,6 +27,7 @@ from shared.clock import Clock, SystemClock
 from shared.db import AsyncSession, create_engine, ping, session_factory
 from shared.errors import install_error_handlers
 from shared.messaging import EventHandlers, MessagingRuntime, Outbox
+from shared.messaging.inbox import INBOX_PRUNER
 from shared.messaging.models import PlatformTable
 from shared.metrics import Reading, observe
 from shared.settings import ServiceSettings
@@ -84,7 +85,8 @@ def create_service_app(
         app.state.outbox = outbox
         app.state.runtime = runtime
         context = WorkerContext(settings, sessions, outbox, clock)
-        workers = [RunningWorker(worker, context) for worker in definition.workers]
+        every_worker = [*definition.workers, INBOX_PRUNER]
+        workers = [RunningWorker(worker, context) for worker in every_worker]
         app.state.workers = workers
         try:
             await runtime.start()

@@ -119,10 +119,19 @@ class ServiceSettings(PlatformSettings):
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
+    # At least the outbox's: a re-published event must still find its inbox entry.
+    inbox_retention_hours: float = Field(default=336.0, gt=0)
+    inbox_prune_interval_s: float = Field(default=3600.0, gt=0)
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.1, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
     broker_watch_interval_s: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _inbox_outlives_the_outbox(self) -> ServiceSettings:
+        if self.inbox_retention_hours < self.outbox_retention_hours:
+            raise ValueError("ONEDOOR_INBOX_RETENTION_HOURS must be >= the outbox's retention")
+        return self
 
     @property
     def resolved_database_url(self) -> str:
