@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed
 help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
-	@echo "make bench      measure the performance targets of DESIGN.md (about 10 minutes)"
+	@echo "make bench      measure the performance targets of docs/architecture.md (about 10 minutes)"
 	@echo "make contracts  regenerate contracts/schemas and contracts/asyncapi.yaml"
 
 $(INSTALLED): pyproject.toml constraints.txt
