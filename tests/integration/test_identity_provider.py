@@ -194,7 +194,10 @@ async def test_a_slow_jwks_endpoint_delays_only_the_requests_that_need_keys(
             waited = time.monotonic() - started
     finally:
         stop_process(gateway)
-    assert max(latencies) < 0.25, f"/healthz took {max(latencies):.3f}s behind a slow JWKS"
+    # Blocked, the loop would hold /healthz for the JWKS timeout (1.5 s; 2.9 s before the
+    # fetch moved off the loop); a loaded CI machine may still take a few hundred ms.
+    assert max(latencies) < 1.0, f"/healthz took {max(latencies):.3f}s behind a slow JWKS"
+    assert sorted(latencies)[2] < 0.25, latencies
     assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", answer
     assert "signing keys unavailable" in answer["errors"][0]["message"]
     assert waited < 1.6, f"the JWKS timeout did not bound the wait ({waited:.2f}s)"
