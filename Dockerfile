@@ -5,7 +5,7 @@
 #   python -m services.<name> migrate seed     one-shot schema upgrade + reference data
 # docker-compose.yml and deploy/kubernetes/ set the command per container.
 
-FROM python:3.11-slim AS build
+FROM python:3.11.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/onedoor
@@ -18,7 +18,7 @@ COPY gateway ./gateway
 RUN /opt/onedoor/bin/pip install -c constraints.txt . \
     && /opt/onedoor/bin/python -m compileall -q /app
 
-FROM python:3.11-slim
+FROM python:3.11.11-slim-bookworm
 # The image listens on 8000 whatever the process; var/ only holds scratch files
 # in production (databases and keys come from the environment), so it lives in
 # /tmp and the root filesystem can be mounted read-only.

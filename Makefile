@@ -12,7 +12,7 @@ help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
 	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
-	@echo "make bench      measure the performance targets of DESIGN.md (about 10 minutes)"
+	@echo "make bench      measure the performance targets of docs/architecture.md (about 10 minutes)"
 	@echo "make contracts  regenerate contracts/schemas and contracts/asyncapi.yaml"
 
 $(INSTALLED): pyproject.toml constraints.txt

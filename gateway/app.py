@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import strawberry
 from cross_web import HTTPException
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -29,7 +31,7 @@ from strawberry.types.unset import UNSET
 
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
-from gateway.errors import CodedErrors
+from gateway.errors import CodedErrors, GatewaySchema
 from gateway.feeds import router as feeds_router
 from gateway.limits import (
     BodySizeLimit,
@@ -39,6 +41,7 @@ from gateway.limits import (
     query_cost_rule,
 )
 from gateway.live import LiveEvents
+from gateway.metrics import OperationMetrics
 from gateway.schema import (
     LIVE_TOPICS,
     PRODUCT_CODE_SCALAR,
@@ -50,7 +53,19 @@ from gateway.schema import (
 )
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
+from shared.metrics import observe
 from shared.telemetry import configure_tracing
+
+# Below the orchestrator's probe timeout: a hung service shows as degraded, not as a
+# gateway that fails its own probe.
+READY_CHECK_TIMEOUT_S = 1.0
+
+
+async def _ready_within(check: Awaitable[bool], timeout_s: float) -> bool:
+    try:
+        return await asyncio.wait_for(check, timeout_s)
+    except TimeoutError:
+        return False
 
 
 def build_schema(settings: GatewaySettings) -> strawberry.Schema:
@@ -62,7 +77,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         query_cost_rule(settings.max_query_cost),
         argument_rule(settings.max_list_items),
     ]
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -77,6 +92,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             CodedErrors,
+            OperationMetrics,
         ],
     )
 
@@ -118,7 +134,7 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
         params = getattr(context, "connection_params", None) or {}
         authorization = params.get("Authorization") or params.get("authorization")
         if isinstance(authorization, str) and authorization:
-            context.authenticate(self.verifier, authorization)
+            await context.authenticate(self.verifier, authorization)
         if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
 
@@ -157,7 +173,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def context(connection: HTTPConnection) -> GatewayContext:
         context = GatewayContext(connection.app.state.clients, live=connection.app.state.live)
-        context.authenticate(verifier, connection.headers.get("authorization", ""))
+        await context.authenticate(verifier, connection.headers.get("authorization", ""))
         return context
 
     app = FastAPI(title="OneDoor gateway", version="1.0.0", lifespan=lifespan)
@@ -173,12 +189,33 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
+        """This pod's own health only: a service (or the broker) being down must not take
+        every gateway pod out of rotation. Services that are down are named in `degraded`."""
         clients: ServiceClients = request.app.state.clients
-        services = {name: await client.ready() for name, client in clients.by_name.items()}
-        ready = all(services.values())
-        body = {"status": "ready" if ready else "not ready", "services": services}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        live: LiveEvents = request.app.state.live
+        names = list(clients.by_name)
+        answers = await asyncio.gather(
+            *(_ready_within(clients.by_name[name].ready(), READY_CHECK_TIMEOUT_S) for name in names)
+        )
+        services = dict(zip(names, answers, strict=True))
+        body = {
+            "status": "ready" if live.healthy else "not ready",
+            "live_events": live.healthy,
+            "services": services,
+            "degraded": sorted(name for name, ready in services.items() if not ready),
+        }
+        return JSONResponse(body, status_code=200 if live.healthy else 503)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "idempotency-key"],
+            max_age=600,
+        )
+    observe(app, "gateway")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

@@ -38,11 +38,11 @@ class GatewayContext(BaseContext):
         self.connection_params: dict[str, Any] | None = None
         self._loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = {}
 
-    def authenticate(self, verifier: TokenVerifier, authorization: str) -> None:
+    async def authenticate(self, verifier: TokenVerifier, authorization: str) -> None:
         """Verify the caller's bearer token; the token is forwarded to every service."""
         self.authorization = authorization
         try:
-            self.principal, self.auth_error = verifier.verify_header(authorization), None
+            self.principal, self.auth_error = await verifier.verify_header(authorization), None
         except DomainError as refusal:
             self.principal, self.auth_error = None, refusal
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
 from gateway.clients import ServiceError
 from gateway.live import SubscriptionOverflow
-from shared.errors import current_trace_id
+from shared.errors import DomainError, current_trace_id
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +47,19 @@ class CodedErrors(MaskErrors):
             path=error.path,
             extensions=extensions,
         )
+
+
+# What a caller got wrong (a malformed query, a refused or unknown id...): theirs, not ours.
+_CLIENT_ERRORS = (GraphQLError, ServiceError, SubscriptionOverflow, DomainError)
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs a caller's mistakes at WARNING; unexpected errors are CodedErrors' to log."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, _CLIENT_ERRORS):
+                log.warning("GraphQL error for the caller: %s", error.message)

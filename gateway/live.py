@@ -129,6 +129,11 @@ class LiveEvents:
             self._subscribers.discard(subscriber)
 
     @property
+    def healthy(self) -> bool:
+        """Started, and the task that feeds the subscriptions still runs."""
+        return self.ready.is_set() and self._task is not None and not self._task.done()
+
+    @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 

@@ -24,3 +24,5 @@ class GatewaySettings(PlatformSettings):
     max_connections_per_service: int = Field(default=100, ge=1)
     # Events a subscriber may fall behind by before its subscription is ended.
     live_queue_size: int = Field(default=1000, ge=1)
+    # Browser origins allowed to call the API (comma-separated; empty: no CORS).
+    cors_origins: str = ""

@@ -1,9 +1,11 @@
 """Authentication and the caller's identity.
 
-Bearer JWTs signed RS256. In the embedded mode a dev key pair is generated into
-`var/keys` on first run and `onedoor token` signs tokens with it; in production
-tokens come from an OIDC issuer and are verified against its JWKS. Every
-service verifies the token itself: the gateway is not the only guard.
+Bearer JWTs. In the embedded mode a dev key pair is generated into `var/keys`
+on first run and `onedoor token` signs tokens with it (RS256); in production
+tokens come from an OIDC issuer and are verified against its JWKS (RS256 or
+ES256, `shared/jwks.py`). Issuer, audiences, clock leeway and where the role and
+the tenant sit in the claims are settings (`ONEDOOR_JWT_*`, deploy/README.md).
+Every service verifies the token itself: the gateway is not the only guard.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 
 from shared.errors import DomainError
+from shared.jwks import JwksKeys, JwksUnavailable
 from shared.settings import PlatformSettings
 
 ALGORITHM = "RS256"
@@ -36,6 +39,7 @@ class Role(StrEnum):
     admin = "admin"
 
 
+_ROLE_NAMES = frozenset(role.value for role in Role)
 HQ_ROLES = frozenset({Role.desk_officer, Role.provider, Role.hq_analyst, Role.admin})
 
 
@@ -77,68 +81,102 @@ _TENANT_CLAIM: dict[Role, str | None] = {
 }
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    try:
-        role = Role(claims.get("role", ""))
-    except ValueError as error:
-        raise DomainError("UNAUTHENTICATED", "token carries no valid role") from error
-    products = tuple(claims.get("products") or ())
-    principal = Principal(
-        subject=str(claims.get("sub", "")),
-        role=role,
-        client=claims.get("client"),
-        desk=claims.get("desk"),
-        products=products,
-        partner=claims.get("partner"),
-    )
-    tenant_claim = _TENANT_CLAIM[role]
+def claim(claims: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (`realm_access.roles`), or None."""
+    value: Any = claims
+    for name in path.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
+
+
+def _role(value: Any) -> Role:
+    """The one OneDoor role a claim names; a list may carry other roles (ignored)."""
+    names = value if isinstance(value, list) else [value]
+    roles = {Role(name) for name in names if name in _ROLE_NAMES}
+    if len(roles) != 1:
+        found = "several OneDoor roles" if roles else "no valid role"
+        raise DomainError("UNAUTHENTICATED", f"token carries {found}")
+    return roles.pop()
+
+
+def _products(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(code for code in value.replace(",", " ").split() if code)
+    return tuple(str(code) for code in value or ())
+
+
+def principal_from_claims(
+    claims: dict[str, Any], role_claim: str = "role", tenant_claim: str | None = None
+) -> Principal:
+    """Who the claims name. The tenant is the role's own claim (`client`, `desk`,
+    `products`, `partner`) unless `tenant_claim` says where every role's tenant is."""
+    role = _role(claim(claims, role_claim))
+    tenant_field = _TENANT_CLAIM[role]
+    tenant: dict[str, Any] = {}
+    if tenant_field:
+        value = claim(claims, tenant_claim or tenant_field)
+        if tenant_field == "products":
+            tenant["products"] = _products(value)
+        elif isinstance(value, str | int):
+            tenant[tenant_field] = str(value)
+    principal = Principal(subject=str(claims.get("sub", "")), role=role, **tenant)
     if not principal.subject:
         raise DomainError("UNAUTHENTICATED", "token has no subject")
-    if tenant_claim and not getattr(principal, tenant_claim):
-        raise DomainError("UNAUTHENTICATED", f"a {role.value} token must carry '{tenant_claim}'")
+    if tenant_field and not getattr(principal, tenant_field):
+        raise DomainError(
+            "UNAUTHENTICATED", f"a {role.value} token must carry '{tenant_claim or tenant_field}'"
+        )
     return principal
 
 
 class TokenVerifier:
-    """Verifies bearer tokens against a PEM public key or an OIDC JWKS endpoint."""
+    """Verifies bearer tokens against a PEM public key or an OIDC issuer's JWKS."""
 
     def __init__(self, settings: PlatformSettings) -> None:
-        self._issuer = settings.jwt_issuer
-        self._audience = settings.jwt_audience
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
-        self._public_key = None if self._jwks else settings.public_key_path.read_bytes()
+        self._settings = settings
+        self._audiences = [a.strip() for a in settings.jwt_audience.split(",") if a.strip()]
+        self._algorithms = [a.strip() for a in settings.jwt_algorithms.split(",") if a.strip()]
+        remote = settings.jwt_jwks_url or settings.jwt_oidc_discovery
+        self.jwks = JwksKeys(settings) if remote else None
+        self._public_key = None if remote else settings.public_key_path.read_bytes()
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
+        settings = self._settings
         try:
-            key: Any = (
-                self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._public_key
-            )
             claims = jwt.decode(
                 token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
+                await self._key(token),
+                algorithms=self._algorithms,
+                audience=self._audiences,
+                issuer=settings.jwt_issuer,
+                leeway=settings.jwt_leeway_s,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as error:
             raise DomainError("UNAUTHENTICATED", "token expired") from error
         except jwt.PyJWTError as error:
             raise DomainError("UNAUTHENTICATED", f"invalid token: {error}") from error
-        return principal_from_claims(claims)
+        except JwksUnavailable as error:
+            raise DomainError("UNAUTHENTICATED", str(error)) from error
+        return principal_from_claims(claims, settings.jwt_role_claim, settings.jwt_tenant_claim)
 
-    def verify_header(self, authorization: str | None) -> Principal:
+    async def _key(self, token: str) -> Any:
+        if self.jwks is None:
+            return self._public_key
+        return (await self.jwks.key(jwt.get_unverified_header(token).get("kid"))).key
+
+    async def verify_header(self, authorization: str | None) -> Principal:
         if not authorization:
             raise DomainError("UNAUTHENTICATED", "missing bearer token")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise DomainError("UNAUTHENTICATED", "expected 'Authorization: Bearer <token>'")
-        return self.verify(token.strip())
+        return await self.verify(token.strip())
 
 
-def _authenticate(request: Request) -> Principal:
+async def _authenticate(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify_header(request.headers.get("authorization"))
+    return await verifier.verify_header(request.headers.get("authorization"))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_authenticate)]

@@ -16,6 +16,7 @@ import argparse
 import logging
 import signal
 import sys
+from importlib.metadata import version
 from types import FrameType
 
 from shared.auth import Role, ensure_dev_keypair, issue_dev_token
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="onedoor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"onedoor {version('onedoor')}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the whole embedded stack").set_defaults(handler=run)
     minting = commands.add_parser("token", help="print a signed dev JWT for the embedded mode")

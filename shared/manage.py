@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 
 import uvicorn
 from alembic import command as alembic_command
 
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
+from shared.logging import configure_logging
 from shared.messaging import Outbox
 from shared.migrations import alembic_config, upgrade
 from shared.processes import watch_supervisor
@@ -26,15 +26,6 @@ from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
 
 EXIT_BROKER_LOST = 3
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 async def migrate(definition: ServiceDefinition, settings: ServiceSettings) -> None:
@@ -62,7 +53,13 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> int
     watch_supervisor()
     app = create_service_app(definition, settings)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -87,7 +84,7 @@ def main(
     parser.add_argument("commands", nargs="+", choices=["migrate", "seed", "serve", "revision"])
     parser.add_argument("-m", "--message", default="change", help="revision message")
     args = parser.parse_args(argv)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     for command in args.commands:
         if command == "revision":
             asyncio.run(migrate(definition, settings))

@@ -13,11 +13,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
+
+# Any constant: the lock is per database, and each service has its own database.
+MIGRATION_LOCK = 0x0_0E_D0_0A
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
@@ -35,6 +38,12 @@ async def upgrade(engine: AsyncEngine, migrations_dir: Path, revision: str = "he
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together (Kubernetes init containers) upgrade one at a
+            # time; the others then find the schema at head. Released with the transaction.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)
 
 

@@ -27,7 +27,9 @@ from shared.clock import Clock, SystemClock
 from shared.db import AsyncSession, create_engine, ping, session_factory
 from shared.errors import install_error_handlers
 from shared.messaging import EventHandlers, MessagingRuntime, Outbox
+from shared.messaging.inbox import INBOX_PRUNER
 from shared.messaging.models import PlatformTable
+from shared.metrics import Reading, observe
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
 from shared.workers import PeriodicWorker, RunningWorker, WorkerContext
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 SeedFunction = Callable[[AsyncSession, Outbox, Clock], Awaitable[None]]
 # A readiness check returns a problem description, or None when all is well.
 ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]
+# A service's own figures for /metrics, read at scrape time (webhook deliveries, SLA breaches).
+MetricsProbe = Callable[[AsyncSession], Awaitable[list[Reading]]]
 # Alembic's include_name hook: False for database objects a service manages by hand
 # in its migrations (e.g. full-text indexes), so autogenerate leaves them alone.
 IncludeName = Callable[[str | None, str, Any], bool]
@@ -54,6 +58,7 @@ class ServiceDefinition:
     readiness_checks: Sequence[ReadinessCheck] = ()
     workers: Sequence[PeriodicWorker] = ()
     include_name: IncludeName | None = None
+    metrics: Sequence[MetricsProbe] = ()
 
     @property
     def all_metadata(self) -> list[MetaData]:
@@ -80,7 +85,8 @@ def create_service_app(
         app.state.outbox = outbox
         app.state.runtime = runtime
         context = WorkerContext(settings, sessions, outbox, clock)
-        workers = [RunningWorker(worker, context) for worker in definition.workers]
+        every_worker = [*definition.workers, INBOX_PRUNER]
+        workers = [RunningWorker(worker, context) for worker in every_worker]
         app.state.workers = workers
         try:
             await runtime.start()
@@ -102,8 +108,46 @@ def create_service_app(
     _add_health_routes(app, definition)
     for router in definition.routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    observe(app, definition.name, lambda: _service_readings(app, definition))
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
+
+
+async def _service_readings(app: FastAPI, definition: ServiceDefinition) -> list[Reading]:
+    """The outbox backlog, consumer lag and dead letters, then the service's own figures."""
+    runtime: MessagingRuntime = app.state.runtime
+    service = {"service": definition.name}
+    found: list[Reading] = []
+    if runtime.relay is not None:
+        unsent, oldest_s = await runtime.relay.backlog()
+        found += [
+            Reading("onedoor_outbox_unsent", "Outbox events not yet published.", unsent, service),
+            Reading(
+                "onedoor_outbox_oldest_unsent_age_seconds",
+                "Age of the oldest unpublished outbox event.",
+                oldest_s,
+                service,
+            ),
+        ]
+    if runtime.consumer is not None:
+        for topic, behind in (await runtime.consumer.lag()).items():
+            labels = {**service, "topic": topic}
+            found.append(
+                Reading("onedoor_consumer_lag", "Records not yet applied.", behind, labels)
+            )
+        found.append(
+            Reading(
+                "onedoor_dead_letters",
+                "Events this process sent to its dead-letter topic since it started.",
+                runtime.consumer.dead_lettered,
+                service,
+                counter=True,
+            )
+        )
+    async with app.state.sessions() as session, session.begin():
+        for probe in definition.metrics:
+            found += await probe(session)
+    return found
 
 
 def _add_health_routes(app: FastAPI, definition: ServiceDefinition) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ConsumerMode = Literal["group", "assigned"]
 TraceExporter = Literal["none", "console", "otlp"]
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+LogFormat = Literal["json", "text"]
 
 
 class PlatformSettings(BaseSettings):
@@ -36,18 +39,58 @@ class PlatformSettings(BaseSettings):
     # Prefix of every topic and consumer group, so several environments (or test
     # cases) can share one cluster without seeing each other's events.
     kafka_namespace: str = Field(default="", pattern=r"^[a-z0-9-]*$")
+    # False where topics are managed outside (Strimzi KafkaTopic resources): the
+    # services then only check that their topics exist and need no create rights.
+    kafka_create_topics: bool = True
+    # TLS and SASL, for a managed or Strimzi cluster (see deploy/README.md).
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None  # client certificate, for mutual TLS
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_check_hostname: bool = True
+    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
 
+    # Identity (see deploy/README.md). Production verifies against an OIDC
+    # issuer's JWKS; the embedded mode verifies with the dev public key in var/keys.
     jwt_issuer: str = "onedoor-dev"
+    # Comma-separated: a token is accepted when its `aud` names any of them.
     jwt_audience: str = "onedoor"
-    # Production verifies against an OIDC issuer's JWKS; the embedded mode
-    # verifies with the dev public key under var/keys.
+    jwt_algorithms: str = "RS256,ES256"
+    jwt_leeway_s: float = Field(default=30.0, ge=0)
     jwt_jwks_url: str | None = None
+    # Find the JWKS through `<issuer>/.well-known/openid-configuration`.
+    jwt_oidc_discovery: bool = False
     jwt_public_key_path: Path | None = None
+    jwt_jwks_timeout_s: float = Field(default=3.0, gt=0)
+    jwt_jwks_cache_s: float = Field(default=600.0, gt=0)
+    # An unknown key id refetches the JWKS (key rotation), at most this often.
+    jwt_jwks_refetch_interval_s: float = Field(default=10.0, ge=0)
+    # Where the role is: a dotted path to a string or a list (Keycloak:
+    # `realm_access.roles`; names that are no OneDoor role are ignored).
+    jwt_role_claim: str = "role"
+    # Where the tenant is, whatever the role (Keycloak: a user-attribute mapper);
+    # unset, each role's own claim: client, desk, products or partner.
+    jwt_tenant_claim: str | None = None
 
     trace_exporter: TraceExporter = "none"
     otlp_endpoint: str | None = None
 
     log_level: str = "INFO"
+    log_format: LogFormat = "json"
+
+    # Trust X-Forwarded-Proto/-For from these proxies (comma-separated addresses,
+    # `*` for any): behind a TLS ingress, feed URLs then come back as https.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> PlatformSettings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError("SASL needs ONEDOOR_KAFKA_SASL_USERNAME and _PASSWORD")
+        return self
 
     def physical_topic(self, topic: str) -> str:
         return f"{self.kafka_namespace}.{topic}" if self.kafka_namespace else topic
@@ -81,10 +124,19 @@ class ServiceSettings(PlatformSettings):
     # whole retention: its cost would grow with history, not with what was in flight.
     outbox_republish_window_s: float = Field(default=600.0, ge=0)
     outbox_republish_max_rows: int = Field(default=10_000, ge=0)
+    # At least the outbox's: a re-published event must still find its inbox entry.
+    inbox_retention_hours: float = Field(default=336.0, gt=0)
+    inbox_prune_interval_s: float = Field(default=3600.0, gt=0)
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.1, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
     broker_watch_interval_s: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _inbox_outlives_the_outbox(self) -> ServiceSettings:
+        if self.inbox_retention_hours < self.outbox_retention_hours:
+            raise ValueError("ONEDOOR_INBOX_RETENTION_HOURS must be >= the outbox's retention")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from services.desks import actions, admin, api, queries
 from services.desks.handlers import handlers
+from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
@@ -36,6 +37,7 @@ DEFINITION = ServiceDefinition(
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],
     workers=[SLA_SCHEDULER],
+    metrics=[sla_breaches],
 )
 
 

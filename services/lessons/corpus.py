@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -179,8 +180,30 @@ def lesson_rows(
         yield row, tags
 
 
-async def seed_corpus(database_url: str, count: int, seed: int = 7, batch: int = 2_000) -> float:
-    """Insert `count` lessons; returns the seconds it took."""
+Progress = Callable[[int, int, float], None]
+
+
+class PrintProgress:
+    """One line per tenth of the corpus, so a 100 000-lesson load shows it is moving."""
+
+    def __init__(self) -> None:
+        self.printed_tenths = 0
+
+    def __call__(self, done: int, count: int, elapsed_s: float) -> None:
+        tenths = done * 10 // max(count, 1)
+        if tenths > self.printed_tenths:
+            self.printed_tenths = tenths
+            print(f"  {done:>7} / {count} lessons, {elapsed_s:.1f} s", file=sys.stderr, flush=True)
+
+
+async def seed_corpus(
+    database_url: str,
+    count: int,
+    seed: int = 7,
+    batch: int = 2_000,
+    progress: Progress | None = None,
+) -> float:
+    """Insert `count` lessons, reporting `progress` after each batch; returns the seconds."""
     engine = create_engine(database_url)
     started = time.monotonic()
     now = datetime(2026, 11, 1, tzinfo=UTC)
@@ -196,6 +219,8 @@ async def seed_corpus(database_url: str, count: int, seed: int = 7, batch: int =
                 await session.execute(insert(Lesson), lessons)
                 await session.execute(insert(LessonTag), tags)
             done += len(lessons)
+            if progress is not None:
+                progress(done, count, time.monotonic() - started)
         if engine.dialect.name == "postgresql":
             # Fresh statistics after a bulk load (autovacuum would get there later).
             # Not on SQLite: its planner, given statistics, walks the tag index instead
@@ -227,6 +252,8 @@ def database_url(argv: list[str], default_database_url: str) -> str:
 
 def main(argv: list[str], default_database_url: str) -> int:
     args = _parser(default_database_url).parse_args(argv)
-    elapsed = asyncio.run(seed_corpus(args.database_url, args.count, args.seed))
+    elapsed = asyncio.run(
+        seed_corpus(args.database_url, args.count, args.seed, progress=PrintProgress())
+    )
     print(f"inserted {args.count} lessons in {elapsed:.1f} s")
     return 0

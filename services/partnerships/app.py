@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.partnerships import admin, api
 from services.partnerships.handlers import handlers
+from services.partnerships.metrics import webhook_deliveries
 from services.partnerships.models import PartnershipsTable
 from services.partnerships.seed import seed_partners
 from services.partnerships.settings import PartnershipsSettings
@@ -26,6 +27,7 @@ DEFINITION = ServiceDefinition(
     handlers=handlers,
     seed=seed_partners,
     workers=[WEBHOOK_DISPATCHER],
+    metrics=[webhook_deliveries],
 )
 
 

@@ -2,7 +2,9 @@
 
 Topics are created explicitly at start-up (the embedded broker auto-creates any
 topic it is asked about, with 4 partitions, so relying on defaults would hide
-mistakes). The broker's cluster id identifies one broker incarnation: the
+mistakes), unless `kafka_create_topics` is off because the cluster's operator
+manages them (Strimzi `KafkaTopic`s); then their existence is checked only.
+Every client is built here, with the same TLS/SASL settings (`security`). The broker's cluster id identifies one broker incarnation: the
 embedded runner starts each broker with a fresh id, so a changed id means every
 record the old broker held is gone.
 """
@@ -12,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.helpers import create_ssl_context
 
 from shared.settings import PlatformSettings
 
@@ -27,15 +31,42 @@ class TopicCreationError(RuntimeError):
     pass
 
 
+def security(settings: PlatformSettings) -> dict[str, Any]:
+    """The connection arguments every aiokafka client gets: bootstrap, TLS and SASL."""
+    protocol = settings.kafka_security_protocol
+    arguments: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": protocol,
+    }
+    if protocol in ("SSL", "SASL_SSL"):
+        context = create_ssl_context(
+            cafile=_path(settings.kafka_ssl_cafile),
+            certfile=_path(settings.kafka_ssl_certfile),
+            keyfile=_path(settings.kafka_ssl_keyfile),
+        )
+        context.check_hostname = settings.kafka_ssl_check_hostname
+        arguments["ssl_context"] = context
+    if protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        arguments |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": password.get_secret_value() if password else None,
+        }
+    return arguments
+
+
+def _path(path: object) -> str | None:
+    return str(path) if path else None
+
+
 def admin_client(settings: PlatformSettings) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
-    )
+    return AIOKafkaAdminClient(**security(settings), request_timeout_ms=10_000)
 
 
 def producer(settings: PlatformSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **security(settings),
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,
         max_request_size=settings.kafka_max_request_size,
@@ -46,7 +77,7 @@ def producer(settings: PlatformSettings) -> AIOKafkaProducer:
 
 def consumer(settings: PlatformSettings, group_id: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **security(settings),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -66,6 +97,11 @@ async def ensure_topics(
     missing = [topic for topic in wanted if topic not in existing]
     if not missing:
         return []
+    if not settings.kafka_create_topics:
+        raise TopicCreationError(
+            "topics missing (ONEDOOR_KAFKA_CREATE_TOPICS is off, so the cluster's "
+            "operator must create them): " + ", ".join(missing)
+        )
     response = await admin.create_topics(
         [
             NewTopic(topic, settings.kafka_topic_partitions, settings.kafka_replication_factor)

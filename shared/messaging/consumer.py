@@ -154,6 +154,17 @@ class EventConsumer:
     async def stop(self) -> None:
         await self._consumer.stop()
 
+    async def lag(self) -> dict[str, int]:
+        """Records not yet applied, per topic: the end of each partition as last fetched
+        minus this consumer's position (a metric; partitions not fetched yet count 0)."""
+        behind: dict[str, int] = {}
+        for partition in self._consumer.assignment():
+            end = self._consumer.highwater(partition)
+            position = await self._consumer.position(partition) if end is not None else 0
+            gap = max((end or 0) - position, 0)
+            behind[partition.topic] = behind.get(partition.topic, 0) + gap
+        return behind
+
     async def run(self) -> None:
         backoff = 0.0
         while True:

@@ -190,6 +190,14 @@ class OutboxRelay:
             )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def backlog(self) -> tuple[int, float]:
+        """How many rows are unpublished, and the oldest one's age in seconds."""
+        async with self._sessions() as session, session.begin():
+            unsent = await session.scalar(
+                select(func.count()).where(col(OutboxMessage.sent_at).is_(None))
+            )
+        return int(unsent or 0), await self.oldest_unsent_age_s()
+
     async def oldest_unsent_age_s(self) -> float:
         """Age of the oldest unpublished row: the relay's lag, exposed as a metric."""
         async with self._sessions() as session, session.begin():

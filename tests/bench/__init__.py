@@ -1,6 +1,6 @@
 """The benchmark suite behind `make bench` (`python -m tests.bench`).
 
-One run measures everything DESIGN.md "What good looks like" promises, on this
+One run measures every performance target of docs/architecture.md, on this
 machine and in the same run, so ratios compare like with like:
 
 - intake to routed through the gateway at a sustained open-loop rate;

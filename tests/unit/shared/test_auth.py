@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import jwt
@@ -7,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.auth import Principal, Role, TokenVerifier, issue_dev_token
+from shared.auth import Principal, Role, TokenVerifier, issue_dev_token, principal_from_claims
 from shared.errors import DomainError
 from shared.settings import PlatformSettings
 
@@ -17,40 +18,40 @@ def settings(keys_dir: Path) -> PlatformSettings:
     return PlatformSettings(var_dir=keys_dir)
 
 
-def test_a_dev_token_round_trips_to_the_principal(settings: PlatformSettings) -> None:
+async def test_a_dev_token_round_trips_to_the_principal(settings: PlatformSettings) -> None:
     token = issue_dev_token(settings, role=Role.client, client="MINUSMA", subject="amina")
-    principal = TokenVerifier(settings).verify(token)
+    principal = await TokenVerifier(settings).verify(token)
     assert principal == Principal(subject="amina", role=Role.client, client="MINUSMA")
     assert principal.actor == "client:MINUSMA:amina"
 
 
-def test_provider_tokens_carry_their_products(settings: PlatformSettings) -> None:
+async def test_provider_tokens_carry_their_products(settings: PlatformSettings) -> None:
     token = issue_dev_token(settings, role=Role.provider, products=["MEDIATION_SUPPORT"])
-    assert TokenVerifier(settings).verify(token).products == ("MEDIATION_SUPPORT",)
+    assert (await TokenVerifier(settings).verify(token)).products == ("MEDIATION_SUPPORT",)
 
 
-def refusal(settings: PlatformSettings, header: str | None) -> str:
+async def refusal(settings: PlatformSettings, header: str | None) -> str:
     with pytest.raises(DomainError) as refused:
-        TokenVerifier(settings).verify_header(header)
+        await TokenVerifier(settings).verify_header(header)
     assert refused.value.code == "UNAUTHENTICATED"
     return refused.value.message
 
 
-def test_missing_malformed_expired_and_forged_tokens_are_refused(
+async def test_missing_malformed_expired_and_forged_tokens_are_refused(
     settings: PlatformSettings,
 ) -> None:
-    assert "missing" in refusal(settings, None)
-    assert "Bearer" in refusal(settings, "Basic abc")
+    assert "missing" in await refusal(settings, None)
+    assert "Bearer" in await refusal(settings, "Basic abc")
     expired = issue_dev_token(settings, role=Role.admin, ttl_s=-60)
-    assert "expired" in refusal(settings, f"Bearer {expired}")
+    assert "expired" in await refusal(settings, f"Bearer {expired}")
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     forged = issue_dev_token(settings, role=Role.admin, private_key=other_key)
-    assert "signature" in refusal(settings, f"Bearer {forged}").lower()
+    assert "signature" in (await refusal(settings, f"Bearer {forged}")).lower()
 
 
-def test_tokens_for_another_audience_or_without_a_tenant_are_refused(
+async def test_tokens_for_another_audience_or_without_a_tenant_are_refused(
     settings: PlatformSettings,
 ) -> None:
     key = settings.private_key_path.read_bytes()
@@ -58,13 +59,13 @@ def test_tokens_for_another_audience_or_without_a_tenant_are_refused(
     wrong_audience = jwt.encode(
         {**claims, "aud": "elsewhere", "client": "MINUSMA"}, key, algorithm="RS256"
     )
-    refusal(settings, f"Bearer {wrong_audience}")
+    await refusal(settings, f"Bearer {wrong_audience}")
     no_tenant = jwt.encode({**claims, "aud": settings.jwt_audience}, key, algorithm="RS256")
-    assert "client" in refusal(settings, f"Bearer {no_tenant}")
+    assert "client" in await refusal(settings, f"Bearer {no_tenant}")
     unsigned = jwt.encode(
         {**claims, "aud": settings.jwt_audience, "client": "M"}, None, algorithm="none"
     )
-    refusal(settings, f"Bearer {unsigned}")
+    await refusal(settings, f"Bearer {unsigned}")
 
 
 def test_the_cli_refuses_to_mint_a_token_without_its_tenant(settings: PlatformSettings) -> None:
@@ -77,3 +78,49 @@ def test_roles_are_checked(settings: PlatformSettings) -> None:
     with pytest.raises(DomainError) as refused:
         principal.require(Role.admin)
     assert refused.value.code == "FORBIDDEN"
+
+
+def test_keycloak_style_claims_map_to_a_principal() -> None:
+    claims = {
+        "sub": "f3a1",
+        "realm_access": {"roles": ["offline_access", "desk_officer", "uma_authorization"]},
+        "onedoor_tenant": "AFRICA_II",
+    }
+    principal = principal_from_claims(claims, "realm_access.roles", "onedoor_tenant")
+    assert principal == Principal(subject="f3a1", role=Role.desk_officer, desk="AFRICA_II")
+    provider = {**claims, "realm_access": {"roles": ["provider"]}, "onedoor_tenant": "A B"}
+    assert principal_from_claims(provider, "realm_access.roles", "onedoor_tenant").products == (
+        "A",
+        "B",
+    )
+    with pytest.raises(DomainError, match="several OneDoor roles"):
+        principal_from_claims(
+            {**claims, "realm_access": {"roles": ["admin", "client"]}}, "realm_access.roles"
+        )
+    with pytest.raises(DomainError, match="onedoor_tenant"):
+        principal_from_claims(
+            {**claims, "onedoor_tenant": None}, "realm_access.roles", "onedoor_tenant"
+        )
+
+
+async def test_clock_skew_within_the_leeway_is_accepted(settings: PlatformSettings) -> None:
+    key = settings.private_key_path.read_bytes()
+    now = int(time.time())
+    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": "s"}
+    claims |= {"role": "admin", "exp": now + 60}
+    # The issuer's clock runs 5 s ahead of ours: the token is not valid yet, here.
+    ahead = jwt.encode({**claims, "iat": now + 5, "nbf": now + 5}, key, algorithm="RS256")
+    assert (await TokenVerifier(settings).verify(ahead)).role == Role.admin
+    strict = settings.model_copy(update={"jwt_leeway_s": 0})
+    with pytest.raises(DomainError, match="not yet valid"):
+        await TokenVerifier(strict).verify(ahead)
+
+
+async def test_any_configured_audience_is_accepted(settings: PlatformSettings) -> None:
+    key = settings.private_key_path.read_bytes()
+    claims = {"iss": settings.jwt_issuer, "sub": "s", "role": "admin", "exp": 2_000_000_000}
+    keycloak_default = jwt.encode({**claims, "aud": ["account"]}, key, algorithm="RS256")
+    both = settings.model_copy(update={"jwt_audience": "onedoor, account"})
+    assert (await TokenVerifier(both).verify(keycloak_default)).role == Role.admin
+    with pytest.raises(DomainError, match="Audience"):
+        await TokenVerifier(settings).verify(keycloak_default)
