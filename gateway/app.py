@@ -19,9 +19,11 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
+from gateway.dev_signin import include_auth
 from gateway.errors import CodedErrors
 from gateway.feeds import router as feeds_router
 from gateway.live import LiveEvents
+from gateway.portal import mount_portal
 from gateway.schema import (
     LIVE_TOPICS,
     PRODUCT_CODE_SCALAR,
@@ -114,6 +116,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         prefix="/graphql",
     )
     app.include_router(feeds_router)
+    include_auth(app, settings)
+    mount_portal(app, settings.portal_dist_dir)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

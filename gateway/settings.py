@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from shared.settings import PlatformSettings
@@ -17,3 +19,10 @@ class GatewaySettings(PlatformSettings):
     max_connections_per_service: int = Field(default=100, ge=1)
     # Events a subscriber may fall behind by before its subscription is ended.
     live_queue_size: int = Field(default=1000, ge=1)
+    # The built portal the gateway serves at / (`make run` builds it with npm).
+    portal_dist_dir: Path = Path(__file__).resolve().parent.parent / "portal" / "dist"
+    # OpenID Connect sign-in for the portal (used when jwt_jwks_url is set): the
+    # issuer's URL (default: jwt_issuer), the portal's public client id and scopes.
+    portal_oidc_authority: str | None = None
+    portal_oidc_client_id: str = "onedoor-portal"
+    portal_oidc_scope: str = "openid profile"

@@ -1,0 +1,99 @@
+import { useEffect, useMemo } from "react";
+import { Navigate, NavLink, Route, Routes, useLocation } from "react-router-dom";
+import { useTranslation } from "react-i18next";
+import { Provider } from "urql";
+import { createGatewayClient } from "./client";
+import { LANGUAGES, directionOf } from "./i18n";
+import { NAVIGATION, homeOf } from "./roles";
+import { useSession } from "./session";
+import { AdminPage } from "./pages/admin";
+import { DeskMetricsPage, DeskQueuePage } from "./pages/desk";
+import { DraftsPage, LessonPage, LessonsPage } from "./pages/lessons";
+import { AssessmentsPage } from "./pages/partner";
+import { CapacityPage, EngagementPage, ProviderQueuePage } from "./pages/provider";
+import { MyRequestsPage, NewRequestPage, RequestPage } from "./pages/requests";
+import { SignInPage } from "./pages/SignIn";
+
+function LanguageSwitcher() {
+  const { t, i18n } = useTranslation();
+  return (
+    <div className="language">
+      <label htmlFor="language">{t("common.language")}</label>
+      <select id="language" value={i18n.language} onChange={(e) => void i18n.changeLanguage(e.target.value)}>
+        {LANGUAGES.map((l) => <option key={l.code} value={l.code} lang={l.code}>{l.name}</option>)}
+      </select>
+    </div>
+  );
+}
+
+export function App() {
+  const { t, i18n } = useTranslation();
+  const { session, signOut, expire } = useSession();
+  const location = useLocation();
+  const client = useMemo(() => (session ? createGatewayClient(session.token, expire) : null), [session, expire]);
+
+  useEffect(() => {
+    document.documentElement.lang = i18n.language;
+    document.documentElement.dir = directionOf(i18n.language);
+    document.title = t("app.name");
+  }, [i18n.language, t]);
+
+  const header = (
+    <header>
+      <a className="brand" href="/">{t("app.name")}</a>
+      {session && (
+        <nav aria-label={t("nav.main")}>
+          {NAVIGATION[session.claims.role].map((item) => (
+            <NavLink key={item.to} to={item.to} end>{t(item.label)}</NavLink>
+          ))}
+        </nav>
+      )}
+      <LanguageSwitcher />
+      {session && (
+        <div className="who">
+          <span>{t(`role.${session.claims.role}`)} · {session.claims.client ?? session.claims.desk ?? session.claims.partner ?? session.claims.products?.join(", ") ?? session.claims.sub}</span>
+          <button type="button" onClick={signOut}>{t("signIn.signOut")}</button>
+        </div>
+      )}
+    </header>
+  );
+
+  if (!session || !client) {
+    return (
+      <>
+        {header}
+        <main>
+          <Routes>
+            <Route path="/signin" element={<SignInPage />} />
+            <Route path="*" element={<Navigate to="/signin" replace state={{ from: location.pathname === "/signin" ? undefined : location.pathname }} />} />
+          </Routes>
+        </main>
+      </>
+    );
+  }
+  return (
+    <Provider value={client}>
+      {header}
+      <main>
+        <Routes>
+          <Route path="/" element={<Navigate to={homeOf(session.claims.role)} replace />} />
+          <Route path="/signin" element={<Navigate to={homeOf(session.claims.role)} replace />} />
+          <Route path="/requests" element={<MyRequestsPage />} />
+          <Route path="/requests/new" element={<NewRequestPage />} />
+          <Route path="/requests/:id" element={<RequestPage />} />
+          <Route path="/desk" element={<DeskQueuePage />} />
+          <Route path="/desk/metrics" element={<DeskMetricsPage />} />
+          <Route path="/provider" element={<ProviderQueuePage />} />
+          <Route path="/provider/capacity" element={<CapacityPage />} />
+          <Route path="/engagements/:id" element={<EngagementPage />} />
+          <Route path="/assessments" element={<AssessmentsPage />} />
+          <Route path="/lessons" element={<LessonsPage />} />
+          <Route path="/lessons/drafts" element={<DraftsPage />} />
+          <Route path="/lessons/:id" element={<LessonPage />} />
+          <Route path="/admin" element={<AdminPage />} />
+          <Route path="*" element={<p>{t("errors.NOT_FOUND")}</p>} />
+        </Routes>
+      </main>
+    </Provider>
+  );
+}
