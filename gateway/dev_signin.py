@@ -53,7 +53,7 @@ def auth_router(settings: GatewaySettings) -> APIRouter:
 
     if embedded:
 
-        @router.post("/dev-token")
+        @router.post("/dev-token", response_model=DevToken)
         async def dev_token(sign_in: DevSignIn) -> DevToken | JSONResponse:
             try:
                 token = issue_dev_token(
