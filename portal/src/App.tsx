@@ -77,7 +77,8 @@ export function App() {
       <main>
         <Routes>
           <Route path="/" element={<Navigate to={homeOf(session.claims.role)} replace />} />
-          <Route path="/signin" element={<Navigate to={homeOf(session.claims.role)} replace />} />
+          {/* Just signed in: back to where the person was going (or was when it expired). */}
+          <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? homeOf(session.claims.role)} replace />} />
           <Route path="/requests" element={<MyRequestsPage />} />
           <Route path="/requests/new" element={<NewRequestPage />} />
           <Route path="/requests/:id" element={<RequestPage />} />

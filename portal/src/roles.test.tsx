@@ -3,7 +3,7 @@ import { render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { App } from "./App";
 import { requestActions } from "./roles";
-import { SessionProvider, type Claims, type Role } from "./session";
+import { SessionProvider, sessionOf, type Claims, type Role } from "./session";
 
 function fakeToken(claims: Partial<Claims>): string {
   const body = btoa(JSON.stringify({ sub: "someone", exp: Math.floor(Date.now() / 1000) + 3600, ...claims }));
@@ -12,7 +12,7 @@ function fakeToken(claims: Partial<Claims>): string {
 
 function renderAs(role: Role | null, path = "/") {
   const token = role ? fakeToken({ role, client: "MINUSMA", desk: "AFRICA_II", products: ["RULE_OF_LAW"], partner: "AU" }) : null;
-  const session = token ? { token, claims: JSON.parse(atob(token.split(".")[1])) as Claims } : null;
+  const session = token ? sessionOf(token) : null;
   return render(
     <MemoryRouter initialEntries={[path]}>
       <SessionProvider initial={session}>

@@ -9,6 +9,7 @@ export interface Claims {
   sub: string;
   role: Role;
   exp: number;
+  iat?: number;
   client?: string;
   desk?: string;
   products?: string[];
@@ -18,6 +19,15 @@ export interface Claims {
 export interface Session {
   token: string;
   claims: Claims;
+  /** When this browser ends the session, by its own clock: the token's lifetime counted
+   * from its receipt, so a field laptop with a wrong clock is not signed out at once. */
+  endsAt: number;
+}
+
+export function sessionOf(token: string): Session {
+  const claims = decodeClaims(token);
+  const lifetime = claims.exp - (claims.iat ?? Math.floor(Date.now() / 1000));
+  return { token, claims, endsAt: Date.now() + lifetime * 1000 };
 }
 
 export interface DevSignIn {
@@ -70,7 +80,7 @@ export function SessionProvider({ children, initial = null }: { children: ReactN
 
   const signIn = useCallback(async (request: DevSignIn) => {
     const token = await requestDevToken(request);
-    setSession({ token, claims: decodeClaims(token) });
+    setSession(sessionOf(token));
     setEnded(null);
   }, []);
   const signOut = useCallback(() => {
@@ -85,7 +95,7 @@ export function SessionProvider({ children, initial = null }: { children: ReactN
   // End the session the moment its token expires, not at the next failed call.
   useEffect(() => {
     if (!session) return;
-    const remaining = session.claims.exp * 1000 - Date.now();
+    const remaining = session.endsAt - Date.now();
     const timer = window.setTimeout(expire, Math.max(0, remaining));
     return () => window.clearTimeout(timer);
   }, [session, expire]);

@@ -2,9 +2,7 @@
 // The gateway mints the token; it only offers this while the dev issuer is in use.
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useLocation, useNavigate } from "react-router-dom";
 import { Field } from "../components";
-import { homeOf } from "../roles";
 import { ROLES, SignInError, useSession, type Role } from "../session";
 
 const BINDING: Record<Role, "client" | "desk" | "products" | "partner" | null> = {
@@ -19,9 +17,6 @@ const BINDING: Record<Role, "client" | "desk" | "products" | "partner" | null> =
 export function SignInPage() {
   const { t } = useTranslation();
   const { signIn, ended } = useSession();
-  const navigate = useNavigate();
-  const location = useLocation();
-  const from = (location.state as { from?: string } | null)?.from;
   const [role, setRole] = useState<Role>("client");
   const [binding, setBinding] = useState("");
   const [subject, setSubject] = useState("");
@@ -34,8 +29,8 @@ export function SignInPage() {
     const value = binding.trim();
     const tenant = kind === "products" ? { products: value.split(",").map((p) => p.trim()).filter(Boolean) } : kind ? { [kind]: value } : {};
     try {
+      // Signed in, the app's /signin route sends the person on to where they were going.
       await signIn({ role, subject: subject.trim() || undefined, ...tenant });
-      navigate(from ?? homeOf(role), { replace: true });
     } catch (failure) {
       setError(failure instanceof SignInError ? failure.code : "NETWORK");
     }

@@ -6,6 +6,8 @@ import { useMutation, useQuery } from "urql";
 import { graphql } from "../gql";
 import type { RequestViewFragment } from "../gql/graphql";
 import { ErrorList, Field } from "../components";
+import { SchemaForm } from "../forms/SchemaForm";
+import { detailsFrom, fieldErrors, formFields, type FormValues, type ObjectSchema } from "../forms/schemaForm";
 
 const Triage = graphql(`
   mutation Triage($id: ID!, $version: Int!, $owner: String, $note: String) {
@@ -47,9 +49,9 @@ const OpenAssessment = graphql(`
     openAssessment(input: $input) { id }
   }
 `);
-const ProductCodes = graphql(`
-  query ProductCodes {
-    products { code name active }
+const ProductForms = graphql(`
+  query ProductForms {
+    products { code name active requestForm }
   }
 `);
 
@@ -61,7 +63,7 @@ interface Props {
 
 export function DeskActions({ request, actions, onDone }: Props) {
   const { t } = useTranslation();
-  const [catalog] = useQuery({ query: ProductCodes });
+  const [catalog] = useQuery({ query: ProductForms });
   const [triage, runTriage] = useMutation(Triage);
   const [route, runRoute] = useMutation(Route);
   const [hold, runHold] = useMutation(Hold);
@@ -72,6 +74,7 @@ export function DeskActions({ request, actions, onDone }: Props) {
   const [assessment, runAssessment] = useMutation(OpenAssessment);
   const [owner, setOwner] = useState(request.owner ?? "");
   const [chosen, setChosen] = useState<string[]>(request.products);
+  const [details, setDetails] = useState<Record<string, FormValues>>({});
   const [reason, setReason] = useState("");
   const [note, setNote] = useState("");
   const [partners, setPartners] = useState("");
@@ -80,6 +83,10 @@ export function DeskActions({ request, actions, onDone }: Props) {
   const done = (result: { error?: unknown }) => !result.error && onDone();
   const declined = request.routings.filter((r) => r.status === "declined");
   const products = (catalog.data?.products ?? []).filter((p) => p.active);
+  const fieldsOf = (code: string) => formFields((products.find((p) => p.code === code)?.requestForm ?? {}) as ObjectSchema);
+  const invalid = route.error?.graphQLErrors.find((e) => e.extensions?.code === "INVALID_DETAILS");
+  const invalidProduct = invalid?.extensions?.product as string | undefined;
+  const routeDetails = () => Object.fromEntries(chosen.map((code) => [code, detailsFrom(fieldsOf(code), details[code] ?? {})]));
 
   return (
     <div className="actions desk-actions">
@@ -93,7 +100,7 @@ export function DeskActions({ request, actions, onDone }: Props) {
         </form>
       )}
       {actions.includes("route") && (
-        <form onSubmit={async (e) => { e.preventDefault(); done(await runRoute({ ...base, input: { products: chosen, owner: owner || null } })); }}>
+        <form onSubmit={async (e) => { e.preventDefault(); done(await runRoute({ ...base, input: { products: chosen, details: routeDetails(), owner: owner || null } })); }}>
           <fieldset className="choices">
             <legend>{t("desk.routeTo")}</legend>
             {products.map((p) => (
@@ -107,6 +114,17 @@ export function DeskActions({ request, actions, onDone }: Props) {
               </label>
             ))}
           </fieldset>
+          {chosen.map((code) => (
+            <SchemaForm
+              key={code}
+              idPrefix={`route-${code}`}
+              title={t("requests.detailsFor", { product: products.find((p) => p.code === code)?.name ?? code })}
+              fields={fieldsOf(code)}
+              values={details[code] ?? {}}
+              errors={code === invalidProduct ? fieldErrors((invalid?.extensions?.errors as string[]) ?? []) : {}}
+              onChange={(values) => setDetails({ ...details, [code]: values })}
+            />
+          ))}
           <button type="submit" disabled={chosen.length === 0}>{t("desk.route")}</button>
         </form>
       )}

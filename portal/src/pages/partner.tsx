@@ -38,6 +38,8 @@ export function AssessmentsPage() {
   return (
     <section>
       <h1>{t("partner.assessments")}</h1>
+      {/* Assessments have no live feed: the desk activates them elsewhere. */}
+      <button type="button" onClick={() => refetch({ requestPolicy: "network-only" })}>{t("common.refresh")}</button>
       <Loading busy={result.fetching} />
       <ErrorList error={result.error ?? accepted.error ?? declined.error ?? posted.error} />
       {result.data?.assessments.length === 0 && <p>{t("common.none")}</p>}
@@ -62,7 +64,7 @@ export function AssessmentsPage() {
                       <Field id={id} label={t("partner.findingsOrReason")}>
                         <textarea id={id} rows={3} value={text} onChange={(e) => setTexts({ ...texts, [task.id]: e.target.value })} />
                       </Field>
-                      {task.status === "ACCEPTED" && (
+                      {task.status === "ACCEPTED" && a.status === "ACTIVE" && (
                         <button type="button" disabled={!text.trim()} onClick={async () => done(await post({ id: a.id, task: task.id, findings: text }))}>{t("partner.post")}</button>
                       )}
                       <button type="button" disabled={!text.trim()} onClick={async () => done(await decline({ id: a.id, task: task.id, reason: text }))}>{t("partner.decline")}</button>

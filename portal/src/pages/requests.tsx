@@ -195,7 +195,6 @@ export const RequestView = graphql(`
     id title description status urgency clientCode country deskCode products owner statusReason
     version createdAt updatedAt breached overlapCount satisfactionScore
     routings { id productCode status engagementId engagementStatus declineReason routedAt }
-    engagements { id productCode status declineReason }
     slaClocks { clock dueAt stoppedAt breachedAt }
     timeline { at eventType actor summary }
     comments { id author authorRole body internal createdAt }
@@ -271,10 +270,10 @@ export function RequestPage() {
 
       <h2>{t("requests.engagements")}</h2>
       <ul className="engagements">
-        {request.engagements.map((engagement) => (
-          <li key={engagement.id} data-product={engagement.productCode}>
-            {engagement.productCode}: <Status value={engagement.status} />
-            {engagement.declineReason && <span> ({engagement.declineReason})</span>}
+        {request.routings.map((routing) => (
+          <li key={routing.id} data-product={routing.productCode}>
+            {routing.productCode}: <Status value={routing.engagementStatus ?? routing.status} />
+            {routing.declineReason && <span> ({routing.declineReason})</span>}
           </li>
         ))}
       </ul>
