@@ -103,7 +103,7 @@ async def test_a_liaison_submits_and_sees_routing_and_acceptance_live(
     # No reload: the acceptance arrives over the websocket.
     await expect(engagement).to_contain_text("Accepted")
     await expect(page.locator(".request .status").first).to_have_text("In progress")
-    await expect(page.locator(".facts")).to_contain_text("AFRICA_II")
+    await expect(page.locator(".facts")).to_contain_text("Africa II")
     await screenshot(page, "client-request-accepted-live")
     await assert_accessible(page)
 
@@ -158,6 +158,7 @@ async def test_a_desk_triages_into_two_engagements_a_provider_declines_one_and_t
     await note.fill("No rule of law capacity until March; the mission was told.")
     await desk_page.get_by_role("button", name="Record unmet demand").click()
     await expect(note).to_have_count(0)
+    await expect(desk_page.locator("li[data-product=RULE_OF_LAW]")).to_contain_text("Unmet demand")
     desk = door.headers(Role.desk_officer, desk="AFRICA_II")
     records = data(await door.call(UNMET, desk, desk="AFRICA_II"))["unmetDemandRecords"]
     assert {(r["requestId"], r["productCode"]) for r in records} >= {(request_id, "RULE_OF_LAW")}
@@ -231,6 +232,7 @@ async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, 
     await expect(page.locator("html")).to_have_attribute("lang", "ar")
     await page.get_by_role("link", name="الدروس").click()
     await expect(page.get_by_role("heading", name="الدروس المستفادة")).to_be_visible()
+    await expect(page.get_by_role("link", name=title)).to_be_visible()
     await assert_accessible(page)
     await screenshot(page, "analyst-feed-arabic")
 

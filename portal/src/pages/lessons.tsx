@@ -56,7 +56,8 @@ function LessonList({ lessons }: { lessons: Card[] }) {
 
 export function LessonsPage() {
   const { t, i18n } = useTranslation();
-  const [feed] = useQuery({ query: Feed, variables: { first: 20 } });
+  // Coming back to the feed fetches it again: what was pushed meanwhile is in it.
+  const [feed] = useQuery({ query: Feed, variables: { first: 20 }, requestPolicy: "cache-and-network" });
   const [live] = useSubscription({ query: Published }, (seen: Card[] = [], event) => [event.lessonPublished, ...seen]);
   const [query, setQuery] = useState("");
   const [theme, setTheme] = useState("");

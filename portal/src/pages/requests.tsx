@@ -193,6 +193,7 @@ export function NewRequestPage() {
 export const RequestView = graphql(`
   fragment RequestView on ServiceRequest {
     id title description status urgency clientCode country deskCode products owner statusReason
+    desk { name }
     version createdAt updatedAt breached overlapCount satisfactionScore
     routings { id productCode status engagementId engagementStatus declineReason routedAt }
     slaClocks { clock dueAt stoppedAt breachedAt }
@@ -218,6 +219,18 @@ const RequestLive = graphql(`
   }
 `);
 
+/** A routing the desk resolved (re-routed, unmet) shows that; else its engagement's status. */
+function shownStatus(routing: { status: string; engagementStatus?: string | null }): string {
+  if (routing.status === "unmet" || routing.status === "rerouted") return routing.status;
+  return routing.engagementStatus ?? routing.status;
+}
+
+const ProductNames = graphql(`
+  query ProductNames {
+    products { code name }
+  }
+`);
+
 /** The newer of what the query fetched and what the subscription pushed. */
 function latest(a?: RequestViewFragment, b?: RequestViewFragment | null): RequestViewFragment | undefined {
   if (!a) return b ?? undefined;
@@ -232,6 +245,8 @@ export function RequestPage() {
   const [result, refetch] = useQuery({ query: RequestQuery, variables: { id } });
   const [live] = useSubscription({ query: RequestLive, variables: { id }, pause: !result.data });
   const request = latest(result.data?.request, live.data?.requestUpdated);
+  const [names] = useQuery({ query: ProductNames });
+  const productName = (code: string) => names.data?.products.find((p) => p.code === code)?.name ?? code;
   if (!request) {
     return (
       <section>
@@ -254,7 +269,7 @@ export function RequestPage() {
         <dt>{t("requests.client")}</dt>
         <dd>{request.clientCode}</dd>
         <dt>{t("requests.desk")}</dt>
-        <dd>{request.deskCode}</dd>
+        <dd>{request.desk?.name ?? request.deskCode}</dd>
         <dt>{t("requests.urgency")}</dt>
         <dd>{t(`urgency.${request.urgency}`)}</dd>
         <dt>{t("requests.owner")}</dt>
@@ -272,20 +287,19 @@ export function RequestPage() {
       <ul className="engagements">
         {request.routings.map((routing) => (
           <li key={routing.id} data-product={routing.productCode}>
-            {routing.productCode}: <Status value={routing.engagementStatus ?? routing.status} />
+            {productName(routing.productCode)}: <Status value={shownStatus(routing)} />
             {routing.declineReason && <span> ({routing.declineReason})</span>}
           </li>
         ))}
       </ul>
 
       {(role === "desk_officer" || role === "admin") && <DeskActions request={request} actions={actions} onDone={reload} />}
-      {role === "client" && <ClientActions request={request} actions={actions} onDone={reload} />}
 
       <h2>{t("requests.sla")}</h2>
       <ul>
         {request.slaClocks.map((clock) => (
           <li key={clock.clock}>
-            {clock.clock}: {t("requests.due", { at: formatDateTime(clock.dueAt, i18n.language) })}
+            {t(`clock.${clock.clock}`, { defaultValue: clock.clock })}: {t("requests.due", { at: formatDateTime(clock.dueAt, i18n.language) })}
             {clock.breachedAt && <span className="flag breached"> {t("requests.breached")}</span>}
           </li>
         ))}
@@ -333,6 +347,7 @@ export function RequestPage() {
         </>
       )}
       <CommentForm requestId={request.id} internalAllowed={actions.includes("note")} onDone={reload} />
+      {role === "client" && <ClientActions request={request} actions={actions} onDone={reload} />}
 
       <h2>{t("requests.timeline")}</h2>
       <ol className="timeline">
@@ -371,7 +386,7 @@ function CommentForm({ requestId, internalAllowed, onDone }: { requestId: string
         <textarea id="comment-body" rows={3} value={body} onChange={(e) => setBody(e.target.value)} />
       </Field>
       {internalAllowed && (
-        <label>
+        <label className="check">
           <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> {t("requests.internalNote")}
         </label>
       )}
@@ -410,11 +425,6 @@ function ClientActions({ request, actions, onDone }: { request: RequestViewFragm
   const done = (result: { error?: unknown }) => !result.error && onDone();
   return (
     <div className="actions">
-      {actions.includes("withdraw") && (
-        <button type="button" onClick={async () => done(await withdraw({ id: request.id, version: request.version, reason: null }))}>
-          {t("requests.withdraw")}
-        </button>
-      )}
       {actions.includes("confirm") && (
         <form onSubmit={async (e) => { e.preventDefault(); done(await confirm({ id: request.id, version: request.version, score: Number(score), comment })); }}>
           <Field id="confirm-score" label={t("requests.satisfaction")}>
@@ -438,6 +448,13 @@ function ClientActions({ request, actions, onDone }: { request: RequestViewFragm
           </Field>
           <button type="submit">{t("requests.attach")}</button>
         </form>
+      )}
+      {actions.includes("withdraw") && (
+        <p>
+          <button type="button" className="secondary danger" onClick={async () => done(await withdraw({ id: request.id, version: request.version, reason: null }))}>
+            {t("requests.withdraw")}
+          </button>
+        </p>
       )}
       <ErrorList error={withdrawal.error ?? confirmation.error ?? attachment.error} />
     </div>
