@@ -12,7 +12,7 @@ import { DraftsPage, LessonPage, LessonsPage } from "./pages/lessons";
 import { AssessmentsPage } from "./pages/partner";
 import { CapacityPage, EngagementPage, ProviderQueuePage } from "./pages/provider";
 import { MyRequestsPage, NewRequestPage, RequestPage } from "./pages/requests";
-import { SignInPage } from "./pages/SignIn";
+import { AuthCallbackPage, SignInPage } from "./pages/SignIn";
 
 function LanguageSwitcher() {
   const { t, i18n } = useTranslation();
@@ -65,6 +65,7 @@ export function App() {
         <main>
           <Routes>
             <Route path="/signin" element={<SignInPage />} />
+            <Route path="/auth/callback" element={<AuthCallbackPage />} />
             <Route path="*" element={<Navigate to="/signin" replace state={{ from: location.pathname === "/signin" ? undefined : location.pathname }} />} />
           </Routes>
         </main>

@@ -15,7 +15,7 @@ function renderAs(role: Role | null, path = "/") {
   const session = token ? sessionOf(token) : null;
   return render(
     <MemoryRouter initialEntries={[path]}>
-      <SessionProvider initial={session}>
+      <SessionProvider initial={session} authConfig={{ mode: "dev" }}>
         <App />
       </SessionProvider>
     </MemoryRouter>,

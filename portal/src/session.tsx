@@ -1,6 +1,7 @@
 // Who is signed in. The token lives in memory only (never in a URL or in storage):
 // a reload signs the person out, and the draft hook below keeps what they typed.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { InMemoryWebStorage, UserManager, WebStorageStateStore, type User } from "oidc-client-ts";
 
 export type Role = "client" | "desk_officer" | "provider" | "partner" | "hq_analyst" | "admin";
 export const ROLES: Role[] = ["client", "desk_officer", "provider", "partner", "hq_analyst", "admin"];
@@ -40,8 +41,38 @@ export interface DevSignIn {
   ttl_s?: number;
 }
 
+/** How this gateway signs people in (`GET /auth/config`). */
+export type AuthConfig =
+  | { mode: "dev" }
+  | { mode: "oidc"; authority: string; client_id: string; scope: string; resource: string };
+
+/** OpenID Connect, authorization code flow with PKCE (oidc-client-ts). Tokens stay in
+ * memory (InMemoryWebStorage); they are renewed silently with the refresh token. */
+function userManagerFor(config: Extract<AuthConfig, { mode: "oidc" }>): UserManager {
+  const origin = window.location.origin;
+  return new UserManager({
+    authority: config.authority,
+    client_id: config.client_id,
+    redirect_uri: `${origin}/auth/callback`,
+    post_logout_redirect_uri: `${origin}/`,
+    response_type: "code",
+    scope: config.scope,
+    userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
+    automaticSilentRenew: true,
+    loadUserInfo: false,
+    // Resource indicators: an access token for the gateway (its JWT audience).
+    extraQueryParams: { resource: config.resource },
+    extraTokenParams: { resource: config.resource },
+  });
+}
+
 interface SessionState {
   session: Session | null;
+  config: AuthConfig | null;
+  /** OpenID Connect: leave for the issuer's sign-in, coming back to `from`. */
+  signInWithIssuer(from?: string): Promise<void>;
+  /** OpenID Connect: finish on /auth/callback; answers where the person was going. */
+  completeSignIn(): Promise<string | undefined>;
   /** Why the last session ended, when it was not the person's own sign-out. */
   ended: "expired" | null;
   signIn(request: DevSignIn): Promise<void>;
@@ -74,9 +105,26 @@ async function requestDevToken(request: DevSignIn): Promise<string> {
   return body.token;
 }
 
-export function SessionProvider({ children, initial = null }: { children: ReactNode; initial?: Session | null }) {
+interface ProviderProps {
+  children: ReactNode;
+  initial?: Session | null;
+  /** Given in tests; otherwise asked of the gateway. */
+  authConfig?: AuthConfig;
+}
+
+export function SessionProvider({ children, initial = null, authConfig }: ProviderProps) {
   const [session, setSession] = useState<Session | null>(initial);
   const [ended, setEnded] = useState<"expired" | null>(null);
+  const [config, setConfig] = useState<AuthConfig | null>(authConfig ?? null);
+
+  useEffect(() => {
+    if (authConfig) return;
+    fetch("/auth/config")
+      .then((response) => response.json() as Promise<AuthConfig>)
+      .then(setConfig, () => setConfig({ mode: "dev" }));
+  }, [authConfig]);
+
+  const manager = useMemo(() => (config?.mode === "oidc" ? userManagerFor(config) : null), [config]);
 
   const signIn = useCallback(async (request: DevSignIn) => {
     const token = await requestDevToken(request);
@@ -84,13 +132,38 @@ export function SessionProvider({ children, initial = null }: { children: ReactN
     setEnded(null);
   }, []);
   const signOut = useCallback(() => {
+    void manager?.removeUser();
     setSession(null);
     setEnded(null);
-  }, []);
+  }, [manager]);
   const expire = useCallback(() => {
+    void manager?.removeUser();
     setSession(null);
     setEnded("expired");
-  }, []);
+  }, [manager]);
+
+  const signInWithIssuer = useCallback(
+    async (from?: string) => {
+      if (!manager) throw new SignInError("UNAUTHENTICATED");
+      await manager.signinRedirect({ state: { from } });
+    },
+    [manager],
+  );
+  const completeSignIn = useCallback(async () => {
+    if (!manager) return undefined;
+    const user = await manager.signinRedirectCallback();
+    setSession(sessionOf(user.access_token));
+    setEnded(null);
+    return (user.state as { from?: string } | undefined)?.from;
+  }, [manager]);
+
+  // A silently renewed token replaces the session's (and so restarts its expiry timer).
+  useEffect(() => {
+    if (!manager) return;
+    const renewed = (user: User) => setSession(sessionOf(user.access_token));
+    manager.events.addUserLoaded(renewed);
+    return () => manager.events.removeUserLoaded(renewed);
+  }, [manager]);
 
   // End the session the moment its token expires, not at the next failed call.
   useEffect(() => {
@@ -100,7 +173,10 @@ export function SessionProvider({ children, initial = null }: { children: ReactN
     return () => window.clearTimeout(timer);
   }, [session, expire]);
 
-  const value = useMemo(() => ({ session, ended, signIn, signOut, expire }), [session, ended, signIn, signOut, expire]);
+  const value = useMemo(
+    () => ({ session, config, ended, signIn, signOut, expire, signInWithIssuer, completeSignIn }),
+    [session, config, ended, signIn, signOut, expire, signInWithIssuer, completeSignIn],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -1,7 +1,8 @@
 // The embedded sign-in: choose a role and its binding, as `onedoor token` does.
 // The gateway mints the token; it only offers this while the dev issuer is in use.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useLocation, useNavigate } from "react-router-dom";
 import { Field } from "../components";
 import { ROLES, SignInError, useSession, type Role } from "../session";
 
@@ -16,7 +17,9 @@ const BINDING: Record<Role, "client" | "desk" | "products" | "partner" | null> =
 
 export function SignInPage() {
   const { t } = useTranslation();
-  const { signIn, ended } = useSession();
+  const { signIn, ended, config, signInWithIssuer } = useSession();
+  const location = useLocation();
+  const from = (location.state as { from?: string } | null)?.from;
   const [role, setRole] = useState<Role>("client");
   const [binding, setBinding] = useState("");
   const [subject, setSubject] = useState("");
@@ -36,6 +39,20 @@ export function SignInPage() {
     }
   }
 
+  if (!config) return null;
+  if (config.mode === "oidc") {
+    return (
+      <section className="sign-in">
+        <h1>{t("signIn.title")}</h1>
+        {ended === "expired" && <p className="notice" role="status">{t("signIn.expired")}</p>}
+        <p>{t("signIn.organisation")}</p>
+        {error && <p className="error" role="alert">{t(`errors.${error}`, { defaultValue: t("errors.INTERNAL") })}</p>}
+        <button type="button" onClick={() => signInWithIssuer(from).catch(() => setError("NETWORK"))}>
+          {t("signIn.withIssuer")}
+        </button>
+      </section>
+    );
+  }
   return (
     <section className="sign-in">
       <h1>{t("signIn.title")}</h1>
@@ -58,6 +75,29 @@ export function SignInPage() {
         {error && <p className="error" role="alert">{t(`errors.${error}`, { defaultValue: t("errors.INTERNAL") })}</p>}
         <button type="submit">{t("signIn.submit")}</button>
       </form>
+    </section>
+  );
+}
+
+/** Where the OpenID provider sends the person back (with a code, never a token). */
+export function AuthCallbackPage() {
+  const { t } = useTranslation();
+  const { completeSignIn, config } = useSession();
+  const navigate = useNavigate();
+  const [failed, setFailed] = useState(false);
+  const started = useRef(false); // the code can be redeemed once only (StrictMode runs effects twice)
+  useEffect(() => {
+    if (!config || started.current) return;
+    started.current = true;
+    completeSignIn().then(
+      (from) => navigate(from ?? "/", { replace: true }),
+      () => setFailed(true),
+    );
+  }, [config, completeSignIn, navigate]);
+  return (
+    <section>
+      <h1>{t("signIn.title")}</h1>
+      {failed ? <p className="error" role="alert">{t("errors.UNAUTHENTICATED")}</p> : <p>{t("common.loading")}</p>}
     </section>
   );
 }
