@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from "react";
+import { Suspense, lazy, useEffect, useMemo } from "react";
 import { Navigate, NavLink, Route, Routes, useLocation } from "react-router-dom";
 import { useTranslation } from "react-i18next";
 import { Provider } from "urql";
@@ -6,12 +6,22 @@ import { createGatewayClient } from "./client";
 import { LANGUAGES, directionOf } from "./i18n";
 import { NAVIGATION, homeOf } from "./roles";
 import { useSession } from "./session";
-import { AdminPage } from "./pages/admin";
-import { DeskMetricsPage, DeskQueuePage } from "./pages/desk";
-import { DraftsPage, LessonPage, LessonsPage } from "./pages/lessons";
-import { AssessmentsPage } from "./pages/partner";
-import { CapacityPage, EngagementPage, ProviderQueuePage } from "./pages/provider";
-import { MyRequestsPage, NewRequestPage, RequestPage } from "./pages/requests";
+// Each role's screens load when first opened: the sign-in page needs none of them.
+const page = <K extends string>(load: () => Promise<Record<K, React.ComponentType>>, name: K) =>
+  lazy(() => load().then((module) => ({ default: module[name] })));
+const AdminPage = page(() => import("./pages/admin"), "AdminPage");
+const DeskMetricsPage = page(() => import("./pages/desk"), "DeskMetricsPage");
+const DeskQueuePage = page(() => import("./pages/desk"), "DeskQueuePage");
+const DraftsPage = page(() => import("./pages/lessons"), "DraftsPage");
+const LessonPage = page(() => import("./pages/lessons"), "LessonPage");
+const LessonsPage = page(() => import("./pages/lessons"), "LessonsPage");
+const AssessmentsPage = page(() => import("./pages/partner"), "AssessmentsPage");
+const CapacityPage = page(() => import("./pages/provider"), "CapacityPage");
+const EngagementPage = page(() => import("./pages/provider"), "EngagementPage");
+const ProviderQueuePage = page(() => import("./pages/provider"), "ProviderQueuePage");
+const MyRequestsPage = page(() => import("./pages/requests"), "MyRequestsPage");
+const NewRequestPage = page(() => import("./pages/requests"), "NewRequestPage");
+const RequestPage = page(() => import("./pages/requests"), "RequestPage");
 import { AuthCallbackPage, SignInPage } from "./pages/SignIn";
 
 function LanguageSwitcher() {
@@ -76,6 +86,7 @@ export function App() {
     <Provider value={client}>
       {header}
       <main>
+        <Suspense fallback={<p aria-live="polite">{t("common.loading")}</p>}>
         <Routes>
           <Route path="/" element={<Navigate to={homeOf(session.claims.role)} replace />} />
           {/* Just signed in: back to where the person was going (or was when it expired). */}
@@ -95,6 +106,7 @@ export function App() {
           <Route path="/admin" element={<AdminPage />} />
           <Route path="*" element={<p>{t("errors.NOT_FOUND")}</p>} />
         </Routes>
+        </Suspense>
       </main>
     </Provider>
   );

@@ -1,7 +1,7 @@
 // Who is signed in. The token lives in memory only (never in a URL or in storage):
 // a reload signs the person out, and the draft hook below keeps what they typed.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { InMemoryWebStorage, UserManager, WebStorageStateStore, type User } from "oidc-client-ts";
+import type { User, UserManager } from "oidc-client-ts";
 
 export type Role = "client" | "desk_officer" | "provider" | "partner" | "hq_analyst" | "admin";
 export const ROLES: Role[] = ["client", "desk_officer", "provider", "partner", "hq_analyst", "admin"];
@@ -48,7 +48,9 @@ export type AuthConfig =
 
 /** OpenID Connect, authorization code flow with PKCE (oidc-client-ts). Tokens stay in
  * memory (InMemoryWebStorage); they are renewed silently with the refresh token. */
-function userManagerFor(config: Extract<AuthConfig, { mode: "oidc" }>): UserManager {
+async function userManagerFor(config: Extract<AuthConfig, { mode: "oidc" }>): Promise<UserManager> {
+  // Loaded only where OpenID Connect is in use: the embedded mode's first page stays small.
+  const { InMemoryWebStorage, UserManager, WebStorageStateStore } = await import("oidc-client-ts");
   const origin = window.location.origin;
   return new UserManager({
     authority: config.authority,
@@ -117,14 +119,20 @@ export function SessionProvider({ children, initial = null, authConfig }: Provid
   const [ended, setEnded] = useState<"expired" | null>(null);
   const [config, setConfig] = useState<AuthConfig | null>(authConfig ?? null);
 
+  const [manager, setManager] = useState<UserManager | null>(null);
+
+  // The config is set only once everything it needs is loaded (for OpenID Connect, the
+  // UserManager), so whoever sees a config can sign in with it.
   useEffect(() => {
     if (authConfig) return;
     fetch("/auth/config")
       .then((response) => response.json() as Promise<AuthConfig>)
-      .then(setConfig, () => setConfig({ mode: "dev" }));
+      .then(async (loaded) => {
+        if (loaded.mode === "oidc") setManager(await userManagerFor(loaded));
+        setConfig(loaded);
+      })
+      .catch(() => setConfig({ mode: "dev" }));
   }, [authConfig]);
-
-  const manager = useMemo(() => (config?.mode === "oidc" ? userManagerFor(config) : null), [config]);
 
   const signIn = useCallback(async (request: DevSignIn) => {
     const token = await requestDevToken(request);
