@@ -7,6 +7,7 @@ committed SDL, which is the baseline until it is regenerated).
 
     python -m gateway.sdl          # rewrite contracts/schema.graphql (refused if breaking)
     python -m gateway.sdl --check  # exit 1 on drift or on a breaking change
+    python -m gateway.sdl --allow-breaking  # rewrite anyway: a break agreed with every client
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ def breaking_changes(committed: GraphQLSchema, current: GraphQLSchema) -> list[s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")
+    parser.add_argument(
+        "--allow-breaking", action="store_true", help="write even a breaking change (agreed)"
+    )
     args = parser.parse_args(argv)
     sdl = current_sdl()
     if SDL_PATH.exists():
         breaking = breaking_changes(build_schema(SDL_PATH.read_text()), build_schema(sdl))
-        if breaking:
+        if breaking and not args.allow_breaking:
             print("Breaking GraphQL schema changes:\n  " + "\n  ".join(breaking))
             return 1
     if args.check:
