@@ -6,14 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test faults lint typecheck contracts bench clean help
+.PHONY: run test faults lint typecheck contracts portal portal-test bench clean help
 
 help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
 	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
 	@echo "make bench      measure the performance targets of docs/architecture.md (about 10 minutes)"
-	@echo "make contracts  regenerate contracts/schemas and contracts/asyncapi.yaml"
+	@echo "make contracts  regenerate contracts/schemas, asyncapi.yaml and schema.graphql"
+	@echo "make portal     build the web portal (npm ci from the lock, vite build) into portal/dist"
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +22,32 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-run: $(INSTALLED)
+# The portal (Node.js 20 and npm): dependencies from the committed lock, types generated
+# from contracts/schema.graphql, then the Vite build the gateway serves at /.
+PORTAL_MODULES := portal/node_modules/.installed
+PORTAL_BUILT := portal/dist/index.html
+PORTAL_SOURCES := $(shell find portal/src -type f -not -path 'portal/src/gql/*') \
+	portal/index.html portal/vite.config.ts portal/codegen.ts portal/tsconfig.json contracts/schema.graphql
+
+$(PORTAL_MODULES): portal/package.json portal/package-lock.json
+	cd portal && npm ci --no-audit --no-fund
+	touch $@
+
+$(PORTAL_BUILT): $(PORTAL_MODULES) $(PORTAL_SOURCES)
+	cd portal && npm run --silent build
+
+portal: $(PORTAL_BUILT)
+
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
+
+portal-test: $(PORTAL_MODULES)
+	cd portal && npm run --silent typecheck && npx vitest run
+
+run: $(INSTALLED) $(PORTAL_BUILT)
 	$(BIN)/onedoor run
 
 lint: $(INSTALLED)
@@ -34,9 +60,11 @@ typecheck: $(INSTALLED)
 
 contracts: $(INSTALLED)
 	$(BIN)/python -m contracts.generate
+	$(BIN)/python -m gateway.sdl
 
-test: $(INSTALLED) lint typecheck
+test: $(INSTALLED) lint typecheck $(CHROMIUM) $(PORTAL_BUILT) portal-test
 	$(BIN)/python -m contracts.generate --check
+	$(BIN)/python -m gateway.sdl --check
 	# Two workers, one test file each at a time: each worker starts its own broker and
 	# PostgreSQL, and a file's fixtures (an e2e stack) stay in one worker.
 	$(BIN)/pytest -q -n 2 --dist loadfile
@@ -52,4 +80,4 @@ bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache portal/node_modules portal/dist portal/src/gql

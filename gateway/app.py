@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET
 
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
+from gateway.dev_signin import include_auth
 from gateway.errors import CodedErrors, GatewaySchema
 from gateway.feeds import router as feeds_router
 from gateway.limits import (
@@ -42,6 +43,7 @@ from gateway.limits import (
 )
 from gateway.live import LiveEvents
 from gateway.metrics import OperationMetrics
+from gateway.portal import mount_portal
 from gateway.schema import (
     LIVE_TOPICS,
     PRODUCT_CODE_SCALAR,
@@ -182,6 +184,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         prefix="/graphql",
     )
     app.include_router(feeds_router)
+    include_auth(app, settings)
+    mount_portal(app, settings.portal_dist_dir)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

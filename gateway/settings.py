@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from shared.settings import PlatformSettings
@@ -26,3 +28,10 @@ class GatewaySettings(PlatformSettings):
     live_queue_size: int = Field(default=1000, ge=1)
     # Browser origins allowed to call the API (comma-separated; empty: no CORS).
     cors_origins: str = ""
+    # The built portal the gateway serves at / (`make run` builds it with npm).
+    portal_dist_dir: Path = Path(__file__).resolve().parent.parent / "portal" / "dist"
+    # OpenID Connect sign-in for the portal, used with a remote issuer (a JWKS URL or
+    # OIDC discovery): the issuer's URL (default: jwt_issuer), the client id and scopes.
+    portal_oidc_authority: str | None = None
+    portal_oidc_client_id: str = "onedoor-portal"
+    portal_oidc_scope: str = "openid profile"

@@ -134,9 +134,9 @@ class TokenVerifier:
 
     def __init__(self, settings: PlatformSettings) -> None:
         self._settings = settings
-        self._audiences = [a.strip() for a in settings.jwt_audience.split(",") if a.strip()]
+        self._audiences = settings.jwt_audiences
         self._algorithms = [a.strip() for a in settings.jwt_algorithms.split(",") if a.strip()]
-        remote = settings.jwt_jwks_url or settings.jwt_oidc_discovery
+        remote = settings.verifies_with_remote_issuer
         self.jwks = JwksKeys(settings) if remote else None
         self._public_key = None if remote else settings.public_key_path.read_bytes()
 
@@ -223,7 +223,7 @@ def issue_dev_token(
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
+        "aud": settings.jwt_audiences[0],
         "sub": subject or f"dev-{role.value}",
         "role": role.value,
         "iat": now,

@@ -91,6 +91,7 @@ def dlq(args: argparse.Namespace) -> int:
 def _banner(stack: EmbeddedStack) -> str:
     return f"""
 OneDoor is up.
+  Portal:   {stack.graphql_url.removesuffix("/graphql")}/   (sign in there)
   GraphQL:  {stack.graphql_url}   (open it in a browser for GraphiQL)
   Broker:   {stack.bootstrap_servers}
   Data:     {stack.var_dir}   (logs in {stack.logs_dir})

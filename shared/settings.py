@@ -96,6 +96,15 @@ class PlatformSettings(BaseSettings):
         return f"{self.kafka_namespace}.{topic}" if self.kafka_namespace else topic
 
     @property
+    def jwt_audiences(self) -> list[str]:
+        return [audience.strip() for audience in self.jwt_audience.split(",") if audience.strip()]
+
+    @property
+    def verifies_with_remote_issuer(self) -> bool:
+        """True in production (an OIDC issuer's JWKS); false in the embedded dev mode."""
+        return bool(self.jwt_jwks_url or self.jwt_oidc_discovery)
+
+    @property
     def keys_dir(self) -> Path:
         return self.var_dir / "keys"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,14 @@ def free_port_block(size: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+@contextmanager
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, gateway_port: int | None = None
+) -> Iterator[EmbeddedStack]:
+    """The whole stack on free loopback ports; its processes inherit os.environ."""
     settings = RunnerSettings(
         var_dir=tmp_path_factory.mktemp("stack") / "var",
-        gateway_port=free_port(),
+        gateway_port=gateway_port or free_port(),
         service_base_port=free_port_block(len(SERVICES)),
         broker_port=free_port(),
         ready_timeout_s=120,
@@ -40,6 +44,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with running_stack(tmp_path_factory) as running:
+        yield running
 
 
 class Door:

@@ -1,0 +1,96 @@
+// The admin's view: the catalog and its forms, desks and the country map, partners
+// and frameworks, and the webhook delivery log with retry.
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useMutation, useQuery } from "urql";
+import { graphql } from "../gql";
+import { ErrorList, Field, Loading, Status } from "../components";
+import { formatDate, formatDateTime } from "../format";
+
+const AdminData = graphql(`
+  query AdminData {
+    products { code name providerUnit capacity active requestForm }
+    desks { code name region countries }
+    partners { code name active webhookUrl }
+    frameworks { id name partners validFrom validTo }
+    webhookDeliveries { id partnerCode event status attempts lastError createdAt }
+  }
+`);
+const MapCountry = graphql(`
+  mutation MapCountry($country: String!, $desk: String!) { mapCountryToDesk(country: $country, deskCode: $desk) { code } }
+`);
+const Retry = graphql(`
+  mutation Retry($id: ID!) { retryWebhookDelivery(id: $id) { id status } }
+`);
+
+export function AdminPage() {
+  const { t, i18n } = useTranslation();
+  const [result, refetch] = useQuery({ query: AdminData });
+  const [mapped, map] = useMutation(MapCountry);
+  const [retried, retry] = useMutation(Retry);
+  const [country, setCountry] = useState("");
+  const [desk, setDesk] = useState("");
+  const done = (r: { error?: unknown }) => !r.error && refetch({ requestPolicy: "network-only" });
+  const data = result.data;
+  return (
+    <section>
+      <h1>{t("admin.title")}</h1>
+      <Loading busy={result.fetching} />
+      <ErrorList error={result.error ?? mapped.error ?? retried.error} />
+      <h2>{t("admin.catalog")}</h2>
+      <ul>
+        {data?.products.map((p) => (
+          <li key={p.code}>
+            <details>
+              <summary>{p.name} ({p.code}) · {p.providerUnit} · {p.active ? t("admin.active") : t("admin.inactive")}</summary>
+              <pre>{JSON.stringify(p.requestForm, null, 2)}</pre>
+            </details>
+          </li>
+        ))}
+      </ul>
+      <h2>{t("admin.desks")}</h2>
+      <ul>{data?.desks.map((d) => <li key={d.code}><strong>{d.name}</strong> ({d.code}): {d.countries.join(", ")}</li>)}</ul>
+      <form className="filters" onSubmit={async (e) => { e.preventDefault(); done(await map({ country, desk })); }}>
+        <Field id="map-country" label={t("admin.country")}>
+          <input id="map-country" value={country} onChange={(e) => setCountry(e.target.value)} />
+        </Field>
+        <Field id="map-desk" label={t("admin.desk")}>
+          <select id="map-desk" value={desk} onChange={(e) => setDesk(e.target.value)}>
+            <option value="">{t("form.choose")}</option>
+            {data?.desks.map((d) => <option key={d.code} value={d.code}>{d.name}</option>)}
+          </select>
+        </Field>
+        <button type="submit" disabled={!country || !desk}>{t("admin.map")}</button>
+      </form>
+      <h2>{t("admin.partners")}</h2>
+      <ul>{data?.partners.map((p) => <li key={p.code}>{p.name} ({p.code}) {p.webhookUrl ?? ""}</li>)}</ul>
+      <h2>{t("admin.frameworks")}</h2>
+      <ul>{data?.frameworks.map((f) => <li key={f.id}>{f.name}: {f.partners.join(", ")} · {formatDate(f.validFrom, i18n.language)} – {formatDate(f.validTo, i18n.language)}</li>)}</ul>
+      <h2>{t("admin.webhooks")}</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t("admin.partner")}</th>
+            <th scope="col">{t("admin.event")}</th>
+            <th scope="col">{t("requests.status")}</th>
+            <th scope="col">{t("admin.attempts")}</th>
+            <th scope="col">{t("requests.submitted")}</th>
+            <th scope="col"><span className="visually-hidden">{t("admin.retry")}</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          {data?.webhookDeliveries.map((w) => (
+            <tr key={w.id}>
+              <td>{w.partnerCode}</td>
+              <td>{w.event}</td>
+              <td><Status value={w.status} /> {w.lastError}</td>
+              <td>{w.attempts}</td>
+              <td>{formatDateTime(w.createdAt, i18n.language)}</td>
+              <td>{w.status !== "DELIVERED" && <button type="button" onClick={async () => done(await retry({ id: w.id }))}>{t("admin.retry")}</button>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,123 @@
+// The desk queue (filters, sort, pagination as the API has them) and desk metrics.
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { useTranslation } from "react-i18next";
+import { useQuery } from "urql";
+import { graphql } from "../gql";
+import type { RequestSort, RequestStatus } from "../gql/graphql";
+import { ErrorList, Field, Loading, Status } from "../components";
+import { formatDateTime, formatNumber } from "../format";
+import { useSession } from "../session";
+import { Pager } from "./requests";
+
+const STATUSES: RequestStatus[] = ["SUBMITTED", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
+
+const DeskQueue = graphql(`
+  query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!) {
+    deskQueue(first: $first, after: $after, filter: $filter, sort: $sort) {
+      edges { node { id title status urgency clientCode products createdAt breached overlapCount } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export function DeskQueuePage() {
+  const { t, i18n } = useTranslation();
+  const [status, setStatus] = useState<RequestStatus | "">("");
+  const [breached, setBreached] = useState(false);
+  const [overlapping, setOverlapping] = useState(false);
+  const [sort, setSort] = useState<RequestSort>("NEWEST");
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null };
+  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after: cursors[cursors.length - 1], filter, sort } });
+  const page = result.data?.deskQueue;
+  const restart = () => setCursors([null]);
+  return (
+    <section>
+      <h1>{t("desk.queue")}</h1>
+      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+        <Field id="queue-status" label={t("requests.status")}>
+          <select id="queue-status" value={status} onChange={(e) => { setStatus(e.target.value as RequestStatus | ""); restart(); }}>
+            <option value="">{t("common.all")}</option>
+            {STATUSES.map((s) => <option key={s} value={s}>{t(`status.${s}`)}</option>)}
+          </select>
+        </Field>
+        <Field id="queue-sort" label={t("desk.sort")}>
+          <select id="queue-sort" value={sort} onChange={(e) => { setSort(e.target.value as RequestSort); restart(); }}>
+            {(["NEWEST", "OLDEST", "RECENTLY_UPDATED"] as const).map((s) => <option key={s} value={s}>{t(`sort.${s}`)}</option>)}
+          </select>
+        </Field>
+        <label><input type="checkbox" checked={breached} onChange={(e) => { setBreached(e.target.checked); restart(); }} /> {t("requests.breached")}</label>
+        <label><input type="checkbox" checked={overlapping} onChange={(e) => { setOverlapping(e.target.checked); restart(); }} /> {t("desk.overlappingOnly")}</label>
+      </form>
+      <Loading busy={result.fetching} />
+      <ErrorList error={result.error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t("requests.title")}</th>
+            <th scope="col">{t("requests.status")}</th>
+            <th scope="col">{t("requests.client")}</th>
+            <th scope="col">{t("requests.urgency")}</th>
+            <th scope="col">{t("requests.submitted")}</th>
+            <th scope="col">{t("desk.flags")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {page?.edges.map(({ node }) => (
+            <tr key={node.id}>
+              <td><Link to={`/requests/${node.id}`}>{node.title}</Link></td>
+              <td><Status value={node.status} /></td>
+              <td>{node.clientCode}</td>
+              <td>{t(`urgency.${node.urgency}`)}</td>
+              <td>{formatDateTime(node.createdAt, i18n.language)}</td>
+              <td>
+                {node.breached && <span className="flag breached">{t("requests.breached")}</span>}{" "}
+                {node.overlapCount > 0 && <span className="flag overlap">{t("requests.overlapping", { count: node.overlapCount })}</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager
+        hasPrevious={cursors.length > 1}
+        hasNext={Boolean(page?.pageInfo.hasNextPage)}
+        onPrevious={() => setCursors(cursors.slice(0, -1))}
+        onNext={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}
+      />
+    </section>
+  );
+}
+
+const DeskMetrics = graphql(`
+  query DeskMetrics($desk: String!) {
+    deskMetrics(deskCode: $desk) { deskCode requests open openBreached awaitingTriage overlappingOpen unmetDemand averageHoursToRoute averageSatisfaction }
+  }
+`);
+
+export function DeskMetricsPage() {
+  const { t, i18n } = useTranslation();
+  const { session } = useSession();
+  const desk = session?.claims.desk ?? "";
+  const [result] = useQuery({ query: DeskMetrics, variables: { desk }, pause: !desk });
+  const m = result.data?.deskMetrics;
+  const n = (value: number | null | undefined) => (value == null ? "—" : formatNumber(value, i18n.language, { maximumFractionDigits: 1 }));
+  return (
+    <section>
+      <h1>{t("desk.metrics", { desk })}</h1>
+      <ErrorList error={result.error} />
+      {m && (
+        <dl className="facts">
+          <dt>{t("metrics.requests")}</dt><dd>{n(m.requests)}</dd>
+          <dt>{t("metrics.open")}</dt><dd>{n(m.open)}</dd>
+          <dt>{t("metrics.openBreached")}</dt><dd>{n(m.openBreached)}</dd>
+          <dt>{t("metrics.awaitingTriage")}</dt><dd>{n(m.awaitingTriage)}</dd>
+          <dt>{t("metrics.overlappingOpen")}</dt><dd>{n(m.overlappingOpen)}</dd>
+          <dt>{t("metrics.unmetDemand")}</dt><dd>{n(m.unmetDemand)}</dd>
+          <dt>{t("metrics.hoursToRoute")}</dt><dd>{n(m.averageHoursToRoute)}</dd>
+          <dt>{t("metrics.satisfaction")}</dt><dd>{n(m.averageSatisfaction)}</dd>
+        </dl>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,56 @@
+// What each role sees: its home and its navigation. The services decide what data a
+// role may read; this only decides which screens the portal offers it.
+import type { Role } from "./session";
+
+export interface NavItem {
+  to: string;
+  label: string; // a translation key
+}
+
+export const NAVIGATION: Record<Role, NavItem[]> = {
+  client: [
+    { to: "/requests", label: "nav.myRequests" },
+    { to: "/requests/new", label: "nav.newRequest" },
+  ],
+  desk_officer: [
+    { to: "/desk", label: "nav.deskQueue" },
+    { to: "/desk/metrics", label: "nav.deskMetrics" },
+  ],
+  provider: [
+    { to: "/provider", label: "nav.providerQueue" },
+    { to: "/provider/capacity", label: "nav.capacity" },
+  ],
+  partner: [{ to: "/assessments", label: "nav.assessments" }],
+  hq_analyst: [
+    { to: "/lessons", label: "nav.lessons" },
+    { to: "/lessons/drafts", label: "nav.drafts" },
+  ],
+  admin: [
+    { to: "/admin", label: "nav.admin" },
+    { to: "/desk", label: "nav.deskQueue" },
+    { to: "/lessons", label: "nav.lessons" },
+  ],
+};
+
+export function homeOf(role: Role): string {
+  return NAVIGATION[role][0].to;
+}
+
+/** The request actions a role is offered; the desks service still checks each one. */
+export function requestActions(role: Role, status: string): string[] {
+  if (role === "client") {
+    const actions = ["comment", "attach"];
+    if (!["WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("withdraw");
+    if (status === "DELIVERED") actions.push("confirm");
+    return actions;
+  }
+  if (role === "desk_officer" || role === "admin") {
+    const actions = ["comment", "note", "attach", "assessment"];
+    if (status === "SUBMITTED") actions.push("triage");
+    if (status === "TRIAGED") actions.push("route");
+    if (!["ON_HOLD", "WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("hold", "reject");
+    if (status === "ON_HOLD") actions.push("resume");
+    return actions;
+  }
+  return [];
+}

@@ -1,0 +1,272 @@
+"""People walking through the one door, in a real browser against the whole stack:
+a host-country liaison, a desk officer, a provider, a partner and an HQ analyst, each
+signing in on the portal's embedded sign-in page and working in their own screens;
+the same screens in Arabic; a client editing the URL to reach someone else's request;
+a session that expires without losing a draft. Every main page is checked with axe."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from shared.auth import Role
+from tests.browser.conftest import Door, assert_accessible, live_subscription, screenshot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+PRODUCT = "query($code: ProductCode!) { product(code: $code) { revision autoAccept } }"
+UPDATE_PRODUCT = """
+mutation($code: ProductCode!, $input: ProductChangeInput!) {
+  updateProduct(code: $code, input: $input) { autoAccept } }
+"""
+SUBMIT = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { id } }"
+REQUEST = """
+query($id: ID!) { request(id: $id) { status version
+  engagements { id productCode status version }
+  routings { id productCode status } } }
+"""
+ACCEPT = (
+    "mutation($id: ID!, $v: Int!) { acceptEngagement(id: $id, expectedVersion: $v) { status } }"
+)
+OPEN_ASSESSMENT = "mutation($input: OpenAssessmentInput!) { openAssessment(input: $input) { id } }"
+ACTIVATE = "mutation($id: ID!) { activateAssessment(id: $id) { status } }"
+UNMET = """
+query($desk: String!) { unmetDemandRecords(deskCode: $desk) { requestId productCode note } }
+"""
+CREATE_LESSON = "mutation($input: LessonInput!) { createLesson(input: $input) { id version } }"
+SUBMIT_LESSON = "mutation($id: ID!, $v: Int!) { submitLesson(id: $id, version: $v) { version } }"
+APPROVE_LESSON = "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, version: $v) { status } }"
+
+
+def data(answer: dict[str, Any]) -> Any:
+    assert not answer.get("errors"), answer
+    return answer["data"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def providers_decide(door: Door) -> None:
+    """Providers answer each proposal themselves here (the seeded catalog auto-accepts),
+    so the tests can watch acceptances and declines arrive."""
+    admin = door.headers(Role.admin)
+    for code in ("ELECTORAL_ASSISTANCE", "RULE_OF_LAW", "MEDIATION_SUPPORT"):
+        product = data(await door.call(PRODUCT, admin, code=code))["product"]
+        change = {"expectedRevision": product["revision"], "autoAccept": False}
+        data(await door.call(UPDATE_PRODUCT, admin, code=code, input=change))
+
+
+async def submit_as_client(door: Door, client: str, title: str, **extra: Any) -> str:
+    headers = door.headers(Role.client, client=client)
+    answer = await door.call(SUBMIT, headers, input={"title": title, **extra})
+    return str(data(answer)["submitRequest"]["id"])
+
+
+async def test_a_liaison_submits_and_sees_routing_and_acceptance_live(
+    page: Page, door: Door
+) -> None:
+    await sign_in(page, "client", "GOV_SIERRA_LEONE")
+    await expect(page.get_by_role("heading", name="My requests")).to_be_visible()
+    await page.get_by_role("link", name="New request").first.click()
+    await page.get_by_label("Title *").fill("Support to the 2028 general elections")
+    await page.get_by_label("Description").fill("The electoral commission asked for advice.")
+    await page.get_by_label("Urgency").select_option("PRIORITY")
+    await page.get_by_label("Electoral assistance").check()
+    await page.get_by_label("Election date *").fill("2028-06-24")
+    await assert_accessible(page)
+    # Without the required election type the desks service refuses the details; the
+    # portal shows its message beside the field it concerns.
+    await page.get_by_role("button", name="Submit the request").click()
+    election_type = page.get_by_label("Election type *")
+    await expect(election_type).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#details-ELECTORAL_ASSISTANCE-election_type-error")).to_have_text(
+        "This field is required."
+    )
+    await screenshot(page, "client-new-request-invalid")
+    await election_type.select_option("general")
+    await page.get_by_role("button", name="Submit the request").click()
+
+    await expect(
+        page.get_by_role("heading", name="Support to the 2028 general elections")
+    ).to_be_visible()
+    engagement = page.locator("li[data-product=ELECTORAL_ASSISTANCE]")
+    await expect(engagement).to_contain_text(re.compile("Routed|Proposed"))
+    await expect(page.locator(".request .status").first).to_have_text("Routed")
+    await live_subscription(page, "requestUpdated")
+
+    request_id = page.url.rsplit("/", 1)[-1]
+    provider = door.headers(Role.provider, products=["ELECTORAL_ASSISTANCE"])
+    proposed = data(await door.call(REQUEST, provider, id=request_id))["request"]["engagements"][0]
+    data(await door.call(ACCEPT, provider, id=proposed["id"], v=proposed["version"]))
+
+    # No reload: the acceptance arrives over the websocket.
+    await expect(engagement).to_contain_text("Accepted")
+    await expect(page.locator(".request .status").first).to_have_text("In progress")
+    await expect(page.locator(".facts")).to_contain_text("Africa II")
+    await screenshot(page, "client-request-accepted-live")
+    await assert_accessible(page)
+
+
+async def test_a_desk_triages_into_two_engagements_a_provider_declines_one_and_the_desk_records_unmet_demand(
+    browser_page_pair: tuple[Page, Page], door: Door
+) -> None:
+    desk_page, provider_page = browser_page_pair
+    request_id = await submit_as_client(
+        door,
+        "MINUSMA",
+        "Advice on the peace agreement's justice chapter",
+        description="No products named.",
+    )
+    await sign_in(desk_page, "desk_officer", "AFRICA_II")
+    await expect(desk_page.get_by_role("heading", name="Desk queue")).to_be_visible()
+    await assert_accessible(desk_page)
+    await screenshot(desk_page, "desk-queue")
+    await desk_page.get_by_role(
+        "link", name="Advice on the peace agreement's justice chapter"
+    ).click()
+    await desk_page.get_by_label("Owner").fill("a.diallo")
+    await desk_page.get_by_role("button", name="Triage").click()
+    await expect(desk_page.locator(".request .status").first).to_have_text("Triaged")
+    await desk_page.get_by_label("Rule of law support").check()
+    await desk_page.get_by_label("Mediation support").check()
+    # Each product's request form appears as the officer picks it.
+    await desk_page.get_by_label("Sector *").select_option("justice")
+    await desk_page.get_by_label("Parties *").fill("Government\nArmed movements")
+    await desk_page.get_by_label("Confidentiality *").select_option("confidential")
+    await desk_page.get_by_role("button", name="Route", exact=True).click()
+    await expect(desk_page.locator("ul.engagements li")).to_have_count(2)
+    await assert_accessible(desk_page)
+    await screenshot(desk_page, "desk-request-routed")
+
+    await sign_in(provider_page, "provider", "RULE_OF_LAW")
+    await expect(provider_page.get_by_role("heading", name="Provider queue")).to_be_visible()
+    await provider_page.get_by_role(
+        "link", name="Advice on the peace agreement's justice chapter"
+    ).click()
+    await provider_page.get_by_label("Reason for declining").select_option("CAPACITY")
+    await provider_page.get_by_label("Explanation").fill(
+        "Our justice advisers are all deployed until March."
+    )
+    await provider_page.get_by_role("button", name="Decline").click()
+    await expect(provider_page.locator(".status").first).to_have_text("Declined")
+    await screenshot(provider_page, "provider-declined")
+
+    # The decline reaches the desk's page live; the officer records the unmet demand.
+    note = desk_page.get_by_label("Note on the unmet demand")
+    await expect(note).to_be_visible()
+    await note.fill("No rule of law capacity until March; the mission was told.")
+    await desk_page.get_by_role("button", name="Record unmet demand").click()
+    await expect(note).to_have_count(0)
+    await expect(desk_page.locator("li[data-product=RULE_OF_LAW]")).to_contain_text("Unmet demand")
+    desk = door.headers(Role.desk_officer, desk="AFRICA_II")
+    records = data(await door.call(UNMET, desk, desk="AFRICA_II"))["unmetDemandRecords"]
+    assert {(r["requestId"], r["productCode"]) for r in records} >= {(request_id, "RULE_OF_LAW")}
+    await screenshot(desk_page, "desk-unmet-demand")
+
+
+async def test_a_partner_accepts_its_task_and_posts_findings(page: Page, door: Door) -> None:
+    request_id = await submit_as_client(
+        door, "MINUSMA", "Joint assessment of the electoral calendar"
+    )
+    desk = door.headers(Role.desk_officer, desk="AFRICA_II")
+    scope = "Feasibility of the electoral calendar"
+    task = {"title": "Review the voter registration plan", "lead": "AU"}
+    assessment = data(
+        await door.call(
+            OPEN_ASSESSMENT,
+            desk,
+            input={"requestId": request_id, "partners": ["AU"], "scope": scope, "tasks": [task]},
+        )
+    )
+    await sign_in(page, "partner", "AU")
+    await expect(page.get_by_role("heading", name=scope)).to_be_visible()
+    await page.get_by_role("button", name="Accept the task").click()
+    await expect(page.get_by_role("button", name="Accept the task")).to_have_count(0)
+    # Every partner has taken its task: the desk starts the assessment, the partner sees it.
+    data(await door.call(ACTIVATE, desk, id=assessment["openAssessment"]["id"]))
+    await page.get_by_role("button", name="Refresh").click()
+    findings = "Registration can finish by May if two more mobile teams are funded."
+    await page.get_by_label("Findings (or reason for declining)").fill(findings)
+    await page.get_by_role("button", name="Post the findings").click()
+    await expect(page.locator(".findings")).to_have_text(findings)
+    await assert_accessible(page)
+    await screenshot(page, "partner-findings")
+
+
+async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, door: Door) -> None:
+    await sign_in(page, "hq_analyst")
+    await expect(page.get_by_role("heading", name="Lessons learned")).to_be_visible()
+    await live_subscription(page, "lessonPublished")
+    provider = door.headers(Role.provider, products=["MEDIATION_SUPPORT"])
+    analyst = door.headers(Role.hq_analyst)
+    title = "Envoys need a standby mediation team within a week"
+    content = {
+        "title": title,
+        "summary": "Talks stalled twice while experts were recruited.",
+        "body": "## What happened\n\nRecruitment took **three weeks**.<script>alert(1)</script>",
+        "themes": ["MEDIATION_SUPPORT"],
+        "countries": ["LBY"],
+        "sensitivity": "INTERNAL",
+    }
+    lesson = data(await door.call(CREATE_LESSON, provider, input=content))["createLesson"]
+    version = data(await door.call(SUBMIT_LESSON, provider, id=lesson["id"], v=lesson["version"]))
+    data(
+        await door.call(
+            APPROVE_LESSON, analyst, id=lesson["id"], v=version["submitLesson"]["version"]
+        )
+    )
+
+    link = page.get_by_role("link", name=title)
+    await expect(link).to_be_visible()  # pushed by lessonPublished, no reload
+    await assert_accessible(page)
+    await screenshot(page, "analyst-feed-live")
+    await link.click()
+    await expect(page.locator(".markdown h2")).to_have_text("What happened")
+    await expect(page.locator(".markdown strong")).to_have_text("three weeks")
+    assert await page.locator(".markdown script").count() == 0
+
+    # The same page in Arabic reads right to left, its interface translated.
+    await page.get_by_label("Language").select_option("ar")
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(page.locator("html")).to_have_attribute("lang", "ar")
+    await page.get_by_role("link", name="الدروس").click()
+    await expect(page.get_by_role("heading", name="الدروس المستفادة")).to_be_visible()
+    await expect(page.get_by_role("link", name=title)).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "analyst-feed-arabic")
+
+
+async def test_a_client_cannot_reach_another_clients_request_by_editing_the_url(
+    page: Page, door: Door
+) -> None:
+    secret = "MINUSMA's confidential request about the ceasefire"
+    request_id = await submit_as_client(door, "MINUSMA", secret)
+    # Typing the address loads the portal afresh: sign in, then land on that address.
+    await page.goto(f"/requests/{request_id}")
+    await page.get_by_label("Role").select_option("client")
+    await page.locator("#sign-in-binding").fill("UNMISS")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"/requests/{request_id}")
+    await expect(page.get_by_role("alert")).to_contain_text("does not exist or is not yours to see")
+    await expect(page.get_by_text(secret)).to_have_count(0)
+    await screenshot(page, "client-other-request-refused")
+
+
+async def test_an_expired_session_returns_to_sign_in_and_keeps_the_draft(page: Page) -> None:
+    await page.clock.install()
+    await sign_in(page, "client", "MINUSMA", path="/requests/new")
+    await expect(page).to_have_url("/requests/new")
+    await page.get_by_label("Title *").fill("Draft typed before the session ran out")
+    await page.clock.fast_forward("09:00:00")  # past the eight-hour session
+    await expect(page.get_by_role("status")).to_contain_text("Your session expired")
+    await assert_accessible(page)
+    await screenshot(page, "session-expired")
+    await page.locator("#sign-in-binding").fill("MINUSMA")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url("/requests/new")
+    await expect(page.get_by_label("Title *")).to_have_value(
+        "Draft typed before the session ran out"
+    )
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
