@@ -41,11 +41,8 @@ class JwksKeys:
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
         """The signing key `kid` names (a JWKS of one key also serves tokens without one)."""
-        now = time.monotonic()
-        expired = now - self._fetched_at > self._settings.jwt_jwks_cache_s
-        may_refetch = now - self._attempted_at >= self._settings.jwt_jwks_refetch_interval_s
-        if (expired or self._find(kid) is None) and may_refetch:
-            await self._refresh(since=self._attempted_at)
+        if self._find(kid) is None or self._expired():
+            await self._refresh(kid)
         found = self._find(kid)
         if found is None:
             raise jwt.InvalidKeyError(f"the issuer has no signing key '{kid}'")
@@ -56,10 +53,18 @@ class JwksKeys:
             return next(iter(self._keys.values()))
         return self._keys.get(kid)
 
-    async def _refresh(self, since: float) -> None:
+    def _expired(self) -> bool:
+        return time.monotonic() - self._fetched_at > self._settings.jwt_jwks_cache_s
+
+    async def _refresh(self, kid: str | None) -> None:
+        # One fetch at a time: a request that arrives while another fetches waits for
+        # that fetch (its key is then usually known) instead of failing or fetching again.
         async with self._lock:
-            if self._attempted_at != since:
+            if self._find(kid) is not None and not self._expired():
                 return  # another request refreshed while this one waited
+            since_attempt = time.monotonic() - self._attempted_at
+            if since_attempt < self._settings.jwt_jwks_refetch_interval_s:
+                return  # rate limit: unknown key ids cannot make us hammer the issuer
             self._attempted_at = time.monotonic()
             try:
                 keys = await self._fetch()

@@ -108,6 +108,20 @@ def settings_for(issuer: LoopbackIssuer, **changes: Any) -> PlatformSettings:
     return PlatformSettings(jwt_issuer=issuer.url, jwt_oidc_discovery=True, **changes)
 
 
+async def test_requests_arriving_during_the_first_fetch_wait_for_it(
+    issuer: LoopbackIssuer,
+) -> None:
+    """A page opens a websocket and posts a query at once: neither may fail because the
+    other started fetching the keys (the rate limit must not refuse a waiting request)."""
+    issuer.rotate("k1")
+    issuer.delay_s = 0.3
+    verifier = TokenVerifier(settings_for(issuer))
+    tokens = [issuer.token("k1", role="hq_analyst", sub=f"u-{n}") for n in range(5)]
+    principals = await asyncio.gather(*(verifier.verify(token) for token in tokens))
+    assert [principal.subject for principal in principals] == [f"u-{n}" for n in range(5)]
+    assert issuer.jwks_requests == 1
+
+
 async def test_rs256_and_es256_tokens_verify_through_discovery(issuer: LoopbackIssuer) -> None:
     issuer.rotate("rsa-1")
     elliptic = ec.generate_private_key(ec.SECP256R1())

@@ -59,7 +59,9 @@ def test_without_a_build_the_gateway_is_only_an_api(tmp_path: Path) -> None:
     assert client.get("/", headers=HTML).status_code == 404
 
 
-def test_embedded_sign_in_mints_a_token_every_service_accepts(tmp_path: Path, dist: Path) -> None:
+async def test_embedded_sign_in_mints_a_token_every_service_accepts(
+    tmp_path: Path, dist: Path
+) -> None:
     client = gateway(tmp_path, dist)
     assert client.get("/auth/config").json() == {"mode": "dev"}
     response = client.post(
@@ -67,7 +69,7 @@ def test_embedded_sign_in_mints_a_token_every_service_accepts(tmp_path: Path, di
     )
     assert response.status_code == 200
     settings = GatewaySettings(var_dir=tmp_path / "var")
-    principal = TokenVerifier(settings).verify(response.json()["token"])
+    principal = await TokenVerifier(settings).verify(response.json()["token"])
     assert (principal.role, principal.products) == ("provider", ("RULE_OF_LAW",))
     claims = jwt.decode(response.json()["token"], options={"verify_signature": False})
     assert claims["exp"] == response.json()["expires_at"]
