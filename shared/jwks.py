@@ -69,13 +69,21 @@ class JwksKeys:
             try:
                 keys = await self._fetch()
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+                reason = self._reason(error)
                 if not self._keys:
-                    raise JwksUnavailable(f"signing keys unavailable: {error!r}") from error
+                    raise JwksUnavailable(f"signing keys unavailable: {reason}") from error
                 log.warning(
-                    "JWKS refetch failed, keeping %d known keys: %r", len(self._keys), error
+                    "JWKS refetch failed, keeping %d known keys: %s", len(self._keys), reason
                 )
                 return
             self._keys, self._fetched_at = keys, time.monotonic()
+
+    def _reason(self, error: Exception) -> str:
+        # httpx's timeouts say nothing by themselves ("ReadTimeout('')").
+        if isinstance(error, httpx.TimeoutException):
+            timeout = self._settings.jwt_jwks_timeout_s
+            return f"{error.request.url} did not answer within {timeout:g} s"
+        return repr(error)
 
     async def _fetch(self) -> dict[str | None, jwt.PyJWK]:
         self.fetches += 1

@@ -8,6 +8,10 @@
 // Prints one line of JSON once listening: {"issuer": ..., "jwks_uri": ...}.
 // Accounts: login name → the OneDoor claims its access tokens carry (role, client, desk,
 // products, partner). The dev login form takes any password.
+// Keys: --keys '{"keys": [private RSA JWKs with kid]}' publishes them all and signs access
+// tokens with --signing-kid (default: the first), so a test can rotate keys by restarting
+// with a new set; without --keys one key is generated. --jwks-delay-ms makes the JWKS
+// endpoint answer late, as an overloaded identity provider would.
 import { generateKeyPairSync } from "node:crypto";
 import { parseArgs } from "node:util";
 import Provider from "oidc-provider";
@@ -20,13 +24,26 @@ const { values: args } = parseArgs({
     redirect: { type: "string", multiple: true, default: [] },
     accounts: { type: "string", default: "{}" },
     "access-token-ttl": { type: "string", default: "3600" },
+    keys: { type: "string" },
+    "signing-kid": { type: "string" },
+    "jwks-delay-ms": { type: "string", default: "0" },
   },
 });
 const accounts = JSON.parse(args.accounts);
 const audience = args.audience;
 const scope = "openid profile";
-const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: "jwk" }), kid: "test-key", alg: "RS256", use: "sig" };
+const signingKeys = (args.keys ? JSON.parse(args.keys).keys : [generatedKey("test-key")]).map((key) => ({
+  ...key,
+  alg: "RS256",
+  use: "sig",
+}));
+const signingKid = args["signing-kid"] ?? signingKeys[0].kid;
+const jwksDelayMs = Number(args["jwks-delay-ms"]);
+
+function generatedKey(kid) {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return { ...privateKey.export({ format: "jwk" }), kid };
+}
 
 function configuration() {
   return {
@@ -40,7 +57,7 @@ function configuration() {
         response_types: ["code"],
       },
     ],
-    jwks: { keys: [signingKey] },
+    jwks: { keys: signingKeys },
     pkce: { required: () => true },
     scopes: ["openid", "profile", "offline_access"],
     ttl: { AccessToken: Number(args["access-token-ttl"]) },
@@ -68,7 +85,7 @@ function configuration() {
         enabled: true,
         defaultResource: () => audience,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({ scope, audience, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } }),
+        getResourceServerInfo: () => ({ scope, audience, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256", kid: signingKid } } }),
       },
     },
     // The OneDoor claims (role and tenant) in every access token of the account.
@@ -80,6 +97,12 @@ function configuration() {
 const port = Number(args.port); // the caller picks a free loopback port
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, configuration());
+if (jwksDelayMs > 0) {
+  provider.use(async (ctx, next) => {
+    if (ctx.path === "/jwks") await new Promise((resolve) => setTimeout(resolve, jwksDelayMs));
+    await next();
+  });
+}
 provider.listen(port, "127.0.0.1", () => {
   console.log(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
 });
