@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,10 @@ def check_version(subject: str, *, current: int, expected: int | None) -> None:
         )
 
 
+# PostgreSQL's "untranslatable character" and "invalid byte sequence" (a NUL in text).
+UNSTORABLE_TEXT_SQLSTATES = frozenset({"22P05", "22021"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, error: DomainError) -> JSONResponse:
@@ -98,6 +103,20 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         body = {"detail": {"code": "BAD_USER_INPUT", "message": "invalid input", "errors": errors}}
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, error: DBAPIError) -> JSONResponse:
+        # Text PostgreSQL cannot store (a NUL character) is the caller's input, not our
+        # fault; the transaction rolled back, so nothing changed.
+        if getattr(error.orig, "sqlstate", None) in UNSTORABLE_TEXT_SQLSTATES:
+            body = {
+                "detail": {
+                    "code": "BAD_USER_INPUT",
+                    "message": "the text holds a character that cannot be stored (NUL)",
+                }
+            }
+            return JSONResponse(body, status_code=422)
+        return await _internal(request, error)
 
     @app.exception_handler(Exception)
     async def _internal(_request: Request, error: Exception) -> JSONResponse:
