@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test faults lint typecheck contracts portal portal-test bench clean help
+.PHONY: run test faults lint typecheck contracts portal portal-test postgres-server bench clean help
 
 help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
@@ -44,6 +44,12 @@ $(CHROMIUM):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
 
+# The tests start a throw-away PostgreSQL with initdb/pg_ctl: Debian's server package
+# when the machine has none.
+postgres-server:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
+
 portal-test: $(PORTAL_MODULES)
 	cd portal && npm run --silent typecheck && npx vitest run
 
@@ -62,7 +68,7 @@ contracts: $(INSTALLED)
 	$(BIN)/python -m contracts.generate
 	$(BIN)/python -m gateway.sdl
 
-test: $(INSTALLED) lint typecheck $(CHROMIUM) $(PORTAL_BUILT) portal-test
+test: $(INSTALLED) lint typecheck postgres-server $(CHROMIUM) $(PORTAL_BUILT) portal-test
 	$(BIN)/python -m contracts.generate --check
 	$(BIN)/python -m gateway.sdl --check
 	# Two workers, one test file each at a time: each worker starts its own broker and

@@ -46,6 +46,12 @@ def mount_portal(app: FastAPI, dist_dir: Path) -> None:
         return
     app.mount("/assets", HashedAssets(directory=dist_dir / "assets"), name="portal-assets")
 
+    async def home() -> FileResponse:
+        # The door itself answers whoever knocks (curl, a probe), not only browsers.
+        return FileResponse(index, headers={"Cache-Control": NO_CACHE})
+
+    app.add_api_route("/", home, methods=["GET", "HEAD"], include_in_schema=False)
+
     async def not_found(request: Request, error: Exception) -> Response:
         if wants_spa(request):
             return FileResponse(index, headers={"Cache-Control": NO_CACHE})

@@ -39,6 +39,12 @@ def test_client_side_routes_get_the_page_never_cached(tmp_path: Path, dist: Path
         assert response.headers["cache-control"] == "no-cache"
 
 
+def test_the_home_page_answers_any_caller(tmp_path: Path, dist: Path) -> None:
+    response = gateway(tmp_path, dist).get("/", headers={"accept": "*/*"})  # curl, a probe
+    assert response.status_code == 200
+    assert "id=root" in response.text
+
+
 def test_hashed_assets_are_cached_for_a_year(tmp_path: Path, dist: Path) -> None:
     response = gateway(tmp_path, dist).get("/assets/index-abc123.js")
     assert response.status_code == 200
