@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -34,10 +35,36 @@ _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
+# Its own generator: tests that seed the global one (hypothesis does) in two workers
+# would otherwise pick the same ports at the same moment.
+_PORT_CHOICE = random.SystemRandom()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
+    """A loopback port no one listens on, for a server about to start.
+
+    Chosen below the kernel's ephemeral range: an outgoing connection takes its local
+    port from that range, so it can never grab this port between the probe and the
+    server's bind (which happened when free ports came from the range itself)."""
+    low = _ephemeral_range_start()
+    for _ in range(200):
+        port = _PORT_CHOICE.randrange(max(1024, low - 12_000), low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:  # a crowded machine: let the kernel choose
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; other systems start higher
 
 
 def port_is_free(port: int) -> bool:
