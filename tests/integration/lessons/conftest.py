@@ -33,6 +33,21 @@ FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
 HQ = {"role": Role.hq_analyst}
 
 
+def draft_body(**content: Any) -> dict[str, Any]:
+    """A valid `POST /lessons` body; `content` overrides its fields."""
+    return {
+        "title": "A lesson",
+        "summary": "",
+        "body": "",
+        "themes": ["ELECTORAL_ASSISTANCE"],
+        "countries": ["MLI"],
+        "regions": ["Africa"],
+        "client_kinds": ["peacekeeping_operation"],
+        "sensitivity": "public",
+        **content,
+    }
+
+
 @dataclass
 class LessonsUnderTest:
     service: RunningService
@@ -47,19 +62,8 @@ class LessonsUnderTest:
         return bearer(self.platform, role, **tenant)
 
     async def create(self, headers: dict[str, str] | None = None, **content: Any) -> dict[str, Any]:
-        body = {
-            "title": "A lesson",
-            "summary": "",
-            "body": "",
-            "themes": ["ELECTORAL_ASSISTANCE"],
-            "countries": ["MLI"],
-            "regions": ["Africa"],
-            "client_kinds": ["peacekeeping_operation"],
-            "sensitivity": "public",
-            **content,
-        }
         response = await self.http.post(
-            "/lessons", json=body, headers=headers or self.headers(Role.hq_analyst)
+            "/lessons", json=draft_body(**content), headers=headers or self.headers(Role.hq_analyst)
         )
         assert response.status_code == 201, response.text
         return dict(response.json())

@@ -21,7 +21,7 @@ from shared.auth import Role
 from shared.testing.graphql_ws import subscription
 from shared.testing.serving import served
 from shared.testing.waiting import eventually
-from tests.integration.lessons.conftest import LessonsUnderTest
+from tests.integration.lessons.conftest import LessonsUnderTest, draft_body
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -275,16 +275,7 @@ async def test_a_control_character_is_refused_at_input_and_never_breaks_a_feed(
     lessons = gateway.lessons
     refused = await lessons.http.post(
         "/lessons",
-        json={
-            "title": "Vertical\x0btab",
-            "summary": "",
-            "body": "",
-            "themes": ["ELECTORAL_ASSISTANCE"],
-            "countries": ["MLI"],
-            "regions": ["Africa"],
-            "client_kinds": ["peacekeeping_operation"],
-            "sensitivity": "public",
-        },
+        json=draft_body(title="Vertical\x0btab"),
         headers=lessons.headers(Role.hq_analyst),
     )
     assert refused.status_code in (400, 422), refused.text

@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from shared.auth import Role
-from tests.integration.lessons.conftest import LessonsUnderTest
+from tests.integration.lessons.conftest import LessonsUnderTest, draft_body
 
 
 async def test_a_lesson_goes_through_review_and_every_move_is_recorded(
@@ -221,16 +221,7 @@ async def test_two_concurrent_approvals_publish_once(lessons: LessonsUnderTest) 
 
 async def test_a_retried_create_with_its_key_makes_one_draft(lessons: LessonsUnderTest) -> None:
     writer = {**lessons.headers(Role.hq_analyst), "Idempotency-Key": "draft-1"}
-    body = {
-        "title": "A lesson",
-        "summary": "",
-        "body": "",
-        "themes": ["ELECTORAL_ASSISTANCE"],
-        "countries": ["MLI"],
-        "regions": ["Africa"],
-        "client_kinds": ["peacekeeping_operation"],
-        "sensitivity": "public",
-    }
+    body = draft_body()
     answers = await asyncio.gather(
         *(lessons.http.post("/lessons", json=body, headers=writer) for _ in range(3))
     )
