@@ -4,6 +4,7 @@ accessibility and screenshots written to var/screenshots/ for a person to look a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -50,9 +51,10 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture
-async def page(browser: Browser, portal_url: str) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=portal_url, locale="en-GB")
+@contextlib.asynccontextmanager
+async def portal_page(browser: Browser, base_url: str, **options: Any) -> AsyncIterator[Page]:
+    """A page in a fresh browser context (no cookies or storage shared between tests)."""
+    context = await browser.new_context(base_url=base_url, **options)
     opened = await context.new_page()
     opened.set_default_timeout(15_000)
     watch_subscriptions(opened)
@@ -60,6 +62,12 @@ async def page(browser: Browser, portal_url: str) -> AsyncIterator[Page]:
         yield opened
     finally:
         await context.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, portal_url: str) -> AsyncIterator[Page]:
+    async with portal_page(browser, portal_url, locale="en-GB") as opened:
+        yield opened
 
 
 async def screenshot(page: Page, name: str) -> Path:

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, Request, expect
 from shared.processes import free_port
 from shared.runner import EmbeddedStack
 from shared.testing.oidc import OidcProvider
-from tests.browser.conftest import assert_accessible, screenshot, watch_subscriptions
+from tests.browser.conftest import assert_accessible, portal_page, screenshot
 from tests.e2e.conftest import running_stack
 
 pytestmark = pytest.mark.e2e
@@ -54,14 +54,8 @@ async def oidc_page(
     browser: Browser, provider_and_stack: tuple[OidcProvider, EmbeddedStack]
 ) -> AsyncIterator[Page]:
     _, stack = provider_and_stack
-    context = await browser.new_context(base_url=stack.graphql_url.removesuffix("/graphql"))
-    opened = await context.new_page()
-    opened.set_default_timeout(15_000)
-    watch_subscriptions(opened)
-    try:
+    async with portal_page(browser, stack.graphql_url.removesuffix("/graphql")) as opened:
         yield opened
-    finally:
-        await context.close()
 
 
 async def issuer_sign_in(page: Page, login: str) -> None:
