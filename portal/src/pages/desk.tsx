@@ -8,7 +8,7 @@ import type { RequestSort, RequestStatus } from "../gql/graphql";
 import { ErrorList, Field, Loading, Status } from "../components";
 import { formatDateTime, formatNumber } from "../format";
 import { useSession } from "../session";
-import { Pager } from "./requests";
+import { Pager, useCursorPages } from "./requests";
 
 const STATUSES: RequestStatus[] = ["SUBMITTED", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
 
@@ -27,11 +27,10 @@ export function DeskQueuePage() {
   const [breached, setBreached] = useState(false);
   const [overlapping, setOverlapping] = useState(false);
   const [sort, setSort] = useState<RequestSort>("NEWEST");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const { after, restart, pagerProps } = useCursorPages();
   const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null };
-  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after: cursors[cursors.length - 1], filter, sort } });
+  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort } });
   const page = result.data?.deskQueue;
-  const restart = () => setCursors([null]);
   return (
     <section>
       <h1>{t("desk.queue")}</h1>
@@ -79,12 +78,7 @@ export function DeskQueuePage() {
           ))}
         </tbody>
       </table>
-      <Pager
-        hasPrevious={cursors.length > 1}
-        hasNext={Boolean(page?.pageInfo.hasNextPage)}
-        onPrevious={() => setCursors(cursors.slice(0, -1))}
-        onNext={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}
-      />
+      <Pager {...pagerProps(page?.pageInfo)} />
     </section>
   );
 }

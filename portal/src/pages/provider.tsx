@@ -8,7 +8,7 @@ import { graphql } from "../gql";
 import type { DeclineReason, EngagementRowFragment } from "../gql/graphql";
 import { ErrorList, Field, Loading, Status } from "../components";
 import { formatDate, formatDateTime, formatNumber } from "../format";
-import { Pager } from "./requests";
+import { Pager, useCursorPages } from "./requests";
 
 export const EngagementRow = graphql(`
   fragment EngagementRow on Engagement {
@@ -52,8 +52,8 @@ function useProviderRows(after: string | null) {
 
 export function ProviderQueuePage() {
   const { t, i18n } = useTranslation();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const { rows, result } = useProviderRows(cursors[cursors.length - 1]);
+  const { after, pagerProps } = useCursorPages();
+  const { rows, result } = useProviderRows(after);
   const page = result.data?.providerQueue;
   return (
     <section>
@@ -82,12 +82,7 @@ export function ProviderQueuePage() {
           ))}
         </tbody>
       </table>
-      <Pager
-        hasPrevious={cursors.length > 1}
-        hasNext={Boolean(page?.pageInfo.hasNextPage)}
-        onPrevious={() => setCursors(cursors.slice(0, -1))}
-        onNext={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}
-      />
+      <Pager {...pagerProps(page?.pageInfo)} />
     </section>
   );
 }

@@ -25,8 +25,8 @@ const MyRequests = graphql(`
 
 export function MyRequestsPage() {
   const { t, i18n } = useTranslation();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [result] = useQuery({ query: MyRequests, variables: { first: 20, after: cursors[cursors.length - 1] } });
+  const { after, pagerProps } = useCursorPages();
+  const [result] = useQuery({ query: MyRequests, variables: { first: 20, after } });
   const page = result.data?.myRequests;
   return (
     <section>
@@ -60,14 +60,24 @@ export function MyRequestsPage() {
           ))}
         </tbody>
       </table>
-      <Pager
-        hasPrevious={cursors.length > 1}
-        hasNext={Boolean(page?.pageInfo.hasNextPage)}
-        onPrevious={() => setCursors(cursors.slice(0, -1))}
-        onNext={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}
-      />
+      <Pager {...pagerProps(page?.pageInfo)} />
     </section>
   );
+}
+
+/** Keyset pages walked forward and back: the cursors seen so far, the current one last. */
+export function useCursorPages() {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  return {
+    after: cursors[cursors.length - 1],
+    restart: () => setCursors([null]),
+    pagerProps: (pageInfo?: { hasNextPage: boolean; endCursor?: string | null }) => ({
+      hasPrevious: cursors.length > 1,
+      hasNext: Boolean(pageInfo?.hasNextPage),
+      onPrevious: () => setCursors(cursors.slice(0, -1)),
+      onNext: () => setCursors([...cursors, pageInfo?.endCursor ?? null]),
+    }),
+  };
 }
 
 export function Pager(props: { hasPrevious: boolean; hasNext: boolean; onPrevious(): void; onNext(): void }) {
