@@ -2,7 +2,8 @@ import asyncio
 import sys
 
 from services.lessons import corpus
-from services.lessons.app import DEFINITION, LessonsSettings
+from services.lessons.app import DEFINITION
+from services.lessons.settings import LessonsSettings
 from shared.manage import main, migrate
 
 settings = LessonsSettings()
