@@ -6,6 +6,7 @@ reaches the new heads with its rows."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,6 +58,27 @@ def test_only_the_platform_branch_creates_the_platform_tables(
         source = open(script.path, encoding="utf-8").read()
         for model in PLATFORM_TABLES:
             assert f"'{model.__tablename__}'" not in source, script.path
+
+
+async def test_a_new_service_gets_the_platform_tables_without_a_revision_of_its_own(
+    databases: Databases, tmp_path: Path
+) -> None:
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "env.py").write_text(
+        "from alembic import context\n"
+        "from shared.messaging import PlatformTable\n"
+        "from shared.migrations import run_env\n"
+        "run_env(context, [PlatformTable.metadata])\n"
+    )
+    engine = create_engine(await databases.new("newcomer"))
+    try:
+        await upgrade(engine, migrations)
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert {model.__tablename__ for model in PLATFORM_TABLES} <= set(tables)
+    finally:
+        await engine.dispose()
 
 
 @EVERY_SERVICE
