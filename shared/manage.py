@@ -2,7 +2,9 @@
 
 migrate   apply the service's Alembic migrations to its database
 seed      load its reference data (idempotent: a second run changes nothing)
-revision  autogenerate a migration from the models (developers: -m "what changed")
+revision  autogenerate a migration from the models (developers: -m "what changed";
+          --platform for a change to the platform's own tables, shared/messaging/models.py,
+          which goes to the platform branch every service shares)
 serve     run the HTTP API with its relay and consumer (exit code 3 when the
           broker was lost, so a supervisor restarts it)
 """
@@ -14,13 +16,12 @@ import asyncio
 import logging
 
 import uvicorn
-from alembic import command as alembic_command
 
 from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging import Outbox
-from shared.migrations import alembic_config, upgrade
+from shared.migrations import PLATFORM_BRANCH, autogenerate_revision, upgrade
 from shared.processes import watch_supervisor
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -83,15 +84,19 @@ def main(
     )
     parser.add_argument("commands", nargs="+", choices=["migrate", "seed", "serve", "revision"])
     parser.add_argument("-m", "--message", default="change", help="revision message")
+    parser.add_argument(
+        "--platform", action="store_true", help="revision of the shared platform tables"
+    )
     args = parser.parse_args(argv)
     configure_logging(settings.log_level, settings.log_format)
     for command in args.commands:
         if command == "revision":
             asyncio.run(migrate(definition, settings))
-            alembic_command.revision(
-                alembic_config(definition.migrations_dir, settings.resolved_database_url),
-                message=args.message,
-                autogenerate=True,
+            autogenerate_revision(
+                definition.migrations_dir,
+                settings.resolved_database_url,
+                PLATFORM_BRANCH if args.platform else definition.name,
+                args.message,
             )
             continue
         if command == "migrate":

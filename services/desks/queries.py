@@ -3,14 +3,13 @@ overlaps, coordination metrics, unmet demand and the desks themselves."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -45,6 +44,7 @@ from services.desks.views import (
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.queries import Keyset, grouped
 from shared.service import ClockDep, SessionDep
 
 router = APIRouter(tags=["queries"])
@@ -182,10 +182,13 @@ class RequestPage(BaseModel):
     has_next_page: bool
 
 
-_SORT_KEY = {
-    RequestSort.newest: ("created_at", True),
-    RequestSort.oldest: ("created_at", False),
-    RequestSort.recently_updated: ("updated_at", True),
+_ORDERS = {
+    sort: Keyset(col(key), col(ServiceRequest.id), descending=descending, order=sort.value)
+    for sort, key, descending in [
+        (RequestSort.newest, ServiceRequest.created_at, True),
+        (RequestSort.oldest, ServiceRequest.created_at, False),
+        (RequestSort.recently_updated, ServiceRequest.updated_at, True),
+    ]
 }
 
 
@@ -222,36 +225,18 @@ async def list_requests(
     if overlapping is not None:
         flagged = exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
         conditions.append(flagged if overlapping else ~flagged)
-    field, descending = _SORT_KEY[sort]
-    key = getattr(ServiceRequest, field)
-    if after:
-        value, request_id = _decode_cursor(after, sort)
-        beyond = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
-        conditions.append(
-            or_(
-                beyond(col(key), value),
-                and_(col(key) == value, beyond(col(ServiceRequest.id), request_id)),
-            )
-        )
-    order = (
-        [col(key).desc(), col(ServiceRequest.id).desc()]
-        if descending
-        else [
-            col(key).asc(),
-            col(ServiceRequest.id).asc(),
-        ]
-    )
-    query = select(ServiceRequest).where(*conditions).order_by(*order).limit(first + 1)
+    order = _ORDERS[sort]
+    query = order.page(select(ServiceRequest).where(*conditions), first, after)
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
         nodes = await present(session, page)
     return RequestPage(
         edges=[
-            RequestEdge(cursor=_encode_cursor(row, sort), node=node)
+            RequestEdge(cursor=order.cursor(row), node=node)
             for row, node in zip(page, nodes, strict=True)
         ],
-        end_cursor=_encode_cursor(page[-1], sort) if page else None,
+        end_cursor=order.cursor(page[-1]) if page else None,
         has_next_page=len(rows) > first,
     )
 
@@ -268,24 +253,6 @@ def _breached() -> ColumnElement[bool]:
         col(SlaClockState.request_id) == col(ServiceRequest.id),
         col(SlaClockState.breached_at).is_not(None),
     )
-
-
-def _encode_cursor(request: ServiceRequest, sort: RequestSort) -> str:
-    field, _ = _SORT_KEY[sort]
-    raw = f"{sort.value}|{getattr(request, field).isoformat()}|{request.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str, sort: RequestSort) -> tuple[datetime, str]:
-    try:
-        made_for, value, request_id = (
-            base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 2)
-        )
-        if made_for != sort.value:
-            raise ValueError("cursor of another sort order")
-        return datetime.fromisoformat(value), request_id
-    except (ValueError, UnicodeDecodeError) as error:
-        raise DomainError("BAD_USER_INPUT", "invalid cursor", field="after") from error
 
 
 # --- Coordination metrics -------------------------------------------------------------
@@ -365,10 +332,8 @@ async def _metrics(
 
 
 async def _rows(session: AsyncSession, model: Any, ids: list[str]) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = {}
-    for row in (await session.scalars(select(model).where(col(model.request_id).in_(ids)))).all():
-        grouped.setdefault(row.request_id, []).append(row)
-    return grouped
+    rows = await session.scalars(select(model).where(col(model.request_id).in_(ids)))
+    return grouped(rows, lambda row: row.request_id)
 
 
 async def _rows_of_type(session: AsyncSession, ids: list[str], event_type: str) -> dict[str, int]:

@@ -37,6 +37,7 @@ from services.desks.models import (
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.queries import grouped
 
 Publish = Callable[[Event], object]
 
@@ -134,13 +135,8 @@ def change_status(
 
 
 async def routings_of(session: AsyncSession, request_ids: list[str]) -> dict[str, list[Routing]]:
-    rows = (
-        await session.scalars(select(Routing).where(col(Routing.request_id).in_(request_ids)))
-    ).all()
-    grouped: dict[str, list[Routing]] = {request_id: [] for request_id in request_ids}
-    for routing in rows:
-        grouped[routing.request_id].append(routing)
-    return grouped
+    rows = await session.scalars(select(Routing).where(col(Routing.request_id).in_(request_ids)))
+    return grouped(rows, lambda routing: routing.request_id, request_ids)
 
 
 async def move(

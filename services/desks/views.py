@@ -21,6 +21,7 @@ from services.desks.models import (
 )
 from services.desks.store import routings_of
 from shared.db import AsyncSession
+from shared.queries import grouped
 
 
 class RoutingPublic(BaseModel):
@@ -187,11 +188,8 @@ def _routing(routing: Routing) -> RoutingPublic:
 
 
 async def _grouped(session: AsyncSession, model: Any, ids: list[str]) -> dict[str, list[Any]]:
-    rows = (await session.scalars(select(model).where(col(model.request_id).in_(ids)))).all()
-    grouped: dict[str, list[Any]] = {request_id: [] for request_id in ids}
-    for row in rows:
-        grouped[row.request_id].append(row)
-    return grouped
+    rows = await session.scalars(select(model).where(col(model.request_id).in_(ids)))
+    return grouped(rows, lambda row: row.request_id, ids)
 
 
 def comment_public(comment: Comment) -> CommentPublic:

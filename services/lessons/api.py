@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from services.lessons import domain
@@ -43,9 +42,12 @@ from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
 from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.messaging import Outbox
+from shared.queries import Keyset
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["lessons"])
+# The feed: newest published first.
+_NEWEST_FIRST = Keyset(col(Lesson.published_at), col(Lesson.id), descending=True)
 
 
 class LessonContent(BaseModel):
@@ -366,21 +368,13 @@ async def list_published_lessons(
     query = select(Lesson).where(
         *published_and_visible(visible_sensitivities(principal.role), criteria)
     )
-    if after:
-        published_at, lesson_id = decode_cursor(after)
-        query = query.where(
-            or_(
-                col(Lesson.published_at) < published_at,
-                and_(col(Lesson.published_at) == published_at, col(Lesson.id) < lesson_id),
-            )
-        )
-    query = query.order_by(col(Lesson.published_at).desc(), col(Lesson.id).desc()).limit(first + 1)
+    query = _NEWEST_FIRST.page(query, first, after)
     async with session.begin():
         rows = list((await session.scalars(query)).all())
     page = rows[:first]
     return LessonPage(
-        edges=[LessonEdge(cursor=encode_cursor(row), node=public(row)) for row in page],
-        end_cursor=encode_cursor(page[-1]) if page else None,
+        edges=[LessonEdge(cursor=_NEWEST_FIRST.cursor(row), node=public(row)) for row in page],
+        end_cursor=_NEWEST_FIRST.cursor(page[-1]) if page else None,
         has_next_page=len(rows) > first,
     )
 
@@ -497,20 +491,3 @@ async def list_suggestions(
                 )
             )
     return [item for items in shown.values() for item in items]
-
-
-def encode_cursor(lesson: Lesson) -> str:
-    assert lesson.published_at is not None
-    raw = f"{lesson.published_at.isoformat()}|{lesson.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        published_at, lesson_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        moment = datetime.fromisoformat(published_at)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise DomainError("BAD_USER_INPUT", "invalid cursor", field="after") from error
-    if moment.tzinfo is None:
-        raise DomainError("BAD_USER_INPUT", "invalid cursor", field="after")
-    return moment, lesson_id

@@ -11,15 +11,11 @@ from services.lessons.feeds import router as feeds_router
 from services.lessons.handlers import handlers
 from services.lessons.models import LessonsTable
 from services.lessons.search import include_name
+from services.lessons.settings import LessonsSettings
 from shared.clock import Clock
 from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
 
-
-class LessonsSettings(ServiceSettings):
-    service_name: str = "lessons"
-    port: int = 8103
-
+__all__ = ["DEFINITION", "LessonsSettings", "create_app"]
 
 DEFINITION = ServiceDefinition(
     name="lessons",

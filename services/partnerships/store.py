@@ -32,6 +32,7 @@ from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Outbox
+from shared.queries import grouped
 
 
 def referred_to(products: Sequence[str]) -> ColumnElement[bool]:
@@ -102,35 +103,24 @@ async def managed_assessment(
 
 
 async def partners_of(session: AsyncSession, assessment_ids: Sequence[str]) -> dict[str, list[str]]:
-    rows = (
-        await session.scalars(
-            select(AssessmentPartner)
-            .where(col(AssessmentPartner.assessment_id).in_(assessment_ids))
-            .order_by(col(AssessmentPartner.invited_at), col(AssessmentPartner.partner_code))
-        )
-    ).all()
-    grouped: dict[str, list[str]] = {assessment_id: [] for assessment_id in assessment_ids}
-    for row in rows:
-        grouped[row.assessment_id].append(row.partner_code)
-    return grouped
+    rows = await session.scalars(
+        select(AssessmentPartner)
+        .where(col(AssessmentPartner.assessment_id).in_(assessment_ids))
+        .order_by(col(AssessmentPartner.invited_at), col(AssessmentPartner.partner_code))
+    )
+    partners = grouped(rows, lambda row: row.assessment_id, assessment_ids)
+    return {key: [row.partner_code for row in group] for key, group in partners.items()}
 
 
 async def tasks_of(
     session: AsyncSession, assessment_ids: Sequence[str]
 ) -> dict[str, list[AssessmentTask]]:
-    rows = (
-        await session.scalars(
-            select(AssessmentTask)
-            .where(col(AssessmentTask.assessment_id).in_(assessment_ids))
-            .order_by(col(AssessmentTask.position))
-        )
-    ).all()
-    grouped: dict[str, list[AssessmentTask]] = {
-        assessment_id: [] for assessment_id in assessment_ids
-    }
-    for row in rows:
-        grouped[row.assessment_id].append(row)
-    return grouped
+    rows = await session.scalars(
+        select(AssessmentTask)
+        .where(col(AssessmentTask.assessment_id).in_(assessment_ids))
+        .order_by(col(AssessmentTask.position))
+    )
+    return grouped(rows, lambda row: row.assessment_id, assessment_ids)
 
 
 def task_views(tasks: Sequence[AssessmentTask]) -> list[TaskView]:

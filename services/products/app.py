@@ -10,15 +10,11 @@ from services.products.api import routers
 from services.products.handlers import handlers
 from services.products.models import ProductsTable
 from services.products.seed import seed_catalog
+from services.products.settings import ProductsSettings
 from shared.clock import Clock
 from shared.service import ServiceDefinition, create_service_app
-from shared.settings import ServiceSettings
 
-
-class ProductsSettings(ServiceSettings):
-    service_name: str = "products"
-    port: int = 8102
-
+__all__ = ["DEFINITION", "ProductsSettings", "create_app"]
 
 DEFINITION = ServiceDefinition(
     name="products",

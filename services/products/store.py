@@ -32,6 +32,7 @@ from services.products.models import (
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
+from shared.queries import grouped
 
 
 def engagement_visibility(principal: Principal) -> ColumnElement[bool]:
@@ -134,36 +135,25 @@ def status_changed(
 async def deliverables_of(
     session: AsyncSession, engagement_ids: list[str]
 ) -> dict[str, list[Deliverable]]:
-    rows = (
-        await session.scalars(
-            select(Deliverable)
-            .where(col(Deliverable.engagement_id).in_(engagement_ids))
-            .order_by(col(Deliverable.delivered_on), col(Deliverable.recorded_at))
-        )
-    ).all()
-    grouped: dict[str, list[Deliverable]] = {engagement_id: [] for engagement_id in engagement_ids}
-    for row in rows:
-        grouped[row.engagement_id].append(row)
-    return grouped
+    rows = await session.scalars(
+        select(Deliverable)
+        .where(col(Deliverable.engagement_id).in_(engagement_ids))
+        .order_by(col(Deliverable.delivered_on), col(Deliverable.recorded_at))
+    )
+    return grouped(rows, lambda row: row.engagement_id, engagement_ids)
 
 
 async def assignments_of(
     session: AsyncSession, engagement_ids: list[str]
 ) -> dict[str, list[tuple[Assignment, Expert]]]:
-    rows = (
-        await session.execute(
-            select(Assignment, Expert)
-            .join(Expert, col(Expert.id) == col(Assignment.expert_id))
-            .where(col(Assignment.engagement_id).in_(engagement_ids))
-            .order_by(col(Assignment.starts_on), col(Assignment.assigned_at))
-        )
-    ).all()
-    grouped: dict[str, list[tuple[Assignment, Expert]]] = {
-        engagement_id: [] for engagement_id in engagement_ids
-    }
-    for assignment, expert in rows:
-        grouped[assignment.engagement_id].append((assignment, expert))
-    return grouped
+    rows = await session.execute(
+        select(Assignment, Expert)
+        .join(Expert, col(Expert.id) == col(Assignment.expert_id))
+        .where(col(Assignment.engagement_id).in_(engagement_ids))
+        .order_by(col(Assignment.starts_on), col(Assignment.assigned_at))
+    )
+    pairs = [(assignment, expert) for assignment, expert in rows]
+    return grouped(pairs, lambda pair: pair[0].engagement_id, engagement_ids)
 
 
 async def live_bookings(session: AsyncSession, expert_id: str) -> list[Period]:

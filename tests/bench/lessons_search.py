@@ -4,7 +4,7 @@
 the count of matches (up to 1 000); "+ total + facets" the exact count and the
 facet counts, which cost time in proportion to the matches.
 
-The corpus comes from the seed command (`python -m services.lessons seed-corpus`),
+The corpus comes from `tests/bench/corpus.py` (`python -m tests.bench.corpus`),
 migrated and bulk-inserted into a fresh database per engine: SQLite FTS5 always,
 PostgreSQL when its server binaries are on this machine (the test harness's
 throw-away server). Each query runs as the search route runs it: a fresh session
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 from services.lessons.app import DEFINITION as LESSONS
-from services.lessons.corpus import PLACES, THEMES, local_names, seed_corpus, zipf_pick
 from services.lessons.domain import visible_sensitivities
 from services.lessons.search import LessonFilter, search_lessons
 from shared.auth import Role
@@ -31,6 +30,7 @@ from shared.db import create_engine, session_factory
 from shared.migrations import upgrade
 from shared.testing.databases import Databases
 from shared.testing.postgres import PostgresServer, PostgresUnavailable
+from tests.bench.corpus import PLACES, THEMES, local_names, seed_corpus, zipf_pick
 from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
 
 TARGET_P95_MS = 50.0

@@ -1,25 +1,39 @@
 """Each service's Alembic migrations build exactly the schema its models declare,
-on SQLite and on PostgreSQL, and can run twice."""
+on SQLite and on PostgreSQL, and can run twice. The platform's own tables come from
+one branch every service includes, and a database made before that branch existed
+reaches the new heads with its rows."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.desks.app import DEFINITION as DESKS
 from services.lessons.app import DEFINITION as LESSONS
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
 from services.products.app import DEFINITION as PRODUCTS
 from shared.db import create_engine
-from shared.migrations import upgrade
+from shared.messaging import InboxEntry, OutboxMessage, PlatformState, PlatformTable
+from shared.migrations import PLATFORM_BRANCH, alembic_config, upgrade
 from shared.service import ServiceDefinition
 from shared.testing.databases import Databases
 
-
-@pytest.mark.parametrize(
+EVERY_SERVICE = pytest.mark.parametrize(
     "definition", [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS], ids=lambda d: d.name
 )
+PLATFORM_TABLES = [OutboxMessage, InboxEntry, PlatformState]
+AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@EVERY_SERVICE
 async def test_migrations_match_the_models(
     definition: ServiceDefinition, databases: Databases
 ) -> None:
@@ -27,16 +41,110 @@ async def test_migrations_match_the_models(
     try:
         await upgrade(engine, definition.migrations_dir)
         await upgrade(engine, definition.migrations_dir)  # idempotent: already at head
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(
-                lambda sync: compare_metadata(
-                    MigrationContext.configure(
-                        sync,
-                        opts={"compare_type": True, "include_name": definition.include_name},
-                    ),
-                    definition.all_metadata,
-                )
-            )
+        differences = await _differences(engine, definition)
         assert differences == [], "run `python -m services.<name> revision -m '...'`"
     finally:
         await engine.dispose()
+
+
+@EVERY_SERVICE
+def test_only_the_platform_branch_creates_the_platform_tables(
+    definition: ServiceDefinition,
+) -> None:
+    for script in _scripts(definition).walk_revisions():
+        if PLATFORM_BRANCH in script.branch_labels:
+            continue
+        assert script.path is not None
+        source = open(script.path, encoding="utf-8").read()
+        for model in PLATFORM_TABLES:
+            assert f"'{model.__tablename__}'" not in source, script.path
+
+
+async def test_a_new_service_gets_the_platform_tables_without_a_revision_of_its_own(
+    databases: Databases, tmp_path: Path
+) -> None:
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "env.py").write_text(
+        "from alembic import context\n"
+        "from shared.messaging import PlatformTable\n"
+        "from shared.migrations import run_env\n"
+        "run_env(context, [PlatformTable.metadata])\n"
+    )
+    engine = create_engine(await databases.new("newcomer"))
+    try:
+        await upgrade(engine, migrations)
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert {model.__tablename__ for model in PLATFORM_TABLES} <= set(tables)
+    finally:
+        await engine.dispose()
+
+
+@EVERY_SERVICE
+async def test_a_database_from_before_the_platform_branch_upgrades_with_its_rows(
+    definition: ServiceDefinition, databases: Databases
+) -> None:
+    """Before the platform branch, each service's initial revision created the platform
+    tables itself, exactly as the models declare them (the first test held that): such
+    a database is the service's branch at its head plus those tables, with rows in them."""
+    engine = create_engine(await databases.new(definition.name))
+    try:
+        await upgrade(engine, definition.migrations_dir, f"{definition.name}@head")
+        async with engine.begin() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            assert not {model.__tablename__ for model in PLATFORM_TABLES} & set(tables)
+            await connection.run_sync(PlatformTable.metadata.create_all)
+            for model, row in _ONE_ROW_EACH.items():
+                await connection.execute(insert(model), row)
+
+        await upgrade(engine, definition.migrations_dir)
+
+        async with engine.connect() as connection:
+            versions = await connection.scalars(text("SELECT version_num FROM alembic_version"))
+            assert set(versions) == set(_scripts(definition).get_heads())
+            for model in PLATFORM_TABLES:
+                count = select(func.count()).select_from(model)
+                assert await connection.scalar(count) == 1, model.__tablename__
+        assert await _differences(engine, definition) == []
+    finally:
+        await engine.dispose()
+
+
+_ONE_ROW_EACH: dict[type[PlatformTable], dict[str, Any]] = {
+    OutboxMessage: {
+        "event_id": "event-1",
+        "topic": "onedoor.requests",
+        "key": "request-1",
+        "event_type": "onedoor.request.submitted.v1",
+        "source": "/onedoor/desks",
+        "occurred_at": AT,
+        "correlation_id": "event-1",
+        "payload": "{}",
+        "created_at": AT,
+    },
+    InboxEntry: {
+        "consumer": "desks",
+        "event_id": "event-0",
+        "event_type": "onedoor.product.published.v1",
+        "outcome": "applied",
+        "processed_at": AT,
+    },
+    PlatformState: {"key": "broker_cluster_id", "value": "cluster-1"},
+}
+
+
+def _scripts(definition: ServiceDefinition) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(definition.migrations_dir, "sqlite://"))
+
+
+async def _differences(engine: AsyncEngine, definition: ServiceDefinition) -> list[Any]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: compare_metadata(
+                MigrationContext.configure(
+                    sync, opts={"compare_type": True, "include_name": definition.include_name}
+                ),
+                definition.all_metadata,
+            )
+        )

@@ -1,4 +1,5 @@
-"""What an operator sees from the command line: the version, and a long seed's progress."""
+"""What one sees from the command line: the version, and the progress of a long seed
+(the benchmark's lesson corpus)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def test_onedoor_prints_its_version() -> None:
 
 def test_seeding_the_lesson_corpus_reports_its_progress(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'lessons.db'}"
-    command = ["seed-corpus", "--count", "4000", "--database-url", url]
+    command = ["--count", "4000", "--database-url", url]
     done = subprocess.run(
-        [sys.executable, "-m", "services.lessons", *command],
+        [sys.executable, "-m", "tests.bench.corpus", *command],
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,13 +3,12 @@ across every desk and client."""
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.events import Urgency
@@ -21,9 +20,12 @@ from shared.auth import CurrentPrincipal
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.queries import Keyset
 from shared.service import ClockDep, SessionDep
 
 router = APIRouter()
+# A provider's queue: first come, first served.
+_FIRST_COME = Keyset(col(Engagement.created_at), col(Engagement.id))
 
 
 class DeliverablePublic(BaseModel):
@@ -187,37 +189,16 @@ async def provider_queue(
     for column, values in filters:
         if values:
             query = query.where(col(column).in_(values))
-    if after:
-        created_at, engagement_id = _decode_cursor(after)
-        query = query.where(
-            or_(
-                col(Engagement.created_at) > created_at,
-                and_(col(Engagement.created_at) == created_at, col(Engagement.id) > engagement_id),
-            )
-        )
-    query = query.order_by(col(Engagement.created_at), col(Engagement.id)).limit(first + 1)
+    query = _FIRST_COME.page(query, first, after)
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
         nodes = await public_engagements(session, page, clock)
     return EngagementPage(
         edges=[
-            EngagementEdge(cursor=_encode_cursor(row), node=node)
+            EngagementEdge(cursor=_FIRST_COME.cursor(row), node=node)
             for row, node in zip(page, nodes, strict=True)
         ],
-        end_cursor=_encode_cursor(page[-1]) if page else None,
+        end_cursor=_FIRST_COME.cursor(page[-1]) if page else None,
         has_next_page=len(rows) > first,
     )
-
-
-def _encode_cursor(engagement: Engagement) -> str:
-    raw = f"{engagement.created_at.isoformat()}|{engagement.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_at, engagement_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created_at), engagement_id
-    except (ValueError, UnicodeDecodeError) as error:
-        raise DomainError("BAD_USER_INPUT", "invalid cursor", field="after") from error

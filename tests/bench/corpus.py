@@ -1,7 +1,12 @@
 """A synthetic but realistic corpus of lessons, for the search benchmark and for
 trying the feed on a full repository.
 
-    python -m services.lessons seed-corpus --count 100000 [--database-url URL] [--seed 7]
+    python -m tests.bench.corpus --count 100000 [--database-url URL] [--seed 7]
+
+It migrates the lessons database (by default the one the lessons service uses,
+`ONEDOOR_*` as for the service) and bulk-inserts the lessons. Synthetic lessons have
+no place in a real repository, so this is a developer's and the benchmark's tool,
+not an operator's command: it lives with the benchmark, not in the service.
 
 Lessons are written from per-theme phrase banks (so words cluster by theme the way
 real after-action reviews do), with countries, regions and client kinds of the
@@ -24,8 +29,11 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from services.lessons.app import DEFINITION as LESSONS
 from services.lessons.models import Lesson, LessonTag
+from services.lessons.settings import LessonsSettings
 from shared.db import create_engine, session_factory
+from shared.manage import migrate
 
 THEMES: dict[str, list[str]] = {
     "ELECTORAL_ASSISTANCE": (
@@ -239,21 +247,23 @@ def _take(
 
 
 def _parser(default_database_url: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.lessons seed-corpus")
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.corpus")
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--database-url", default=default_database_url)
     parser.add_argument("--seed", type=int, default=7)
     return parser
 
 
-def database_url(argv: list[str], default_database_url: str) -> str:
-    return str(_parser(default_database_url).parse_args(argv).database_url)
-
-
-def main(argv: list[str], default_database_url: str) -> int:
-    args = _parser(default_database_url).parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    settings = LessonsSettings()
+    args = _parser(settings.resolved_database_url).parse_args(argv)
+    asyncio.run(migrate(LESSONS, settings.model_copy(update={"database_url": args.database_url})))
     elapsed = asyncio.run(
         seed_corpus(args.database_url, args.count, args.seed, progress=PrintProgress())
     )
     print(f"inserted {args.count} lessons in {elapsed:.1f} s")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
