@@ -6,7 +6,7 @@ Each function works inside the caller's transaction and never commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,6 @@ from sqlmodel import col
 
 from contracts.events import (
     ClientKind,
-    Event,
     RequestOverlapFlagged,
     RequestRouted,
     RequestStatusChanged,
@@ -35,10 +34,9 @@ from services.desks.models import (
     TimelineEntry,
 )
 from shared.auth import Principal, Role
+from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
-
-Publish = Callable[[Event], object]
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -102,10 +100,12 @@ def change_status(
     reason: str | None = None,
     satisfaction_score: int | None = None,
 ) -> None:
-    """Apply one lifecycle move: refuse it if illegal, else record it and publish it."""
+    """Apply one lifecycle move: refuse it if illegal, else record it and publish it.
+
+    The version is not bumped here: a command bumps it once (shared/commands.py),
+    an event handler once for the event it handles."""
     current = RequestStatus(request.status)
     request.status = transition(current, target).value
-    request.version += 1
     request.updated_at = at
     event = RequestStatusChanged(
         request_id=request.id,
@@ -154,7 +154,8 @@ async def move(
     reason: str | None = None,
     satisfaction_score: int | None = None,
 ) -> None:
-    """A lifecycle move plus what it implies for the SLA clocks."""
+    """A lifecycle move (`change_status`) plus the SLA clocks it stops: the one
+    `move` of the desks."""
     change_status(
         session,
         request,
@@ -299,15 +300,18 @@ async def follow_routings(
     at: datetime,
     actor: str,
     publish: Publish,
-) -> None:
-    """Move the request to where its routings put it, one status at a time."""
+) -> bool:
+    """Move the request to where its routings put it, one status at a time; whether
+    it moved."""
     await session.flush()
     routings = (await routings_of(session, [request.id]))[request.id]
     target = domain.status_from_routings([RoutingStatus(routing.status) for routing in routings])
-    for step in domain.path_to(RequestStatus(request.status), target):
+    steps = domain.path_to(RequestStatus(request.status), target)
+    for step in steps:
         await move(
             session, request, step, at=at, actor=actor, publish=publish, reason=_WHY.get(step)
         )
+    return bool(steps)
 
 
 _WHY = {
