@@ -56,17 +56,12 @@ def visibility(principal: Principal) -> ColumnElement[bool]:
 
 
 async def visible_request(
-    session: AsyncSession, principal: Principal, request_id: str, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, request_id: str
 ) -> ServiceRequest:
     """The request if the caller may see it; otherwise the same not-found as a missing one,
-    so ids of other tenants' requests cannot be probed.
-
-    `for_update` locks the row until the transaction ends (PostgreSQL; SQLite's
-    BEGIN IMMEDIATE serialises writers anyway), so two officers acting at once are
-    served one after the other and the second meets the new version."""
+    so ids of other tenants' requests cannot be probed. (Commands lock it through
+    shared/commands.py.)"""
     query = select(ServiceRequest).where(ServiceRequest.id == request_id, visibility(principal))
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
     request = (await session.scalars(query)).first()
     if request is None:
         raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")

@@ -633,11 +633,11 @@ async def _answer(
     assessment_id: str,
     task_id: str,
     body: ExpectedVersion,
-    action: Action,
     target: TaskStatus,
 ) -> AsyncIterator[tuple[Change[JointAssessment], AssessmentTask]]:
-    """A task's answer, if the caller leads it: a partner its own tasks (in assessments
-    it is invited to), the UN side the UN's."""
+    """A task's answer (accepted, declined, or done with findings), if the caller leads
+    it: a partner its own tasks (in assessments it is invited to), the UN side the UN's."""
+    action = Action.post_findings if target is TaskStatus.done else Action.answer_task
     answered: list[AssessmentTask] = []
 
     async def may_answer(assessment: JointAssessment) -> None:
@@ -675,15 +675,7 @@ async def accept_task(
     principal: CurrentPrincipal,
     commands: CommandsDep,
 ) -> AssessmentPublic:
-    answer = _answer(
-        commands,
-        principal,
-        assessment_id,
-        task_id,
-        body,
-        Action.answer_task,
-        TaskStatus.accepted,
-    )
+    answer = _answer(commands, principal, assessment_id, task_id, body, TaskStatus.accepted)
     async with answer as (change, task):
         record(
             change.session,
@@ -707,15 +699,7 @@ async def decline_task(
     commands: CommandsDep,
 ) -> AssessmentPublic:
     reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
-    answer = _answer(
-        commands,
-        principal,
-        assessment_id,
-        task_id,
-        body,
-        Action.answer_task,
-        TaskStatus.declined,
-    )
+    answer = _answer(commands, principal, assessment_id, task_id, body, TaskStatus.declined)
     async with answer as (change, task):
         task.decline_reason = reason
         record(
@@ -740,15 +724,7 @@ async def post_findings(
     commands: CommandsDep,
 ) -> AssessmentPublic:
     findings = domain.check_text(body.findings, "findings", domain.MAX_TEXT)
-    answer = _answer(
-        commands,
-        principal,
-        assessment_id,
-        task_id,
-        body,
-        Action.post_findings,
-        TaskStatus.done,
-    )
+    answer = _answer(commands, principal, assessment_id, task_id, body, TaskStatus.done)
     async with answer as (change, task):
         task.findings = findings
         record(
