@@ -148,9 +148,9 @@ class Commands:
         expected_version: int,
         authorise: Authorise[A] | None = None,
     ) -> AsyncIterator[Change[A]]:
-        """Lock the aggregate `key` if it also matches `where` (tenancy), let `authorise` refuse the caller (it
-        runs before the version check, so a caller who may not act learns nothing of
-        versions), check and bump the version, and hand the change to the route."""
+        """Lock the aggregate `key` if it also matches `where` (tenancy); let `authorise`
+        refuse the caller (before the version check, so a caller who may not act learns
+        nothing of versions); check and bump the version; hand the change to the route."""
         async with self.session.begin():
             found = await self._locked(aggregate, key, where)
             if authorise is not None:

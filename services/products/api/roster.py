@@ -22,7 +22,7 @@ from shared.service import SessionDep
 
 router = APIRouter()
 
-EXPERT = Aggregate(Expert, name="the expert's calendar", not_found="EXPERT_NOT_FOUND")
+EXPERT = Aggregate(Expert, name="the expert", not_found="EXPERT_NOT_FOUND")
 
 
 class AvailabilityWindow(BaseModel):
