@@ -70,13 +70,10 @@ def current_trace_id() -> str:
     return format(context.trace_id, "032x") if context.is_valid else ""
 
 
-def check_version(subject: str, *, current: int, expected: int | None) -> None:
-    """Optimistic concurrency: act only on the version the caller saw.
-
-    `expected=None` means the caller did not ask for the check (where a service
-    makes the version optional); a mismatch is VERSION_CONFLICT with both versions.
-    """
-    if expected is not None and expected != current:
+def check_version(subject: str, *, current: int, expected: int) -> None:
+    """Optimistic concurrency: act only on the version the caller saw; a mismatch is
+    VERSION_CONFLICT with both versions. Commands reach it through shared/commands.py."""
+    if expected != current:
         raise DomainError(
             "VERSION_CONFLICT",
             f"{subject} changed meanwhile (version {current}, you saw {expected}); reload it",

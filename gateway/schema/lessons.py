@@ -454,7 +454,7 @@ async def _move(
     info: GatewayInfo, lesson_id: strawberry.ID, version: int, command: str, comment: str | None
 ) -> Lesson:
     context = context_of(info)
-    body = {"command": command, "version": version, "comment": comment}
+    body = {"command": command, "expected_version": version, "comment": comment}
     data = await lessons_service(context).post(
         service_path("lessons", uuid_arg(lesson_id), "moves"), context.authorization, body
     )
@@ -481,7 +481,7 @@ class LessonsMutation:
         self, info: GatewayInfo, id: strawberry.ID, version: int, input: LessonInput
     ) -> Lesson:
         context = context_of(info)
-        body = {**input.body_for_service(), "version": version}
+        body = {**input.body_for_service(), "expected_version": version}
         data = await lessons_service(context).put(
             service_path("lessons", uuid_arg(id)), context.authorization, body
         )

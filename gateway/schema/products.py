@@ -601,7 +601,7 @@ class ProductsMutation:
             "active": input.active,
         }
         body = {
-            "expected_revision": input.expected_revision,
+            "expected_version": input.expected_revision,
             **{name: value for name, value in fields.items() if value is not None},
         }
         data = await context.clients.products.patch(

@@ -1,15 +1,15 @@
 """Commands on a request: what desk officers and clients do to it.
 
-Every command names the version its caller saw (`expected_version`); the row is
-locked, the version compared, and a mismatch refused with VERSION_CONFLICT, so two
-officers acting at once cannot overwrite each other. Then the domain decides, and
-the change, its timeline entries and its events commit together.
+Each runs through the command pipeline (shared/commands.py): the request is locked,
+the version its caller saw (`expected_version`) compared and bumped, so two officers
+acting at once cannot overwrite each other. Then the domain decides, and the change,
+its timeline entries and its events commit together.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -21,7 +21,6 @@ from services.desks.domain import RequestStatus, RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
 from services.desks.settings import SettingsDep
 from services.desks.store import (
-    Publish,
     acknowledge,
     add_routing,
     add_timeline,
@@ -31,6 +30,7 @@ from services.desks.store import (
     move,
     routings_of,
     shift_running_clocks,
+    visibility,
     visible_request,
 )
 from services.desks.views import (
@@ -42,10 +42,14 @@ from services.desks.views import (
     present,
 )
 from shared.auth import CurrentPrincipal, Principal, Role
+from shared.commands import (
+    Aggregate,
+    Change,
+    CommandsDep,
+    ExpectedVersion,
+)
 from shared.db import AsyncSession
-from shared.errors import DomainError, check_version
-from shared.messaging import Outbox
-from shared.service import ClockDep, OutboxDep, SessionDep
+from shared.errors import DomainError
 
 router = APIRouter(tags=["actions"])
 
@@ -53,35 +57,31 @@ DESK = (Role.desk_officer, Role.admin)
 OWNER_MAX = 300
 
 
-class Versioned(BaseModel):
-    expected_version: int = Field(ge=1, description="The version the caller saw")
-
-
-class TriageBody(Versioned):
+class TriageBody(ExpectedVersion):
     owner: str | None = Field(default=None, max_length=OWNER_MAX)
     note: str | None = Field(default=None, max_length=domain.MAX_REASON)
 
 
-class RouteBody(Versioned):
+class RouteBody(ExpectedVersion):
     products: list[str] = Field(max_length=50)
     details: dict[str, dict[str, Any]] = Field(default_factory=dict)
     owner: str | None = Field(default=None, max_length=OWNER_MAX)
 
 
-class AssignBody(Versioned):
+class AssignBody(ExpectedVersion):
     owner: str = Field(min_length=1, max_length=OWNER_MAX)
 
 
-class ReasonBody(Versioned):
+class ReasonBody(ExpectedVersion):
     reason: str | None = Field(default=None, max_length=domain.MAX_REASON * 2)
 
 
-class ConfirmBody(Versioned):
+class ConfirmBody(ExpectedVersion):
     satisfaction_score: int | None = None
     satisfaction_comment: str | None = Field(default=None, max_length=domain.MAX_COMMENT * 2)
 
 
-class RerouteBody(Versioned):
+class RerouteBody(ExpectedVersion):
     routing_id: str = Field(max_length=36)
     product_code: str | None = Field(
         default=None, max_length=64, description="Another product; the same one when absent"
@@ -89,7 +89,7 @@ class RerouteBody(Versioned):
     details: dict[str, Any] | None = None
 
 
-class UnmetDemandBody(Versioned):
+class UnmetDemandBody(ExpectedVersion):
     routing_id: str = Field(max_length=36)
     note: str = Field(max_length=domain.MAX_REASON * 2)
 
@@ -106,42 +106,35 @@ class AttachmentBody(BaseModel):
     url: HttpUrl
 
 
-async def _acted_on(
-    session: AsyncSession,
+REQUEST = Aggregate(ServiceRequest, name="the request", not_found="REQUEST_NOT_FOUND")
+
+
+def _change(
+    commands: CommandsDep,
     principal: Principal,
     request_id: str,
-    expected_version: int,
+    body: ExpectedVersion,
     *roles: Role,
-) -> ServiceRequest:
+) -> AbstractAsyncContextManager[Change[ServiceRequest]]:
+    """A command on a request the caller may see, by one of `roles`."""
     principal.require(*roles)
-    request = await visible_request(session, principal, request_id, for_update=True)
-    check_version("the request", current=request.version, expected=expected_version)
-    return request
+    return commands.change(
+        REQUEST, request_id, visibility(principal), expected_version=body.expected_version
+    )
 
 
-def _publisher(session: AsyncSession, outbox: Outbox) -> Publish:
-    return lambda event: outbox.add(session, event)
-
-
-async def _answer(session: AsyncSession, request: ServiceRequest) -> RequestPublic:
-    await session.flush()
+async def _present(session: AsyncSession, request: ServiceRequest) -> RequestPublic:
     return (await present(session, [request]))[0]
 
 
 @router.post("/requests/{request_id}/triage", response_model=RequestPublic)
 async def triage_request(
-    request_id: str,
-    body: TriageBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: TriageBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Take a submitted request into the desk's work (optionally with an owner),
     before deciding its products."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
-        now, publish = clock.now(), _publisher(session, outbox)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request, session, now = change.aggregate, change.session, change.now
         await acknowledge(session, request, now)
         await move(
             session,
@@ -149,12 +142,12 @@ async def triage_request(
             RequestStatus.triaged,
             at=now,
             actor=principal.actor,
-            publish=publish,
+            publish=change.publish,
             reason=body.note or "taken into triage",
         )
         if body.owner:
-            _assign(session, request, body.owner, principal, now, publish)
-        return await _answer(session, request)
+            _assign(change, body.owner, principal)
+        return await change.present(_present)
 
 
 @router.post("/requests/{request_id}/route", response_model=RequestPublic)
@@ -162,15 +155,13 @@ async def route_request(
     request_id: str,
     body: RouteBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     settings: SettingsDep,
 ) -> RequestPublic:
     """Triage and route: name the products a request needs (each becomes its own
     routing and engagement), with their details, and optionally an owner."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request, session, now, actor = change.aggregate, change.session, change.now, principal.actor
         routings = (await routings_of(session, [request.id]))[request.id]
         domain.validate_routing(
             status=RequestStatus(request.status),
@@ -179,10 +170,9 @@ async def route_request(
             catalog=await catalog_of(session, body.products),
             routings=[(r.product_code, RoutingStatus(r.status)) for r in routings],
         )
-        now, publish, actor = clock.now(), _publisher(session, outbox), principal.actor
         await acknowledge(session, request, now)
         if body.owner and body.owner != request.owner:
-            _assign(session, request, body.owner, principal, now, publish)
+            _assign(change, body.owner, principal)
         if request.status == RequestStatus.submitted:
             await move(
                 session,
@@ -190,40 +180,30 @@ async def route_request(
                 RequestStatus.triaged,
                 at=now,
                 actor=actor,
-                publish=publish,
+                publish=change.publish,
                 reason=f"products chosen by the desk: {', '.join(body.products)}",
             )
         request.products = sorted({*request.products, *body.products})
         request.details = {**request.details, **body.details}
         for code in body.products:
+            details = body.details.get(code, {})
             add_routing(
-                session,
-                request,
-                code,
-                body.details.get(code, {}),
-                at=now,
-                actor=actor,
-                publish=publish,
+                session, request, code, details, at=now, actor=actor, publish=change.publish
             )
-        await follow_routings(session, request, at=now, actor=actor, publish=publish)
+        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
         await flag_overlaps(
-            session, request, at=now, publish=publish, **settings.overlap_thresholds()
+            session, request, at=now, publish=change.publish, **settings.overlap_thresholds()
         )
-        return await _answer(session, request)
+        return await change.present(_present)
 
 
 @router.post("/requests/{request_id}/assign", response_model=RequestPublic)
 async def assign_request(
-    request_id: str,
-    body: AssignBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: AssignBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Give the request an owner at the desk (or hand it to a colleague)."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request = change.aggregate
         if RequestStatus(request.status) in domain.TERMINAL_STATUSES:
             raise DomainError(
                 "ILLEGAL_TRANSITION",
@@ -232,20 +212,13 @@ async def assign_request(
             )
         if body.owner == request.owner:
             raise DomainError("CONFLICT", f"{body.owner} already owns the request")
-        now = clock.now()
-        await acknowledge(session, request, now)
-        _assign(session, request, body.owner, principal, now, _publisher(session, outbox))
-        return await _answer(session, request)
+        await acknowledge(change.session, request, change.now)
+        _assign(change, body.owner, principal)
+        return await change.present(_present)
 
 
-def _assign(
-    session: AsyncSession,
-    request: ServiceRequest,
-    owner: str,
-    principal: Principal,
-    now: datetime,
-    publish: Publish,
-) -> None:
+def _assign(change: Change[ServiceRequest], owner: str, principal: Principal) -> None:
+    request, now = change.aggregate, change.now
     assigned = RequestAssigned(
         request_id=request.id,
         client_code=request.client_code,
@@ -256,12 +229,10 @@ def _assign(
         assigned_at=now,
     )
     request.owner = owner
-    request.version += 1
     request.updated_at = now
-    session.add(request)
-    publish(assigned)
+    change.publish(assigned)
     add_timeline(
-        session,
+        change.session,
         request.id,
         at=now,
         event_type=assigned.type,
@@ -273,47 +244,35 @@ def _assign(
 
 @router.post("/requests/{request_id}/hold", response_model=RequestPublic)
 async def hold_request(
-    request_id: str,
-    body: ReasonBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: ReasonBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Put a request on hold (waiting for the client, for security, ...); its SLA
     clocks pause until it resumes."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request, now = change.aggregate, change.now
         reason = domain.require_reason(body.reason, "a hold")
-        now = clock.now()
         held_from = request.status
-        await acknowledge(session, request, now)
+        await acknowledge(change.session, request, now)
         await move(
-            session,
+            change.session,
             request,
             RequestStatus.on_hold,
             at=now,
             actor=principal.actor,
-            publish=_publisher(session, outbox),
+            publish=change.publish,
             reason=reason,
         )
         request.held_from, request.held_since, request.status_reason = held_from, now, reason
-        return await _answer(session, request)
+        return await change.present(_present)
 
 
 @router.post("/requests/{request_id}/resume", response_model=RequestPublic)
 async def resume_request(
-    request_id: str,
-    body: Versioned,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Resume a held request where it was, then apply what providers answered meanwhile."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
-        now, publish = clock.now(), _publisher(session, outbox)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request, session, now = change.aggregate, change.session, change.now
         target = domain.resume_status(request.held_from)
         held_since = request.held_since
         await move(
@@ -322,99 +281,78 @@ async def resume_request(
             target,
             at=now,
             actor=principal.actor,
-            publish=publish,
+            publish=change.publish,
             reason="resumed",
         )
         if held_since is not None:
             await shift_running_clocks(session, request.id, now - held_since)
         request.held_from, request.held_since, request.status_reason = None, None, None
-        await follow_routings(session, request, at=now, actor="desks:automation", publish=publish)
-        return await _answer(session, request)
+        await follow_routings(
+            session, request, at=now, actor="desks:automation", publish=change.publish
+        )
+        return await change.present(_present)
 
 
 @router.post("/requests/{request_id}/reject", response_model=RequestPublic)
 async def reject_request(
-    request_id: str,
-    body: ReasonBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: ReasonBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Refuse a request the desk cannot take, with the reason the client will read."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
         reason = domain.require_reason(body.reason, "a rejection")
-        await move(
-            session,
-            request,
-            RequestStatus.rejected,
-            at=clock.now(),
-            actor=principal.actor,
-            publish=_publisher(session, outbox),
-            reason=reason,
-        )
-        request.status_reason = reason
-        return await _answer(session, request)
+        await _close(change, RequestStatus.rejected, principal, reason)
+        return await change.present(_present)
 
 
 @router.post("/requests/{request_id}/withdraw", response_model=RequestPublic)
 async def withdraw_request(
-    request_id: str,
-    body: ReasonBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: ReasonBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """The client no longer needs it."""
-    async with session.begin():
-        request = await _acted_on(
-            session, principal, request_id, body.expected_version, Role.client
-        )
+    async with _change(commands, principal, request_id, body, Role.client) as change:
         reason = (body.reason or "").strip() or "withdrawn by the client"
-        await move(
-            session,
-            request,
-            RequestStatus.withdrawn,
-            at=clock.now(),
-            actor=principal.actor,
-            publish=_publisher(session, outbox),
-            reason=reason,
-        )
-        request.status_reason = reason
-        return await _answer(session, request)
+        await _close(change, RequestStatus.withdrawn, principal, reason)
+        return await change.present(_present)
+
+
+async def _close(
+    change: Change[ServiceRequest], target: RequestStatus, principal: Principal, reason: str
+) -> None:
+    """Reject or withdraw: the move, and the reason kept on the request."""
+    await move(
+        change.session,
+        change.aggregate,
+        target,
+        at=change.now,
+        actor=principal.actor,
+        publish=change.publish,
+        reason=reason,
+    )
+    change.aggregate.status_reason = reason
 
 
 @router.post("/requests/{request_id}/confirm", response_model=RequestPublic)
 async def confirm_request(
-    request_id: str,
-    body: ConfirmBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: ConfirmBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """The client confirms delivery and closes the request, optionally saying how
     satisfied it is (1-5) and why."""
-    async with session.begin():
-        request = await _acted_on(
-            session, principal, request_id, body.expected_version, Role.client
-        )
+    async with _change(commands, principal, request_id, body, Role.client) as change:
+        request = change.aggregate
         domain.check_satisfaction(body.satisfaction_score, body.satisfaction_comment)
         await move(
-            session,
+            change.session,
             request,
             RequestStatus.closed,
-            at=clock.now(),
+            at=change.now,
             actor=principal.actor,
-            publish=_publisher(session, outbox),
+            publish=change.publish,
             reason="delivery confirmed by the client",
             satisfaction_score=body.satisfaction_score,
         )
         request.satisfaction_score = body.satisfaction_score
         request.satisfaction_comment = body.satisfaction_comment
-        return await _answer(session, request)
+        return await change.present(_present)
 
 
 async def _declined_routing(
@@ -433,17 +371,12 @@ async def _declined_routing(
 
 @router.post("/requests/{request_id}/reroute", response_model=RequestPublic)
 async def reroute_request(
-    request_id: str,
-    body: RerouteBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: RerouteBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """After a decline: send the product again (capacity may have freed up), or route
     the need to another product instead."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request, session, now, actor = change.aggregate, change.session, change.now, principal.actor
         declined = await _declined_routing(session, request, body.routing_id)
         code = body.product_code or declined.product_code
         details = body.details if body.details is not None else request.details.get(code, {})
@@ -459,33 +392,26 @@ async def reroute_request(
             catalog=await catalog_of(session, [code]),
             routings=others,
         )
-        now, publish, actor = clock.now(), _publisher(session, outbox), principal.actor
         await acknowledge(session, request, now)
         declined.status, declined.updated_at = RoutingStatus.rerouted.value, now
         session.add(declined)
         request.products = sorted({*request.products, code})
         request.details = {**request.details, code: details}
-        add_routing(session, request, code, details, at=now, actor=actor, publish=publish)
-        await follow_routings(session, request, at=now, actor=actor, publish=publish)
-        return await _answer(session, request)
+        add_routing(session, request, code, details, at=now, actor=actor, publish=change.publish)
+        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+        return await change.present(_present)
 
 
 @router.post("/requests/{request_id}/unmet-demand", response_model=RequestPublic)
 async def record_unmet_demand(
-    request_id: str,
-    body: UnmetDemandBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    request_id: str, body: UnmetDemandBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """After a decline nobody else can take: keep the gap on record (and tell the
     products service), then let the request go on with what remains."""
-    async with session.begin():
-        request = await _acted_on(session, principal, request_id, body.expected_version, *DESK)
+    async with _change(commands, principal, request_id, body, *DESK) as change:
+        request, session, now, actor = change.aggregate, change.session, change.now, principal.actor
         declined = await _declined_routing(session, request, body.routing_id)
         note = domain.require_reason(body.note, "unmet demand")
-        now, publish, actor = clock.now(), _publisher(session, outbox), principal.actor
         await acknowledge(session, request, now)
         declined.status, declined.updated_at = RoutingStatus.unmet.value, now
         session.add(declined)
@@ -503,7 +429,7 @@ async def record_unmet_demand(
             recorded_at=now,
         )
         session.add(_unmet_row(recorded, routing_id=declined.id))
-        publish(recorded)
+        change.publish(recorded)
         add_timeline(
             session,
             request.id,
@@ -512,10 +438,9 @@ async def record_unmet_demand(
             actor=actor,
             summary=f"unmet demand for {declined.product_code}: {note}",
         )
-        request.version += 1
         request.updated_at = now
-        await follow_routings(session, request, at=now, actor=actor, publish=publish)
-        return await _answer(session, request)
+        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+        return await change.present(_present)
 
 
 def _unmet_row(event: UnmetDemandRecorded, *, routing_id: str) -> UnmetDemand:
@@ -532,11 +457,7 @@ def _unmet_row(event: UnmetDemandRecorded, *, routing_id: str) -> UnmetDemand:
     response_model=CommentPublic,
 )
 async def comment_on_request(
-    request_id: str,
-    body: CommentBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    request_id: str, body: CommentBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> CommentPublic:
     """Say something on the request. A comment appends; it does not change the
     request, so it needs no version and never conflicts."""
@@ -548,9 +469,9 @@ async def comment_on_request(
         )
     if body.internal and principal.role is Role.client:
         raise DomainError("FORBIDDEN", "internal notes are the desk's")
-    async with session.begin():
+    async with commands.begin() as work:
+        session, now = work.session, work.now
         request = await visible_request(session, principal, request_id)
-        now = clock.now()
         comment = Comment(
             id=str(uuid.uuid4()),
             request_id=request.id,
@@ -581,17 +502,13 @@ async def comment_on_request(
     response_model=AttachmentPublic,
 )
 async def attach_to_request(
-    request_id: str,
-    body: AttachmentBody,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    request_id: str, body: AttachmentBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> AttachmentPublic:
-    """Attach a document by reference (the file stays where it is)."""
+    """Attach a document by reference (the file stays where it is). Like a comment, it
+    appends without changing the request: no version."""
     principal.require(Role.client, *DESK)
-    async with session.begin():
-        request = await visible_request(session, principal, request_id)
-        now = clock.now()
+    async with commands.begin() as work:
+        request = await visible_request(work.session, principal, request_id)
         attachment = Attachment(
             id=str(uuid.uuid4()),
             request_id=request.id,
@@ -600,13 +517,13 @@ async def attach_to_request(
             size_bytes=body.size_bytes,
             url=str(body.url),
             added_by=principal.actor,
-            added_at=now,
+            added_at=work.now,
         )
-        session.add(attachment)
+        work.session.add(attachment)
         add_timeline(
-            session,
+            work.session,
             request.id,
-            at=now,
+            at=work.now,
             event_type="onedoor.desks.attachment",
             actor=principal.actor,
             summary=f"attached {attachment.name} ({attachment.media_type})",

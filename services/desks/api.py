@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -17,7 +16,6 @@ from services.desks.domain import RequestStatus
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
-    Publish,
     add_routing,
     add_timeline,
     catalog_of,
@@ -27,12 +25,10 @@ from services.desks.store import (
 )
 from services.desks.views import RequestPublic, present, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.clock import Clock
+from shared.commands import CommandsDep, UnitOfWork
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
-from shared.messaging import Outbox
-from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["requests"])
 
@@ -54,9 +50,7 @@ class RequestCreate(BaseModel):
 async def submit_request(
     body: RequestCreate,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> RequestPublic:
@@ -66,7 +60,8 @@ async def submit_request(
     principal.require(Role.client, Role.desk_officer, Role.admin)
 
     async def find(key: str) -> RequestPublic | None:
-        async with session.begin():
+        async with commands.begin() as work:
+            session = work.session
             stored = await session.scalar(
                 select(ServiceRequest).where(
                     col(ServiceRequest.submitted_by) == principal.actor,
@@ -76,10 +71,8 @@ async def submit_request(
             return (await present(session, [stored]))[0] if stored else None
 
     async def create() -> RequestPublic:
-        async with session.begin():
-            return await _take_in(
-                body, principal, session, outbox, clock, settings, idempotency_key
-            )
+        async with commands.begin() as work:
+            return await _take_in(body, principal, work, settings, idempotency_key)
 
     return await create_once(idempotency_key, find, create)
 
@@ -87,12 +80,11 @@ async def submit_request(
 async def _take_in(
     body: RequestCreate,
     principal: Principal,
-    session: AsyncSession,
-    outbox: Outbox,
-    clock: Clock,
+    work: UnitOfWork,
     settings: DesksSettings,
     idempotency_key: str | None,
 ) -> RequestPublic:
+    session = work.session
     client = await _client_for(body, principal, session)
     desk = await _desk_for(client, session)
     if principal.role is Role.desk_officer and desk.code != principal.desk:
@@ -106,7 +98,7 @@ async def _take_in(
         catalog=catalog,
         details_size=len(json.dumps(body.details)),
     )
-    now = clock.now()
+    now = work.now
     request = ServiceRequest(
         id=str(uuid.uuid4()),
         client_code=client.code,
@@ -141,7 +133,7 @@ async def _take_in(
         submitted_by=principal.actor,
         submitted_at=now,
     )
-    outbox.add(session, submitted)
+    work.publish(submitted)
     add_timeline(
         session,
         request.id,
@@ -151,27 +143,21 @@ async def _take_in(
         summary=f"submitted to desk {desk.code}",
     )
     await session.flush()
-    routings = _route_named_products(session, outbox, request, now)
+    routings = _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours)
     overlaps = await flag_overlaps(
-        session,
-        request,
-        at=now,
-        publish=_publisher(session, outbox),
-        **settings.overlap_thresholds(),
+        session, request, at=now, publish=work.publish, **settings.overlap_thresholds()
     )
     # A new request's answer needs no query: everything about it is at hand.
     return present_new(request, routings, clocks, overlaps)
 
 
-def _route_named_products(
-    session: AsyncSession, outbox: Outbox, request: ServiceRequest, now: datetime
-) -> list[Routing]:
+def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
     """With products named, the desk's triage is automatic and each is routed at once."""
     if not request.products:
         return []
+    session, now, publish = work.session, work.now, work.publish
     actor = f"desk:{request.desk_code}:intake"
-    publish = _publisher(session, outbox)
     # Triaged by the client's own choice, then routed: each its own event and entry.
     for target, reason in (
         (RequestStatus.triaged, "products named by the client"),
@@ -191,10 +177,6 @@ def _route_named_products(
         )
         for code in request.products
     ]
-
-
-def _publisher(session: AsyncSession, outbox: Outbox) -> Publish:
-    return lambda event: outbox.add(session, event)
 
 
 async def _client_for(body: RequestCreate, principal: Principal, session: AsyncSession) -> Client:

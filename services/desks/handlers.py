@@ -23,6 +23,7 @@ from services.desks import domain
 from services.desks.domain import RoutingStatus
 from services.desks.models import CatalogProduct, JointAssessment, Routing, ServiceRequest
 from services.desks.store import add_timeline, follow_routings, locked_request
+from shared.commands import bump_version
 from shared.messaging import EventContext, EventHandlers, PoisonEvent
 
 handlers = EventHandlers()
@@ -159,9 +160,11 @@ async def _answer(
         actor=actor,
         summary=summary,
     )
-    await follow_routings(
+    followed = await follow_routings(
         context.session, request, at=context.clock.now(), actor=AUTOMATION, publish=context.publish
     )
+    if followed:  # a provider's answer moved the request: a stale command must not pass
+        bump_version(request)
     return routing
 
 

@@ -6,7 +6,7 @@ Each function works inside the caller's transaction and never commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,6 @@ from sqlmodel import col
 
 from contracts.events import (
     ClientKind,
-    Event,
     RequestOverlapFlagged,
     RequestRouted,
     RequestStatusChanged,
@@ -35,11 +34,10 @@ from services.desks.models import (
     TimelineEntry,
 )
 from shared.auth import Principal, Role
+from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.queries import grouped
-
-Publish = Callable[[Event], object]
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -59,17 +57,12 @@ def visibility(principal: Principal) -> ColumnElement[bool]:
 
 
 async def visible_request(
-    session: AsyncSession, principal: Principal, request_id: str, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, request_id: str
 ) -> ServiceRequest:
     """The request if the caller may see it; otherwise the same not-found as a missing one,
-    so ids of other tenants' requests cannot be probed.
-
-    `for_update` locks the row until the transaction ends (PostgreSQL; SQLite's
-    BEGIN IMMEDIATE serialises writers anyway), so two officers acting at once are
-    served one after the other and the second meets the new version."""
+    so ids of other tenants' requests cannot be probed. (Commands lock it through
+    shared/commands.py.)"""
     query = select(ServiceRequest).where(ServiceRequest.id == request_id, visibility(principal))
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
     request = (await session.scalars(query)).first()
     if request is None:
         raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
@@ -103,10 +96,12 @@ def change_status(
     reason: str | None = None,
     satisfaction_score: int | None = None,
 ) -> None:
-    """Apply one lifecycle move: refuse it if illegal, else record it and publish it."""
+    """Apply one lifecycle move: refuse it if illegal, else record it and publish it.
+
+    The version is not bumped here: a command bumps it once (shared/commands.py),
+    an event handler once for the event it handles."""
     current = RequestStatus(request.status)
     request.status = transition(current, target).value
-    request.version += 1
     request.updated_at = at
     event = RequestStatusChanged(
         request_id=request.id,
@@ -150,7 +145,8 @@ async def move(
     reason: str | None = None,
     satisfaction_score: int | None = None,
 ) -> None:
-    """A lifecycle move plus what it implies for the SLA clocks."""
+    """A lifecycle move (`change_status`) plus the SLA clocks it stops: the one
+    `move` of the desks."""
     change_status(
         session,
         request,
@@ -295,15 +291,18 @@ async def follow_routings(
     at: datetime,
     actor: str,
     publish: Publish,
-) -> None:
-    """Move the request to where its routings put it, one status at a time."""
+) -> bool:
+    """Move the request to where its routings put it, one status at a time; whether
+    it moved."""
     await session.flush()
     routings = (await routings_of(session, [request.id]))[request.id]
     target = domain.status_from_routings([RoutingStatus(routing.status) for routing in routings])
-    for step in domain.path_to(RequestStatus(request.status), target):
+    steps = domain.path_to(RequestStatus(request.status), target)
+    for step in steps:
         await move(
             session, request, step, at=at, actor=actor, publish=publish, reason=_WHY.get(step)
         )
+    return bool(steps)
 
 
 _WHY = {

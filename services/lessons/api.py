@@ -1,4 +1,8 @@
-"""HTTP routes of the lessons service: the workflow, the feed, search and suggestions."""
+"""HTTP routes of the lessons service: the workflow, the feed, search and suggestions.
+
+The commands (create, edit, workflow moves) run through the command pipeline
+(shared/commands.py): the lesson locked, the version its caller saw checked and
+bumped, its events through the outbox, so two concurrent approvals cannot both pass."""
 
 from __future__ import annotations
 
@@ -37,17 +41,17 @@ from services.lessons.store import (
 )
 from services.lessons.suggestions import SHOWN_PER_REQUEST
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.clock import Clock
-from shared.db import AsyncSession
-from shared.errors import DomainError, check_version
+from shared.commands import Aggregate, CommandsDep, ExpectedVersion, UnitOfWork
+from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
-from shared.messaging import Outbox
 from shared.queries import Keyset
-from shared.service import ClockDep, OutboxDep, SessionDep
+from shared.service import SessionDep
 
 router = APIRouter(tags=["lessons"])
 # The feed: newest published first.
 _NEWEST_FIRST = Keyset(col(Lesson.published_at), col(Lesson.id), descending=True)
+
+LESSON = Aggregate(Lesson, name="the lesson", not_found="LESSON_NOT_FOUND")
 
 
 class LessonContent(BaseModel):
@@ -87,13 +91,12 @@ class LessonCreate(LessonContent):
     authoring_entity: str | None = Field(default=None, max_length=200)
 
 
-class LessonEdit(LessonContent):
-    version: int
+class LessonEdit(LessonContent, ExpectedVersion):
+    pass
 
 
-class WorkflowMove(BaseModel):
+class WorkflowMove(ExpectedVersion):
     command: LessonCommand
-    version: int
     comment: str | None = Field(default=None, max_length=5_000)
 
 
@@ -211,9 +214,7 @@ def _authoring_entity(principal: Principal, owner_code: str | None) -> str:
 async def create_lesson(
     body: LessonCreate,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> LessonPublic:
     """Start a draft (providers, desk officers and HQ write lessons). A retry with the
@@ -222,8 +223,8 @@ async def create_lesson(
     owner = owner_of_new_draft(principal, content.themes)
 
     async def find(key: str) -> LessonPublic | None:
-        async with session.begin():
-            made = await session.scalar(
+        async with commands.begin() as work:
+            made = await work.session.scalar(
                 select(Lesson).where(
                     col(Lesson.created_by) == principal.actor, col(Lesson.idempotency_key) == key
                 )
@@ -231,12 +232,8 @@ async def create_lesson(
             return public(made) if made else None
 
     async def create() -> LessonPublic:
-        async with session.begin():
-            return public(
-                await _create(
-                    body, content, owner, principal, session, outbox, clock, idempotency_key
-                )
-            )
+        async with commands.begin() as work:
+            return public(await _create(body, content, owner, principal, work, idempotency_key))
 
     return await create_once(idempotency_key, find, create)
 
@@ -246,13 +243,11 @@ async def _create(
     content: DraftContent,
     owner: Owner,
     principal: Principal,
-    session: AsyncSession,
-    outbox: Outbox,
-    clock: Clock,
+    work: UnitOfWork,
     idempotency_key: str | None,
 ) -> Lesson:
     return await create_draft(
-        session,
+        work.session,
         content,
         owner=owner,
         source_kind=body.source_kind,
@@ -260,27 +255,31 @@ async def _create(
         authoring_entity=body.authoring_entity or _authoring_entity(principal, owner.code),
         sensitivity=body.sensitivity,
         actor=principal.actor,
-        at=clock.now(),
-        publish=lambda event: outbox.add(session, event),
+        at=work.now,
+        publish=work.publish,
         idempotency_key=idempotency_key,
     )
 
 
 @router.put("/lessons/{lesson_id}", response_model=LessonPublic)
 async def edit_lesson(
-    lesson_id: str,
-    body: LessonEdit,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    lesson_id: str, body: LessonEdit, principal: CurrentPrincipal, commands: CommandsDep
 ) -> LessonPublic:
     """Rewrite a draft; only drafts change (a lesson in review is sent back first)."""
     content = body.draft()
-    async with session.begin():
-        lesson = await visible_lesson(session, principal, lesson_id, for_update=True)
+
+    def may_edit(lesson: Lesson) -> None:
         if not owns_draft(principal, owner_of(lesson)):
             raise DomainError("FORBIDDEN", "only the draft's owner or a reviewer may edit it")
-        check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
+
+    async with commands.change(
+        LESSON,
+        lesson_id,
+        readable(principal),
+        expected_version=body.expected_version,
+        authorise=may_edit,
+    ) as change:
+        lesson = change.aggregate
         if lesson.status != LessonStatus.draft.value:
             raise DomainError(
                 "ILLEGAL_TRANSITION",
@@ -291,14 +290,12 @@ async def edit_lesson(
             setattr(lesson, name, value)
         lesson.title = content.title.strip()
         lesson.sensitivity = body.sensitivity.value
-        lesson.version += 1
-        lesson.updated_at = clock.now()
-        session.add(lesson)
-        await set_tags(session, lesson)
+        lesson.updated_at = change.now
+        await set_tags(change.session, lesson)
         add_history(
-            session,
+            change.session,
             lesson,
-            at=lesson.updated_at,
+            at=change.now,
             actor=principal.actor,
             action="edited",
             from_status=lesson.status,
@@ -308,28 +305,28 @@ async def edit_lesson(
 
 @router.post("/lessons/{lesson_id}/moves", response_model=LessonPublic)
 async def move_lesson(
-    lesson_id: str,
-    body: WorkflowMove,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    lesson_id: str, body: WorkflowMove, principal: CurrentPrincipal, commands: CommandsDep
 ) -> LessonPublic:
     """Submit for review, approve (publish), send back with comments, or archive."""
-    async with session.begin():
-        lesson = await visible_lesson(session, principal, lesson_id, for_update=True)
-        authorise_command(principal, body.command, owner_of(lesson), body.comment)
-        check_version(f"lesson {lesson.id}", current=lesson.version, expected=body.version)
+    async with commands.change(
+        LESSON,
+        lesson_id,
+        readable(principal),
+        expected_version=body.expected_version,
+        authorise=lambda lesson: authorise_command(
+            principal, body.command, owner_of(lesson), body.comment
+        ),
+    ) as change:
         apply_command(
-            session,
-            lesson,
+            change.session,
+            change.aggregate,
             body.command,
             actor=principal.actor,
-            at=clock.now(),
+            at=change.now,
             comment=body.comment,
-            publish=lambda event: outbox.add(session, event),
+            publish=change.publish,
         )
-    return public(lesson)
+    return public(change.aggregate)
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonPublic)

@@ -6,13 +6,12 @@ Each function works inside the caller's transaction and never commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlmodel import col
 
-from contracts.events import Event, LessonPublished, LessonStatusChanged
+from contracts.events import LessonPublished, LessonStatusChanged
 from services.lessons.domain import (
     COMMAND_TARGET,
     REVIEWERS,
@@ -28,10 +27,9 @@ from services.lessons.domain import (
 )
 from services.lessons.models import Lesson, LessonHistory, LessonTag
 from shared.auth import Principal, Role
+from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
-
-Publish = Callable[[Event], object]
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:
@@ -58,18 +56,10 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return published
 
 
-async def visible_lesson(
-    session: AsyncSession, principal: Principal, lesson_id: str, *, for_update: bool = False
-) -> Lesson:
+async def visible_lesson(session: AsyncSession, principal: Principal, lesson_id: str) -> Lesson:
     """The lesson if the caller may read it; otherwise the same not-found as a missing one.
-
-    `for_update`: locked until the transaction ends (PostgreSQL; SQLite transactions
-    are serialised by BEGIN IMMEDIATE), so two concurrent commands on one lesson run
-    one after the other and the second sees the first's version.
-    """
+    (Commands lock it through shared/commands.py.)"""
     query = select(Lesson).where(col(Lesson.id) == lesson_id, readable(principal))
-    if for_update:
-        query = query.with_for_update(of=Lesson)
     lesson = (await session.scalars(query)).first()
     if lesson is None:
         raise DomainError("LESSON_NOT_FOUND", f"no lesson {lesson_id}")
@@ -182,11 +172,11 @@ def apply_command(
     publish: Publish,
     comment: str | None = None,
 ) -> None:
-    """One workflow move: refused if the table forbids it, else recorded and published."""
+    """One workflow move: refused if the table forbids it, else recorded and published.
+    (The command pipeline bumped the version first, so the history line carries the new one.)"""
     current = LessonStatus(lesson.status)
     target = transition(current, COMMAND_TARGET[command])
     lesson.status = target.value
-    lesson.version += 1
     lesson.updated_at = at
     if command is LessonCommand.send_back:
         lesson.review_comment = comment

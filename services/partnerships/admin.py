@@ -20,6 +20,7 @@ from services.partnerships.settings import PartnershipsSettings, SettingsDep
 from services.partnerships.targets import check_webhook_target
 from services.partnerships.webhooks import DeliveryStatus
 from shared.auth import CurrentPrincipal, Role
+from shared.commands import bump_version
 from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
 from shared.service import ClockDep, SessionDep
@@ -218,7 +219,10 @@ async def update_framework(
         ).first()
         if framework is None:
             raise DomainError("NOT_FOUND", f"no framework {framework_id}")
-        check_version("the framework", current=framework.version, expected=body.expected_version)
+        if body.expected_version is not None:  # optional here still (reference data)
+            check_version(
+                "the framework", current=framework.version, expected=body.expected_version
+            )
         await _apply_framework(session, framework, body, clock.now())
     return FrameworkPublic(**framework.model_dump())
 
@@ -233,7 +237,7 @@ async def _apply_framework(
     domain.check_window(body.valid_from, body.valid_to)
     framework.valid_from, framework.valid_to = body.valid_from, body.valid_to
     framework.updated_at = now
-    framework.version += 1
+    bump_version(framework)
     session.add(framework)
 
 

@@ -1,13 +1,16 @@
 """HTTP routes of joint assessments: open, invite, divide the labour, answer, conclude.
 
-Every change is one transaction: the assessment's new state, a line of its history,
-the broker event (outbox) and the partners' webhook notifications commit together.
+Every change runs through the command pipeline (shared/commands.py): one transaction
+in which the assessment is locked, the version its caller saw checked and bumped, and
+its new state, a line of its history, the broker event (outbox) and the partners'
+webhook notifications commit together.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated
 
@@ -31,7 +34,7 @@ from services.partnerships.models import (
 )
 from services.partnerships.store import (
     change_status,
-    managed_assessment,
+    check_steering,
     notify,
     partners_of,
     record,
@@ -42,15 +45,16 @@ from services.partnerships.store import (
 )
 from services.partnerships.webhooks import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.clock import Clock
+from shared.commands import Aggregate, Change, Commands, CommandsDep, ExpectedVersion, UnitOfWork
 from shared.db import AsyncSession
-from shared.errors import DomainError, check_version
+from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
-from shared.messaging import Outbox
-from shared.service import ClockDep, OutboxDep, SessionDep
+from shared.service import ClockDep, SessionDep
 
 router = APIRouter(tags=["assessments"])
 DoorbellDep = Annotated[Doorbell, Depends(Doorbell)]
+
+ASSESSMENT = Aggregate(JointAssessment, name="the assessment", not_found="ASSESSMENT_NOT_FOUND")
 
 PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
 PARTNER_CODE = r"^[A-Z][A-Z0-9_]{1,39}$"
@@ -71,36 +75,30 @@ class AssessmentCreate(BaseModel):
     tasks: list[TaskCreate] = Field(default_factory=list, max_length=50)
 
 
-class Versioned(BaseModel):
-    expected_version: int | None = Field(
-        default=None, description="Refuse with VERSION_CONFLICT if the assessment moved on"
-    )
-
-
-class InviteBody(Versioned):
+class InviteBody(ExpectedVersion):
     partner: str = Field(max_length=40)
 
 
-class TaskBody(Versioned, TaskCreate):
+class TaskBody(ExpectedVersion, TaskCreate):
     pass
 
 
-class DeclineBody(Versioned):
+class DeclineBody(ExpectedVersion):
     reason: str = Field(max_length=domain.MAX_TEXT)
 
 
-class FindingsBody(Versioned):
+class FindingsBody(ExpectedVersion):
     findings: str = Field(max_length=domain.MAX_TEXT * 2)
 
 
-class ConcludeBody(Versioned):
+class ConcludeBody(ExpectedVersion):
     summary: str = Field(max_length=domain.MAX_TEXT * 2)
     recommended_products: list[Annotated[str, Field(pattern=PRODUCT_CODE)]] = Field(
         default_factory=list, max_length=20
     )
 
 
-class CancelBody(Versioned):
+class CancelBody(ExpectedVersion):
     reason: str = Field(max_length=domain.MAX_TEXT)
 
 
@@ -264,9 +262,7 @@ async def overdue_tasks(
 async def open_assessment(
     body: AssessmentCreate,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     doorbell: DoorbellDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> AssessmentPublic:
@@ -276,7 +272,8 @@ async def open_assessment(
     principal.require(Role.desk_officer, Role.provider, Role.admin)
 
     async def find(key: str) -> AssessmentPublic | None:
-        async with session.begin():
+        async with commands.begin() as work:
+            session = work.session
             opened = await session.scalar(
                 select(JointAssessment).where(
                     col(JointAssessment.opened_by) == principal.actor,
@@ -286,8 +283,8 @@ async def open_assessment(
             return await _one(session, opened) if opened else None
 
     async def create() -> AssessmentPublic:
-        async with session.begin():
-            return await _open(body, principal, session, outbox, clock, doorbell, idempotency_key)
+        async with commands.begin() as work:
+            return await _open(body, principal, work, doorbell, idempotency_key)
 
     return await create_once(idempotency_key, find, create)
 
@@ -295,17 +292,15 @@ async def open_assessment(
 async def _open(
     body: AssessmentCreate,
     principal: Principal,
-    session: AsyncSession,
-    outbox: Outbox,
-    clock: Clock,
+    work: UnitOfWork,
     doorbell: Doorbell,
     idempotency_key: str | None,
 ) -> AssessmentPublic:
+    session, now = work.session, work.now
     request = await _openable_request(session, principal, body.request_id)
     framework = await _framework(session, body.framework_id)
     known = (await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))).all()
     partners = domain.check_partners(body.partners, known, framework)
-    now = clock.now()
     today = now.date()
     domain.check_due(body.due_on, today)
     if framework is not None:
@@ -323,7 +318,7 @@ async def _open(
         idempotency_key=idempotency_key,
         created_at=now,
         updated_at=now,
-        version=0,
+        version=1,
     )
     session.add(assessment)
     await session.flush()
@@ -333,8 +328,7 @@ async def _open(
         )
     for position, task in enumerate(body.tasks):
         _add_task(session, assessment, partners, task, position, today, now)
-    outbox.add(
-        session,
+    work.publish(
         AssessmentOpened(
             assessment_id=assessment.id,
             request_id=request.id,
@@ -343,7 +337,7 @@ async def _open(
             scope=assessment.scope,
             opened_by=principal.actor,
             opened_at=now,
-        ),
+        )
     )
     record(
         session,
@@ -426,18 +420,38 @@ def _add_task(
 # --- steering (the UN side) ------------------------------------------------------------
 
 
+def _steer(
+    commands: Commands, principal: Principal, assessment_id: str, body: ExpectedVersion
+) -> AbstractAsyncContextManager[Change[JointAssessment]]:
+    """A change only the UN side of the assessment makes; others who may see it are
+    refused (FORBIDDEN), others still get the same not-found as for a missing one."""
+
+    async def may_steer(assessment: JointAssessment) -> None:
+        await check_steering(commands.session, principal, assessment.id)
+
+    return commands.change(
+        ASSESSMENT,
+        assessment_id,
+        visibility(principal),
+        expected_version=body.expected_version,
+        authorise=may_steer,
+    )
+
+
+async def _present(session: AsyncSession, assessment: JointAssessment) -> AssessmentPublic:
+    return (await _public(session, [assessment]))[0]
+
+
 @router.post("/assessments/{assessment_id}/partners", response_model=AssessmentPublic)
 async def invite_partner(
     assessment_id: str,
     body: InviteBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     doorbell: DoorbellDep,
 ) -> AssessmentPublic:
-    async with session.begin():
-        assessment = await managed_assessment(session, principal, assessment_id)
-        check_version("the assessment", current=assessment.version, expected=body.expected_version)
+    async with _steer(commands, principal, assessment_id, body) as change:
+        assessment, session, now = change.aggregate, change.session, change.now
         domain.check_action(Action.invite, AssessmentStatus(assessment.status))
         invited = (await partners_of(session, [assessment.id]))[assessment.id]
         if body.partner in invited:
@@ -447,7 +461,6 @@ async def invite_partner(
             await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))
         ).all()
         domain.check_partners([body.partner], known, framework)
-        now = clock.now()
         session.add(
             AssessmentPartner(
                 assessment_id=assessment.id, partner_code=body.partner, invited_at=now
@@ -464,7 +477,7 @@ async def invite_partner(
         doorbell.ring(
             await notify(session, assessment, "assessment.invited", to=[body.partner], at=now)
         )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 @router.post("/assessments/{assessment_id}/tasks", response_model=AssessmentPublic)
@@ -472,17 +485,14 @@ async def add_task(
     assessment_id: str,
     body: TaskBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     doorbell: DoorbellDep,
 ) -> AssessmentPublic:
-    async with session.begin():
-        assessment = await managed_assessment(session, principal, assessment_id)
-        check_version("the assessment", current=assessment.version, expected=body.expected_version)
+    async with _steer(commands, principal, assessment_id, body) as change:
+        assessment, session, now = change.aggregate, change.session, change.now
         domain.check_action(Action.add_task, AssessmentStatus(assessment.status))
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
         existing = (await tasks_of(session, [assessment.id]))[assessment.id]
-        now = clock.now()
         task = _add_task(session, assessment, partners, body, len(existing), now.date(), now)
         record(
             session,
@@ -496,31 +506,27 @@ async def add_task(
             doorbell.ring(
                 await notify(session, assessment, "task.proposed", to=[task.lead], at=now)
             )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 @router.post("/assessments/{assessment_id}/activate", response_model=AssessmentPublic)
 async def activate(
     assessment_id: str,
-    body: Versioned,
+    body: ExpectedVersion,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     """Start the work once the division of labour is agreed."""
-    async with session.begin():
-        assessment = await managed_assessment(session, principal, assessment_id)
-        check_version("the assessment", current=assessment.version, expected=body.expected_version)
+    async with _steer(commands, principal, assessment_id, body) as change:
+        assessment, session, now = change.aggregate, change.session, change.now
         domain.transition(AssessmentStatus(assessment.status), AssessmentStatus.active)
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
         tasks = (await tasks_of(session, [assessment.id]))[assessment.id]
         domain.refuse_if(domain.activation_blockers(partners, task_views(tasks)), "activate")
-        now = clock.now()
         change_status(
             session,
-            outbox,
+            change.publish,
             assessment,
             AssessmentStatus.active,
             at=now,
@@ -530,7 +536,7 @@ async def activate(
         doorbell.ring(
             await notify(session, assessment, "assessment.activated", to=partners, at=now)
         )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 @router.post("/assessments/{assessment_id}/conclude", response_model=AssessmentPublic)
@@ -538,16 +544,13 @@ async def conclude(
     assessment_id: str,
     body: ConcludeBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     doorbell: DoorbellDep,
 ) -> AssessmentPublic:
     """Close the work with a summary and recommended products; the conclusion goes back
     to the request's desk (AssessmentConcluded), which may route the products."""
-    async with session.begin():
-        assessment = await managed_assessment(session, principal, assessment_id)
-        check_version("the assessment", current=assessment.version, expected=body.expected_version)
+    async with _steer(commands, principal, assessment_id, body) as change:
+        assessment, session, now = change.aggregate, change.session, change.now
         summary = domain.check_text(body.summary, "summary", domain.MAX_TEXT)
         if len(set(body.recommended_products)) != len(body.recommended_products):
             raise DomainError(
@@ -559,16 +562,19 @@ async def conclude(
         partners = (await partners_of(session, [assessment.id]))[assessment.id]
         tasks = (await tasks_of(session, [assessment.id]))[assessment.id]
         domain.refuse_if(domain.conclusion_blockers(task_views(tasks)), "conclude")
-        now = clock.now()
         assessment.summary = summary
         assessment.recommended_products = list(body.recommended_products)
         assessment.concluded_on = now.date()
         assessment.concluded_by = principal.actor
         change_status(
-            session, outbox, assessment, AssessmentStatus.concluded, at=now, actor=principal.actor
-        )
-        outbox.add(
             session,
+            change.publish,
+            assessment,
+            AssessmentStatus.concluded,
+            at=now,
+            actor=principal.actor,
+        )
+        change.publish(
             AssessmentConcluded(
                 assessment_id=assessment.id,
                 request_id=assessment.request_id,
@@ -581,12 +587,12 @@ async def conclude(
                     for title, lead in domain.division_of_labour(task_views(tasks))
                 ],
                 concluded_by=principal.actor,
-            ),
+            )
         )
         doorbell.ring(
             await notify(session, assessment, "assessment.concluded", to=partners, at=now)
         )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 @router.post("/assessments/{assessment_id}/cancel", response_model=AssessmentPublic)
@@ -594,20 +600,16 @@ async def cancel(
     assessment_id: str,
     body: CancelBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    commands: CommandsDep,
     doorbell: DoorbellDep,
 ) -> AssessmentPublic:
-    async with session.begin():
-        assessment = await managed_assessment(session, principal, assessment_id)
-        check_version("the assessment", current=assessment.version, expected=body.expected_version)
+    async with _steer(commands, principal, assessment_id, body) as change:
+        assessment, session, now = change.aggregate, change.session, change.now
         reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
-        now = clock.now()
         assessment.cancel_reason = reason
         change_status(
             session,
-            outbox,
+            change.publish,
             assessment,
             AssessmentStatus.cancelled,
             at=now,
@@ -618,79 +620,72 @@ async def cancel(
         doorbell.ring(
             await notify(session, assessment, "assessment.cancelled", to=partners, at=now)
         )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 # --- answering (the task's lead) ---------------------------------------------------------
 
 
-async def _task_for_answer(
-    session: AsyncSession, principal: Principal, assessment_id: str, task_id: str
-) -> tuple[JointAssessment, AssessmentTask]:
-    """The task, if the caller leads it: a partner its own tasks, the UN side the UN's."""
-    if principal.role is Role.partner:
-        assessment = await visible_assessment(session, principal, assessment_id, for_update=True)
-    else:
-        assessment = await managed_assessment(session, principal, assessment_id)
-    task = await session.get(AssessmentTask, task_id)
-    if task is None or task.assessment_id != assessment.id:
-        raise DomainError("NOT_FOUND", f"no task {task_id} in assessment {assessment_id}")
-    domain.check_answers_own_task(
-        task.lead, principal.partner if principal.role is Role.partner else domain.UN
-    )
-    return assessment, task
-
-
+@asynccontextmanager
 async def _answer(
-    session: AsyncSession,
+    commands: Commands,
     principal: Principal,
-    clock_now: datetime,
     assessment_id: str,
     task_id: str,
-    expected_version: int | None,
-    action: Action,
+    body: ExpectedVersion,
     target: TaskStatus,
-) -> tuple[JointAssessment, AssessmentTask]:
-    assessment, task = await _task_for_answer(session, principal, assessment_id, task_id)
-    check_version("the assessment", current=assessment.version, expected=expected_version)
-    domain.check_action(action, AssessmentStatus(assessment.status))
-    task.status = domain.task_transition(TaskStatus(task.status), target).value
-    task.answered_by = principal.actor
-    task.updated_at = clock_now
-    session.add(task)
-    return assessment, task
+) -> AsyncIterator[tuple[Change[JointAssessment], AssessmentTask]]:
+    """A task's answer (accepted, declined, or done with findings), if the caller leads
+    it: a partner its own tasks (in assessments it is invited to), the UN side the UN's."""
+    action = Action.post_findings if target is TaskStatus.done else Action.answer_task
+    answered: list[AssessmentTask] = []
+
+    async def may_answer(assessment: JointAssessment) -> None:
+        if principal.role is not Role.partner:
+            await check_steering(commands.session, principal, assessment.id)
+        task = await commands.session.get(AssessmentTask, task_id)
+        if task is None or task.assessment_id != assessment.id:
+            raise DomainError("NOT_FOUND", f"no task {task_id} in assessment {assessment_id}")
+        domain.check_answers_own_task(
+            task.lead, principal.partner if principal.role is Role.partner else domain.UN
+        )
+        answered.append(task)
+
+    async with commands.change(
+        ASSESSMENT,
+        assessment_id,
+        visibility(principal),
+        expected_version=body.expected_version,
+        authorise=may_answer,
+    ) as change:
+        (task,) = answered
+        domain.check_action(action, AssessmentStatus(change.aggregate.status))
+        task.status = domain.task_transition(TaskStatus(task.status), target).value
+        task.answered_by = principal.actor
+        task.updated_at = change.now
+        change.session.add(task)
+        yield change, task
 
 
 @router.post("/assessments/{assessment_id}/tasks/{task_id}/accept", response_model=AssessmentPublic)
 async def accept_task(
     assessment_id: str,
     task_id: str,
-    body: Versioned,
+    body: ExpectedVersion,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    commands: CommandsDep,
 ) -> AssessmentPublic:
-    async with session.begin():
-        now = clock.now()
-        assessment, task = await _answer(
-            session,
-            principal,
-            now,
-            assessment_id,
-            task_id,
-            body.expected_version,
-            Action.answer_task,
-            TaskStatus.accepted,
-        )
+    answer = _answer(commands, principal, assessment_id, task_id, body, TaskStatus.accepted)
+    async with answer as (change, task):
         record(
-            session,
-            assessment,
-            at=now,
+            change.session,
+            change.aggregate,
+            at=change.now,
             kind="task_accepted",
             actor=principal.actor,
             summary=f"{task.lead} accepted '{task.title}'",
         )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 @router.post(
@@ -701,32 +696,21 @@ async def decline_task(
     task_id: str,
     body: DeclineBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    commands: CommandsDep,
 ) -> AssessmentPublic:
-    async with session.begin():
-        reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
-        now = clock.now()
-        assessment, task = await _answer(
-            session,
-            principal,
-            now,
-            assessment_id,
-            task_id,
-            body.expected_version,
-            Action.answer_task,
-            TaskStatus.declined,
-        )
+    reason = domain.check_text(body.reason, "reason", domain.MAX_TEXT)
+    answer = _answer(commands, principal, assessment_id, task_id, body, TaskStatus.declined)
+    async with answer as (change, task):
         task.decline_reason = reason
         record(
-            session,
-            assessment,
-            at=now,
+            change.session,
+            change.aggregate,
+            at=change.now,
             kind="task_declined",
             actor=principal.actor,
             summary=f"{task.lead} declined '{task.title}': {reason}",
         )
-        return await _one(session, assessment)
+        return await change.present(_present)
 
 
 @router.post(
@@ -737,29 +721,18 @@ async def post_findings(
     task_id: str,
     body: FindingsBody,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    commands: CommandsDep,
 ) -> AssessmentPublic:
-    async with session.begin():
-        findings = domain.check_text(body.findings, "findings", domain.MAX_TEXT)
-        now = clock.now()
-        assessment, task = await _answer(
-            session,
-            principal,
-            now,
-            assessment_id,
-            task_id,
-            body.expected_version,
-            Action.post_findings,
-            TaskStatus.done,
-        )
+    findings = domain.check_text(body.findings, "findings", domain.MAX_TEXT)
+    answer = _answer(commands, principal, assessment_id, task_id, body, TaskStatus.done)
+    async with answer as (change, task):
         task.findings = findings
         record(
-            session,
-            assessment,
-            at=now,
+            change.session,
+            change.aggregate,
+            at=change.now,
             kind="findings_posted",
             actor=principal.actor,
             summary=f"{task.lead} posted findings on '{task.title}'",
         )
-        return await _one(session, assessment)
+        return await change.present(_present)

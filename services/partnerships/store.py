@@ -29,9 +29,9 @@ from services.partnerships.models import (
     WebhookDelivery,
 )
 from shared.auth import Principal, Role
+from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
-from shared.messaging import Outbox
 from shared.queries import grouped
 
 
@@ -74,32 +74,27 @@ def management(principal: Principal) -> ColumnElement[bool]:
 
 
 async def visible_assessment(
-    session: AsyncSession, principal: Principal, assessment_id: str, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, assessment_id: str
 ) -> JointAssessment:
     """The assessment if the caller may see it; otherwise the same not-found as a missing
-    one, so other tenants' ids cannot be probed. `for_update` locks the row (PostgreSQL),
-    so two changes to one assessment are applied one after the other."""
+    one, so other tenants' ids cannot be probed. (Commands lock it through
+    shared/commands.py.)"""
     query = select(JointAssessment).where(
         JointAssessment.id == assessment_id, visibility(principal)
     )
-    if for_update:
-        query = query.with_for_update()
     assessment = (await session.scalars(query)).first()
     if assessment is None:
         raise DomainError("ASSESSMENT_NOT_FOUND", f"no assessment {assessment_id}")
     return assessment
 
 
-async def managed_assessment(
-    session: AsyncSession, principal: Principal, assessment_id: str
-) -> JointAssessment:
-    assessment = await visible_assessment(session, principal, assessment_id, for_update=True)
+async def check_steering(session: AsyncSession, principal: Principal, assessment_id: str) -> None:
+    """Refuse a caller who may see the assessment but not steer it."""
     steerable = await session.scalar(
         select(JointAssessment.id).where(JointAssessment.id == assessment_id, management(principal))
     )
     if steerable is None:
         raise DomainError("FORBIDDEN", "only the UN side of the assessment may do this")
-    return assessment
 
 
 async def partners_of(session: AsyncSession, assessment_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -136,18 +131,17 @@ def record(
     actor: str,
     summary: str,
 ) -> None:
-    """One line of the assessment's history; every change also bumps its version."""
+    """One line of the assessment's history (the command bumped its version)."""
     session.add(
         AssessmentEntry(assessment_id=assessment.id, at=at, kind=kind, actor=actor, summary=summary)
     )
-    assessment.version += 1
     assessment.updated_at = at
     session.add(assessment)
 
 
 def change_status(
     session: AsyncSession,
-    outbox: Outbox,
+    publish: Publish,
     assessment: JointAssessment,
     target: AssessmentStatus,
     *,
@@ -157,8 +151,7 @@ def change_status(
 ) -> None:
     current = AssessmentStatus(assessment.status)
     assessment.status = transition(current, target).value
-    outbox.add(
-        session,
+    publish(
         AssessmentStatusChanged(
             assessment_id=assessment.id,
             request_id=assessment.request_id,
@@ -167,7 +160,7 @@ def change_status(
             actor=actor,
             reason=reason,
             changed_at=at,
-        ),
+        )
     )
     summary = f"{current.value} → {target.value}" + (f": {reason}" if reason else "")
     record(session, assessment, at=at, kind="status_changed", actor=actor, summary=summary)

@@ -18,7 +18,13 @@ from contracts.events import (
 )
 from services.products.domain import OPEN, EngagementStatus, intake_decision
 from services.products.models import Engagement, UnmetDemand
-from services.products.store import active_engagements, locked_product, move, status_changed
+from services.products.store import (
+    active_engagements,
+    change_status,
+    locked_product,
+    status_changed,
+)
+from shared.commands import bump_version
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
@@ -132,7 +138,8 @@ async def on_request_status_changed(event: RequestStatusChanged, context: EventC
     ).all()
     now = context.clock.now()
     for engagement in engagements:
-        previous = move(engagement, EngagementStatus.withdrawn, at=now)
+        previous = change_status(engagement, EngagementStatus.withdrawn, at=now)
+        bump_version(engagement)
         context.publish(status_changed(engagement, previous, actor=event.actor, at=now))
 
 

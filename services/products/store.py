@@ -31,7 +31,7 @@ from services.products.models import (
 )
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
-from shared.errors import DomainError, check_version
+from shared.errors import DomainError
 from shared.queries import grouped
 
 
@@ -64,28 +64,6 @@ def may_change_product(principal: Principal, code: str) -> bool:
     )
 
 
-async def engagement_for_change(
-    session: AsyncSession, principal: Principal, engagement_id: str, expected_version: int
-) -> Engagement:
-    """Lock the engagement for a provider officer's change.
-
-    Only the provider of its product (or an admin) changes it; others who may see it
-    are refused, others still get the same not-found as for a missing one. A stale
-    `expected_version` means someone else acted first.
-    """
-    principal.require(Role.provider, Role.admin)
-    query = (
-        select(Engagement)
-        .where(Engagement.id == engagement_id, engagement_visibility(principal))
-        .with_for_update()
-    )
-    engagement = (await session.scalars(query)).first()
-    if engagement is None:
-        raise DomainError("ENGAGEMENT_NOT_FOUND", f"no engagement {engagement_id}")
-    check_version("the engagement", current=engagement.version, expected=expected_version)
-    return engagement
-
-
 async def locked_product(session: AsyncSession, code: str) -> Product | None:
     query = select(Product).where(Product.code == code).with_for_update()
     return (await session.scalars(query)).first()
@@ -103,8 +81,13 @@ async def active_engagements(session: AsyncSession, product_code: str) -> int:
     return int(count or 0)
 
 
-def move(engagement: Engagement, target: EngagementStatus, *, at: datetime) -> EngagementStatus:
-    """Apply one lifecycle move (or refuse it); return where the engagement came from."""
+def change_status(
+    engagement: Engagement, target: EngagementStatus, *, at: datetime
+) -> EngagementStatus:
+    """Apply one lifecycle transition (or refuse it, as the table says); return where the
+    engagement came from. Which event it publishes is the caller's (accepted, declined,
+    delivered or a plain status change). The version is bumped by the command pipeline,
+    or by the event handler that changes the engagement."""
     current = EngagementStatus(engagement.status)
     engagement.status = transition(current, target).value
     touch(engagement, at)
@@ -112,8 +95,6 @@ def move(engagement: Engagement, target: EngagementStatus, *, at: datetime) -> E
 
 
 def touch(engagement: Engagement, at: datetime) -> None:
-    """Every change of an engagement bumps its version (optimistic concurrency)."""
-    engagement.version += 1
     engagement.updated_at = at
 
 

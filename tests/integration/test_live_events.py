@@ -18,6 +18,7 @@ from services.desks.domain import RequestStatus
 from services.desks.models import ServiceRequest
 from services.desks.store import change_status
 from shared.auth import Role
+from shared.commands import bump_version
 from shared.messaging.envelope import to_headers
 from shared.settings import PlatformSettings
 from shared.testing.graphql_ws import subscription
@@ -130,6 +131,7 @@ async def triage(stack: DesksAndProducts, request_id: str) -> None:
     outbox = stack.desks.app.state.outbox
     async with stack.desks.sessions() as session, session.begin():
         request = await session.get(ServiceRequest, request_id)
+        bump_version(request)  # as the command pipeline does for an officer's triage
         change_status(
             session,
             request,

@@ -1,52 +1,52 @@
 """Provider officers' actions on an engagement: accept, decline, plan, deploy, record
-deliverables, book experts, deliver, close. Each takes the version the officer saw."""
+deliverables, book experts, deliver, close. Each runs through the command pipeline
+(shared/commands.py): the engagement locked, the version the officer saw checked and
+bumped, its events through the outbox."""
 
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, status
+from pydantic import Field
 from sqlalchemy import select
 
 from contracts.events import DeclineReason, EngagementAccepted, EngagementDeclined
 from services.products import domain
 from services.products.api.engagements import EngagementPublic, public_engagements
 from services.products.domain import EngagementStatus, Period
-from services.products.models import Assignment, Deliverable, Expert, Product
+from services.products.models import Assignment, Deliverable, Engagement, Expert, Product
 from services.products.store import (
     active_engagements,
     availability_of,
+    change_status,
     deliverables_of,
     delivered_event,
-    engagement_for_change,
+    engagement_visibility,
     live_bookings,
     locked_product,
-    move,
     status_changed,
     touch,
 )
-from shared.auth import CurrentPrincipal, Principal
-from shared.clock import Clock
+from shared.auth import CurrentPrincipal, Principal, Role
+from shared.commands import Aggregate, Change, Commands, CommandsDep, ExpectedVersion, bump_version
 from shared.db import AsyncSession
 from shared.errors import DomainError
-from shared.messaging import Outbox
-from shared.service import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter()
 
-
-class Versioned(BaseModel):
-    expected_version: int = Field(description="The version the caller saw; a stale one is refused")
+ENGAGEMENT = Aggregate(Engagement, name="the engagement", not_found="ENGAGEMENT_NOT_FOUND")
 
 
-class Decline(Versioned):
+class Decline(ExpectedVersion):
     reason_code: DeclineReason
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class DeliverableCreate(Versioned):
+class DeliverableCreate(ExpectedVersion):
     title: str = Field(min_length=1, max_length=200)
     kind: str = Field(
         min_length=1, max_length=40, description="report, assessment, training, advisory_note…"
@@ -55,28 +55,43 @@ class DeliverableCreate(Versioned):
     delivered_on: date
 
 
-class AssignmentCreate(Versioned):
+class AssignmentCreate(ExpectedVersion):
     expert_id: str = Field(max_length=40)
     starts_on: date
     ends_on: date
+
+
+def _change(
+    commands: Commands, principal: Principal, engagement_id: str, expected_version: int
+) -> AbstractAsyncContextManager[Change[Engagement]]:
+    """A provider officer's change: only the provider of the engagement's product (or an
+    admin) changes it; others who may see it are refused, others still get the same
+    not-found as for a missing one."""
+    principal.require(Role.provider, Role.admin)
+    return commands.change(
+        ENGAGEMENT,
+        engagement_id,
+        engagement_visibility(principal),
+        expected_version=expected_version,
+    )
+
+
+async def _present(change: Change[Engagement]) -> EngagementPublic:
+    async def one(session: AsyncSession, engagement: Engagement) -> EngagementPublic:
+        return (await public_engagements(session, [engagement], change.clock))[0]
+
+    return await change.present(one)
 
 
 @router.post(
     "/engagements/{engagement_id}/accept", response_model=EngagementPublic, tags=["engagements"]
 )
 async def accept_engagement(
-    engagement_id: str,
-    body: Versioned,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    engagement_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """Take a proposed engagement on; refused with CAPACITY_EXCEEDED when no slot is free."""
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, body.expected_version
-        )
+    async with _change(commands, principal, engagement_id, body.expected_version) as change:
+        engagement, session, now = change.aggregate, change.session, change.now
         domain.transition(EngagementStatus(engagement.status), EngagementStatus.accepted)
         product = await locked_product(session, engagement.product_code)
         # Only a proposed engagement gets here, and proposals exist only for known products.
@@ -86,12 +101,10 @@ async def accept_engagement(
             capacity=product.capacity,
             active_engagements=await active_engagements(session, product.code),
         )
-        now = clock.now()
-        move(engagement, EngagementStatus.accepted, at=now)
+        change_status(engagement, EngagementStatus.accepted, at=now)
         engagement.decided_by = principal.actor
         engagement.accepted_at = now
-        outbox.add(
-            session,
+        change.publish(
             EngagementAccepted(
                 engagement_id=engagement.id,
                 request_id=engagement.request_id,
@@ -99,37 +112,28 @@ async def accept_engagement(
                 product_code=engagement.product_code,
                 accepted_by=principal.actor,
                 accepted_at=now,
-            ),
+            )
         )
-        return (await public_engagements(session, [engagement], clock))[0]
+        return await _present(change)
 
 
 @router.post(
     "/engagements/{engagement_id}/decline", response_model=EngagementPublic, tags=["engagements"]
 )
 async def decline_engagement(
-    engagement_id: str,
-    body: Decline,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    engagement_id: str, body: Decline, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """Decline a proposed engagement with a reason code; the desk re-routes or records
     unmet demand."""
     if not body.reason.strip():
         raise DomainError("BAD_USER_INPUT", "a decline needs a reason", field="reason")
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, body.expected_version
-        )
-        now = clock.now()
-        move(engagement, EngagementStatus.declined, at=now)
+    async with _change(commands, principal, engagement_id, body.expected_version) as change:
+        engagement, now = change.aggregate, change.now
+        change_status(engagement, EngagementStatus.declined, at=now)
         engagement.decided_by = principal.actor
         engagement.decline_reason_code = body.reason_code.value
         engagement.decline_reason = body.reason.strip()
-        outbox.add(
-            session,
+        change.publish(
             EngagementDeclined(
                 engagement_id=engagement.id,
                 request_id=engagement.request_id,
@@ -139,111 +143,75 @@ async def decline_engagement(
                 reason=engagement.decline_reason,
                 declined_by=principal.actor,
                 declined_at=now,
-            ),
+            )
         )
-        return (await public_engagements(session, [engagement], clock))[0]
+        return await _present(change)
 
 
 async def _advance(
     engagement_id: str,
-    body: Versioned,
+    body: ExpectedVersion,
     target: EngagementStatus,
     principal: Principal,
-    session: AsyncSession,
-    outbox: Outbox,
-    clock: Clock,
+    commands: Commands,
 ) -> EngagementPublic:
     """A move after acceptance that only needs the table's permission (plan, deploy, close)."""
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, body.expected_version
-        )
-        now = clock.now()
-        previous = move(engagement, target, at=now)
-        outbox.add(session, status_changed(engagement, previous, actor=principal.actor, at=now))
-        return (await public_engagements(session, [engagement], clock))[0]
+    async with _change(commands, principal, engagement_id, body.expected_version) as change:
+        engagement, now = change.aggregate, change.now
+        previous = change_status(engagement, target, at=now)
+        change.publish(status_changed(engagement, previous, actor=principal.actor, at=now))
+        return await _present(change)
 
 
 @router.post(
     "/engagements/{engagement_id}/plan", response_model=EngagementPublic, tags=["engagements"]
 )
 async def start_planning(
-    engagement_id: str,
-    body: Versioned,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    engagement_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """accepted → planning."""
-    return await _advance(
-        engagement_id, body, EngagementStatus.planning, principal, session, outbox, clock
-    )
+    return await _advance(engagement_id, body, EngagementStatus.planning, principal, commands)
 
 
 @router.post(
     "/engagements/{engagement_id}/deploy", response_model=EngagementPublic, tags=["engagements"]
 )
 async def deploy(
-    engagement_id: str,
-    body: Versioned,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    engagement_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """planning → deployed."""
-    return await _advance(
-        engagement_id, body, EngagementStatus.deployed, principal, session, outbox, clock
-    )
+    return await _advance(engagement_id, body, EngagementStatus.deployed, principal, commands)
 
 
 @router.post(
     "/engagements/{engagement_id}/close", response_model=EngagementPublic, tags=["engagements"]
 )
 async def close_engagement(
-    engagement_id: str,
-    body: Versioned,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    engagement_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """delivered → closed: the provider's books on the engagement are closed."""
-    return await _advance(
-        engagement_id, body, EngagementStatus.closed, principal, session, outbox, clock
-    )
+    return await _advance(engagement_id, body, EngagementStatus.closed, principal, commands)
 
 
 @router.post(
     "/engagements/{engagement_id}/deliver", response_model=EngagementPublic, tags=["engagements"]
 )
 async def deliver(
-    engagement_id: str,
-    body: Versioned,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
-    clock: ClockDep,
+    engagement_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """deployed → delivered, only with at least one deliverable recorded. Publishes the
     full record (deliverables, experts, client) for the desk and the after-action review."""
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, body.expected_version
-        )
+    async with _change(commands, principal, engagement_id, body.expected_version) as change:
+        engagement, session = change.aggregate, change.session
         domain.transition(EngagementStatus(engagement.status), EngagementStatus.delivered)
         recorded = (await deliverables_of(session, [engagement.id]))[engagement.id]
         domain.check_deliverable_recorded(len(recorded))
         product = await session.get(Product, engagement.product_code)
         assert product is not None
-        now = clock.now()
-        move(engagement, EngagementStatus.delivered, at=now)
-        engagement.delivered_at = now
-        outbox.add(
-            session, await delivered_event(session, engagement, product, actor=principal.actor)
-        )
-        return (await public_engagements(session, [engagement], clock))[0]
+        change_status(engagement, EngagementStatus.delivered, at=change.now)
+        engagement.delivered_at = change.now
+        change.publish(await delivered_event(session, engagement, product, actor=principal.actor))
+        return await _present(change)
 
 
 @router.post(
@@ -253,20 +221,13 @@ async def deliver(
     tags=["engagements"],
 )
 async def record_deliverable(
-    engagement_id: str,
-    body: DeliverableCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    engagement_id: str, body: DeliverableCreate, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """Record what was handed over (while the work is under way)."""
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, body.expected_version
-        )
+    async with _change(commands, principal, engagement_id, body.expected_version) as change:
+        engagement = change.aggregate
         domain.check_in_hand(EngagementStatus(engagement.status), "deliverables are recorded")
-        now = clock.now()
-        session.add(
+        change.session.add(
             Deliverable(
                 id=str(uuid.uuid4()),
                 engagement_id=engagement.id,
@@ -275,12 +236,11 @@ async def record_deliverable(
                 reference=body.reference.strip(),
                 delivered_on=body.delivered_on,
                 recorded_by=principal.actor,
-                recorded_at=now,
+                recorded_at=change.now,
             )
         )
-        touch(engagement, now)
-        await session.flush()
-        return (await public_engagements(session, [engagement], clock))[0]
+        touch(engagement, change.now)
+        return await _present(change)
 
 
 @router.post(
@@ -290,24 +250,18 @@ async def record_deliverable(
     tags=["engagements", "roster"],
 )
 async def assign_expert(
-    engagement_id: str,
-    body: AssignmentCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    engagement_id: str, body: AssignmentCreate, principal: CurrentPrincipal, commands: CommandsDep
 ) -> EngagementPublic:
     """Book an expert on the engagement for a range of days: the expert must be available
     then and not booked elsewhere meanwhile (EXPERT_UNAVAILABLE, EXPERT_DOUBLE_BOOKED).
 
-    The expert's row is locked first, so two officers booking one expert at once queue:
-    the second sees the first's booking and is refused.
+    The expert's row is locked too (after the engagement's), so two officers booking one
+    expert at once queue: the second sees the first's booking and is refused.
     """
     wanted = Period(body.starts_on, body.ends_on)
     domain.check_period(wanted)
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, body.expected_version
-        )
+    async with _change(commands, principal, engagement_id, body.expected_version) as change:
+        engagement, session = change.aggregate, change.session
         domain.check_in_hand(EngagementStatus(engagement.status), "experts are assigned")
         expert = (
             await session.scalars(
@@ -321,7 +275,6 @@ async def assign_expert(
             availability=await availability_of(session, expert.id),
             bookings=await live_bookings(session, expert.id),
         )
-        now = clock.now()
         session.add(
             Assignment(
                 id=str(uuid.uuid4()),
@@ -330,14 +283,13 @@ async def assign_expert(
                 starts_on=wanted.starts_on,
                 ends_on=wanted.ends_on,
                 assigned_by=principal.actor,
-                assigned_at=now,
+                assigned_at=change.now,
             )
         )
-        # A booking changes the expert's calendar: bump it so readers can tell.
-        expert.version += 1
-        touch(engagement, now)
-        await session.flush()
-        return (await public_engagements(session, [engagement], clock))[0]
+        # A booking changes the expert's calendar too: readers of it can tell.
+        bump_version(expert)
+        touch(engagement, change.now)
+        return await _present(change)
 
 
 @router.delete(
@@ -348,21 +300,18 @@ async def assign_expert(
 async def release_expert(
     engagement_id: str,
     assignment_id: str,
-    expected_version: int,
+    expected_version: Annotated[int, Query(ge=1, description="The version the caller saw")],
     principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
+    commands: CommandsDep,
 ) -> EngagementPublic:
-    """Release an expert from the engagement, freeing those days."""
-    async with session.begin():
-        engagement = await engagement_for_change(
-            session, principal, engagement_id, expected_version
-        )
+    """Release an expert from the engagement, freeing those days. (A DELETE has no body:
+    the version comes as a query parameter of the same name.)"""
+    async with _change(commands, principal, engagement_id, expected_version) as change:
+        engagement, session = change.aggregate, change.session
         domain.check_in_hand(EngagementStatus(engagement.status), "experts are released")
         assignment = await session.get(Assignment, assignment_id)
         if assignment is None or assignment.engagement_id != engagement.id:
             raise DomainError("NOT_FOUND", f"no assignment {assignment_id} on this engagement")
         await session.delete(assignment)
-        touch(engagement, clock.now())
-        await session.flush()
-        return (await public_engagements(session, [engagement], clock))[0]
+        touch(engagement, change.now)
+        return await _present(change)

@@ -1,5 +1,7 @@
 """The catalog: products and their request forms; admins add and edit them, and every
-change is published as ProductCataloged."""
+change is published as ProductCataloged. A product counts its changes as `revision`
+(the number replicas compare), and an edit names the revision it saw as
+`expected_version`, like every other command."""
 
 from __future__ import annotations
 
@@ -13,12 +15,17 @@ from sqlmodel import col
 from services.products import domain
 from services.products.models import Product
 from services.products.seed import cataloged
-from services.products.store import locked_product, may_change_product
+from services.products.store import may_change_product
 from shared.auth import CurrentPrincipal, Role
+from shared.commands import Aggregate, CommandsDep, ExpectedVersion
 from shared.errors import DomainError
-from shared.service import OutboxDep, SessionDep
+from shared.service import SessionDep
 
 router = APIRouter()
+
+PRODUCT = Aggregate(
+    Product, name="the product", not_found="NOT_FOUND", key="code", version_field="revision"
+)
 
 
 PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
@@ -50,10 +57,9 @@ class ProductCreate(BaseModel):
     active: bool = True
 
 
-class ProductChange(BaseModel):
+class ProductChange(ExpectedVersion):
     """The fields to change; the rest stay as they are."""
 
-    expected_revision: int
     name: str | None = Field(default=None, min_length=1, max_length=200)
     provider_unit: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
@@ -90,18 +96,18 @@ async def get_product(
     tags=["catalog"],
 )
 async def create_product(
-    body: ProductCreate, principal: CurrentPrincipal, session: SessionDep, outbox: OutboxDep
+    body: ProductCreate, principal: CurrentPrincipal, commands: CommandsDep
 ) -> ProductPublic:
     """Add a product to the catalog (admins). Desks learn of it from ProductCataloged."""
     principal.require(Role.admin)
     domain.check_request_form(body.request_form)
     domain.check_sla_targets(body.sla_targets)
-    async with session.begin():
-        if await session.get(Product, body.code) is not None:
+    async with commands.begin() as work:
+        if await work.session.get(Product, body.code) is not None:
             raise DomainError("CONFLICT", f"product {body.code} exists already")
         product = Product(**body.model_dump(), revision=1, updated_by=principal.actor)
-        session.add(product)
-        outbox.add(session, cataloged(product))
+        work.session.add(product)
+        work.publish(cataloged(product))
     return ProductPublic(**product.model_dump())
 
 
@@ -110,32 +116,21 @@ async def change_product(
     code: str,
     body: ProductChange,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    outbox: OutboxDep,
+    commands: CommandsDep,
 ) -> ProductPublic:
     """Edit a product (admins, or the provider serving it): every edit is a new revision."""
     if not may_change_product(principal, code):
         raise DomainError("FORBIDDEN", f"only an admin or the provider of {code} may edit it")
-    changes = body.model_dump(exclude_unset=True, exclude={"expected_revision"})
+    changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
     if changes.get("request_form") is not None:
         domain.check_request_form(changes["request_form"])
     if changes.get("sla_targets") is not None:
         domain.check_sla_targets(changes["sla_targets"])
     changes = {name: value for name, value in changes.items() if value is not None}
-    async with session.begin():
-        product = await locked_product(session, code)
-        if product is None:
-            raise DomainError("NOT_FOUND", f"no product {code}")
-        if product.revision != body.expected_revision:
-            raise DomainError(
-                "VERSION_CONFLICT",
-                f"the product is at revision {product.revision}, not {body.expected_revision}",
-                current_revision=product.revision,
-            )
+    async with commands.change(PRODUCT, code, expected_version=body.expected_version) as change:
+        product = change.aggregate
         for name, value in changes.items():
             setattr(product, name, value)
-        product.revision += 1
         product.updated_by = principal.actor
-        session.add(product)
-        outbox.add(session, cataloged(product))
+        change.publish(cataloged(product))
     return ProductPublic(**product.model_dump())

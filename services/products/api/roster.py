@@ -15,11 +15,14 @@ from services.products.domain import Period
 from services.products.models import Assignment, Engagement, Expert, ExpertAvailability
 from services.products.store import live_bookings
 from shared.auth import CurrentPrincipal, Role
+from shared.commands import Aggregate, CommandsDep, ExpectedVersion
 from shared.db import AsyncSession
-from shared.errors import DomainError, check_version
+from shared.errors import DomainError
 from shared.service import SessionDep
 
 router = APIRouter()
+
+EXPERT = Aggregate(Expert, name="the expert", not_found="EXPERT_NOT_FOUND")
 
 
 class AvailabilityWindow(BaseModel):
@@ -140,52 +143,47 @@ def _bookable(expert: ExpertPublic, wanted: Period) -> bool:
     tags=["roster"],
 )
 async def add_expert(
-    body: ExpertCreate, principal: CurrentPrincipal, session: SessionDep
+    body: ExpertCreate, principal: CurrentPrincipal, commands: CommandsDep
 ) -> ExpertPublic:
     """Add an expert to the roster (admins)."""
     principal.require(Role.admin)
     domain.check_languages(body.languages)
     for window in body.availability:
         domain.check_period(Period(window.starts_on, window.ends_on), field="availability")
-    async with session.begin():
-        if await session.get(Expert, body.id) is not None:
+    async with commands.begin() as work:
+        if await work.session.get(Expert, body.id) is not None:
             raise DomainError("CONFLICT", f"expert {body.id} exists already")
         expert = Expert(id=body.id, name=body.name, skills=body.skills, languages=body.languages)
-        session.add(expert)
-        await session.flush()
+        work.session.add(expert)
+        await work.session.flush()
         for window in body.availability:
-            session.add(
+            work.session.add(
                 ExpertAvailability(
                     expert_id=expert.id, starts_on=window.starts_on, ends_on=window.ends_on
                 )
             )
-        await session.flush()
-        return (await _experts_public(session, [expert]))[0]
+        return await work.answer(_expert_public, expert)
 
 
-class AvailabilityChange(BaseModel):
-    expected_version: int
+async def _expert_public(session: AsyncSession, expert: Expert) -> ExpertPublic:
+    return (await _experts_public(session, [expert]))[0]
+
+
+class AvailabilityChange(ExpectedVersion):
     availability: list[AvailabilityWindow] = Field(max_length=100)
 
 
 @router.put("/experts/{expert_id}/availability", response_model=ExpertPublic, tags=["roster"])
 async def set_availability(
-    expert_id: str, body: AvailabilityChange, principal: CurrentPrincipal, session: SessionDep
+    expert_id: str, body: AvailabilityChange, principal: CurrentPrincipal, commands: CommandsDep
 ) -> ExpertPublic:
     """Replace the expert's availability windows (admins); live bookings must still fit."""
     principal.require(Role.admin)
     windows = [Period(w.starts_on, w.ends_on) for w in body.availability]
     for window in windows:
         domain.check_period(window, field="availability")
-    async with session.begin():
-        expert = (
-            await session.scalars(select(Expert).where(Expert.id == expert_id).with_for_update())
-        ).first()
-        if expert is None:
-            raise DomainError("EXPERT_NOT_FOUND", f"no expert {expert_id}")
-        check_version(
-            "the expert's calendar", current=expert.version, expected=body.expected_version
-        )
+    async with commands.change(EXPERT, expert_id, expected_version=body.expected_version) as change:
+        expert, session = change.aggregate, change.session
         domain.check_bookings_fit(
             availability=windows, bookings=await live_bookings(session, expert.id)
         )
@@ -198,6 +196,4 @@ async def set_availability(
                     expert_id=expert.id, starts_on=window.starts_on, ends_on=window.ends_on
                 )
             )
-        expert.version += 1
-        await session.flush()
-        return (await _experts_public(session, [expert]))[0]
+        return await change.present(_expert_public)

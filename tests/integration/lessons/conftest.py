@@ -75,7 +75,7 @@ class LessonsUnderTest:
         headers: dict[str, str] | None = None,
         comment: str | None = None,
     ) -> httpx.Response:
-        body = {"command": command, "version": lesson["version"], "comment": comment}
+        body = {"command": command, "expected_version": lesson["version"], "comment": comment}
         return await self.http.post(
             f"/lessons/{lesson['id']}/moves",
             json=body,

@@ -138,7 +138,7 @@ async def test_only_published_lessons_are_found_and_edits_are_reindexed(
     assert (await search(lessons, q="electoral"))["total"] == 0
     edited = await lessons.http.put(
         f"/lessons/{draft['id']}",
-        json={"title": "Ceasefire monitoring draft", "version": draft["version"]},
+        json={"title": "Ceasefire monitoring draft", "expected_version": draft["version"]},
         headers=lessons.headers(Role.hq_analyst),
     )
     assert edited.status_code == 200, edited.text

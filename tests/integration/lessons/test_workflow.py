@@ -42,7 +42,7 @@ async def test_a_lesson_goes_through_review_and_every_move_is_recorded(
             "title": "Voter registration in Gao and Timbuktu needs a long lead time",
             "body": draft["body"],
             "sensitivity": "internal",
-            "version": sent_back.json()["version"],
+            "expected_version": sent_back.json()["version"],
         },
         headers=provider,
     )
@@ -111,7 +111,7 @@ async def test_refused_moves_change_nothing(lessons: LessonsUnderTest) -> None:
         (
             await lessons.http.put(
                 f"/lessons/{draft['id']}",
-                json={"title": "Changed", "version": submitted["version"]},
+                json={"title": "Changed", "expected_version": submitted["version"]},
                 headers=provider,
             ),
             409,

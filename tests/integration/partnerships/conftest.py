@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI, Request, Response
@@ -67,6 +68,20 @@ class Partnerships:
 
     def partner(self, code: str) -> dict[str, str]:
         return self.headers(Role.partner, partner=code)
+
+    async def command(
+        self, path: str, *, json: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST a command on an assessment (`/assessments/{id}/…`) as a client that read
+        it first: with the version it read, unless the body names one. A caller who may
+        not read it sends some version, so the answer is the service's refusal."""
+        if "expected_version" not in json:
+            assessment_id = path.split("/")[2]
+            read = await self.http.get(f"/assessments/{assessment_id}", headers=headers)
+            version = read.json()["version"] if read.status_code == 200 else 1
+            json = {**json, "expected_version": version}
+        response: httpx.Response = await self.http.post(path, json=json, headers=headers)
+        return response
 
 
 @pytest.fixture

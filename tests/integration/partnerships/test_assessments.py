@@ -78,40 +78,38 @@ async def test_an_assessment_runs_from_proposal_to_conclusion_and_flows_back(
     ]
     base = f"/assessments/{opened['id']}"
 
-    early = await p.http.post(f"{base}/activate", json={}, headers=p.desk())
+    early = await p.command(f"{base}/activate", json={}, headers=p.desk())
     assert early.status_code == 409 and early.json()["detail"]["code"] == "PRECONDITION_FAILED"
     assert "tasks awaiting an answer" in early.json()["detail"]["message"]
 
     au_task = task(opened, "AU")
-    accepted = await p.http.post(f"{base}/tasks/{au_task}/accept", json={}, headers=p.partner("AU"))
+    accepted = await p.command(f"{base}/tasks/{au_task}/accept", json={}, headers=p.partner("AU"))
     assert accepted.status_code == 200, accepted.text
-    too_soon = await p.http.post(
+    too_soon = await p.command(
         f"{base}/tasks/{au_task}/findings", json={"findings": "x"}, headers=p.partner("AU")
     )
     assert too_soon.json()["detail"]["code"] == "ILLEGAL_TRANSITION"
 
-    active = await p.http.post(
+    active = await p.command(
         f"{base}/activate", json={"expected_version": accepted.json()["version"]}, headers=p.desk()
     )
     assert active.status_code == 200 and active.json()["status"] == "active"
 
-    no_findings = await p.http.post(f"{base}/conclude", json={"summary": "Done"}, headers=p.desk())
+    no_findings = await p.command(f"{base}/conclude", json={"summary": "Done"}, headers=p.desk())
     assert no_findings.status_code == 409
     for lead, headers in (("AU", p.partner("AU")), ("UN", p.desk())):
-        done = await p.http.post(
+        done = await p.command(
             f"{base}/tasks/{task(opened, lead)}/findings",
             json={"findings": f"{lead} findings"},
             headers=headers,
         )
         assert done.status_code == 200, done.text
-    empty = await p.http.post(f"{base}/conclude", json={"summary": "  "}, headers=p.desk())
+    empty = await p.command(f"{base}/conclude", json={"summary": "  "}, headers=p.desk())
     assert empty.status_code == 422 and empty.json()["detail"]["field"] == "summary"
-    by_partner = await p.http.post(
-        f"{base}/conclude", json={"summary": "x"}, headers=p.partner("AU")
-    )
+    by_partner = await p.command(f"{base}/conclude", json={"summary": "x"}, headers=p.partner("AU"))
     assert by_partner.status_code == 403
 
-    concluded = await p.http.post(
+    concluded = await p.command(
         f"{base}/conclude",
         json={
             "summary": "Support the security sector reform jointly",
@@ -122,7 +120,7 @@ async def test_an_assessment_runs_from_proposal_to_conclusion_and_flows_back(
     assert concluded.status_code == 200, concluded.text
     final = concluded.json()
     assert final["status"] == "concluded" and final["concluded_on"] == str(START.date())
-    again = await p.http.post(f"{base}/cancel", json={"reason": "late"}, headers=p.desk())
+    again = await p.command(f"{base}/cancel", json={"reason": "late"}, headers=p.desk())
     assert again.status_code == 409 and again.json()["detail"]["code"] == "ILLEGAL_TRANSITION"
 
     history = (await p.http.get(f"{base}/history", headers=p.partner("AU"))).json()
@@ -179,13 +177,13 @@ async def test_partners_answer_only_their_own_tasks_and_see_only_their_assessmen
     au_only = await open_one(p)
     base = f"/assessments/{shared_one['id']}"
 
-    foreign = await p.http.post(
+    foreign = await p.command(
         f"{base}/tasks/{task(shared_one, 'AU')}/accept", json={}, headers=p.partner("WORLD_BANK")
     )
     assert foreign.status_code == 403
     hidden = await p.http.get(f"/assessments/{au_only['id']}", headers=p.partner("WORLD_BANK"))
     assert hidden.status_code == 404 and hidden.json()["detail"]["code"] == "ASSESSMENT_NOT_FOUND"
-    answer = await p.http.post(
+    answer = await p.command(
         f"/assessments/{au_only['id']}/tasks/{task(au_only, 'AU')}/accept",
         json={},
         headers=p.partner("WORLD_BANK"),
@@ -209,26 +207,26 @@ async def test_partners_answer_only_their_own_tasks_and_see_only_their_assessmen
     assert [a["id"] for a in mine.json()] == [au_only["id"]]
     theirs = p.headers(Role.client, client="UNMISS")
     assert (await p.http.get(f"/assessments/{au_only['id']}", headers=theirs)).status_code == 404
-    cannot_steer = await p.http.post(
+    cannot_steer = await p.command(
         f"/assessments/{au_only['id']}/cancel", json={"reason": "x"}, headers=client
     )
     assert cannot_steer.status_code == 403
 
-    declined = await p.http.post(
+    declined = await p.command(
         f"{base}/tasks/{task(shared_one, 'WORLD_BANK')}/decline",
         json={"reason": "No country office in Mali"},
         headers=p.partner("WORLD_BANK"),
     )
     assert declined.status_code == 200
-    await p.http.post(
+    await p.command(
         f"{base}/tasks/{task(shared_one, 'AU')}/accept", json={}, headers=p.partner("AU")
     )
-    blocked = await p.http.post(f"{base}/activate", json={}, headers=p.desk())
+    blocked = await p.command(f"{base}/activate", json={}, headers=p.desk())
     assert "partners leading no accepted task: WORLD_BANK" in blocked.json()["detail"]["message"]
 
     by_status = await p.http.get("/assessments", params={"status": "proposed"}, headers=p.desk())
     assert {a["id"] for a in by_status.json()} == {shared_one["id"], au_only["id"]}
-    cancelled = await p.http.post(
+    cancelled = await p.command(
         f"{base}/cancel", json={"reason": "partner withdrew"}, headers=p.desk()
     )
     assert cancelled.json()["status"] == "cancelled"
@@ -325,13 +323,13 @@ async def test_a_stale_version_is_refused(partnerships: Partnerships) -> None:
     p = partnerships
     opened = await open_one(p)
     base = f"/assessments/{opened['id']}"
-    first = await p.http.post(
+    first = await p.command(
         f"{base}/tasks",
         json={"title": "Humanitarian access", "lead": "UN", "expected_version": opened["version"]},
         headers=p.desk(),
     )
     assert first.status_code == 200 and first.json()["version"] == opened["version"] + 1
-    second = await p.http.post(
+    second = await p.command(
         f"{base}/tasks",
         json={"title": "Gender analysis", "lead": "UN", "expected_version": opened["version"]},
         headers=p.desk(),

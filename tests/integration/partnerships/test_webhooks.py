@@ -74,7 +74,7 @@ async def test_a_receiver_that_was_down_gets_every_notification_once_it_is_back(
             {"title": "Aid", "lead": "EU"},
         ],
     )
-    await p.http.post(
+    await p.command(
         f"/assessments/{first['id']}/tasks",
         json={"title": "Debt sustainability", "lead": "WORLD_BANK"},
         headers=p.desk(),

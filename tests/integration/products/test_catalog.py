@@ -67,30 +67,30 @@ async def test_every_edit_is_a_new_revision_and_stale_edits_are_refused(
 
     officer = provider.officer("ELECTORAL_ASSISTANCE")
     edited = await http.patch(
-        path, json={"expected_revision": 1, "capacity": 20, "auto_accept": False}, headers=officer
+        path, json={"expected_version": 1, "capacity": 20, "auto_accept": False}, headers=officer
     )
     assert edited.status_code == 200, edited.text
     assert (edited.json()["revision"], edited.json()["capacity"]) == (2, 20)
-    stale = await http.patch(path, json={"expected_revision": 1, "capacity": 3}, headers=officer)
+    stale = await http.patch(path, json={"expected_version": 1, "capacity": 3}, headers=officer)
     assert stale.status_code == 409
     assert stale.json()["detail"]["code"] == "VERSION_CONFLICT"
     other = provider.officer("HUMAN_RIGHTS")
     assert (
-        await http.patch(path, json={"expected_revision": 2, "active": False}, headers=other)
+        await http.patch(path, json={"expected_version": 2, "active": False}, headers=other)
     ).status_code == 403
     client = provider.headers(Role.client, client="MINUSMA")
     assert (
-        await http.patch(path, json={"expected_revision": 2, "active": False}, headers=client)
+        await http.patch(path, json={"expected_version": 2, "active": False}, headers=client)
     ).status_code == 403
     broken = await http.patch(
-        path, json={"expected_revision": 2, "request_form": {"type": 7}}, headers=provider.headers()
+        path, json={"expected_version": 2, "request_form": {"type": 7}}, headers=provider.headers()
     )
     assert broken.json()["detail"]["code"] == "INVALID_FORM"
 
     waiting = await provider.route("ELECTORAL_ASSISTANCE")
     assert waiting["status"] == "proposed"  # auto_accept is off now
     retired = await http.patch(
-        path, json={"expected_revision": 2, "active": False}, headers=provider.headers()
+        path, json={"expected_version": 2, "active": False}, headers=provider.headers()
     )
     assert retired.json()["revision"] == 3
     too_late = await provider.act(waiting, "accept")

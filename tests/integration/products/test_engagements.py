@@ -36,7 +36,7 @@ async def set_product(provider: Provider, code: str, **changes: Any) -> dict[str
     ).json()
     response = await provider.service.http.patch(
         f"/products/{code}",
-        json={"expected_revision": current["revision"], **changes},
+        json={"expected_version": current["revision"], **changes},
         headers=provider.headers(),
     )
     assert response.status_code == 200, response.text
@@ -129,7 +129,7 @@ async def test_illegal_moves_and_stale_versions_are_refused_and_change_nothing(
         refused = await provider.act(engagement, action)
         assert refused.status_code == 409, (action, refused.text)
         assert refused.json()["detail"]["code"] == "ILLEGAL_TRANSITION", action
-    stale = {**engagement, "version": engagement["version"] - 1}
+    stale = {**engagement, "version": engagement["version"] + 1}
     conflict = await provider.act(stale, "plan")
     assert conflict.status_code == 409
     assert conflict.json()["detail"]["code"] == "VERSION_CONFLICT"

@@ -64,7 +64,7 @@ async def provider_waits_for_officers(stack: DesksAndProducts, code: str) -> Non
     product = (await stack.products.http.get(f"/products/{code}", headers=admin)).json()
     edited = await stack.products.http.patch(
         f"/products/{code}",
-        json={"expected_revision": product["revision"], "auto_accept": False},
+        json={"expected_version": product["revision"], "auto_accept": False},
         headers=admin,
     )
     assert edited.status_code == 200, edited.text
@@ -186,7 +186,7 @@ async def test_desks_reject_details_that_do_not_match_an_edited_form(
     form = {**product["request_form"], "required": ["sector", "duration_weeks"]}
     edited = await stack.products.http.patch(
         "/products/RULE_OF_LAW",
-        json={"expected_revision": product["revision"], "request_form": form},
+        json={"expected_version": product["revision"], "request_form": form},
         headers=admin,
     )
     assert edited.status_code == 200, edited.text

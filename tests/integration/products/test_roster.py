@@ -147,7 +147,8 @@ async def test_availability_changes_must_leave_live_bookings_covered(provider: P
     assert (
         await http.put(path, json=leave, headers=provider.officer("HUMAN_RIGHTS"))
     ).status_code == 403
-    stale = await http.put(path, json={**leave, "expected_version": 0}, headers=admin)
+    ahead = leave["expected_version"] + 1  # a version this calendar never had
+    stale = await http.put(path, json={**leave, "expected_version": ahead}, headers=admin)
     assert stale.json()["detail"]["code"] == "VERSION_CONFLICT"
 
     leave["availability"][0]["ends_on"] = "2026-06-30"
