@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
@@ -20,7 +19,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.lessons.api import LessonPublic, public
+from contracts.http.lessons.responses import (
+    FeedPublic,
+    SavedFilterCreated,
+    SavedFilterPublic,
+)
+from services.lessons.api import public
 from services.lessons.domain import visible_sensitivities
 from services.lessons.models import Lesson, SavedFilter
 from services.lessons.search import LessonFilter, published_and_visible
@@ -51,25 +55,6 @@ class FilterCriteria(BaseModel):
 class SavedFilterCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     criteria: FilterCriteria = Field(default_factory=FilterCriteria)
-
-
-class SavedFilterPublic(BaseModel):
-    id: str
-    name: str
-    criteria: FilterCriteria
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class SavedFilterCreated(SavedFilterPublic):
-    feed_token: str = Field(description="Shown once: the secret part of the feed's URL")
-
-
-class FeedPublic(BaseModel):
-    id: str
-    name: str
-    updated: datetime = Field(description="The newest entry's publication, else the filter's")
-    entries: list[LessonPublic]
 
 
 def token_hash(token: str) -> str:
