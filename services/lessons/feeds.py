@@ -65,7 +65,7 @@ def _public(saved: SavedFilter) -> dict[str, Any]:
     return {
         "id": saved.id,
         "name": saved.name,
-        "criteria": FilterCriteria(**saved.criteria),
+        "criteria": FilterCriteria(**saved.criteria).model_dump(),
         "created_at": saved.created_at,
         "revoked_at": saved.revoked_at,
     }
