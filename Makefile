@@ -62,7 +62,7 @@ lint: $(INSTALLED)
 	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy shared contracts
+	$(BIN)/mypy shared contracts gateway
 
 contracts: $(INSTALLED)
 	$(BIN)/python -m contracts.generate
