@@ -13,7 +13,7 @@ help:
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
 	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
 	@echo "make bench      measure the performance targets of docs/architecture.md (about 10 minutes)"
-	@echo "make contracts  regenerate contracts/schemas, asyncapi.yaml and schema.graphql"
+	@echo "make contracts  regenerate contracts/schemas, asyncapi.yaml, openapi/ and schema.graphql"
 	@echo "make portal     build the web portal (npm ci from the lock, vite build) into portal/dist"
 
 $(INSTALLED): pyproject.toml constraints.txt
@@ -62,14 +62,16 @@ lint: $(INSTALLED)
 	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy shared contracts
+	$(BIN)/mypy shared contracts gateway
 
 contracts: $(INSTALLED)
 	$(BIN)/python -m contracts.generate
+	$(BIN)/python -m services.openapi
 	$(BIN)/python -m gateway.sdl
 
 test: $(INSTALLED) lint typecheck postgres-server $(CHROMIUM) $(PORTAL_BUILT) portal-test
 	$(BIN)/python -m contracts.generate --check
+	$(BIN)/python -m services.openapi --check
 	$(BIN)/python -m gateway.sdl --check
 	# Two workers, one test file each at a time: each worker starts its own broker and
 	# PostgreSQL, and a file's fixtures (an e2e stack) stay in one worker.

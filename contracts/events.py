@@ -8,10 +8,11 @@ know, so adding an optional field is safe for them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.enums import ClientKind, DeclineReason, SlaClock, Urgency
 
 REQUESTS_TOPIC = "onedoor.requests"
 ENGAGEMENTS_TOPIC = "onedoor.engagements"
@@ -26,28 +27,6 @@ TOPICS: tuple[str, ...] = (
     LESSONS_TOPIC,
     ASSESSMENTS_TOPIC,
 )
-
-
-class Urgency(StrEnum):
-    routine = "routine"
-    priority = "priority"
-    immediate = "immediate"
-
-
-class ClientKind(StrEnum):
-    peacekeeping_operation = "peacekeeping_operation"
-    special_political_mission = "special_political_mission"
-    country_team = "country_team"
-    host_country = "host_country"
-    hq_team = "hq_team"
-
-
-class DeclineReason(StrEnum):
-    capacity = "capacity"
-    out_of_mandate = "out_of_mandate"
-    needs_partner = "needs_partner"
-    insufficient_information = "insufficient_information"
-    other = "other"
 
 
 class Event(BaseModel):
@@ -150,12 +129,6 @@ class RequestAssigned(Event):
 
     def key(self) -> str:
         return self.request_id
-
-
-class SlaClock(StrEnum):
-    acknowledge = "acknowledge"
-    triage = "triage"
-    deliver = "deliver"
 
 
 class RequestSlaBreached(Event):

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse, Response
+from graphql import ASTValidationRule
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
@@ -48,6 +49,7 @@ from gateway.schema import (
     LIVE_TOPICS,
     PRODUCT_CODE_SCALAR,
     Authenticated,
+    GatewayNames,
     Mutation,
     ProductCode,
     Query,
@@ -74,7 +76,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     # One depth rule for the schema's lifetime: the validation cache is keyed by the
     # rules, so a rule built per operation (QueryDepthLimiter's way) never hits it.
     depth_rule = create_validator(settings.max_query_depth, None, None)
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         depth_rule,
         query_cost_rule(settings.max_query_cost),
         argument_rule(settings.max_list_items),
@@ -83,7 +85,9 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map={ProductCode: PRODUCT_CODE_SCALAR}),
+        config=StrawberryConfig(
+            name_converter=GatewayNames(), scalar_map={ProductCode: PRODUCT_CODE_SCALAR}
+        ),
         # Factories: a fresh extension per operation; the caches live at module level.
         extensions=[
             Authenticated,

@@ -1,6 +1,7 @@
 """One pooled httpx client per downstream service, with the caller's token forwarded.
 
-A service's refusal (`{"detail": {"code", "message"}}`) becomes a `ServiceError`
+A 2xx answer is validated against the contract model the caller names (the
+services' own response models, from contracts/http/). A service's refusal (`{"detail": {"code", "message"}}`) becomes a `ServiceError`
 with the same code, which the schema turns into a GraphQL error. Anything else
 that is not a 2xx answer of the expected shape also becomes a coded error:
 transport failures and 503 SERVICE_UNAVAILABLE, a redirect, another 5xx or a
@@ -13,11 +14,14 @@ a caller's id can never change which route of a service is reached.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Hashable
+from functools import cache
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from pydantic import TypeAdapter, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,20 @@ def service_path(*segments: object) -> ServicePath:
     return ServicePath("/" + "/".join(encoded))
 
 
-# The JSON shape a route answers with; a different one means a different route answered.
-Shape = type[dict] | type[list] | None  # type: ignore[type-arg]
+T = TypeVar("T")
+
+
+@cache
+def _adapter(answer: Any) -> TypeAdapter[Any]:
+    """One adapter per contract type: building it compiles the validator."""
+    return TypeAdapter(answer)
 
 
 class ServiceClient:
+    """Each call names the contract its answer must match (`RequestPublic`,
+    `list[CommentPublic]`, ...) and returns it validated: an answer of another shape is
+    BAD_SERVICE_RESPONSE, never a half-filled object."""
+
     def __init__(self, name: str, base_url: str, *, timeout_s: float, max_connections: int) -> None:
         self.name = name
         self._http = httpx.AsyncClient(
@@ -70,30 +83,32 @@ class ServiceClient:
         await self._http.aclose()
 
     async def get(
-        self, path: ServicePath, authorization: str, params: Any = None, shape: Shape = dict
-    ) -> Any:
-        return await self._call("GET", path, authorization, shape, params=params)
-
-    async def get_list(self, path: ServicePath, authorization: str, params: Any = None) -> Any:
-        return await self._call("GET", path, authorization, list, params=params)
+        self, path: ServicePath, authorization: str, answer: type[T], params: Any = None
+    ) -> T:
+        return await self._call("GET", path, authorization, answer, params=params)
 
     async def post(
         self,
         path: ServicePath,
         authorization: str,
         body: Any,
+        answer: type[T],
         headers: dict[str, str] | None = None,
-    ) -> Any:
-        return await self._call("POST", path, authorization, dict, json=body, extra_headers=headers)
+    ) -> T:
+        return await self._call(
+            "POST", path, authorization, answer, json=body, extra_headers=headers
+        )
 
-    async def put(self, path: ServicePath, authorization: str, body: Any) -> Any:
-        return await self._call("PUT", path, authorization, dict, json=body)
+    async def put(self, path: ServicePath, authorization: str, body: Any, answer: type[T]) -> T:
+        return await self._call("PUT", path, authorization, answer, json=body)
 
-    async def patch(self, path: ServicePath, authorization: str, body: Any) -> Any:
-        return await self._call("PATCH", path, authorization, dict, json=body)
+    async def patch(self, path: ServicePath, authorization: str, body: Any, answer: type[T]) -> T:
+        return await self._call("PATCH", path, authorization, answer, json=body)
 
-    async def delete(self, path: ServicePath, authorization: str, params: Any = None) -> Any:
-        return await self._call("DELETE", path, authorization, dict, params=params)
+    async def delete(
+        self, path: ServicePath, authorization: str, answer: type[T], params: Any = None
+    ) -> T:
+        return await self._call("DELETE", path, authorization, answer, params=params)
 
     async def ready(self) -> bool:
         try:
@@ -107,10 +122,10 @@ class ServiceClient:
         method: str,
         path: ServicePath,
         authorization: str,
-        shape: Shape,
+        answer: type[T],
         extra_headers: dict[str, str] | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> T:
         if not isinstance(path, ServicePath):
             raise TypeError("build service paths with service_path()")
         headers = {"Authorization": authorization, **(extra_headers or {})}
@@ -125,7 +140,7 @@ class ServiceClient:
                 "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
             ) from error
         if 200 <= response.status_code < 300:
-            return self._body(response, method, path, shape)
+            return self._answer(response, method, path, answer)
         detail = _detail(response)
         if response.status_code < 400 or response.status_code >= 500:
             log.error(
@@ -144,17 +159,21 @@ class ServiceClient:
             message = response.reason_phrase or "refused"
         raise ServiceError(code, message, detail)
 
-    def _body(self, response: httpx.Response, method: str, path: str, shape: Shape) -> Any:
-        if not response.content and shape is None:
-            return None
+    def _answer(self, response: httpx.Response, method: str, path: str, answer: type[T]) -> T:
         try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if shape is not None and not isinstance(body, shape):
-            log.error("%s %s %s answered an unexpected body", self.name, method, path)
-            raise ServiceError("BAD_SERVICE_RESPONSE", f"the {self.name} service answered oddly")
-        return body
+            validated: T = _adapter(cast(Hashable, answer)).validate_json(response.content)
+        except ValidationError as error:
+            log.error(
+                "%s %s %s answered an unexpected body: %s",
+                self.name,
+                method,
+                path,
+                error.errors(include_url=False, include_input=False)[:3],
+            )
+            raise ServiceError(
+                "BAD_SERVICE_RESPONSE", f"the {self.name} service answered oddly"
+            ) from error
+        return validated
 
 
 def _detail(response: httpx.Response) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
@@ -61,11 +61,19 @@ class GatewayContext(BaseContext):
         return existing
 
 
-def group_by(
-    items: list[dict[str, Any]], keys: list[str], field: str
-) -> list[list[dict[str, Any]]]:
-    """Answer a batch load: the items of each key, in the order of the keys."""
-    grouped: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+class OfRequest(Protocol):
+    """A service answer that belongs to one request (a comment, an engagement, ...)."""
+
+    @property
+    def request_id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=OfRequest)
+
+
+def group_by_request(items: list[Item], request_ids: list[str]) -> list[list[Item]]:
+    """Answer a batch load: the items of each request, in the order of the request ids."""
+    grouped: dict[str, list[Item]] = {request_id: [] for request_id in request_ids}
     for item in items:
-        grouped.setdefault(item[field], []).append(item)
-    return [grouped[key] for key in keys]
+        grouped.setdefault(item.request_id, []).append(item)
+    return [grouped[request_id] for request_id in request_ids]

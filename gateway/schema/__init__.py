@@ -12,7 +12,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from contracts.events import ENGAGEMENTS_TOPIC, LESSONS_TOPIC, REQUESTS_TOPIC
-from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, ProductCode
+from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.partnerships import PartnershipsMutation, PartnershipsQuery
 from gateway.schema.products import ProductsMutation, ProductsQuery, ProductsSubscription
@@ -33,6 +33,7 @@ __all__ = [
     "LIVE_TOPICS",
     "PRODUCT_CODE_SCALAR",
     "Authenticated",
+    "GatewayNames",
     "Mutation",
     "ProductCode",
     "Query",

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from datetime import date, datetime
-from enum import Enum
-from typing import Annotated, Any, NewType
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, NewType, TypeVar, cast
 
 import strawberry
 from graphql import EnumValueNode, GraphQLError, StringValueNode, ValueNode
+from pydantic import BaseModel
+from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionResult, Info
+from strawberry.types.base import get_object_definition
+from strawberry.types.enum import EnumValue, StrawberryEnumDefinition
 
+from contracts import enums
 from gateway.clients import ServiceError
 from gateway.context import GatewayContext
 
@@ -38,11 +42,57 @@ PRODUCT_CODE_SCALAR = strawberry.scalar(
 )
 
 
-@strawberry.enum
-class Urgency(Enum):
-    ROUTINE = "routine"
-    PRIORITY = "priority"
-    IMMEDIATE = "immediate"
+# The contracts' enums (contracts/enums.py) are the schema's enums, under these names.
+for contract_enum, graphql_name in (
+    (enums.Urgency, None),
+    (enums.RequestStatus, None),
+    (enums.DeclineReason, None),
+    (enums.LessonStatus, None),
+    (enums.Sensitivity, None),
+    (enums.SourceKind, "LessonSource"),
+    (enums.AssessmentStatus, None),
+    (enums.TaskStatus, "AssessmentTaskStatus"),
+    (enums.DeliveryStatus, "WebhookDeliveryStatus"),
+):
+    strawberry.enum(contract_enum, name=graphql_name)
+
+
+class GatewayNames(NameConverter):
+    """GraphQL's names, with an enum's values in upper case: `Urgency.routine` of the
+    contracts is `ROUTINE` in the schema, as GraphQL enum values are written."""
+
+    def from_enum_value(self, enum: StrawberryEnumDefinition, enum_value: EnumValue) -> str:
+        return enum_value.name.upper()
+
+
+GraphQLType = TypeVar("GraphQLType")
+
+
+def derived(
+    model: type[BaseModel], *, description: str | None = None
+) -> Callable[[type[GraphQLType]], type[GraphQLType]]:
+    """The GraphQL type of a contract model (strawberry's pydantic integration): every
+    field of the model, with its type and description, so a field added to the contract
+    is in the schema without a line here. The class body retypes only a field whose
+    GraphQL type differs from the model's (an ID, a ProductCode, JSON, a rename) and adds
+    resolved fields, which are listed after the model's fields as the schema always had."""
+
+    def wrap(cls: type[GraphQLType]) -> type[GraphQLType]:
+        graphql_type = pydantic_type(model, all_fields=True, description=description)(cls)
+        definition = get_object_definition(graphql_type, strict=True)
+        definition.fields.sort(key=lambda field: field.base_resolver is not None)
+        return cast(type[GraphQLType], graphql_type)
+
+    return wrap
+
+
+def from_contract(graphql_type: type[GraphQLType], answer: BaseModel) -> GraphQLType:
+    """The GraphQL object of a service's validated answer (for a `derived` type)."""
+    return cast(GraphQLType, graphql_type.from_pydantic(answer))  # type: ignore[attr-defined]
+
+
+def all_from_contract(graphql_type: type[GraphQLType], answers: list[Any]) -> list[GraphQLType]:
+    return [from_contract(graphql_type, answer) for answer in answers]
 
 
 @strawberry.type
@@ -50,14 +100,10 @@ class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
-
-def optional_time(value: str | None) -> datetime | None:
-    """A service's ISO timestamp, or None where the field is empty."""
-    return datetime.fromisoformat(value) if value else None
-
-
-def optional_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    @classmethod
+    def of(cls, page: Any) -> PageInfo:
+        """The page info of a service's keyset page (`has_next_page`, `end_cursor`)."""
+        return cls(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
 
 
 def context_of(info: GatewayInfo) -> GatewayContext:

@@ -10,50 +10,39 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+from contracts.enums import LessonStatus, Sensitivity, SourceKind
 from contracts.events import Event, LessonPublished
+from contracts.http.lessons.responses import FacetCount as FacetCountPublic
+from contracts.http.lessons.responses import (
+    HistoryEntryPublic,
+    LessonPage,
+    LessonPublic,
+    SavedFilterCreated,
+    SavedFilterPublic,
+    SearchResult,
+    SuggestionPublic,
+)
 from gateway.clients import ServiceClient, ServiceError, service_path
-from gateway.context import GatewayContext, group_by
+from gateway.context import GatewayContext, group_by_request
 from gateway.schema.common import (
     GatewayInfo,
     IdempotencyKey,
     PageInfo,
     ProductCode,
+    all_from_contract,
     bad_input,
     check_page_size,
     context_of,
+    derived,
+    from_contract,
     idempotency_headers,
-    optional_time,
     uuid_arg,
 )
-
-
-@strawberry.enum
-class LessonStatus(Enum):
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
-
-
-@strawberry.enum
-class Sensitivity(Enum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
-    RESTRICTED = "restricted"
-
-
-@strawberry.enum
-class LessonSource(Enum):
-    ENGAGEMENT = "engagement"
-    ASSESSMENT = "assessment"
-    DIRECT = "direct"
-
 
 # Bounds on what one search may ask of the lessons service (it keeps the same bounds).
 MAX_SEARCH_TEXT = 500
@@ -64,82 +53,26 @@ def lessons_service(context: GatewayContext) -> ServiceClient:
     return context.clients.by_name["lessons"]
 
 
-@strawberry.type
+@derived(HistoryEntryPublic)
 class LessonHistoryEntry:
-    at: datetime
-    actor: str
-    action: str
-    from_status: LessonStatus | None
-    to_status: LessonStatus
-    comment: str | None
-    version: int
+    lesson_id: strawberry.ID
 
 
-@strawberry.type
+@derived(LessonPublic)
 class Lesson:
     id: strawberry.ID
-    title: str
-    summary: str
-    body: str = strawberry.field(description="Markdown")
     themes: list[ProductCode]
-    countries: list[str]
-    regions: list[str]
-    client_kinds: list[str]
-    source: LessonSource
-    source_ref: str | None
-    authoring_entity: str
-    sensitivity: Sensitivity
-    status: LessonStatus
-    review_comment: str | None = strawberry.field(
-        description="The reviewer's comment when the lesson was last sent back"
-    )
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    version: int
+    source_kind: SourceKind = strawberry.field(name="source")
 
     @strawberry.field(description="Every change of the lesson, oldest first")
     async def history(self, info: GatewayInfo) -> list[LessonHistoryEntry]:
         context = context_of(info)
-        items = await lessons_service(context).get_list(
-            service_path("lessons", uuid_arg(self.id), "history"), context.authorization
+        items = await lessons_service(context).get(
+            service_path("lessons", uuid_arg(self.id), "history"),
+            context.authorization,
+            list[HistoryEntryPublic],
         )
-        return [
-            LessonHistoryEntry(
-                at=datetime.fromisoformat(item["at"]),
-                actor=item["actor"],
-                action=item["action"],
-                from_status=LessonStatus(item["from_status"]) if item["from_status"] else None,
-                to_status=LessonStatus(item["to_status"]),
-                comment=item["comment"],
-                version=item["version"],
-            )
-            for item in items
-        ]
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Lesson:
-        published_at = data["published_at"]
-        return cls(
-            id=strawberry.ID(data["id"]),
-            title=data["title"],
-            summary=data["summary"],
-            body=data["body"],
-            themes=[ProductCode(code) for code in data["themes"]],
-            countries=data["countries"],
-            regions=data["regions"],
-            client_kinds=data["client_kinds"],
-            source=LessonSource(data["source_kind"]),
-            source_ref=data["source_ref"],
-            authoring_entity=data["authoring_entity"],
-            sensitivity=Sensitivity(data["sensitivity"]),
-            status=LessonStatus(data["status"]),
-            review_comment=data["review_comment"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            updated_at=datetime.fromisoformat(data["updated_at"]),
-            published_at=optional_time(published_at),
-            version=data["version"],
-        )
+        return all_from_contract(LessonHistoryEntry, items)
 
 
 @strawberry.type
@@ -195,10 +128,9 @@ def _params(lesson_filter: LessonFilter | None) -> dict[str, Any]:
     return lesson_filter.params() if lesson_filter else {}
 
 
-@strawberry.type
+@derived(FacetCountPublic)
 class FacetCount:
-    value: str
-    count: int
+    pass
 
 
 @strawberry.type
@@ -237,44 +169,33 @@ def _selects(info: GatewayInfo, name: str) -> bool:
     return False
 
 
-def _facet(counts: dict[str, Any], name: str) -> list[FacetCount]:
-    return [FacetCount(value=item["value"], count=item["count"]) for item in counts.get(name, [])]
+def _facet(facets: dict[str, list[FacetCountPublic]], name: str) -> list[FacetCount]:
+    return all_from_contract(FacetCount, facets.get(name, []))
 
 
-@strawberry.type
+@derived(SuggestionPublic)
 class LessonSuggestion:
     lesson_id: strawberry.ID
-    rank: int
-    score: float
-    title: str
-    summary: str
-    reasons: list[str] = strawberry.field(description="Why it matched the request")
+    request_id: strawberry.ID
 
 
 async def suggestions_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[list[dict[str, Any]]]:
-    items = await lessons_service(context).get_list(
-        service_path("suggestions"), context.authorization, params={"request_id": request_ids}
+) -> list[list[SuggestionPublic]]:
+    items = await lessons_service(context).get(
+        service_path("suggestions"),
+        context.authorization,
+        list[SuggestionPublic],
+        params={"request_id": request_ids},
     )
-    return group_by(items, request_ids, "request_id")
+    return group_by_request(items, request_ids)
 
 
 async def suggestions_of(info: GatewayInfo, request_id: str) -> list[LessonSuggestion]:
     """A request's suggested lessons (batched across requests by a dataloader); for the
     `suggestions` field of ServiceRequest."""
     items = await context_of(info).loader(suggestions_by_request).load(request_id)
-    return [
-        LessonSuggestion(
-            lesson_id=strawberry.ID(item["lesson_id"]),
-            rank=item["rank"],
-            score=item["score"],
-            title=item["title"],
-            summary=item["summary"],
-            reasons=item["reasons"],
-        )
-        for item in items
-    ]
+    return all_from_contract(LessonSuggestion, items)
 
 
 @strawberry.type
@@ -288,16 +209,17 @@ class SavedLessonFilter:
     created_at: datetime
 
     @classmethod
-    def from_service(cls, data: dict[str, Any]) -> SavedLessonFilter:
-        criteria = data["criteria"]
+    def of(cls, saved: SavedFilterPublic) -> SavedLessonFilter:
+        """The service keeps the criteria in one object; the schema lists them beside the name."""
+        criteria = saved.criteria
         return cls(
-            id=strawberry.ID(data["id"]),
-            name=data["name"],
-            themes=[ProductCode(code) for code in criteria["themes"]],
-            countries=criteria["countries"],
-            regions=criteria["regions"],
-            client_kinds=criteria["client_kinds"],
-            created_at=datetime.fromisoformat(data["created_at"]),
+            id=strawberry.ID(saved.id),
+            name=saved.name,
+            themes=[ProductCode(code) for code in criteria.themes],
+            countries=criteria.countries,
+            regions=criteria.regions,
+            client_kinds=criteria.client_kinds,
+            created_at=saved.created_at,
         )
 
 
@@ -319,7 +241,7 @@ class LessonInput:
     countries: list[str] = strawberry.field(default_factory=list)
     regions: list[str] = strawberry.field(default_factory=list)
     client_kinds: list[str] = strawberry.field(default_factory=list)
-    sensitivity: Sensitivity = Sensitivity.INTERNAL
+    sensitivity: Sensitivity = Sensitivity.internal
 
     def body_for_service(self) -> dict[str, Any]:
         return {
@@ -335,19 +257,19 @@ class LessonInput:
 
 
 async def fetch_lesson(context: GatewayContext, lesson_id: str) -> Lesson:
-    data = await lessons_service(context).get(
-        service_path("lessons", uuid_arg(lesson_id)), context.authorization
+    answer = await lessons_service(context).get(
+        service_path("lessons", uuid_arg(lesson_id)), context.authorization, LessonPublic
     )
-    return Lesson.from_service(data)
+    return from_contract(Lesson, answer)
 
 
-def _connection(page: dict[str, Any]) -> LessonConnection:
+def _connection(page: LessonPage) -> LessonConnection:
     return LessonConnection(
         edges=[
-            LessonEdge(cursor=edge["cursor"], node=Lesson.from_service(edge["node"]))
-            for edge in page["edges"]
+            LessonEdge(cursor=edge.cursor, node=from_contract(Lesson, edge.node))
+            for edge in page.edges
         ],
-        page_info=PageInfo(has_next_page=page["has_next_page"], end_cursor=page["end_cursor"]),
+        page_info=PageInfo.of(page),
     )
 
 
@@ -367,7 +289,7 @@ class LessonsQuery:
         if after:
             params["after"] = after
         page = await lessons_service(context).get(
-            service_path("lessons"), context.authorization, params=params
+            service_path("lessons"), context.authorization, LessonPage, params=params
         )
         return _connection(page)
 
@@ -396,15 +318,15 @@ class LessonsQuery:
             "facets": _selects(info, "facets"),
         }
         result = await lessons_service(context).get(
-            service_path("search"), context.authorization, params=params
+            service_path("search"), context.authorization, SearchResult, params=params
         )
-        facets = result["facets"]
+        facets = result.facets
         return LessonSearchResult(
-            total=result["total"],
-            total_exact=result["total_exact"],
+            total=result.total,
+            total_exact=result.total_exact,
             hits=[
-                LessonSearchHit(score=hit["score"], lesson=Lesson.from_service(hit["lesson"]))
-                for hit in result["hits"]
+                LessonSearchHit(score=hit.score, lesson=from_contract(Lesson, hit.lesson))
+                for hit in result.hits
             ],
             facets=LessonFacets(
                 themes=_facet(facets, "theme"),
@@ -412,7 +334,7 @@ class LessonsQuery:
                 regions=_facet(facets, "region"),
                 client_kinds=_facet(facets, "client_kind"),
             ),
-            next_offset=result["next_offset"],
+            next_offset=result.next_offset,
         )
 
     @strawberry.field(description="One lesson, if you may read it")
@@ -430,10 +352,13 @@ class LessonsQuery:
         params: dict[str, Any] = {"first": first}
         if status:
             params["status"] = [value.value for value in status]
-        items = await lessons_service(context).get_list(
-            service_path("unpublished-lessons"), context.authorization, params=params
+        items = await lessons_service(context).get(
+            service_path("unpublished-lessons"),
+            context.authorization,
+            list[LessonPublic],
+            params=params,
         )
-        return [Lesson.from_service(item) for item in items]
+        return all_from_contract(Lesson, items)
 
     @strawberry.field(description="Lessons suggested for a request, and why they matched")
     async def suggestions(
@@ -444,10 +369,10 @@ class LessonsQuery:
     @strawberry.field(description="Your saved lesson filters")
     async def saved_lesson_filters(self, info: GatewayInfo) -> list[SavedLessonFilter]:
         context = context_of(info)
-        items = await lessons_service(context).get_list(
-            service_path("saved-filters"), context.authorization
+        items = await lessons_service(context).get(
+            service_path("saved-filters"), context.authorization, list[SavedFilterPublic]
         )
-        return [SavedLessonFilter.from_service(item) for item in items]
+        return [SavedLessonFilter.of(item) for item in items]
 
 
 async def _move(
@@ -455,10 +380,13 @@ async def _move(
 ) -> Lesson:
     context = context_of(info)
     body = {"command": command, "expected_version": version, "comment": comment}
-    data = await lessons_service(context).post(
-        service_path("lessons", uuid_arg(lesson_id), "moves"), context.authorization, body
+    answer = await lessons_service(context).post(
+        service_path("lessons", uuid_arg(lesson_id), "moves"),
+        context.authorization,
+        body,
+        LessonPublic,
     )
-    return Lesson.from_service(data)
+    return from_contract(Lesson, answer)
 
 
 @strawberry.type
@@ -468,13 +396,14 @@ class LessonsMutation:
         self, info: GatewayInfo, input: LessonInput, idempotency_key: IdempotencyKey = None
     ) -> Lesson:
         context = context_of(info)
-        data = await lessons_service(context).post(
+        answer = await lessons_service(context).post(
             service_path("lessons"),
             context.authorization,
             input.body_for_service(),
+            LessonPublic,
             headers=idempotency_headers(idempotency_key),
         )
-        return Lesson.from_service(data)
+        return from_contract(Lesson, answer)
 
     @strawberry.mutation(description="Rewrite a draft (give the version you edited)")
     async def update_lesson(
@@ -482,10 +411,10 @@ class LessonsMutation:
     ) -> Lesson:
         context = context_of(info)
         body = {**input.body_for_service(), "expected_version": version}
-        data = await lessons_service(context).put(
-            service_path("lessons", uuid_arg(id)), context.authorization, body
+        answer = await lessons_service(context).put(
+            service_path("lessons", uuid_arg(id)), context.authorization, body, LessonPublic
         )
-        return Lesson.from_service(data)
+        return from_contract(Lesson, answer)
 
     @strawberry.mutation(description="Send a draft to the reviewers")
     async def submit_lesson(self, info: GatewayInfo, id: strawberry.ID, version: int) -> Lesson:
@@ -524,22 +453,22 @@ class LessonsMutation:
                 "client_kinds": criteria.client_kinds,
             },
         }
-        data = await lessons_service(context).post(
-            service_path("saved-filters"), context.authorization, body
+        created = await lessons_service(context).post(
+            service_path("saved-filters"), context.authorization, body, SavedFilterCreated
         )
         base = str(context.request.base_url) if context.request else "/"
         return SavedLessonFilterWithFeed(
-            saved_filter=SavedLessonFilter.from_service(data),
-            feed_url=f"{base.rstrip('/')}/feeds/lessons/{data['feed_token']}",
+            saved_filter=SavedLessonFilter.of(created),
+            feed_url=f"{base.rstrip('/')}/feeds/lessons/{created.feed_token}",
         )
 
     @strawberry.mutation(description="Delete a saved filter; its feed URL stops working")
     async def revoke_lesson_filter(self, info: GatewayInfo, id: strawberry.ID) -> SavedLessonFilter:
         context = context_of(info)
-        data = await lessons_service(context).delete(
-            service_path("saved-filters", uuid_arg(id)), context.authorization
+        revoked = await lessons_service(context).delete(
+            service_path("saved-filters", uuid_arg(id)), context.authorization, SavedFilterPublic
         )
-        return SavedLessonFilter.from_service(data)
+        return SavedLessonFilter.of(revoked)
 
 
 def _published_matching(lesson_filter: LessonFilter) -> Any:

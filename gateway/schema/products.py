@@ -4,13 +4,13 @@ provider's figures; provider officers' actions as mutations."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import date, datetime
-from enum import Enum
+from datetime import date
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
+from contracts.enums import DeclineReason, Urgency
 from contracts.events import (
     EngagementAccepted,
     EngagementDeclined,
@@ -19,159 +19,61 @@ from contracts.events import (
     EngagementStatusChanged,
     Event,
 )
+from contracts.http.products.responses import (
+    AssignmentPublic,
+    Booking,
+    DeliverablePublic,
+    EngagementPage,
+    EngagementPublic,
+    ExpertPublic,
+    ProductPublic,
+    UnmetDemandByProduct,
+)
+from contracts.http.products.responses import AvailabilityWindow as AvailabilityWindowPublic
+from contracts.http.products.responses import ProductUtilisation as ProductUtilisationPublic
 from gateway.clients import ServiceError, service_path
-from gateway.context import GatewayContext, group_by
+from gateway.context import GatewayContext, group_by_request
 from gateway.schema.common import (
     EXPERT_ID,
     GatewayInfo,
     PageInfo,
     ProductCode,
-    Urgency,
+    all_from_contract,
     bad_input,
     check_page_size,
     code_arg,
     context_of,
-    optional_time,
+    derived,
+    from_contract,
     uuid_arg,
 )
 from shared.auth import Role
 
 
-@strawberry.type
+@derived(ProductPublic)
 class Product:
     code: ProductCode
-    name: str
-    provider_unit: str
-    description: str
     request_form: JSON
-    capacity: int
-    auto_accept: bool
-    sla_targets: JSON = strawberry.field(description="Target days per stage, e.g. deploy: 45")
-    active: bool
-    revision: int
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Product:
-        return cls(
-            code=ProductCode(data["code"]),
-            name=data["name"],
-            provider_unit=data["provider_unit"],
-            description=data["description"],
-            request_form=data["request_form"],
-            capacity=data["capacity"],
-            auto_accept=data["auto_accept"],
-            sla_targets=data["sla_targets"],
-            active=data["active"],
-            revision=data["revision"],
-        )
+    sla_targets: JSON
 
 
-@strawberry.type
+@derived(DeliverablePublic)
 class Deliverable:
     id: strawberry.ID
-    title: str
-    kind: str
-    reference: str
-    delivered_on: date
-    recorded_by: str
-    recorded_at: datetime
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Deliverable:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            title=data["title"],
-            kind=data["kind"],
-            reference=data["reference"],
-            delivered_on=date.fromisoformat(data["delivered_on"]),
-            recorded_by=data["recorded_by"],
-            recorded_at=datetime.fromisoformat(data["recorded_at"]),
-        )
 
 
-@strawberry.type
+@derived(AssignmentPublic)
 class ExpertAssignment:
     id: strawberry.ID
-    expert_id: str
-    expert_name: str
-    starts_on: date
-    ends_on: date
-    assigned_by: str
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> ExpertAssignment:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            expert_id=data["expert_id"],
-            expert_name=data["expert_name"],
-            starts_on=date.fromisoformat(data["starts_on"]),
-            ends_on=date.fromisoformat(data["ends_on"]),
-            assigned_by=data["assigned_by"],
-        )
 
 
-@strawberry.type
+@derived(EngagementPublic)
 class Engagement:
     id: strawberry.ID
     request_id: strawberry.ID
     product_code: ProductCode
-    status: str = strawberry.field(
-        description="proposed, accepted, declined, planning, deployed, delivered, closed "
-        "or withdrawn"
-    )
-    client_code: str
-    client_kind: str
-    desk_code: str
-    country: str
-    region: str
-    title: str
-    description: str
-    urgency: Urgency
-    details: JSON = strawberry.field(description="The request's details for this product")
-    decline_reason_code: str | None
-    decline_reason: str | None
-    decided_by: str | None
-    accepted_at: datetime | None
-    delivered_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int = strawberry.field(description="Pass as expectedVersion when acting on it")
-    due_at: datetime | None = strawberry.field(
-        description="When the next step is due under the product's SLA targets"
-    )
-    overdue: bool
-    deliverables: list[Deliverable]
-    assignments: list[ExpertAssignment]
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Engagement:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            request_id=strawberry.ID(data["request_id"]),
-            product_code=ProductCode(data["product_code"]),
-            status=data["status"],
-            client_code=data["client_code"],
-            client_kind=data["client_kind"],
-            desk_code=data["desk_code"],
-            country=data["country"],
-            region=data["region"],
-            title=data["title"],
-            description=data["description"],
-            urgency=Urgency(data["urgency"]),
-            details=data["details"],
-            decline_reason_code=data["decline_reason_code"],
-            decline_reason=data["decline_reason"],
-            decided_by=data["decided_by"],
-            accepted_at=optional_time(data["accepted_at"]),
-            delivered_at=optional_time(data["delivered_at"]),
-            created_at=datetime.fromisoformat(data["created_at"]),
-            updated_at=datetime.fromisoformat(data["updated_at"]),
-            version=data["version"],
-            due_at=optional_time(data["due_at"]),
-            overdue=data["overdue"],
-            deliverables=[Deliverable.from_service(item) for item in data["deliverables"]],
-            assignments=[ExpertAssignment.from_service(item) for item in data["assignments"]],
-        )
+    details: JSON
+    routing_id: strawberry.ID
 
 
 @strawberry.type
@@ -186,81 +88,32 @@ class EngagementConnection:
     page_info: PageInfo
 
 
-@strawberry.type
+@derived(AvailabilityWindowPublic)
 class AvailabilityWindow:
-    starts_on: date
-    ends_on: date
+    pass
 
 
-@strawberry.type
+@derived(Booking)
 class ExpertBooking:
     engagement_id: strawberry.ID
-    starts_on: date
-    ends_on: date
 
 
-@strawberry.type
+@derived(ExpertPublic)
 class Expert:
     id: strawberry.ID
-    name: str
-    skills: list[str]
-    languages: list[str] = strawberry.field(description="UN official languages: ar zh en fr ru es")
-    availability: list[AvailabilityWindow]
-    bookings: list[ExpertBooking]
-    version: int = strawberry.field(description="Pass as expectedVersion to change availability")
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Expert:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            version=data["version"],
-            name=data["name"],
-            skills=data["skills"],
-            languages=data["languages"],
-            availability=[
-                AvailabilityWindow(
-                    starts_on=date.fromisoformat(w["starts_on"]),
-                    ends_on=date.fromisoformat(w["ends_on"]),
-                )
-                for w in data["availability"]
-            ],
-            bookings=[
-                ExpertBooking(
-                    engagement_id=strawberry.ID(b["engagement_id"]),
-                    starts_on=date.fromisoformat(b["starts_on"]),
-                    ends_on=date.fromisoformat(b["ends_on"]),
-                )
-                for b in data["bookings"]
-            ],
-        )
 
 
-@strawberry.type
+@derived(ProductUtilisationPublic)
 class ProductUtilisation:
     product_code: ProductCode
-    capacity: int
-    active: int = strawberry.field(description="Engagements holding a slot")
-    utilisation: float = strawberry.field(description="active / capacity")
-    by_status: JSON = strawberry.field(description="Engagement counts by status")
+    by_status: JSON
 
 
-@strawberry.type
+@derived(UnmetDemandByProduct)
 class UnmetDemand:
     product_code: ProductCode
-    declined: int
     declined_by_reason: JSON
-    recorded_by_desks: int
     recorded_by_reason: JSON
-    requests: int = strawberry.field(description="Distinct requests left unserved")
-
-
-@strawberry.enum
-class DeclineReason(Enum):
-    CAPACITY = "capacity"
-    OUT_OF_MANDATE = "out_of_mandate"
-    NEEDS_PARTNER = "needs_partner"
-    INSUFFICIENT_INFORMATION = "insufficient_information"
-    OTHER = "other"
 
 
 @strawberry.input
@@ -314,18 +167,19 @@ class ExpertInput:
 
 async def engagements_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[list[dict[str, Any]]]:
-    items = await context.clients.products.get_list(
+) -> list[list[EngagementPublic]]:
+    items = await context.clients.products.get(
         service_path("engagements"),
         context.authorization,
+        list[EngagementPublic],
         params={"request_id": request_ids, "limit": 1000},
     )
-    return group_by(items, request_ids, "request_id")
+    return group_by_request(items, request_ids)
 
 
 async def engagements_of(info: GatewayInfo, request_id: str) -> list[Engagement]:
     items = await context_of(info).loader(engagements_by_request).load(request_id)
-    return [Engagement.from_service(item) for item in items]
+    return all_from_contract(Engagement, items)
 
 
 def _dict_or_refuse(value: Any, name: str) -> dict[str, Any] | None:
@@ -339,26 +193,26 @@ class ProductsQuery:
     @strawberry.field(description="The service catalog, with each product's request form")
     async def products(self, info: GatewayInfo) -> list[Product]:
         context = context_of(info)
-        items = await context.clients.products.get_list(
-            service_path("products"), context.authorization
+        items = await context.clients.products.get(
+            service_path("products"), context.authorization, list[ProductPublic]
         )
-        return [Product.from_service(item) for item in items]
+        return all_from_contract(Product, items)
 
     @strawberry.field(description="One product of the catalog")
     async def product(self, info: GatewayInfo, code: ProductCode) -> Product:
         context = context_of(info)
-        data = await context.clients.products.get(
-            service_path("products", code_arg(code)), context.authorization
+        answer = await context.clients.products.get(
+            service_path("products", code_arg(code)), context.authorization, ProductPublic
         )
-        return Product.from_service(data)
+        return from_contract(Product, answer)
 
     @strawberry.field(description="One engagement, if the caller may see it")
     async def engagement(self, info: GatewayInfo, id: strawberry.ID) -> Engagement:
         context = context_of(info)
-        data = await context.clients.products.get(
-            service_path("engagements", uuid_arg(id)), context.authorization
+        answer = await context.clients.products.get(
+            service_path("engagements", uuid_arg(id)), context.authorization, EngagementPublic
         )
-        return Engagement.from_service(data)
+        return from_contract(Engagement, answer)
 
     @strawberry.field(
         description="A provider's engagements across every desk and client, oldest first"
@@ -387,50 +241,31 @@ class ProductsQuery:
         }
         params.update({name: value for name, value in filters.items() if value})
         page = await context.clients.products.get(
-            service_path("queue"), context.authorization, params=params
+            service_path("queue"), context.authorization, EngagementPage, params=params
         )
         return EngagementConnection(
             edges=[
-                EngagementEdge(cursor=edge["cursor"], node=Engagement.from_service(edge["node"]))
-                for edge in page["edges"]
+                EngagementEdge(cursor=edge.cursor, node=from_contract(Engagement, edge.node))
+                for edge in page.edges
             ],
-            page_info=PageInfo(has_next_page=page["has_next_page"], end_cursor=page["end_cursor"]),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(description="Capacity and utilisation per product")
     async def product_utilisation(self, info: GatewayInfo) -> list[ProductUtilisation]:
         context = context_of(info)
-        items = await context.clients.products.get_list(
-            service_path("utilisation"), context.authorization
+        items = await context.clients.products.get(
+            service_path("utilisation"), context.authorization, list[ProductUtilisationPublic]
         )
-        return [
-            ProductUtilisation(
-                product_code=ProductCode(item["product_code"]),
-                capacity=item["capacity"],
-                active=item["active"],
-                utilisation=item["utilisation"],
-                by_status=item["by_status"],
-            )
-            for item in items
-        ]
+        return all_from_contract(ProductUtilisation, items)
 
     @strawberry.field(description="Demand no provider met, per product")
     async def unmet_demand(self, info: GatewayInfo) -> list[UnmetDemand]:
         context = context_of(info)
-        items = await context.clients.products.get_list(
-            service_path("unmet-demand"), context.authorization
+        items = await context.clients.products.get(
+            service_path("unmet-demand"), context.authorization, list[UnmetDemandByProduct]
         )
-        return [
-            UnmetDemand(
-                product_code=ProductCode(item["product_code"]),
-                declined=item["declined"],
-                declined_by_reason=item["declined_by_reason"],
-                recorded_by_desks=item["recorded_by_desks"],
-                recorded_by_reason=item["recorded_by_reason"],
-                requests=item["requests"],
-            )
-            for item in items
-        ]
+        return all_from_contract(UnmetDemand, items)
 
     @strawberry.field(description="The expert roster; with freeFrom/freeTo, who could go then")
     async def experts(
@@ -449,20 +284,23 @@ class ProductsQuery:
             "free_to": free_to.isoformat() if free_to else None,
         }
         params = {name: value for name, value in filters.items() if value}
-        items = await context.clients.products.get_list(
-            service_path("experts"), context.authorization, params=params
+        items = await context.clients.products.get(
+            service_path("experts"), context.authorization, list[ExpertPublic], params=params
         )
-        return [Expert.from_service(item) for item in items]
+        return all_from_contract(Expert, items)
 
 
 async def _act(
     info: GatewayInfo, engagement_id: strawberry.ID, action: str, body: dict[str, Any]
 ) -> Engagement:
     context = context_of(info)
-    data = await context.clients.products.post(
-        service_path("engagements", uuid_arg(engagement_id), action), context.authorization, body
+    answer = await context.clients.products.post(
+        service_path("engagements", uuid_arg(engagement_id), action),
+        context.authorization,
+        body,
+        EngagementPublic,
     )
-    return Engagement.from_service(data)
+    return from_contract(Engagement, answer)
 
 
 @strawberry.type
@@ -557,14 +395,15 @@ class ProductsMutation:
         assignment_id: strawberry.ID,
     ) -> Engagement:
         context = context_of(info)
-        data = await context.clients.products.delete(
+        answer = await context.clients.products.delete(
             service_path(
                 "engagements", uuid_arg(id), "assignments", uuid_arg(assignment_id, "assignmentId")
             ),
             context.authorization,
+            EngagementPublic,
             params={"expected_version": expected_version},
         )
-        return Engagement.from_service(data)
+        return from_contract(Engagement, answer)
 
     @strawberry.mutation(description="Add a product to the catalog (admins)")
     async def create_product(self, info: GatewayInfo, input: ProductInput) -> Product:
@@ -580,10 +419,10 @@ class ProductsMutation:
             "sla_targets": _dict_or_refuse(input.sla_targets, "slaTargets") or {},
             "active": input.active,
         }
-        data = await context.clients.products.post(
-            service_path("products"), context.authorization, body
+        answer = await context.clients.products.post(
+            service_path("products"), context.authorization, body, ProductPublic
         )
-        return Product.from_service(data)
+        return from_contract(Product, answer)
 
     @strawberry.mutation(description="Edit a product (admins, or its provider): a new revision")
     async def update_product(
@@ -604,10 +443,10 @@ class ProductsMutation:
             "expected_version": input.expected_revision,
             **{name: value for name, value in fields.items() if value is not None},
         }
-        data = await context.clients.products.patch(
-            service_path("products", code_arg(code)), context.authorization, body
+        answer = await context.clients.products.patch(
+            service_path("products", code_arg(code)), context.authorization, body, ProductPublic
         )
-        return Product.from_service(data)
+        return from_contract(Product, answer)
 
     @strawberry.mutation(
         description="Replace an expert's availability windows (admins); bookings must still fit"
@@ -627,12 +466,13 @@ class ProductsMutation:
                 for w in availability
             ],
         }
-        data = await context.clients.products.put(
+        answer = await context.clients.products.put(
             service_path("experts", code_arg(id, EXPERT_ID, "id"), "availability"),
             context.authorization,
             body,
+            ExpertPublic,
         )
-        return Expert.from_service(data)
+        return from_contract(Expert, answer)
 
     @strawberry.mutation(description="Add an expert to the roster (admins)")
     async def add_expert(self, info: GatewayInfo, input: ExpertInput) -> Expert:
@@ -647,10 +487,10 @@ class ProductsMutation:
                 for w in input.availability
             ],
         }
-        data = await context.clients.products.post(
-            service_path("experts"), context.authorization, body
+        answer = await context.clients.products.post(
+            service_path("experts"), context.authorization, body, ExpertPublic
         )
-        return Expert.from_service(data)
+        return from_contract(Expert, answer)
 
 
 # The events after which a subscriber is sent the engagement's new state.
@@ -685,12 +525,14 @@ class ProductsSubscription:
         async with context.live_events().subscribe(ENGAGEMENT_UPDATES, relevant) as updates:
             async for update in updates:
                 try:
-                    data = await context.clients.products.get(
-                        service_path("engagements", update.key()), context.authorization
+                    answer = await context.clients.products.get(
+                        service_path("engagements", update.key()),
+                        context.authorization,
+                        EngagementPublic,
                     )
                 except ServiceError as refusal:
                     # The products service decides what the caller may see, on every push.
                     if refusal.code == "ENGAGEMENT_NOT_FOUND":
                         continue
                     raise
-                yield Engagement.from_service(data)
+                yield from_contract(Engagement, answer)

@@ -3,35 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
+from contracts.enums import RequestStatus, Urgency
 from contracts.events import (
     RequestAssigned,
     RequestOverlapFlagged,
     RequestSlaBreached,
     RequestStatusChanged,
 )
+from contracts.http.desks.responses import (
+    AssessmentPublic,
+    AttachmentPublic,
+    CommentPublic,
+    CountryDeskOut,
+    DeskOut,
+    DeskPublic,
+    OverlapPublic,
+    RequestPage,
+    RequestPublic,
+    RoutingPublic,
+    SlaClockPublic,
+    TimelineEntryPublic,
+    UnmetDemandPublic,
+)
+from contracts.http.desks.responses import DeskMetrics as DeskMetricsPublic
+from contracts.http.desks.responses import RequestMetrics as RequestMetricsPublic
 from gateway.clients import service_path
-from gateway.context import GatewayContext, group_by
+from gateway.context import GatewayContext, group_by_request
 from gateway.schema.common import (
     COUNTRY,
     GatewayInfo,
     IdempotencyKey,
     PageInfo,
     ProductCode,
-    Urgency,
+    all_from_contract,
     bad_input,
     check_page_size,
     code_arg,
     context_of,
+    derived,
+    from_contract,
     idempotency_headers,
-    optional_date,
-    optional_time,
     uuid_arg,
 )
 from gateway.schema.lessons import LessonSuggestion, suggestions_of
@@ -39,167 +56,50 @@ from gateway.schema.partnerships import JointAssessment, assessments_of
 from gateway.schema.products import Engagement, engagements_of
 
 
-@strawberry.enum
-class RequestStatus(Enum):
-    SUBMITTED = "submitted"
-    TRIAGED = "triaged"
-    ROUTED = "routed"
-    IN_PROGRESS = "in_progress"
-    DELIVERED = "delivered"
-    CLOSED = "closed"
-    ON_HOLD = "on_hold"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-@strawberry.type
+@derived(DeskOut)
 class Desk:
-    code: str
-    name: str
-    region: str
+    pass
 
 
-@strawberry.type
+@derived(RoutingPublic)
 class Routing:
     id: strawberry.ID
     product_code: ProductCode
-    status: str
     engagement_id: strawberry.ID | None
-    engagement_status: str | None
-    decline_reason: str | None
-    routed_at: datetime
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Routing:
-        engagement_id = data["engagement_id"]
-        return cls(
-            id=strawberry.ID(data["id"]),
-            product_code=ProductCode(data["product_code"]),
-            status=data["status"],
-            engagement_id=strawberry.ID(engagement_id) if engagement_id else None,
-            engagement_status=data.get("engagement_status"),
-            decline_reason=data["decline_reason"],
-            routed_at=datetime.fromisoformat(data["routed_at"]),
-        )
 
 
-@strawberry.type(description="One SLA clock of a request (acknowledge, triage, deliver)")
+@derived(SlaClockPublic, description="One SLA clock of a request (acknowledge, triage, deliver)")
 class SlaClockState:
-    clock: str
-    due_at: datetime
-    stopped_at: datetime | None
-    breached_at: datetime | None
-    escalated_to: str | None
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> SlaClockState:
-        return cls(
-            clock=data["clock"],
-            due_at=datetime.fromisoformat(data["due_at"]),
-            stopped_at=optional_time(data["stopped_at"]),
-            breached_at=optional_time(data["breached_at"]),
-            escalated_to=data["escalated_to"],
-        )
+    pass
 
 
-@strawberry.type(description="A joint assessment with partners opened for the request")
+@derived(AssessmentPublic, description="A joint assessment with partners opened for the request")
 class RequestAssessment:
     id: strawberry.ID
-    partners: list[str]
-    scope: str
-    status: str
-    summary: str | None
-    recommended_products: list[ProductCode] = strawberry.field(
-        description="Route them with routeRequest(products: ...)"
-    )
-    opened_at: datetime
-    concluded_on: date | None
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> RequestAssessment:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            partners=data["partners"],
-            scope=data["scope"],
-            status=data["status"],
-            summary=data["summary"],
-            recommended_products=[ProductCode(code) for code in data["recommended_products"]],
-            opened_at=datetime.fromisoformat(data["opened_at"]),
-            concluded_on=optional_date(data["concluded_on"]),
-        )
+    recommended_products: list[ProductCode]
 
 
-@strawberry.type
+@derived(CommentPublic)
 class Comment:
     id: strawberry.ID
-    author: str
-    author_role: str
-    body: str
-    internal: bool
-    created_at: datetime
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Comment:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            author=data["author"],
-            author_role=data["author_role"],
-            body=data["body"],
-            internal=data["internal"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-        )
+    request_id: strawberry.ID
 
 
-@strawberry.type(description="A document attached by reference")
+@derived(AttachmentPublic, description="A document attached by reference")
 class Attachment:
     id: strawberry.ID
-    name: str
-    media_type: str
-    size_bytes: int
-    url: str
-    added_by: str
-    added_at: datetime
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> Attachment:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            name=data["name"],
-            media_type=data["media_type"],
-            size_bytes=data["size_bytes"],
-            url=data["url"],
-            added_by=data["added_by"],
-            added_at=datetime.fromisoformat(data["added_at"]),
-        )
+    request_id: strawberry.ID
 
 
-@strawberry.type(
+@derived(
+    OverlapPublic,
     description="A possible overlap with another open request of the same country. "
-    "Desks see the other request; a client only when it is its own."
+    "Desks see the other request; a client only when it is its own.",
 )
 class RequestOverlap:
     other_request_id: strawberry.ID | None
-    other_title: str | None
-    other_client_code: str | None
-    other_desk_code: str | None
-    other_status: str | None
     shared_products: list[ProductCode]
-    similarity: float
-    flagged_at: datetime
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> RequestOverlap:
-        other = data["other_request_id"]
-        return cls(
-            other_request_id=strawberry.ID(other) if other else None,
-            other_title=data["other_title"],
-            other_client_code=data["other_client_code"],
-            other_desk_code=data["other_desk_code"],
-            other_status=data["other_status"],
-            shared_products=[ProductCode(code) for code in data["shared_products"]],
-            similarity=data["similarity"],
-            flagged_at=datetime.fromisoformat(data["flagged_at"]),
-        )
+    request_id: strawberry.ID
 
 
 @strawberry.type
@@ -208,128 +108,101 @@ class TimeInStatus:
     seconds: float
 
 
-@strawberry.type(description="How much coordination a request took")
+@derived(RequestMetricsPublic, description="How much coordination a request took")
 class RequestMetrics:
-    time_in_status: list[TimeInStatus]
-    hand_offs: int = strawberry.field(
-        description="Desk → provider (each routing), provider → desk (each decline), "
-        "officer → officer (each re-assignment)"
-    )
-    entities_involved: list[str]
-    routings: int
-    declines: int
-    breaches: int
+    request_id: strawberry.ID
+    seconds_in_status: JSON
 
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> RequestMetrics:
-        return cls(
-            time_in_status=[
-                TimeInStatus(status=status, seconds=seconds)
-                for status, seconds in data["seconds_in_status"].items()
-            ],
-            hand_offs=data["hand_offs"],
-            entities_involved=data["entities_involved"],
-            routings=data["routings"],
-            declines=data["declines"],
-            breaches=data["breaches"],
-        )
+    @strawberry.field
+    def time_in_status(self) -> list[TimeInStatus]:
+        seconds_in_status = cast(dict[str, float], self.seconds_in_status)
+        return [
+            TimeInStatus(status=status, seconds=seconds)
+            for status, seconds in seconds_in_status.items()
+        ]
 
 
-@strawberry.type
+@derived(TimelineEntryPublic)
 class TimelineEntry:
-    at: datetime
-    event_type: str
-    actor: str
-    summary: str
-
-
-def timeline_entry(item: dict[str, Any]) -> TimelineEntry:
-    return TimelineEntry(
-        at=datetime.fromisoformat(item["at"]),
-        event_type=item["event_type"],
-        actor=item["actor"],
-        summary=item["summary"],
-    )
+    request_id: strawberry.ID
 
 
 async def timelines_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get_list(
-        service_path("timelines"), context.authorization, params={"request_id": request_ids}
+) -> list[list[TimelineEntryPublic]]:
+    items = await context.clients.desks.get(
+        service_path("timelines"),
+        context.authorization,
+        list[TimelineEntryPublic],
+        params={"request_id": request_ids},
     )
-    return group_by(items, request_ids, "request_id")
+    return group_by_request(items, request_ids)
 
 
 async def comments_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get_list(
-        service_path("comments"), context.authorization, params={"request_id": request_ids}
+) -> list[list[CommentPublic]]:
+    items = await context.clients.desks.get(
+        service_path("comments"),
+        context.authorization,
+        list[CommentPublic],
+        params={"request_id": request_ids},
     )
-    return group_by(items, request_ids, "request_id")
+    return group_by_request(items, request_ids)
 
 
 async def attachments_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get_list(
-        service_path("attachments"), context.authorization, params={"request_id": request_ids}
+) -> list[list[AttachmentPublic]]:
+    items = await context.clients.desks.get(
+        service_path("attachments"),
+        context.authorization,
+        list[AttachmentPublic],
+        params={"request_id": request_ids},
     )
-    return group_by(items, request_ids, "request_id")
+    return group_by_request(items, request_ids)
 
 
 async def overlaps_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[list[dict[str, Any]]]:
-    items = await context.clients.desks.get_list(
-        service_path("overlaps"), context.authorization, params={"request_id": request_ids}
+) -> list[list[OverlapPublic]]:
+    items = await context.clients.desks.get(
+        service_path("overlaps"),
+        context.authorization,
+        list[OverlapPublic],
+        params={"request_id": request_ids},
     )
-    return group_by(items, request_ids, "request_id")
+    return group_by_request(items, request_ids)
 
 
 async def metrics_by_request(
     context: GatewayContext, request_ids: list[str]
-) -> list[dict[str, Any] | None]:
-    items = await context.clients.desks.get_list(
-        service_path("request-metrics"), context.authorization, params={"request_id": request_ids}
+) -> list[RequestMetricsPublic | None]:
+    items = await context.clients.desks.get(
+        service_path("request-metrics"),
+        context.authorization,
+        list[RequestMetricsPublic],
+        params={"request_id": request_ids},
     )
-    by_id = {item["request_id"]: item for item in items}
+    by_id = {item.request_id: item for item in items}
     return [by_id.get(request_id) for request_id in request_ids]
 
 
-async def desks_by_code(context: GatewayContext, codes: list[str]) -> list[dict[str, Any] | None]:
-    desks = await context.clients.desks.get_list(service_path("desks"), context.authorization)
-    by_code = {desk["code"]: desk for desk in desks}
+async def desks_by_code(context: GatewayContext, codes: list[str]) -> list[DeskPublic | None]:
+    desks = await context.clients.desks.get(
+        service_path("desks"), context.authorization, list[DeskPublic]
+    )
+    by_code = {desk.code: desk for desk in desks}
     return [by_code.get(code) for code in codes]
 
 
-@strawberry.type
+@derived(RequestPublic)
 class ServiceRequest:
     id: strawberry.ID
-    title: str
-    description: str
-    status: RequestStatus
-    urgency: Urgency
-    client_code: str
-    country: str
-    region: str
     desk_code: str
     products: list[ProductCode]
     details: JSON
-    submitted_by: str
-    created_at: datetime
-    updated_at: datetime
-    version: int = strawberry.field(description="Pass it as expectedVersion to act on the request")
-    routings: list[Routing]
-    owner: str | None
-    status_reason: str | None
-    satisfaction_score: int | None
-    satisfaction_comment: str | None
-    breached: bool = strawberry.field(description="Whether any SLA clock ran out")
-    sla_clocks: list[SlaClockState]
-    overlap_count: int
-    assessments: list[RequestAssessment]
+    sla: list[SlaClockState] = strawberry.field(name="slaClocks")
 
     @strawberry.field(
         description="Published lessons suggested for this request, best first, with why"
@@ -347,27 +220,27 @@ class ServiceRequest:
     @strawberry.field(description="The conversation; a client never sees internal notes")
     async def comments(self, info: GatewayInfo) -> list[Comment]:
         items = await context_of(info).loader(comments_by_request).load(str(self.id))
-        return [Comment.from_service(item) for item in items]
+        return all_from_contract(Comment, items)
 
     @strawberry.field
     async def attachments(self, info: GatewayInfo) -> list[Attachment]:
         items = await context_of(info).loader(attachments_by_request).load(str(self.id))
-        return [Attachment.from_service(item) for item in items]
+        return all_from_contract(Attachment, items)
 
     @strawberry.field(description="Possible duplicates among open requests of the country")
     async def overlaps(self, info: GatewayInfo) -> list[RequestOverlap]:
         items = await context_of(info).loader(overlaps_by_request).load(str(self.id))
-        return [RequestOverlap.from_service(item) for item in items]
+        return all_from_contract(RequestOverlap, items)
 
     @strawberry.field
     async def metrics(self, info: GatewayInfo) -> RequestMetrics | None:
-        data = await context_of(info).loader(metrics_by_request).load(str(self.id))
-        return RequestMetrics.from_service(data) if data else None
+        answer = await context_of(info).loader(metrics_by_request).load(str(self.id))
+        return from_contract(RequestMetrics, answer) if answer else None
 
     @strawberry.field
     async def desk(self, info: GatewayInfo) -> Desk | None:
-        data = await context_of(info).loader(desks_by_code).load(self.desk_code)
-        return Desk(code=data["code"], name=data["name"], region=data["region"]) if data else None
+        answer = await context_of(info).loader(desks_by_code).load(self.desk_code)
+        return from_contract(Desk, answer) if answer else None
 
     @strawberry.field(description="The products service's engagements for this request")
     async def engagements(self, info: GatewayInfo) -> list[Engagement]:
@@ -376,38 +249,7 @@ class ServiceRequest:
     @strawberry.field(description="What happened to the request, oldest first")
     async def timeline(self, info: GatewayInfo) -> list[TimelineEntry]:
         items = await context_of(info).loader(timelines_by_request).load(str(self.id))
-        return [timeline_entry(item) for item in items]
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> ServiceRequest:
-        return cls(
-            id=strawberry.ID(data["id"]),
-            title=data["title"],
-            description=data["description"],
-            status=RequestStatus(data["status"]),
-            urgency=Urgency(data["urgency"]),
-            client_code=data["client_code"],
-            country=data["country"],
-            region=data["region"],
-            desk_code=data["desk_code"],
-            products=[ProductCode(code) for code in data["products"]],
-            details=data["details"],
-            submitted_by=data["submitted_by"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            updated_at=datetime.fromisoformat(data["updated_at"]),
-            version=data["version"],
-            routings=[Routing.from_service(item) for item in data["routings"]],
-            owner=data.get("owner"),
-            status_reason=data.get("status_reason"),
-            satisfaction_score=data.get("satisfaction_score"),
-            satisfaction_comment=data.get("satisfaction_comment"),
-            breached=data.get("breached", False),
-            sla_clocks=[SlaClockState.from_service(item) for item in data.get("sla", [])],
-            overlap_count=data.get("overlap_count", 0),
-            assessments=[
-                RequestAssessment.from_service(item) for item in data.get("assessments", [])
-            ],
-        )
+        return all_from_contract(TimelineEntry, items)
 
 
 @strawberry.type
@@ -427,7 +269,7 @@ class SubmitRequestInput:
     title: str
     description: str = ""
     products: list[ProductCode] = strawberry.field(default_factory=list)
-    urgency: Urgency = Urgency.ROUTINE
+    urgency: Urgency = Urgency.routine
     details: JSON | None = strawberry.field(
         default=None, description="Per product code, the details its request form asks for"
     )
@@ -437,10 +279,10 @@ class SubmitRequestInput:
 
 
 async def fetch_request(context: GatewayContext, request_id: str) -> ServiceRequest:
-    data = await context.clients.desks.get(
-        service_path("requests", uuid_arg(request_id)), context.authorization
+    answer = await context.clients.desks.get(
+        service_path("requests", uuid_arg(request_id)), context.authorization, RequestPublic
     )
-    return ServiceRequest.from_service(data)
+    return from_contract(ServiceRequest, answer)
 
 
 @strawberry.enum
@@ -482,28 +324,28 @@ class DeskMetrics:
     average_hours_to_route: float | None
     average_satisfaction: float | None
 
+    @classmethod
+    def of(cls, metrics: DeskMetricsPublic) -> DeskMetrics:
+        """The service's counts by status (a mapping) as a list of typed pairs."""
+        fields = metrics.model_dump(exclude={"by_status"})
+        by_status = [
+            DeskStatusCount(status=RequestStatus(status), count=count)
+            for status, count in sorted(metrics.by_status.items())
+        ]
+        return cls(**fields, by_status=by_status)
 
-@strawberry.type(description="A product a client needed and nobody could provide")
+
+@derived(UnmetDemandPublic, description="A product a client needed and nobody could provide")
 class UnmetDemandRecord:
     id: strawberry.ID
     request_id: strawberry.ID
     product_code: ProductCode
-    client_code: str
-    country: str
-    region: str
-    desk_code: str
-    reason_code: str
-    note: str
-    recorded_by: str
-    recorded_at: datetime
+    routing_id: strawberry.ID
 
 
-@strawberry.type
+@derived(DeskPublic)
 class DeskWithCountries:
-    code: str
-    name: str
-    region: str
-    countries: list[str]
+    pass
 
 
 async def request_page(
@@ -520,16 +362,13 @@ async def request_page(
     if filter is not None:
         params.update(_filter_params(filter))
     page = await context.clients.desks.get(
-        service_path("requests"), context.authorization, params=params
+        service_path("requests"), context.authorization, RequestPage, params=params
     )
     edges = [
-        ServiceRequestEdge(cursor=edge["cursor"], node=ServiceRequest.from_service(edge["node"]))
-        for edge in page["edges"]
+        ServiceRequestEdge(cursor=edge.cursor, node=from_contract(ServiceRequest, edge.node))
+        for edge in page.edges
     ]
-    return ServiceRequestConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page["has_next_page"], end_cursor=page["end_cursor"]),
-    )
+    return ServiceRequestConnection(edges=edges, page_info=PageInfo.of(page))
 
 
 def _filter_params(filter: RequestFilter) -> dict[str, Any]:
@@ -587,33 +426,22 @@ class RequestsQuery:
     @strawberry.field(description="A request's timeline, oldest first")
     async def request_timeline(self, info: GatewayInfo, id: strawberry.ID) -> list[TimelineEntry]:
         context = context_of(info)
-        items = await context.clients.desks.get_list(
-            service_path("requests", uuid_arg(id), "timeline"), context.authorization
+        items = await context.clients.desks.get(
+            service_path("requests", uuid_arg(id), "timeline"),
+            context.authorization,
+            list[TimelineEntryPublic],
         )
-        return [timeline_entry(item) for item in items]
+        return all_from_contract(TimelineEntry, items)
 
     @strawberry.field(description="Status counts, breaches, unmet demand and more for a desk")
     async def desk_metrics(self, info: GatewayInfo, desk_code: str) -> DeskMetrics:
         context = context_of(info)
-        data = await context.clients.desks.get(
+        metrics = await context.clients.desks.get(
             service_path("desks", code_arg(desk_code, name="deskCode"), "metrics"),
             context.authorization,
+            DeskMetricsPublic,
         )
-        return DeskMetrics(
-            desk_code=data["desk_code"],
-            requests=data["requests"],
-            by_status=[
-                DeskStatusCount(status=RequestStatus(status), count=count)
-                for status, count in sorted(data["by_status"].items())
-            ],
-            open=data["open"],
-            open_breached=data["open_breached"],
-            awaiting_triage=data["awaiting_triage"],
-            overlapping_open=data["overlapping_open"],
-            unmet_demand=data["unmet_demand"],
-            average_hours_to_route=data["average_hours_to_route"],
-            average_satisfaction=data["average_satisfaction"],
-        )
+        return DeskMetrics.of(metrics)
 
     @strawberry.field(
         description="The desks' records of demand nobody could meet, newest first "
@@ -633,39 +461,21 @@ class RequestsQuery:
         for name, value in (("product", product), ("desk", desk_code), ("country", country)):
             if value:
                 params[name] = str(value)
-        items = await context.clients.desks.get_list(
-            service_path("unmet-demand"), context.authorization, params=params
+        items = await context.clients.desks.get(
+            service_path("unmet-demand"),
+            context.authorization,
+            list[UnmetDemandPublic],
+            params=params,
         )
-        return [
-            UnmetDemandRecord(
-                id=strawberry.ID(item["id"]),
-                request_id=strawberry.ID(item["request_id"]),
-                product_code=ProductCode(item["product_code"]),
-                client_code=item["client_code"],
-                country=item["country"],
-                region=item["region"],
-                desk_code=item["desk_code"],
-                reason_code=item["reason_code"],
-                note=item["note"],
-                recorded_by=item["recorded_by"],
-                recorded_at=datetime.fromisoformat(item["recorded_at"]),
-            )
-            for item in items
-        ]
+        return all_from_contract(UnmetDemandRecord, items)
 
     @strawberry.field(description="The regional desks and the countries each serves")
     async def desks(self, info: GatewayInfo) -> list[DeskWithCountries]:
         context = context_of(info)
-        items = await context.clients.desks.get_list(service_path("desks"), context.authorization)
-        return [
-            DeskWithCountries(
-                code=item["code"],
-                name=item["name"],
-                region=item["region"],
-                countries=item["countries"],
-            )
-            for item in items
-        ]
+        items = await context.clients.desks.get(
+            service_path("desks"), context.authorization, list[DeskPublic]
+        )
+        return all_from_contract(DeskWithCountries, items)
 
 
 @strawberry.input
@@ -689,10 +499,13 @@ async def act(
     info: GatewayInfo, request_id: strawberry.ID, action: str, body: dict[str, Any]
 ) -> ServiceRequest:
     context = context_of(info)
-    data = await context.clients.desks.post(
-        service_path("requests", uuid_arg(request_id), action), context.authorization, body
+    answer = await context.clients.desks.post(
+        service_path("requests", uuid_arg(request_id), action),
+        context.authorization,
+        body,
+        RequestPublic,
     )
-    return ServiceRequest.from_service(data)
+    return from_contract(ServiceRequest, answer)
 
 
 def _details(details: Any) -> dict[str, Any]:
@@ -719,13 +532,14 @@ class RequestsMutation:
             "details": _details(input.details),
             "client_code": input.client_code,
         }
-        data = await context.clients.desks.post(
+        answer = await context.clients.desks.post(
             service_path("requests"),
             context.authorization,
             body,
+            RequestPublic,
             headers=idempotency_headers(idempotency_key),
         )
-        return ServiceRequest.from_service(data)
+        return from_contract(ServiceRequest, answer)
 
     @strawberry.mutation(description="Desk: take a submitted request into triage")
     async def triage_request(
@@ -844,12 +658,13 @@ class RequestsMutation:
         self, info: GatewayInfo, id: strawberry.ID, body: str, internal: bool = False
     ) -> Comment:
         context = context_of(info)
-        data = await context.clients.desks.post(
+        answer = await context.clients.desks.post(
             service_path("requests", uuid_arg(id), "comments"),
             context.authorization,
             {"body": body, "internal": internal},
+            CommentPublic,
         )
-        return Comment.from_service(data)
+        return from_contract(Comment, answer)
 
     @strawberry.mutation(description="Attach a document by reference")
     async def attach_to_request(
@@ -862,20 +677,24 @@ class RequestsMutation:
             "size_bytes": input.size_bytes,
             "url": input.url,
         }
-        data = await context.clients.desks.post(
-            service_path("requests", uuid_arg(id), "attachments"), context.authorization, body
+        answer = await context.clients.desks.post(
+            service_path("requests", uuid_arg(id), "attachments"),
+            context.authorization,
+            body,
+            AttachmentPublic,
         )
-        return Attachment.from_service(data)
+        return from_contract(Attachment, answer)
 
     @strawberry.mutation(description="Admin: create or rename a desk")
     async def upsert_desk(self, info: GatewayInfo, code: str, name: str, region: str) -> Desk:
         context = context_of(info)
-        data = await context.clients.desks.put(
+        answer = await context.clients.desks.put(
             service_path("desks", code_arg(code)),
             context.authorization,
             {"name": name, "region": region},
+            DeskOut,
         )
-        return Desk(code=data["code"], name=data["name"], region=data["region"])
+        return from_contract(Desk, answer)
 
     @strawberry.mutation(description="Admin: map a country (ISO alpha-3) to its desk")
     async def map_country_to_desk(self, info: GatewayInfo, country: str, desk_code: str) -> Desk:
@@ -884,11 +703,12 @@ class RequestsMutation:
             service_path("country-desks", code_arg(country, COUNTRY, "country")),
             context.authorization,
             {"desk_code": code_arg(desk_code, name="deskCode")},
+            CountryDeskOut,
         )
-        data = await context.loader(desks_by_code).load(desk_code)
-        if data is None:
+        desk = await context.loader(desks_by_code).load(desk_code)
+        if desk is None:
             raise bad_input(f"no desk {desk_code}", "NOT_FOUND")
-        return Desk(code=data["code"], name=data["name"], region=data["region"])
+        return from_contract(Desk, desk)
 
 
 # The events after which a subscriber is sent the request's new state.

@@ -9,6 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from contracts.http.desks.responses import (
+    CountryDeskOut,
+    DeskOut,
+)
 from services.desks.models import CountryDesk, Desk
 from shared.auth import CurrentPrincipal, Role
 from shared.errors import DomainError
@@ -22,19 +26,8 @@ class DeskBody(BaseModel):
     region: str = Field(min_length=1, max_length=120)
 
 
-class DeskOut(BaseModel):
-    code: str
-    name: str
-    region: str
-
-
 class CountryDeskBody(BaseModel):
     desk_code: str = Field(max_length=40)
-
-
-class CountryDeskOut(BaseModel):
-    country: str
-    desk_code: str
 
 
 @router.put("/desks/{code}", response_model=DeskOut)

@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from contracts.enums import RequestStatus
 from contracts.events import SlaClock
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
@@ -26,18 +27,6 @@ MAX_PRODUCTS = 10
 MAX_DETAILS_BYTES = 64 * 1024
 MAX_REASON = 2_000
 MAX_COMMENT = 5_000
-
-
-class RequestStatus(StrEnum):
-    submitted = "submitted"
-    triaged = "triaged"
-    routed = "routed"
-    in_progress = "in_progress"
-    delivered = "delivered"
-    closed = "closed"
-    on_hold = "on_hold"
-    rejected = "rejected"
-    withdrawn = "withdrawn"
 
 
 S = RequestStatus

@@ -8,12 +8,24 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from contracts.events import Urgency
+from contracts.http.desks.responses import (
+    AttachmentPublic,
+    CommentPublic,
+    DeskMetrics,
+    DeskPublic,
+    OverlapPublic,
+    RequestEdge,
+    RequestMetrics,
+    RequestPage,
+    RequestPublic,
+    TimelineEntryPublic,
+    UnmetDemandPublic,
+)
 from services.desks import domain
 from services.desks.domain import RequestStatus
 from services.desks.models import (
@@ -32,11 +44,6 @@ from services.desks.models import (
 )
 from services.desks.store import visibility, visible_request
 from services.desks.views import (
-    AttachmentPublic,
-    CommentPublic,
-    OverlapPublic,
-    RequestPublic,
-    TimelineEntryPublic,
     attachment_public,
     comment_public,
     present,
@@ -171,17 +178,6 @@ class RequestSort(StrEnum):
     recently_updated = "recently_updated"
 
 
-class RequestEdge(BaseModel):
-    cursor: str
-    node: RequestPublic
-
-
-class RequestPage(BaseModel):
-    edges: list[RequestEdge]
-    end_cursor: str | None
-    has_next_page: bool
-
-
 _ORDERS = {
     sort: Keyset(col(key), col(ServiceRequest.id), descending=descending, order=sort.value)
     for sort, key, descending in [
@@ -256,16 +252,6 @@ def _breached() -> ColumnElement[bool]:
 
 
 # --- Coordination metrics -------------------------------------------------------------
-
-
-class RequestMetrics(BaseModel):
-    request_id: str
-    seconds_in_status: dict[str, float]
-    hand_offs: int
-    entities_involved: list[str]
-    routings: int
-    declines: int
-    breaches: int
 
 
 @router.get("/request-metrics", response_model=list[RequestMetrics])
@@ -347,19 +333,6 @@ async def _rows_of_type(session: AsyncSession, ids: list[str], event_type: str) 
     return {request_id: int(number) for request_id, number in counted}
 
 
-class DeskMetrics(BaseModel):
-    desk_code: str
-    requests: int
-    by_status: dict[str, int]
-    open: int
-    open_breached: int
-    awaiting_triage: int
-    overlapping_open: int
-    unmet_demand: int
-    average_hours_to_route: float | None
-    average_satisfaction: float | None
-
-
 @router.get("/desks/{desk_code}/metrics", response_model=DeskMetrics)
 async def get_desk_metrics(
     desk_code: str, principal: CurrentPrincipal, session: SessionDep
@@ -435,21 +408,6 @@ async def get_desk_metrics(
 # --- Unmet demand ---------------------------------------------------------------------
 
 
-class UnmetDemandPublic(BaseModel):
-    id: str
-    request_id: str
-    routing_id: str
-    product_code: str
-    client_code: str
-    country: str
-    region: str
-    desk_code: str
-    reason_code: str
-    note: str
-    recorded_by: str
-    recorded_at: datetime
-
-
 @router.get("/unmet-demand", response_model=list[UnmetDemandPublic])
 async def list_unmet_demand(
     principal: CurrentPrincipal,
@@ -477,13 +435,6 @@ async def list_unmet_demand(
 
 
 # --- Desks ----------------------------------------------------------------------------
-
-
-class DeskPublic(BaseModel):
-    code: str
-    name: str
-    region: str
-    countries: list[str]
 
 
 @router.get("/desks", response_model=list[DeskPublic], tags=["reference"])

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from contracts.http.desks.responses import (
+    AssessmentPublic,
+    AttachmentPublic,
+    CommentPublic,
+    RequestPublic,
+    RoutingPublic,
+    SlaClockPublic,
+)
 from services.desks.models import (
     Attachment,
     Comment,
@@ -22,106 +28,6 @@ from services.desks.models import (
 from services.desks.store import routings_of
 from shared.db import AsyncSession
 from shared.queries import grouped
-
-
-class RoutingPublic(BaseModel):
-    id: str
-    product_code: str
-    status: str
-    engagement_id: str | None
-    engagement_status: str | None
-    decline_reason: str | None
-    routed_at: datetime
-
-
-class SlaClockPublic(BaseModel):
-    clock: str
-    due_at: datetime
-    stopped_at: datetime | None
-    breached_at: datetime | None
-    escalated_to: str | None
-
-
-class AssessmentPublic(BaseModel):
-    id: str
-    partners: list[str]
-    scope: str
-    status: str
-    summary: str | None
-    recommended_products: list[str]
-    opened_at: datetime
-    concluded_on: date | None
-
-
-class RequestPublic(BaseModel):
-    id: str
-    client_code: str
-    client_kind: str
-    country: str
-    region: str
-    desk_code: str
-    title: str
-    description: str
-    urgency: str
-    status: str
-    status_reason: str | None
-    products: list[str]
-    details: dict[str, Any]
-    submitted_by: str
-    owner: str | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    satisfaction_score: int | None
-    satisfaction_comment: str | None
-    routings: list[RoutingPublic]
-    sla: list[SlaClockPublic]
-    breached: bool
-    overlap_count: int
-    assessments: list[AssessmentPublic]
-
-
-class TimelineEntryPublic(BaseModel):
-    request_id: str
-    at: datetime
-    event_type: str
-    actor: str
-    summary: str
-
-
-class CommentPublic(BaseModel):
-    id: str
-    request_id: str
-    author: str
-    author_role: str
-    body: str
-    internal: bool
-    created_at: datetime
-
-
-class AttachmentPublic(BaseModel):
-    id: str
-    request_id: str
-    name: str
-    media_type: str
-    size_bytes: int
-    url: str
-    added_by: str
-    added_at: datetime
-
-
-class OverlapPublic(BaseModel):
-    """A flagged link; the other request's content only for those who may see it."""
-
-    request_id: str
-    other_request_id: str | None
-    other_title: str | None
-    other_client_code: str | None
-    other_desk_code: str | None
-    other_status: str | None
-    shared_products: list[str]
-    similarity: float
-    flagged_at: datetime
 
 
 async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> list[RequestPublic]:

@@ -14,6 +14,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.http.lessons.responses import (
+    FacetCount,
+    HistoryEntryPublic,
+    LessonEdge,
+    LessonPage,
+    LessonPublic,
+    SearchHitPublic,
+    SearchResult,
+    SuggestionPublic,
+)
 from services.lessons import domain
 from services.lessons.domain import (
     DraftContent,
@@ -98,80 +108,6 @@ class LessonEdit(LessonContent, ExpectedVersion):
 class WorkflowMove(ExpectedVersion):
     command: LessonCommand
     comment: str | None = Field(default=None, max_length=5_000)
-
-
-class LessonPublic(BaseModel):
-    id: str
-    title: str
-    summary: str
-    body: str
-    themes: list[str]
-    countries: list[str]
-    regions: list[str]
-    client_kinds: list[str]
-    source_kind: str
-    source_ref: str | None
-    authoring_entity: str
-    sensitivity: str
-    status: str
-    owner_kind: str
-    owner_code: str | None
-    created_by: str
-    review_comment: str | None
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    version: int
-
-
-class HistoryEntryPublic(BaseModel):
-    lesson_id: str
-    at: datetime
-    actor: str
-    action: str
-    from_status: str | None
-    to_status: str
-    comment: str | None
-    version: int
-
-
-class LessonEdge(BaseModel):
-    cursor: str
-    node: LessonPublic
-
-
-class LessonPage(BaseModel):
-    edges: list[LessonEdge]
-    end_cursor: str | None
-    has_next_page: bool
-
-
-class FacetCount(BaseModel):
-    value: str
-    count: int
-
-
-class SearchHitPublic(BaseModel):
-    score: float
-    lesson: LessonPublic
-
-
-class SearchResult(BaseModel):
-    total: int | None = Field(description="How many match (asked for with total=true)")
-    total_exact: bool = Field(description="False: more than `total` lessons match")
-    hits: list[SearchHitPublic]
-    facets: dict[str, list[FacetCount]]
-    next_offset: int | None
-
-
-class SuggestionPublic(BaseModel):
-    request_id: str
-    lesson_id: str
-    rank: int
-    score: float
-    title: str
-    summary: str
-    reasons: list[str]
 
 
 def public(lesson: Lesson) -> LessonPublic:

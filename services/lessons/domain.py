@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from contracts.enums import LessonStatus, Sensitivity
+from contracts.enums import SourceKind as SourceKind  # the lessons modules read it from here
 from contracts.events import AssessmentConcluded, EngagementDelivered
 from shared.auth import HQ_ROLES, Principal, Role
 from shared.errors import DomainError
@@ -21,25 +23,6 @@ MAX_TITLE = 300
 MAX_SUMMARY = 2_000
 MAX_BODY = 100_000
 MAX_TAGS = 30
-
-
-class LessonStatus(StrEnum):
-    draft = "draft"
-    in_review = "in_review"
-    published = "published"
-    archived = "archived"
-
-
-class Sensitivity(StrEnum):
-    public = "public"
-    internal = "internal"
-    restricted = "restricted"
-
-
-class SourceKind(StrEnum):
-    engagement = "engagement"
-    assessment = "assessment"
-    direct = "direct"
 
 
 class OwnerKind(StrEnum):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
@@ -20,7 +19,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.lessons.api import LessonPublic, public
+from contracts.http.lessons.responses import (
+    FeedPublic,
+    SavedFilterCreated,
+    SavedFilterPublic,
+)
+from services.lessons.api import public
 from services.lessons.domain import visible_sensitivities
 from services.lessons.models import Lesson, SavedFilter
 from services.lessons.search import LessonFilter, published_and_visible
@@ -53,25 +57,6 @@ class SavedFilterCreate(BaseModel):
     criteria: FilterCriteria = Field(default_factory=FilterCriteria)
 
 
-class SavedFilterPublic(BaseModel):
-    id: str
-    name: str
-    criteria: FilterCriteria
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class SavedFilterCreated(SavedFilterPublic):
-    feed_token: str = Field(description="Shown once: the secret part of the feed's URL")
-
-
-class FeedPublic(BaseModel):
-    id: str
-    name: str
-    updated: datetime = Field(description="The newest entry's publication, else the filter's")
-    entries: list[LessonPublic]
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -80,7 +65,7 @@ def _public(saved: SavedFilter) -> dict[str, Any]:
     return {
         "id": saved.id,
         "name": saved.name,
-        "criteria": FilterCriteria(**saved.criteria),
+        "criteria": FilterCriteria(**saved.criteria).model_dump(),
         "created_at": saved.created_at,
         "revoked_at": saved.revoked_at,
     }

@@ -13,6 +13,13 @@ from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.http.partnerships.responses import (
+    AttemptPublic,
+    DeliveryPublic,
+    FrameworkPublic,
+    PartnerPublic,
+    PartnerSecret,
+)
 from services.partnerships import domain
 from services.partnerships.api import PARTNER_CODE
 from services.partnerships.models import Framework, Partner, WebhookAttempt, WebhookDelivery
@@ -30,13 +37,6 @@ router = APIRouter()
 READERS = (Role.admin, Role.hq_analyst, Role.desk_officer, Role.provider, Role.partner)
 
 
-class PartnerPublic(BaseModel):
-    code: str
-    name: str
-    webhook_url: str | None
-    active: bool
-
-
 class PartnerCreate(BaseModel):
     code: str = Field(pattern=PARTNER_CODE)
     name: str = Field(min_length=1, max_length=200)
@@ -47,11 +47,6 @@ class PartnerUpdate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     webhook_url: HttpUrl | None = None
     active: bool = True
-
-
-class PartnerSecret(BaseModel):
-    code: str
-    webhook_secret: str = Field(description="Shown once: give it to the partner's system")
 
 
 def _partner_public(partner: Partner) -> PartnerPublic:
@@ -151,17 +146,6 @@ class FrameworkBody(BaseModel):
     expected_version: int | None = None
 
 
-class FrameworkPublic(BaseModel):
-    id: str
-    name: str
-    partners: list[str]
-    scope: str
-    valid_from: date
-    valid_to: date
-    updated_at: datetime
-    version: int
-
-
 @router.get("/frameworks", response_model=list[FrameworkPublic], tags=["frameworks"])
 async def list_frameworks(
     principal: CurrentPrincipal, session: SessionDep
@@ -242,27 +226,6 @@ async def _apply_framework(
 
 
 # --- webhook deliveries ---------------------------------------------------------------------
-
-
-class AttemptPublic(BaseModel):
-    attempted_at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: float
-
-
-class DeliveryPublic(BaseModel):
-    id: str
-    partner_code: str
-    assessment_id: str
-    event: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
-    log: list[AttemptPublic]
 
 
 @router.get("/webhook-deliveries", response_model=list[DeliveryPublic], tags=["webhooks"])

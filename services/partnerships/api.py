@@ -20,6 +20,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
+from contracts.http.partnerships.responses import (
+    AssessmentPublic,
+    EntryPublic,
+    TaskPublic,
+)
 from services.partnerships import domain
 from services.partnerships.domain import Action, AssessmentStatus, FrameworkWindow, TaskStatus
 from services.partnerships.models import (
@@ -100,49 +105,6 @@ class ConcludeBody(ExpectedVersion):
 
 class CancelBody(ExpectedVersion):
     reason: str = Field(max_length=domain.MAX_TEXT)
-
-
-class TaskPublic(BaseModel):
-    id: str
-    assessment_id: str
-    title: str
-    lead: str
-    due_on: date | None
-    status: str
-    decline_reason: str | None
-    findings: str | None
-    answered_by: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class AssessmentPublic(BaseModel):
-    id: str
-    request_id: str
-    desk_code: str
-    client_code: str
-    partners: list[str]
-    scope: str
-    framework_id: str | None
-    status: str
-    due_on: date | None
-    opened_by: str
-    summary: str | None
-    recommended_products: list[str]
-    concluded_on: date | None
-    concluded_by: str | None
-    cancel_reason: str | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    tasks: list[TaskPublic]
-
-
-class EntryPublic(BaseModel):
-    at: datetime
-    kind: str
-    actor: str
-    summary: str
 
 
 async def _public(

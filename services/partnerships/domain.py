@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
 
@@ -19,13 +20,6 @@ UN = "UN"  # the lead of a task the UN does itself
 MAX_SCOPE = 10_000
 MAX_TITLE = 200
 MAX_TEXT = 20_000
-
-
-class AssessmentStatus(StrEnum):
-    proposed = "proposed"
-    active = "active"
-    concluded = "concluded"
-    cancelled = "cancelled"
 
 
 A = AssessmentStatus
@@ -36,13 +30,6 @@ TRANSITIONS: Mapping[AssessmentStatus, frozenset[AssessmentStatus]] = {
     A.cancelled: frozenset(),
 }
 transition = StateMachine("a joint assessment", TRANSITIONS).move
-
-
-class TaskStatus(StrEnum):
-    proposed = "proposed"
-    accepted = "accepted"
-    declined = "declined"
-    done = "done"
 
 
 T = TaskStatus

@@ -24,7 +24,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import cast
 
 import httpx
@@ -32,6 +31,7 @@ from fastapi import BackgroundTasks, FastAPI, Request
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import DeliveryStatus
 from services.partnerships.domain import retry_delay
 from services.partnerships.models import Partner, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings
@@ -49,12 +49,6 @@ from shared.workers import PeriodicWorker, WorkerContext
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
-
-
-class DeliveryStatus(StrEnum):
-    pending = "pending"
-    delivered = "delivered"
-    dead = "dead"
 
 
 @dataclass(frozen=True)

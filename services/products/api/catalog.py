@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.http.products.responses import (
+    ProductPublic,
+)
 from services.products import domain
 from services.products.models import Product
 from services.products.seed import cataloged
@@ -29,20 +32,6 @@ PRODUCT = Aggregate(
 
 
 PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
-
-
-class ProductPublic(BaseModel):
-    code: str
-    name: str
-    provider_unit: str
-    description: str
-    request_form: dict[str, Any]
-    capacity: int
-    auto_accept: bool
-    sla_targets: dict[str, int]
-    active: bool
-    revision: int
-    updated_by: str
 
 
 class ProductCreate(BaseModel):

@@ -3,15 +3,20 @@ across every desk and client."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.events import Urgency
+from contracts.http.products.responses import (
+    AssignmentPublic,
+    DeliverablePublic,
+    EngagementEdge,
+    EngagementPage,
+    EngagementPublic,
+)
 from services.products import domain
 from services.products.domain import EngagementStatus
 from services.products.models import Engagement, Product
@@ -26,68 +31,6 @@ from shared.service import ClockDep, SessionDep
 router = APIRouter()
 # A provider's queue: first come, first served.
 _FIRST_COME = Keyset(col(Engagement.created_at), col(Engagement.id))
-
-
-class DeliverablePublic(BaseModel):
-    id: str
-    title: str
-    kind: str
-    reference: str
-    delivered_on: date
-    recorded_by: str
-    recorded_at: datetime
-
-
-class AssignmentPublic(BaseModel):
-    id: str
-    expert_id: str
-    expert_name: str
-    starts_on: date
-    ends_on: date
-    assigned_by: str
-    assigned_at: datetime
-
-
-class EngagementPublic(BaseModel):
-    id: str
-    request_id: str
-    routing_id: str
-    product_code: str
-    client_code: str
-    client_kind: str
-    desk_code: str
-    country: str
-    region: str
-    title: str
-    description: str
-    urgency: str
-    details: dict[str, Any]
-    status: str
-    decline_reason_code: str | None
-    decline_reason: str | None
-    decided_by: str | None
-    accepted_at: datetime | None
-    delivered_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    due_at: datetime | None = Field(
-        description="When the next step is due under the product's SLA targets"
-    )
-    overdue: bool
-    deliverables: list[DeliverablePublic]
-    assignments: list[AssignmentPublic]
-
-
-class EngagementEdge(BaseModel):
-    cursor: str
-    node: EngagementPublic
-
-
-class EngagementPage(BaseModel):
-    edges: list[EngagementEdge]
-    end_cursor: str | None
-    has_next_page: bool
 
 
 async def public_engagements(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from contracts.events import DeclineReason
+from contracts.http.products.responses import (
+    ProductUtilisation,
+    UnmetDemandByProduct,
+)
 from services.products import domain
 from services.products.domain import EngagementStatus
 from services.products.models import Engagement, Product, UnmetDemand
@@ -16,23 +19,6 @@ from shared.auth import CurrentPrincipal
 from shared.service import SessionDep
 
 router = APIRouter()
-
-
-class ProductUtilisation(BaseModel):
-    product_code: str
-    capacity: int
-    active: int = Field(description="Engagements holding a slot: accepted, planning, deployed")
-    utilisation: float = Field(description="active / capacity (0 when capacity is 0)")
-    by_status: dict[str, int]
-
-
-class UnmetDemandByProduct(BaseModel):
-    product_code: str
-    declined: int = Field(description="Engagements the provider declined")
-    declined_by_reason: dict[str, int]
-    recorded_by_desks: int = Field(description="UnmetDemandRecorded from the desks")
-    recorded_by_reason: dict[str, int]
-    requests: int = Field(description="Distinct requests left unserved, counted once")
 
 
 @router.get("/utilisation", response_model=list[ProductUtilisation], tags=["figures"])

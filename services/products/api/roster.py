@@ -10,6 +10,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlmodel import col
 
+from contracts.http.products.responses import (
+    AvailabilityWindow,
+    Booking,
+    ExpertPublic,
+)
 from services.products import domain
 from services.products.domain import Period
 from services.products.models import Assignment, Engagement, Expert, ExpertAvailability
@@ -23,27 +28,6 @@ from shared.service import SessionDep
 router = APIRouter()
 
 EXPERT = Aggregate(Expert, name="the expert", not_found="EXPERT_NOT_FOUND")
-
-
-class AvailabilityWindow(BaseModel):
-    starts_on: date
-    ends_on: date
-
-
-class Booking(BaseModel):
-    engagement_id: str
-    starts_on: date
-    ends_on: date
-
-
-class ExpertPublic(BaseModel):
-    id: str
-    name: str
-    skills: list[str]
-    languages: list[str]
-    availability: list[AvailabilityWindow]
-    bookings: list[Booking]
-    version: int
 
 
 class ExpertCreate(BaseModel):

@@ -1,17 +1,30 @@
 """The desks' part of the GraphQL door, served over real HTTP and websockets: officers'
 and clients' mutations with expectedVersion, queue filters, the conversation, metrics,
-admin edits, and requestUpdated pushes with tenancy held on every push."""
+admin edits, requestUpdated pushes with tenancy held on every push, and the desks'
+real answers agreeing field for field with their contracts and the GraphQL types."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import datetime
+from typing import Any, get_args
 
 import httpx
 import pytest
+from pydantic import BaseModel
+from strawberry.types.base import get_object_definition
 
+from contracts.http.desks.responses import (
+    AttachmentPublic,
+    CommentPublic,
+    DeskPublic,
+    RequestMetrics,
+    RequestPublic,
+    TimelineEntryPublic,
+)
 from gateway.app import create_app as create_gateway
+from gateway.schema import GatewayNames
 from gateway.settings import GatewaySettings
 from shared.auth import Role
 from shared.processes import free_port
@@ -207,3 +220,122 @@ async def test_admins_edit_the_desk_map_through_the_door(door: Door) -> None:
     listed = await door.ok("{ desks { code countries } }", desks.client("MINUSMA"))
     africa_i = next(desk for desk in listed["desks"] if desk["code"] == "AFRICA_I")
     assert "MLI" in africa_i["countries"]
+
+
+# --- The desks' answers, their contracts and the GraphQL types agree -----------------------
+
+
+def _contract_of(annotation: Any) -> type[BaseModel] | None:
+    """The contract model inside a field's annotation (`list[RoutingPublic]` → RoutingPublic)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        model = _contract_of(argument)
+        if model is not None:
+            return model
+    return None
+
+
+def _derived_fields(model: type[BaseModel]) -> list[tuple[str, str, type[BaseModel] | None]]:
+    """(contract field, GraphQL field, nested contract) for each field of the model's
+    GraphQL type that comes from the model (resolved fields left out)."""
+    graphql_type = model._strawberry_type  # type: ignore[attr-defined]  # set by the derivation
+    names = GatewayNames()
+    return [
+        (
+            field.python_name,
+            names.get_graphql_name(field),
+            _contract_of(model.model_fields[field.python_name].annotation),
+        )
+        for field in get_object_definition(graphql_type, strict=True).fields
+        if field.python_name in model.model_fields
+    ]
+
+
+def _selection(model: type[BaseModel]) -> str:
+    return " ".join(
+        f"{name} {{ {_selection(nested)} }}" if nested else name
+        for _, name, nested in _derived_fields(model)
+    )
+
+
+def _same(service: Any, graphql: Any) -> bool:
+    if isinstance(service, str) and isinstance(graphql, str) and service != graphql:
+        # An enum value is written in upper case, a moment with Z or +00:00.
+        if graphql == service.upper():
+            return True
+        try:
+            return datetime.fromisoformat(service) == datetime.fromisoformat(graphql)
+        except ValueError:
+            return False
+    return bool(service == graphql)
+
+
+def assert_agree(model: type[BaseModel], service: Any, graphql: Any, where: str) -> None:
+    """The service's JSON has exactly the contract's fields, and the GraphQL object shows
+    every one of them with the same value."""
+    assert set(service) == set(model.model_fields), f"{where}: the contract and the answer differ"
+    for field, name, nested in _derived_fields(model):
+        if nested is None:
+            assert _same(service[field], graphql[name]), f"{where}.{field}"
+        elif isinstance(service[field], list):
+            assert len(service[field]) == len(graphql[name]), f"{where}.{field}"
+            for index, (item, shown) in enumerate(zip(service[field], graphql[name], strict=True)):
+                assert_agree(nested, item, shown, f"{where}.{field}[{index}]")
+        else:
+            assert_agree(nested, service[field], graphql[name], f"{where}.{field}")
+
+
+async def test_the_desks_answers_and_the_gateways_types_agree_field_for_field(door: Door) -> None:
+    desks = door.desks
+    client, admin = desks.client("UNMISS"), desks.admin()
+    submitted = await door.ok(
+        SUBMIT,
+        client,
+        input={
+            "title": "Mine action survey",
+            "description": "Roads",
+            "products": ["MEDIATION_SUPPORT"],
+        },
+    )
+    # Submitted with a product, the request is routed at once: its routings are not empty.
+    request_id = submitted["submitRequest"]["id"]
+    await door.ok(COMMENT, client, id=request_id, body="Rains start in May", internal=False)
+    attachment = {
+        "name": "Map.pdf",
+        "mediaType": "application/pdf",
+        "sizeBytes": 9,
+        "url": "https://x.org/m.pdf",
+    }
+    await door.ok(ATTACH, client, id=request_id, input=attachment)
+
+    lists = {
+        "comments": ("comments", CommentPublic),
+        "attachments": ("attachments", AttachmentPublic),
+        "timeline": ("timelines", TimelineEntryPublic),
+        "metrics": ("request-metrics", RequestMetrics),
+    }
+    query = f"""query($id: ID!) {{
+      request(id: $id) {{ {_selection(RequestPublic)}
+        {" ".join(f"{name} {{ {_selection(model)} }}" for name, (_, model) in lists.items())} }}
+      desks {{ {_selection(DeskPublic)} }} }}"""
+    shown = await door.ok(query, admin, id=request_id)
+
+    answer = await desks.get(request_id)
+    assert answer["routings"] and answer["sla"], "a request with something in each list"
+    assert_agree(RequestPublic, answer, shown["request"], "request")
+    for name, (path, model) in lists.items():
+        response = await desks.http.get(
+            f"/{path}", params={"request_id": request_id}, headers=admin
+        )
+        items = response.json()
+        assert items, f"{path} answers something to compare"
+        graphql = shown["request"][name]
+        for index, item in enumerate(items):
+            assert_agree(
+                model, item, graphql if name == "metrics" else graphql[index], f"{path}[{index}]"
+            )
+    desk_list = (await desks.http.get("/desks", headers=admin)).json()
+    assert len(desk_list) == len(shown["desks"])
+    for index, desk in enumerate(desk_list):
+        assert_agree(DeskPublic, desk, shown["desks"][index], f"desks[{index}]")

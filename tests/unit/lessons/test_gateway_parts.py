@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from contracts.events import LessonPublished
+from contracts.http.lessons.responses import FeedPublic
 from gateway.feeds import atom_document
 from gateway.schema.common import ProductCode
 from gateway.schema.lessons import LessonFilter
@@ -40,26 +41,37 @@ def test_the_subscription_filter_matches_any_value_within_a_list_and_all_lists()
 
 
 def test_the_atom_document_escapes_text_and_names_each_lesson() -> None:
-    feed = {
-        "id": "f-1",
-        "name": "Rule of law <SSD> & more",
-        "updated": "2026-01-02T00:00:00Z",
-        "entries": [
-            {
-                "id": "l-1",
-                "title": "Prisons & <courts>",
-                "summary": "S",
-                "body": "## Markdown <b>",
-                "published_at": "2026-01-01T00:00:00Z",
-                "updated_at": "2026-01-01T00:00:00Z",
-                "authoring_entity": "provider:RULE_OF_LAW",
-                "themes": ["RULE_OF_LAW"],
-                "countries": ["SSD"],
-                "regions": ["Africa"],
-                "client_kinds": [],
-            }
-        ],
+    lesson = {
+        "id": "l-1",
+        "title": "Prisons & <courts>",
+        "summary": "S",
+        "body": "## Markdown <b>",
+        "themes": ["RULE_OF_LAW"],
+        "countries": ["SSD"],
+        "regions": ["Africa"],
+        "client_kinds": [],
+        "source_kind": "direct",
+        "source_ref": None,
+        "authoring_entity": "provider:RULE_OF_LAW",
+        "sensitivity": "public",
+        "status": "published",
+        "review_comment": None,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "published_at": "2026-01-01T00:00:00Z",
+        "version": 3,
+        "owner_kind": "provider",
+        "owner_code": "RULE_OF_LAW",
+        "created_by": "provider-1",
     }
+    feed = FeedPublic.model_validate(
+        {
+            "id": "f-1",
+            "name": "Rule of law <SSD> & more",
+            "updated": "2026-01-02T00:00:00Z",
+            "entries": [lesson],
+        }
+    )
     root = ET.fromstring(atom_document(feed, "http://door/feeds/lessons/t"))
     assert root.findtext(f"{ATOM}title") == "OneDoor lessons: Rule of law <SSD> & more"
     assert root.find(f"{ATOM}link").get("href") == "http://door/feeds/lessons/t"  # type: ignore[union-attr]

@@ -1,0 +1,85 @@
+"""The enumerations the contracts share: the events' and the services' HTTP shapes use
+these, and the gateway exposes them as GraphQL enums (member names in upper case)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Urgency(StrEnum):
+    routine = "routine"
+    priority = "priority"
+    immediate = "immediate"
+
+
+class ClientKind(StrEnum):
+    peacekeeping_operation = "peacekeeping_operation"
+    special_political_mission = "special_political_mission"
+    country_team = "country_team"
+    host_country = "host_country"
+    hq_team = "hq_team"
+
+
+class DeclineReason(StrEnum):
+    capacity = "capacity"
+    out_of_mandate = "out_of_mandate"
+    needs_partner = "needs_partner"
+    insufficient_information = "insufficient_information"
+    other = "other"
+
+
+class SlaClock(StrEnum):
+    acknowledge = "acknowledge"
+    triage = "triage"
+    deliver = "deliver"
+
+
+class RequestStatus(StrEnum):
+    submitted = "submitted"
+    triaged = "triaged"
+    routed = "routed"
+    in_progress = "in_progress"
+    delivered = "delivered"
+    closed = "closed"
+    on_hold = "on_hold"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class LessonStatus(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    published = "published"
+    archived = "archived"
+
+
+class Sensitivity(StrEnum):
+    public = "public"
+    internal = "internal"
+    restricted = "restricted"
+
+
+class SourceKind(StrEnum):
+    engagement = "engagement"
+    assessment = "assessment"
+    direct = "direct"
+
+
+class AssessmentStatus(StrEnum):
+    proposed = "proposed"
+    active = "active"
+    concluded = "concluded"
+    cancelled = "cancelled"
+
+
+class TaskStatus(StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+    declined = "declined"
+    done = "done"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    dead = "dead"

@@ -1,0 +1,1 @@
+"""The services' HTTP shapes: what a service answers and what it accepts."""

@@ -1,0 +1,1 @@
+"""The desks service's HTTP shapes."""

@@ -1,0 +1,192 @@
+"""What the desks service answers: a request with its routings, SLA clocks and
+assessments, its conversation and timeline, overlaps, metrics, unmet demand, desks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from contracts.enums import RequestStatus, Urgency
+
+
+class RoutingPublic(BaseModel):
+    id: str
+    product_code: str
+    status: str
+    engagement_id: str | None
+    engagement_status: str | None
+    decline_reason: str | None
+    routed_at: datetime
+
+
+class SlaClockPublic(BaseModel):
+    clock: str
+    due_at: datetime
+    stopped_at: datetime | None
+    breached_at: datetime | None
+    escalated_to: str | None
+
+
+class AssessmentPublic(BaseModel):
+    """A joint assessment with partners opened for the request, as the desk sees it."""
+
+    id: str
+    partners: list[str]
+    scope: str
+    status: str
+    summary: str | None
+    recommended_products: list[str] = Field(
+        description="Route them with routeRequest(products: ...)"
+    )
+    opened_at: datetime
+    concluded_on: date | None
+
+
+class RequestPublic(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: RequestStatus
+    urgency: Urgency
+    client_code: str
+    country: str
+    region: str
+    desk_code: str
+    products: list[str]
+    details: dict[str, Any]
+    submitted_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Pass it as expectedVersion to act on the request")
+    routings: list[RoutingPublic]
+    owner: str | None
+    status_reason: str | None
+    satisfaction_score: int | None
+    satisfaction_comment: str | None
+    breached: bool = Field(description="Whether any SLA clock ran out")
+    sla: list[SlaClockPublic]
+    overlap_count: int
+    assessments: list[AssessmentPublic]
+    client_kind: str
+
+
+class RequestEdge(BaseModel):
+    cursor: str
+    node: RequestPublic
+
+
+class RequestPage(BaseModel):
+    edges: list[RequestEdge]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+class TimelineEntryPublic(BaseModel):
+    at: datetime
+    event_type: str
+    actor: str
+    summary: str
+    request_id: str
+
+
+class CommentPublic(BaseModel):
+    id: str
+    author: str
+    author_role: str
+    body: str
+    internal: bool
+    created_at: datetime
+    request_id: str
+
+
+class AttachmentPublic(BaseModel):
+    """A document attached by reference."""
+
+    id: str
+    name: str
+    media_type: str
+    size_bytes: int
+    url: str
+    added_by: str
+    added_at: datetime
+    request_id: str
+
+
+class OverlapPublic(BaseModel):
+    """A flagged link; the other request's content only for those who may see it."""
+
+    other_request_id: str | None
+    other_title: str | None
+    other_client_code: str | None
+    other_desk_code: str | None
+    other_status: str | None
+    shared_products: list[str]
+    similarity: float
+    flagged_at: datetime
+    request_id: str
+
+
+class RequestMetrics(BaseModel):
+    """How much coordination a request took."""
+
+    request_id: str
+    seconds_in_status: dict[str, float]
+    hand_offs: int = Field(
+        description="Desk → provider (each routing), provider → desk (each decline), "
+        "officer → officer (each re-assignment)"
+    )
+    entities_involved: list[str]
+    routings: int
+    declines: int
+    breaches: int
+
+
+class DeskMetrics(BaseModel):
+    """How a desk is doing."""
+
+    desk_code: str
+    requests: int
+    by_status: dict[str, int]
+    open: int
+    open_breached: int
+    awaiting_triage: int
+    overlapping_open: int
+    unmet_demand: int
+    average_hours_to_route: float | None
+    average_satisfaction: float | None
+
+
+class UnmetDemandPublic(BaseModel):
+    """A product a client needed and nobody could provide."""
+
+    id: str
+    request_id: str
+    product_code: str
+    client_code: str
+    country: str
+    region: str
+    desk_code: str
+    reason_code: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+    routing_id: str
+
+
+class DeskOut(BaseModel):
+    code: str
+    name: str
+    region: str
+
+
+class DeskPublic(DeskOut):
+    """A regional desk and the countries it serves."""
+
+    countries: list[str]
+
+
+class CountryDeskOut(BaseModel):
+    country: str
+    desk_code: str

@@ -1,0 +1,1 @@
+"""The lessons service's HTTP shapes."""

@@ -1,0 +1,1 @@
+"""The partnerships service's HTTP shapes."""

@@ -1,0 +1,1 @@
+"""The products service's HTTP shapes."""

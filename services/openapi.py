@@ -1,0 +1,81 @@
+"""Generate the committed OpenAPI document of each service (contracts/openapi/<name>.json).
+
+It lives here, not in contracts/, because it reads the service apps' routes, and
+contracts import nothing of ours; its shapes are the models of contracts/http/.
+
+    python -m services.openapi          # rewrite contracts/openapi/*.json
+    python -m services.openapi --check  # exit 1 if the committed files drifted
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from fastapi.openapi.utils import get_openapi
+
+from services.desks.app import DEFINITION as DESKS
+from services.lessons.app import DEFINITION as LESSONS
+from services.partnerships.app import DEFINITION as PARTNERSHIPS
+from services.products.app import DEFINITION as PRODUCTS
+from shared.service import ServiceDefinition
+
+OPENAPI_DIR = Path(__file__).resolve().parent.parent / "contracts" / "openapi"
+
+SERVICES = (DESKS, PRODUCTS, LESSONS, PARTNERSHIPS)
+
+
+def openapi_document(service: ServiceDefinition) -> dict[str, Any]:
+    """The service's own routes, as its app serves them at /openapi.json (the health
+    routes every service shares are left out); built without settings or keys."""
+    routes = [route for router in service.routers for route in router.routes]
+    return get_openapi(title=f"OneDoor {service.title}", version="1.0.0", routes=routes)
+
+
+def rendered_files() -> dict[Path, str]:
+    return {
+        OPENAPI_DIR / f"{service.name}.json": json.dumps(
+            openapi_document(service), indent=2, sort_keys=True
+        )
+        + "\n"
+        for service in SERVICES
+    }
+
+
+def drift() -> list[str]:
+    """Files whose committed text differs from what the service apps generate."""
+    files = rendered_files()
+    problems = [
+        f"contracts/openapi/{path.name} is out of date"
+        for path, text in files.items()
+        if not path.exists() or path.read_text() != text
+    ]
+    problems += [
+        f"contracts/openapi/{path.name} has no service"
+        for path in OPENAPI_DIR.glob("*.json")
+        if path not in files
+    ]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = drift()
+        if problems:
+            print("OpenAPI drifted; run `make contracts`:\n  " + "\n  ".join(problems))
+            return 1
+        return 0
+    OPENAPI_DIR.mkdir(exist_ok=True)
+    for path, text in rendered_files().items():
+        path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
