@@ -74,8 +74,9 @@ contracts: $(INSTALLED)
 test: postgres-server $(CHROMIUM)
 	$(MAKE) --no-print-directory -j 4 --output-sync=target test-checks
 	# Two workers; a test goes to whichever is free, except those sharing a started stack,
-	# browser or rendering, which stay together on one worker (tests/conftest.py).
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	# browser or rendering, which stay together on one worker (tests/conftest.py). The 15
+	# slowest are listed, so that a new slow test shows in CI's log.
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15
 
 test-checks: lint typecheck contract-drift portal-test
 
