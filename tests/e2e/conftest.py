@@ -62,7 +62,7 @@ class StackShare:
         self._running = ExitStack()
         self._stack: EmbeddedStack | None = None
 
-    def get(self, name: str) -> EmbeddedStack:
+    def get(self, name: str | None) -> EmbeddedStack:
         if self._stack is None or name != self._name:
             self.stop()
             self._stack = self._running.enter_context(running_stack(self._tmp_path_factory))
@@ -83,14 +83,28 @@ def stack_share(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackShare
         share.stop()
 
 
+# The test this worker runs next (pytest knows it before each test), so that a module's
+# stack stops after its last module instead of idling until the end of the session.
+_next_test: list[pytest.Item | None] = [None]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    _next_test[0] = nextitem
+
+
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest, stack_share: StackShare) -> EmbeddedStack:
-    return stack_share.get(stack_name(request.module))
+def stack(request: pytest.FixtureRequest, stack_share: StackShare) -> Iterator[EmbeddedStack]:
+    name = stack_name(request.module)
+    yield stack_share.get(name)
+    following = _next_test[0]
+    if following is None or stack_name(getattr(following, "module", None)) != name:
+        stack_share.stop()
 
 
-def stack_name(module: object) -> str:
+def stack_name(module: object) -> str | None:
     """The stack a test module runs on: its SHARED_STACK, or one of its own."""
-    return str(getattr(module, "SHARED_STACK", None) or getattr(module, "__name__", ""))
+    return getattr(module, "SHARED_STACK", None) or getattr(module, "__name__", None)
 
 
 class Door:
