@@ -50,8 +50,10 @@ postgres-server:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
 
+# vitest's 5 s per test is plenty alone; in `make test` its jsdom shares the cores with
+# mypy and tsc, so a test gets longer before it counts as hung.
 portal-test: $(PORTAL_MODULES)
-	cd portal && npm run --silent typecheck && npx vitest run
+	cd portal && npm run --silent typecheck && npx vitest run --testTimeout=30000
 
 run: $(INSTALLED) $(PORTAL_BUILT)
 	$(BIN)/onedoor run
