@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test faults lint typecheck contracts portal portal-test postgres-server bench clean help
+.PHONY: run test test-checks contract-drift faults lint typecheck contracts portal portal-test postgres-server bench clean help
 
 help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
@@ -50,8 +50,10 @@ postgres-server:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
 
+# vitest's 5 s per test is plenty alone; in `make test` its jsdom shares the cores with
+# mypy and tsc, so a test gets longer before it counts as hung.
 portal-test: $(PORTAL_MODULES)
-	cd portal && npm run --silent typecheck && npx vitest run
+	cd portal && npm run --silent typecheck && npx vitest run --testTimeout=30000
 
 run: $(INSTALLED) $(PORTAL_BUILT)
 	$(BIN)/onedoor run
@@ -69,13 +71,25 @@ contracts: $(INSTALLED)
 	$(BIN)/python -m services.openapi
 	$(BIN)/python -m gateway.sdl
 
-test: $(INSTALLED) lint typecheck postgres-server $(CHROMIUM) $(PORTAL_BUILT) portal-test
+# The checks before the tests run side by side (`make -j`): mypy and tsc each keep one
+# core busy for most of a minute, the others are short. The system packages first, one
+# apt-get at a time.
+test: postgres-server $(CHROMIUM)
+	$(MAKE) --no-print-directory -j 4 --output-sync=target test-checks
+	# Two workers; a test goes to whichever is free, except those sharing a started stack,
+	# browser or rendering, which stay together on one worker (tests/conftest.py). The 15
+	# slowest are listed, so that a new slow test shows in CI's log.
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15
+
+test-checks: lint typecheck contract-drift portal-test
+
+contract-drift: $(INSTALLED)
 	$(BIN)/python -m contracts.generate --check
 	$(BIN)/python -m services.openapi --check
 	$(BIN)/python -m gateway.sdl --check
-	# Two workers, one test file each at a time: each worker starts its own broker and
-	# PostgreSQL, and a file's fixtures (an e2e stack) stay in one worker.
-	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# Both run the GraphQL code generator into portal/src/gql: one after the other.
+portal-test: $(PORTAL_BUILT)
 
 # The long fault tests: a service killed -9 under load, the broker paused and killed
 # (every accepted request reaches exactly one accepted engagement), then the GraphQL

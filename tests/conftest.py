@@ -4,13 +4,21 @@
   loopback port, for the whole session. Tests isolate themselves with a
   unique `kafka_namespace` (topic and group prefix), not with fakes.
 - `postgres`: a throw-away PostgreSQL 15 server (initdb/pg_ctl) for the session.
-- `database_url`: a fresh, empty database per test, on SQLite and on PostgreSQL
-  (every test that takes it runs twice).
+- `databases`: fresh databases per test, on SQLite and on PostgreSQL (every test
+  that takes it runs twice): empty (`new`) or a service's, migrated and seeded
+  (`migrated`, a copy of a template each worker makes once).
 - `platform`: settings with a dev key pair in a temporary var/ and a unique namespace.
+
+Everything temporary (pytest's tmp_path, PostgreSQL's data directory, the stacks'
+var/ directories with their SQLite files) goes to a memory-backed file system where
+the machine has one: the data dies with the run anyway, and on a disk every commit and
+`CREATE DATABASE` waits for it (about ten times slower here).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,8 +28,14 @@ import pytest
 from shared.auth import ensure_dev_keypair
 from shared.processes import EmbeddedBroker, start_embedded_broker
 from shared.settings import PlatformSettings
-from shared.testing.databases import Databases
+from shared.testing.databases import Databases, DatabaseTemplates
 from shared.testing.postgres import PostgresServer
+
+MEMORY_FILE_SYSTEM = Path("/dev/shm")
+if "TMPDIR" not in os.environ and MEMORY_FILE_SYSTEM.is_dir():
+    if os.access(MEMORY_FILE_SYSTEM, os.W_OK | os.X_OK):
+        os.environ["TMPDIR"] = str(MEMORY_FILE_SYSTEM)  # for the processes tests start too
+        tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +56,18 @@ def postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> DatabaseTemplates:
+    return DatabaseTemplates(tmp_path_factory.mktemp("database-templates"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Databases]:
+async def databases(
+    request: pytest.FixtureRequest, tmp_path: Path, database_templates: DatabaseTemplates
+) -> AsyncIterator[Databases]:
     """Every test that takes this runs twice: on SQLite and on a real PostgreSQL."""
     server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    made = Databases(request.param, tmp_path, server)
+    made = Databases(request.param, tmp_path, server, database_templates)
     try:
         yield made
     finally:
@@ -72,3 +93,37 @@ def platform(keys_dir: Path, broker: EmbeddedBroker, namespace: str) -> Platform
         kafka_bootstrap_servers=broker.bootstrap_servers,
         kafka_namespace=namespace,
     )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests that share a started part on one xdist worker, one after another.
+
+    `make test` runs `--dist loadgroup`: every other test goes to whichever worker is
+    free, so no worker idles behind a long file. Grouped together are the modules that
+    share a whole stack (SHARED_STACK, tests/e2e/conftest.py) and each module with a
+    module-scoped fixture (a stack, a browser, a rendered deployment), so that it starts
+    once, as `--dist loadfile` did."""
+    position: dict[int, int] = {}
+    first_of_group: dict[str, int] = {}
+    for index, item in enumerate(items):
+        group = xdist_group(item)
+        if group is None:
+            position[id(item)] = index
+        else:
+            item.add_marker(pytest.mark.xdist_group(group))
+            position[id(item)] = first_of_group.setdefault(group, index)
+    # Each group in one run of consecutive tests, where its first test was (stable sort).
+    items.sort(key=lambda item: position[id(item)])
+
+
+def xdist_group(item: pytest.Item) -> str | None:
+    module = getattr(item, "module", None)
+    shared = getattr(module, "SHARED_STACK", None)
+    if shared:
+        return f"stack:{shared}"
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+    if any(d.scope in ("module", "package") for defs in definitions for d in defs):
+        return item.nodeid.split("::")[0]
+    return None

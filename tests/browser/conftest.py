@@ -14,7 +14,12 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from shared.runner import EmbeddedStack
-from tests.e2e.conftest import Door, door, stack  # noqa: F401  (the whole-stack fixtures)
+from tests.e2e.conftest import (  # noqa: F401  (the whole-stack fixtures)
+    Door,
+    door,
+    stack,
+    stack_share,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -41,7 +46,7 @@ def portal_url(stack: EmbeddedStack) -> str:  # noqa: F811
     return stack.graphql_url.removesuffix("/graphql")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

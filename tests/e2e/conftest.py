@@ -1,11 +1,18 @@
 """The whole embedded stack as `make run` starts it (broker, four services and the
-gateway as separate processes), once per test module, and a client of its one door."""
+gateway as separate processes), and a client of its one door.
+
+Starting a stack costs ten processes, so test modules that leave it fit for each
+other share one: a module names its stack in `SHARED_STACK`, and consecutive modules
+naming the same one get the same running stack (tests/conftest.py keeps a stack's
+modules together, on one xdist worker). A module without the name gets a stack of
+its own: those that change what every test sees (the catalog's settings, a flood of
+fuzzed data) keep theirs."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +53,58 @@ def running_stack(
         running.stop()
 
 
+class StackShare:
+    """One running stack at a time in this worker, kept while modules ask for the same."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._name: str | None = None
+        self._running = ExitStack()
+        self._stack: EmbeddedStack | None = None
+
+    def get(self, name: str | None) -> EmbeddedStack:
+        if self._stack is None or name != self._name:
+            self.stop()
+            self._stack = self._running.enter_context(running_stack(self._tmp_path_factory))
+            self._name = name
+        return self._stack
+
+    def stop(self) -> None:
+        self._running.close()
+        self._stack = self._name = None
+
+
+@pytest.fixture(scope="session")
+def stack_share(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackShare]:
+    share = StackShare(tmp_path_factory)
+    try:
+        yield share
+    finally:
+        share.stop()
+
+
+# The test this worker runs next (pytest knows it before each test), so that a module's
+# stack stops after its last module instead of idling until the end of the session.
+_next_test: list[pytest.Item | None] = [None]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    _next_test[0] = nextitem
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    with running_stack(tmp_path_factory) as running:
-        yield running
+def stack(request: pytest.FixtureRequest, stack_share: StackShare) -> Iterator[EmbeddedStack]:
+    name = stack_name(request.module)
+    yield stack_share.get(name)
+    following = _next_test[0]
+    if following is None or stack_name(getattr(following, "module", None)) != name:
+        stack_share.stop()
+
+
+def stack_name(module: object) -> str | None:
+    """The stack a test module runs on: its SHARED_STACK, or one of its own."""
+    return getattr(module, "SHARED_STACK", None) or getattr(module, "__name__", None)
 
 
 class Door:

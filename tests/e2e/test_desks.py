@@ -33,6 +33,8 @@ from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
 pytestmark = pytest.mark.e2e
+# One stack with the other e2e modules that do not get in each other's way (conftest).
+SHARED_STACK = "e2e"
 
 FIELDS = "id status version clientCode deskCode routings { id productCode status engagementId }"
 SUBMIT = f"mutation($input: SubmitRequestInput!) {{ submitRequest(input: $input) {{ {FIELDS} }} }}"

@@ -13,6 +13,8 @@ from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
 pytestmark = pytest.mark.e2e
+# One stack with the other e2e modules that do not get in each other's way (conftest).
+SHARED_STACK = "e2e"
 
 SUBMIT = """
 mutation Submit($input: SubmitRequestInput!) {

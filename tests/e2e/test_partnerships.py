@@ -14,6 +14,8 @@ from tests.e2e.conftest import Door
 from tests.e2e.test_one_door import ELECTORAL_INPUT, SUBMIT
 
 pytestmark = pytest.mark.e2e
+# One stack with the other e2e modules that do not get in each other's way (conftest).
+SHARED_STACK = "e2e"
 
 ASSESSMENT_FIELDS = """
   id requestId status version partners deskCode summary recommendedProducts concludedOn

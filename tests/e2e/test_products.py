@@ -12,6 +12,8 @@ from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
 pytestmark = pytest.mark.e2e
+# One stack with the other e2e modules that do not get in each other's way (conftest).
+SHARED_STACK = "e2e"
 
 ENGAGEMENT_FIELDS = """
   id version status dueAt overdue productCode description clientCode clientKind deskCode urgency details decidedBy

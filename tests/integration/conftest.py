@@ -18,10 +18,8 @@ from services.products.app import create_app as create_products
 from services.products.seed import CATALOG
 from shared.settings import PlatformSettings, ServiceSettings
 from shared.testing.databases import Databases
-from shared.testing.services import RunningService, running_service
+from shared.testing.services import FAST_RETRY, RunningService, running_service
 from shared.testing.waiting import eventually
-
-FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
 
 
 @pytest.fixture
@@ -29,11 +27,10 @@ async def probe_settings(platform: PlatformSettings, databases: Databases) -> Se
     """A service of its own (a probe of handlers a test defines) on a fresh database."""
     return ServiceSettings(
         **platform.model_dump(),
+        **{**FAST_RETRY, "broker_watch_interval_s": 0.2},
         service_name="probe",
         database_url=await databases.new("probe"),
-        consumer_retry_backoff_s=0.01,
         consumer_max_attempts=3,
-        broker_watch_interval_s=0.2,
     )
 
 
@@ -48,12 +45,14 @@ class DesksAndProducts:
 async def stack(
     platform: PlatformSettings, databases: Databases
 ) -> AsyncIterator[DesksAndProducts]:
-    common = {**platform.model_dump(), **FAST}
-    products_settings = ProductsSettings(**common, database_url=await databases.new("products"))
-    desks_settings = DesksSettings(**common, database_url=await databases.new("desks"))
+    common = {**platform.model_dump(), **FAST_RETRY}
+    products_settings = ProductsSettings(**common, database_url=await databases.migrated(PRODUCTS))
+    desks_settings = DesksSettings(**common, database_url=await databases.migrated(DESKS))
     async with (
-        running_service(PRODUCTS, create_products, products_settings) as products,
-        running_service(DESKS, create_desks, desks_settings) as desks,
+        running_service(
+            PRODUCTS, create_products, products_settings, prepare_database=False
+        ) as products,
+        running_service(DESKS, create_desks, desks_settings, prepare_database=False) as desks,
     ):
 
         async def catalog_arrived() -> bool:

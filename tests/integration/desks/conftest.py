@@ -4,9 +4,7 @@ test moves. Providers and partners are played by the test: it publishes their ev
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,15 +20,10 @@ from services.desks.models import CatalogProduct, TimelineEntry
 from services.desks.sla import breach_due_clocks
 from shared.auth import Role
 from shared.clock import ManualClock
-from shared.messaging import OutboxMessage
 from shared.settings import PlatformSettings
 from shared.testing.databases import Databases
-from shared.testing.services import RunningService, running_service
-from shared.testing.tokens import bearer
+from shared.testing.services import FAST_RETRY, ServiceUnderTest, running_service
 from shared.testing.waiting import eventually
-from shared.workers import WorkerContext
-
-FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
 
 ELECTORAL_FORM = {
     "type": "object",
@@ -63,24 +56,17 @@ def catalog_events() -> list[ProductCataloged]:
     ]
 
 
-@dataclass
-class DesksUnderTest:
-    service: RunningService
-    platform: PlatformSettings
+class DesksUnderTest(ServiceUnderTest):
     clock: ManualClock
 
-    @property
-    def http(self) -> httpx.AsyncClient:
-        return self.service.http
-
     def client(self, code: str = "MINUSMA") -> dict[str, str]:
-        return bearer(self.platform, Role.client, client=code, subject=f"{code.lower()}-focal")
+        return self.headers(Role.client, client=code, subject=f"{code.lower()}-focal")
 
     def officer(self, desk: str = "AFRICA_II", subject: str = "officer-1") -> dict[str, str]:
-        return bearer(self.platform, Role.desk_officer, desk=desk, subject=subject)
+        return self.headers(Role.desk_officer, desk=desk, subject=subject)
 
     def admin(self) -> dict[str, str]:
-        return bearer(self.platform, Role.admin)
+        return self.headers(Role.admin)
 
     async def submit(self, headers: dict[str, str] | None = None, **body: Any) -> dict[str, Any]:
         payload = {"title": "Advice on a national dialogue", "description": "", **body}
@@ -103,10 +89,7 @@ class DesksUnderTest:
 
     async def publish(self, *events: Event) -> None:
         """Events of other services, sent over the real broker through an outbox."""
-        outbox = self.service.app.state.outbox
-        async with self.service.sessions() as session, session.begin():
-            for event in events:
-                outbox.add(session, event)
+        await self.publish_through_outbox(*events)
 
     async def until(self, request_id: str, status: str) -> dict[str, Any]:
         async def probe() -> dict[str, Any] | None:
@@ -124,25 +107,13 @@ class DesksUnderTest:
     async def tick(self, advance: timedelta = timedelta()) -> int:
         """Move the clock, then run one tick of the SLA scheduler."""
         self.clock.advance(advance)
-        app = self.service.app
-        context = WorkerContext(
-            self.service.settings, app.state.sessions, app.state.outbox, self.clock
-        )
-        return await breach_due_clocks(context)
+        return await breach_due_clocks(self.worker_context())
 
     async def outbox(self, event_type: str) -> list[dict[str, Any]]:
-        async with self.service.sessions() as session, session.begin():
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.event_type == event_type)
-                    .order_by(OutboxMessage.seq)
-                )
-            ).all()
-        return [json.loads(row.payload) for row in rows]
+        return await self.outbox_payloads(event_type)
 
     async def count_timeline(self, request_id: str, event_type: str) -> int:
-        async with self.service.sessions() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             return int(
                 await session.scalar(
                     select(func.count())
@@ -158,19 +129,25 @@ class DesksUnderTest:
 
 @pytest.fixture
 async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterator[DesksUnderTest]:
-    clock = ManualClock()
     settings = DesksSettings(
-        **{**platform.model_dump(), **FAST},
-        database_url=await databases.new("desks"),
+        **platform.model_dump(),
+        **FAST_RETRY,
+        database_url=await databases.migrated(DESKS),
         # Tests tick the scheduler themselves; the background loop must stay out of it.
         sla_scheduler_interval_s=3600,
     )
-    async with running_service(DESKS, create_desks, settings, clock=clock) as service:
-        under_test = DesksUnderTest(service, platform, clock)
+    async with running_service(
+        DESKS,
+        create_desks,
+        settings,
+        ManualClock(),
+        harness=DesksUnderTest,
+        prepare_database=False,
+    ) as under_test:
         await under_test.publish(*catalog_events())
 
         async def catalog_arrived() -> bool:
-            async with service.sessions() as session, session.begin():
+            async with under_test.sessions() as session, session.begin():
                 count = await session.scalar(select(func.count()).select_from(CatalogProduct))
             return count == len(CATALOG)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI, Request, Response
 
 from contracts.events import ClientKind, Event, RequestSubmitted, Urgency
@@ -28,36 +28,22 @@ from services.partnerships.signatures import (
 )
 from shared.auth import Role
 from shared.clock import ManualClock
-from shared.messaging.envelope import to_headers
 from shared.settings import PlatformSettings
 from shared.testing.databases import Databases
-from shared.testing.services import RunningService, running_service
+from shared.testing.services import (
+    FAST_RETRY,
+    ServiceUnderTest,
+    publish_on_broker,
+    running_service,
+)
 from shared.testing.serving import served
-from shared.testing.tokens import bearer
 from shared.testing.waiting import eventually
-from shared.workers import WorkerContext
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@dataclass
-class Partnerships:
-    service: RunningService
-    platform: PlatformSettings
+class Partnerships(ServiceUnderTest):
     clock: ManualClock
-
-    @property
-    def http(self) -> Any:
-        return self.service.http
-
-    def worker_context(self) -> WorkerContext:
-        app = self.service.app
-        return WorkerContext(
-            self.service.settings, app.state.sessions, app.state.outbox, self.clock
-        )
-
-    def headers(self, role: Role, **tenant: Any) -> dict[str, str]:
-        return bearer(self.platform, role, **tenant)
 
     @property
     def admin(self) -> dict[str, str]:
@@ -88,12 +74,10 @@ class Partnerships:
 async def partnerships(
     platform: PlatformSettings, databases: Databases
 ) -> AsyncIterator[Partnerships]:
-    clock = ManualClock(START)
     settings = PartnershipsSettings(
         **platform.model_dump(),
-        database_url=await databases.new("partnerships"),
-        consumer_retry_backoff_s=0.01,
-        broker_watch_interval_s=0.5,
+        **FAST_RETRY,
+        database_url=await databases.migrated(DEFINITION),
         # The tests drive the dispatcher's tick themselves, with the manual clock.
         webhook_dispatch_interval_s=3600,
         webhook_dispatch_on_commit=False,
@@ -103,33 +87,20 @@ async def partnerships(
         # The partners' receivers in these tests listen on loopback.
         webhook_allow_private_targets=True,
     )
-    async with running_service(DEFINITION, create_app, settings, clock) as service:
-        yield Partnerships(service, platform, clock)
+    async with running_service(
+        DEFINITION,
+        create_app,
+        settings,
+        ManualClock(START),
+        harness=Partnerships,
+        prepare_database=False,
+    ) as under_test:
+        yield under_test
 
 
 async def publish(platform: PlatformSettings, event: Event, event_id: str) -> None:
     """Put an event on the real broker as another service's relay would."""
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        headers = to_headers(
-            event_id=event_id,
-            event_type=event.type,
-            source="/onedoor/test",
-            time=datetime.now(UTC),
-            correlation_id=event_id,
-            subject=event.key(),
-            causation_id=None,
-            traceparent=None,
-        )
-        await producer.send_and_wait(
-            platform.physical_topic(event.topic),
-            value=event.model_dump_json().encode(),
-            key=event.key().encode(),
-            headers=headers,
-        )
-    finally:
-        await producer.stop()
+    await publish_on_broker(platform, event, event_id)
 
 
 def submitted(

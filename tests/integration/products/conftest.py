@@ -4,17 +4,14 @@ Its clock is a ManualClock: each routing moves it on a second, tests move it fur
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
-from sqlmodel import col
 
 from contracts.events import ClientKind, Event, RequestRouted, Urgency
 from services.products.app import DEFINITION as PRODUCTS
@@ -23,52 +20,34 @@ from services.products.app import create_app as create_products
 from services.products.models import Engagement
 from shared.auth import Role
 from shared.clock import ManualClock
-from shared.messaging import OutboxMessage
-from shared.messaging.envelope import to_headers
 from shared.settings import PlatformSettings
 from shared.testing.databases import Databases
-from shared.testing.services import RunningService, running_service
-from shared.testing.tokens import bearer
+from shared.testing.services import (
+    FAST_RETRY,
+    ServiceUnderTest,
+    publish_on_broker,
+    running_service,
+)
 from shared.testing.waiting import eventually
 
-FAST = {"consumer_retry_backoff_s": 0.01, "broker_watch_interval_s": 0.5}
 
-
-@dataclass
-class Provider:
+class Provider(ServiceUnderTest):
     """The products service and the desks' side of the broker, as the tests see them."""
 
-    service: RunningService
-    platform: PlatformSettings
-    producer: AIOKafkaProducer
     clock: ManualClock
+    producer: AIOKafkaProducer  # set by the fixture: one producer for all of a test's events
 
     def headers(self, role: Role = Role.admin, **tenant: Any) -> dict[str, str]:
-        return bearer(self.platform, role, **tenant)
+        return super().headers(role, **tenant)
 
     def officer(self, *products: str) -> dict[str, str]:
-        return bearer(self.platform, Role.provider, products=list(products))
+        return self.headers(Role.provider, products=list(products))
 
     async def publish(self, event: Event, event_id: str | None = None) -> str:
         """Put an event on the broker as the desks' relay would (binary CloudEvents)."""
-        event_id = event_id or str(uuid.uuid4())
-        headers = to_headers(
-            event_id=event_id,
-            event_type=event.type,
-            source="/onedoor/desks",
-            time=datetime.now(UTC),
-            correlation_id=event_id,
-            subject=event.key(),
-            causation_id=None,
-            traceparent=None,
+        return await publish_on_broker(
+            self.platform, event, event_id, source="/onedoor/desks", producer=self.producer
         )
-        await self.producer.send_and_wait(
-            self.platform.physical_topic(event.topic),
-            event.model_dump_json().encode(),
-            key=event.key().encode(),
-            headers=headers,
-        )
-        return event_id
 
     async def route(self, product: str = "ELECTORAL_ASSISTANCE", **changes: Any) -> dict[str, Any]:
         """Route a product of a new request and wait for its engagement."""
@@ -111,15 +90,7 @@ class Provider:
 
     async def events(self, event_type: str) -> list[dict[str, Any]]:
         """The payloads this service put in its outbox, oldest first."""
-        async with self.service.sessions() as session, session.begin():
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.event_type == event_type)
-                    .order_by(col(OutboxMessage.seq))
-                )
-            ).all()
-        return [json.loads(row.payload) for row in rows]
+        return await self.outbox_payloads(event_type)
 
 
 def routed(product: str = "ELECTORAL_ASSISTANCE", **changes: Any) -> RequestRouted:
@@ -145,13 +116,20 @@ def routed(product: str = "ELECTORAL_ASSISTANCE", **changes: Any) -> RequestRout
 @pytest.fixture
 async def provider(platform: PlatformSettings, databases: Databases) -> AsyncIterator[Provider]:
     settings = ProductsSettings(
-        **{**platform.model_dump(), **FAST}, database_url=await databases.new("products")
+        **platform.model_dump(), **FAST_RETRY, database_url=await databases.migrated(PRODUCTS)
     )
     producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap_servers)
-    clock = ManualClock()
     await producer.start()
     try:
-        async with running_service(PRODUCTS, create_products, settings, clock) as service:
-            yield Provider(service, platform, producer, clock)
+        async with running_service(
+            PRODUCTS,
+            create_products,
+            settings,
+            ManualClock(),
+            harness=Provider,
+            prepare_database=False,
+        ) as under_test:
+            under_test.producer = producer
+            yield under_test
     finally:
         await producer.stop()
