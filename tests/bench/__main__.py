@@ -29,6 +29,8 @@ from tests.bench.results import BenchmarkResult
 from tests.bench.stack import BenchStack, running_stack
 
 Benchmark = Callable[[], BenchmarkResult]
+# The parts a run can be narrowed to while iterating on one of them.
+PARTS = ("stack", "pipeline", "lessons")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,21 +50,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--lessons", type=int, default=100_000, help="lessons in the search corpus")
     add("--search-queries", type=int, default=300, help="search queries measured per engine")
     add("--output", type=Path, default=Path(".bench/results.json"))
+    add(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only this part (repeatable): " + ", ".join(PARTS),
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run = {"started_at": datetime.now(UTC).isoformat(), "load_average_before": os.getloadavg()}
+    parts = set(args.only or PARTS)
+    results: list[BenchmarkResult] = []
     with tempfile.TemporaryDirectory(prefix="onedoor-bench-") as work:
-        results = on_the_stack(args, Path(work) / "var")
-        results.append(measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline")))
-        results.append(
-            measure(
-                "lessons search",
-                lambda: lessons_search(args.lessons, args.search_queries, Path(work) / "lessons"),
+        if "stack" in parts:
+            results += on_the_stack(args, Path(work) / "var")
+        if "pipeline" in parts:
+            results.append(
+                measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline"))
             )
-        )
+        if "lessons" in parts:
+            results.append(
+                measure(
+                    "lessons search",
+                    lambda: lessons_search(
+                        args.lessons, args.search_queries, Path(work) / "lessons"
+                    ),
+                )
+            )
     print_table(results)
     write_json(args.output, results, {**run, **environment(args)})
     print(f"\nwritten to {args.output}")
