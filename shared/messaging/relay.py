@@ -15,10 +15,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry.trace import SpanKind
-from sqlalchemy import delete, func, select, update
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanContext, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
@@ -26,13 +29,15 @@ from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
-from shared.messaging.models import OutboxMessage
-from shared.telemetry import current_traceparent, span_from
+from shared.messaging.models import OUTBOX, OutboxMessage
+from shared.telemetry import tracer
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 5.0
 PRUNE_EVERY_S = 600.0
+MAX_LINKS = 128  # the SDK's default limit of links per span
+_W3C = TraceContextTextMapPropagator()
 
 
 class OutboxRelay:
@@ -110,53 +115,62 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
+    async def _claim(self, session: AsyncSession) -> list[Row[Any]]:
+        # Plain rows, not ORM objects: the relay only reads them and marks them sent.
         query = (
-            select(OutboxMessage)
-            .where(col(OutboxMessage.sent_at).is_(None))
-            .order_by(col(OutboxMessage.seq))
+            select(OUTBOX)
+            .where(OUTBOX.c.sent_at.is_(None))
+            .order_by(OUTBOX.c.seq)
             .limit(self._batch_size)
         )
         if self._hold_claims:
             query = query.with_for_update(skip_locked=True)
-        return list((await session.scalars(query)).all())
+        return list((await session.execute(query)).all())
 
-    async def _publish(self, rows: list[OutboxMessage]) -> None:
-        deliveries = [await self._send(row) for row in rows]
-        await asyncio.gather(*deliveries)
+    async def _publish(self, rows: list[Row[Any]]) -> None:
+        if not rows:
+            return
+        # One span per batch, linked to the trace of each event in it; each record
+        # carries its writer's traceparent, so the consumer's span continues that trace.
+        origins = {row.traceparent for row in rows if row.traceparent}
+        links = [Link(_span_context(traceparent)) for traceparent in sorted(origins)]
+        with tracer().start_as_current_span(
+            "publish outbox batch",
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(rows)},
+            links=links[:MAX_LINKS],
+        ):
+            deliveries = [await self._send(row) for row in rows]
+            await asyncio.gather(*deliveries)
 
-    async def _mark_sent(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    async def _mark_sent(self, session: AsyncSession, rows: list[Row[Any]]) -> None:
         if rows:
             await session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.seq).in_([row.seq for row in rows]))
+                update(OUTBOX)
+                .where(OUTBOX.c.seq.in_([row.seq for row in rows]))
                 .values(sent_at=self._clock.now())
             )
 
-    async def _send(self, row: OutboxMessage) -> asyncio.Future[object]:
-        # The publish span continues the trace of the request that wrote the row.
-        topic = self._topic_name(row.topic)
-        attributes = {"messaging.system": "kafka", "messaging.destination.name": topic}
-        with span_from(f"publish {topic}", row.traceparent, SpanKind.PRODUCER, attributes):
-            headers = to_headers(
-                event_id=row.event_id,
-                event_type=row.event_type,
-                source=row.source,
-                time=row.occurred_at,
-                correlation_id=row.correlation_id,
-                subject=row.subject,
-                causation_id=row.causation_id,
-                traceparent=current_traceparent(),
-                extra=row.extra_headers,
-            )
-            key: bytes | None = row.key.encode()
-            value = row.payload.encode()
-            if is_dead_letter(row):
-                key, value, headers = dead_letter_record(row)
-            future: asyncio.Future[object] = await self._producer.send(
-                topic, value=value, key=key, headers=headers
-            )
-            return future
+    async def _send(self, row: Row[Any]) -> asyncio.Future[object]:
+        headers = to_headers(
+            event_id=row.event_id,
+            event_type=row.event_type,
+            source=row.source,
+            time=row.occurred_at,
+            correlation_id=row.correlation_id,
+            subject=row.subject,
+            causation_id=row.causation_id,
+            traceparent=row.traceparent,
+            extra=row.extra_headers,
+        )
+        key: bytes | None = row.key.encode()
+        value = row.payload.encode()
+        if is_dead_letter(row):
+            key, value, headers = dead_letter_record(row)
+        future: asyncio.Future[object] = await self._producer.send(
+            self._topic_name(row.topic), value=value, key=key, headers=headers
+        )
+        return future
 
     async def republish_recent(self, window: timedelta, max_rows: int) -> int:
         """Mark the rows sent within `window` (the newest `max_rows` of them) unsent
@@ -211,3 +225,9 @@ class OutboxRelay:
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=self._clock.now().tzinfo)
         return max((self._clock.now() - oldest).total_seconds(), 0.0)
+
+
+def _span_context(traceparent: str) -> SpanContext:
+    """The span a W3C `traceparent` names (invalid if it cannot be read)."""
+    context = _W3C.extract({"traceparent": traceparent})
+    return trace.get_current_span(context).get_span_context()
