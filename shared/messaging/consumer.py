@@ -41,6 +41,7 @@ from shared.messaging.deadletter import dead_letter_row
 from shared.messaging.envelope import Envelope, MalformedEvent, from_record
 from shared.messaging.models import INBOX
 from shared.messaging.outbox import Outbox
+from shared.messaging.tracing import batch_span, in_trace_of
 from shared.settings import ConsumerMode
 from shared.telemetry import span_from
 
@@ -203,6 +204,13 @@ class EventConsumer:
         """
         batch = [(record, _read(record)) for record in records]
         batch = [(record, envelope) for record, envelope in batch if self._handled_here(envelope)]
+        traceparents = [env.traceparent for _r, env in batch if isinstance(env, Envelope)]
+        with batch_span("process batch", SpanKind.CONSUMER, traceparents, len(batch)):
+            await self._apply_batch(batch)
+
+    async def _apply_batch(
+        self, batch: Sequence[tuple[ConsumerRecord[bytes, bytes], Read]]
+    ) -> None:
         async with self._sessions() as session, session.begin():
             handled = await self._already_handled(session, batch)
             counters = (self.applied, self.dead_lettered)
@@ -249,14 +257,18 @@ class EventConsumer:
         if not inbox.first_time(envelope.id):
             return  # already applied
         model, handler = self._handlers.registered(envelope.type)
-        with span_from(
-            f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, PROCESS_ATTRIBUTES
-        ):
-            if isolated:
+        if isolated:
+            with span_from(
+                f"process {envelope.type}",
+                envelope.traceparent,
+                SpanKind.CONSUMER,
+                PROCESS_ATTRIBUTES,
+            ):
                 failure, attempts = await self._attempt(session, envelope, model, handler)
-            else:
+        else:
+            with in_trace_of(envelope.traceparent):
                 await handler(self._validated(envelope, model), self._context(session, envelope))
-                failure, attempts = None, 1
+            failure, attempts = None, 1
         if failure is None:
             inbox.record(envelope, "applied", None)
             self.applied += 1

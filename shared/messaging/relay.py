@@ -18,9 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry import trace
-from opentelemetry.trace import Link, SpanContext, SpanKind
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
@@ -30,14 +28,12 @@ from shared.db import AsyncSession
 from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
 from shared.messaging.models import OUTBOX, OutboxMessage
-from shared.telemetry import tracer
+from shared.messaging.tracing import batch_span
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 5.0
 PRUNE_EVERY_S = 600.0
-MAX_LINKS = 128  # the SDK's default limit of links per span
-_W3C = TraceContextTextMapPropagator()
 
 
 class OutboxRelay:
@@ -130,16 +126,9 @@ class OutboxRelay:
     async def _publish(self, rows: list[Row[Any]]) -> None:
         if not rows:
             return
-        # One span per batch, linked to the trace of each event in it; each record
-        # carries its writer's traceparent, so the consumer's span continues that trace.
-        origins = {row.traceparent for row in rows if row.traceparent}
-        links = [Link(_span_context(traceparent)) for traceparent in sorted(origins)]
-        with tracer().start_as_current_span(
-            "publish outbox batch",
-            kind=SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(rows)},
-            links=links[:MAX_LINKS],
-        ):
+        # Each record carries its writer's traceparent (see shared.messaging.tracing).
+        traceparents = [row.traceparent for row in rows]
+        with batch_span("publish outbox batch", SpanKind.PRODUCER, traceparents, len(rows)):
             deliveries = [await self._send(row) for row in rows]
             await asyncio.gather(*deliveries)
 
@@ -225,9 +214,3 @@ class OutboxRelay:
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=self._clock.now().tzinfo)
         return max((self._clock.now() - oldest).total_seconds(), 0.0)
-
-
-def _span_context(traceparent: str) -> SpanContext:
-    """The span a W3C `traceparent` names (invalid if it cannot be read)."""
-    context = _W3C.extract({"traceparent": traceparent})
-    return trace.get_current_span(context).get_span_context()
