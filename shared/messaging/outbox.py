@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -30,8 +31,7 @@ from shared.telemetry import current_traceparent
 
 _UNWRITTEN = "onedoor.outbox_unwritten"
 _WAKE = "onedoor.outbox_wake"
-# Every column but `seq` (the database numbers rows): one shape for every row of a
-# bulk INSERT, whatever the event leaves empty.
+# Every column but `seq` (the database numbers rows).
 COLUMNS = tuple(column.name for column in OUTBOX.columns if column.name != "seq")
 
 
@@ -72,10 +72,8 @@ class Outbox:
                 "correlation_id": cause.correlation_id if cause else event_id,
                 "causation_id": cause.id if cause else None,
                 "payload": event.model_dump_json(),
-                "extra_headers": None,
                 "traceparent": current_traceparent(),
                 "created_at": now,
-                "sent_at": None,
             },
         )
         return event_id
@@ -100,9 +98,16 @@ def _write_rows(session: Session) -> None:
     unwritten: _Unwritten | None = session.info.get(_UNWRITTEN)
     if unwritten is None or not unwritten.rows:
         return
-    rows = [row for _transaction, row in unwritten.rows]
+    # A bulk INSERT takes rows of one shape, so each run of rows that fill the same
+    # columns is one statement; runs keep the order the rows were added in (their
+    # `seq`, the order the relay publishes them in).
+    filled = [
+        {name: value for name, value in row.items() if value is not None}
+        for _, row in unwritten.rows
+    ]
     unwritten.rows.clear()
-    session.execute(insert(OUTBOX), rows)
+    for _shape, run in groupby(filled, key=tuple):
+        session.execute(insert(OUTBOX), list(run))
     unwritten.written = True
 
 

@@ -33,6 +33,8 @@ from shared.messaging.tracing import batch_span
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 5.0
+# What the relay reads of a row: what it publishes, and `seq` to mark it sent.
+RELAYED = [column for column in OUTBOX.columns if column.name not in ("created_at", "sent_at")]
 PRUNE_EVERY_S = 600.0
 
 
@@ -114,7 +116,7 @@ class OutboxRelay:
     async def _claim(self, session: AsyncSession) -> list[Row[Any]]:
         # Plain rows, not ORM objects: the relay only reads them and marks them sent.
         query = (
-            select(OUTBOX)
+            select(*RELAYED)
             .where(OUTBOX.c.sent_at.is_(None))
             .order_by(OUTBOX.c.seq)
             .limit(self._batch_size)

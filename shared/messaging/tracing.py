@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -31,7 +33,7 @@ def batch_span(
 ) -> Iterator[Span]:
     """A span for a batch of `size` events, linked to the distinct traces they carry."""
     links = [
-        Link(trace.get_current_span(_W3C.extract({"traceparent": parent})).get_span_context())
+        Link(trace.get_current_span(_remote_parent(parent)).get_span_context())
         for parent in sorted({parent for parent in traceparents if parent})[:MAX_LINKS]
     ]
     with tracer().start_as_current_span(
@@ -49,8 +51,15 @@ def in_trace_of(traceparent: str | None) -> Iterator[None]:
     if not traceparent:
         yield
         return
-    token = otel_context.attach(_W3C.extract({"traceparent": traceparent}))
+    token = otel_context.attach(_remote_parent(traceparent))
     try:
         yield
     finally:
         otel_context.detach(token)
+
+
+@lru_cache(maxsize=1024)
+def _remote_parent(traceparent: str) -> Context:
+    # Cached: the events of one transaction share their writer's traceparent, and a
+    # Context is immutable.
+    return _W3C.extract({"traceparent": traceparent})
