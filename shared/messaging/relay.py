@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.messaging.broker import OutgoingRecord, send_in_batches
 from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
 from shared.messaging.models import OUTBOX, OutboxMessage
@@ -131,8 +132,7 @@ class OutboxRelay:
         # Each record carries its writer's traceparent (see shared.messaging.tracing).
         traceparents = [row.traceparent for row in rows]
         with batch_span("publish outbox batch", SpanKind.PRODUCER, traceparents, len(rows)):
-            deliveries = [await self._send(row) for row in rows]
-            await asyncio.gather(*deliveries)
+            await send_in_batches(self._producer, [self._record(row) for row in rows])
 
     async def _mark_sent(self, session: AsyncSession, rows: list[Row[Any]]) -> None:
         if rows:
@@ -142,7 +142,11 @@ class OutboxRelay:
                 .values(sent_at=self._clock.now())
             )
 
-    async def _send(self, row: Row[Any]) -> asyncio.Future[object]:
+    def _record(self, row: Row[Any]) -> OutgoingRecord:
+        topic = self._topic_name(row.topic)
+        if is_dead_letter(row):
+            key, value, headers = dead_letter_record(row)
+            return OutgoingRecord(topic, key, value, headers)
         headers = to_headers(
             event_id=row.event_id,
             event_type=row.event_type,
@@ -154,14 +158,7 @@ class OutboxRelay:
             traceparent=row.traceparent,
             extra=row.extra_headers,
         )
-        key: bytes | None = row.key.encode()
-        value = row.payload.encode()
-        if is_dead_letter(row):
-            key, value, headers = dead_letter_record(row)
-        future: asyncio.Future[object] = await self._producer.send(
-            self._topic_name(row.topic), value=value, key=key, headers=headers
-        )
-        return future
+        return OutgoingRecord(topic, row.key.encode(), row.payload.encode(), headers)
 
     async def republish_recent(self, window: timedelta, max_rows: int) -> int:
         """Mark the rows sent within `window` (the newest `max_rows` of them) unsent

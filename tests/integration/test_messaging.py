@@ -177,8 +177,9 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_the_rest_goes_o
         await harness.publish(cataloged("POISON"), cataloged("FLAKY"), cataloged("FINE"))
         await eventually(lambda: _has(harness, {"FLAKY", "FINE"}))
         await eventually(lambda: _inbox_size(harness, 3))  # the three sit in different partitions
-        # One optimistic pass with its whole batch, then consumer_max_attempts alone.
-        assert probe.calls.count("POISON") == 1 + 3
+        # At most once in the optimistic pass over the whole batch (which stops at
+        # the first failure, FLAKY's or POISON's), then consumer_max_attempts alone.
+        assert probe.calls.count("POISON") in (3, 1 + 3)
         assert probe.calls.count("FLAKY") >= 3  # two failures, then applied
         assert sorted((await harness.inbox()).values()) == ["applied", "applied", "dead_lettered"]
 
