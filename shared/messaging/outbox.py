@@ -27,7 +27,7 @@ from shared.clock import Clock, SystemClock
 from shared.db import AsyncSession
 from shared.messaging.envelope import Envelope
 from shared.messaging.models import OUTBOX, OutboxMessage
-from shared.telemetry import current_traceparent
+from shared.messaging.tracing import current_traceparent
 
 _UNWRITTEN = "onedoor.outbox_unwritten"
 _WAKE = "onedoor.outbox_wake"

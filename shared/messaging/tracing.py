@@ -63,3 +63,18 @@ def _remote_parent(traceparent: str) -> Context:
     # Cached: the events of one transaction share their writer's traceparent, and a
     # Context is immutable.
     return _W3C.extract({"traceparent": traceparent})
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span (None outside a trace): what
+    `propagate.inject` writes, without building a carrier and running every
+    configured propagator for each event an outbox takes."""
+    span = trace.get_current_span().get_span_context()
+    if not span.is_valid:
+        return None
+    return _traceparent(span.trace_id, span.span_id, span.trace_flags)
+
+
+@lru_cache(maxsize=1024)
+def _traceparent(trace_id: int, span_id: int, flags: int) -> str:
+    return f"00-{trace_id:032x}-{span_id:016x}-{flags:02x}"
