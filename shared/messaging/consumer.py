@@ -7,9 +7,10 @@ A service registers one handler per event type:
     @handlers.on(RequestRouted)
     async def on_request_routed(event: RequestRouted, context: EventContext) -> None: ...
 
-The consumer applies a fetched batch of one partition in one transaction, each
-event checked against and recorded in the inbox in that same transaction, so an
-effect and its "already handled" mark commit together. A
+The consumer applies what one fetch returned (up to `consumer_batch_size`
+records, each partition's in order) in one transaction, each event checked
+against the inbox with one query and its "already handled" mark written with one
+INSERT in that same transaction, so an effect and its mark commit together. A
 failing handler is retried with backoff; after the last attempt the event goes
 to the service's dead-letter topic (through the outbox, so even that is not
 lost) and the consumer goes on. Offsets are committed after the database commit:

@@ -7,6 +7,8 @@ rows are read, published and then marked sent in two short transactions, so the
 database's single write lock is never held while waiting for the broker. Either
 way nothing is marked sent before the broker acknowledged it (acks=all); a
 failure leaves the rows unsent and the relay retries with exponential backoff.
+A batch is read with one query, sent as one Kafka batch per partition and marked
+sent with one UPDATE.
 """
 
 from __future__ import annotations
