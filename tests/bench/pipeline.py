@@ -46,12 +46,13 @@ from shared.telemetry import configure_tracing, tracer
 from shared.testing.databases import Databases
 from shared.testing.postgres import PostgresServer, PostgresUnavailable
 from tests.bench.cpu import CpuMeter
-from tests.bench.results import BenchmarkResult, Metric, at_least
+from tests.bench.results import BenchmarkResult, Metric, at_least, latency_summary
 
 MESSAGE_BYTES = 500
 TARGET_RATIO = 0.5
 ROUNDS = 2
 WRITE_TRANSACTIONS = 10
+COMMITS = 200
 RELAY_BATCH: int = ServiceSettings.model_fields["outbox_batch_size"].default
 SQLITE = "SQLite"
 SQLITE_FULL = "SQLite synchronous=FULL"
@@ -109,9 +110,29 @@ async def event_pipeline(*, messages: int, work_dir: Path) -> BenchmarkResult:
                             broker, f"{namespace}-{_slug(variant)}", messages, where, variant
                         )
                     )
+            commits = {
+                variant: await one_event_commits(where, variant)
+                for variant in (SQLITE, SQLITE_FULL)
+            }
     finally:
         broker.stop()
-    return _result(runs, messages, notes)
+    return _result(runs, commits, messages, notes)
+
+
+async def one_event_commits(where: PipelineDatabases, variant: str) -> dict[str, float]:
+    """What a request pays for the durability setting: commits of one event each."""
+    engine = _engine(await where.url(variant, "commits"), variant)
+    try:
+        await upgrade(engine, PRODUCTS.migrations_dir)
+        sessions, outbox, took_ms = session_factory(engine), Outbox("/bench/commits"), []
+        for number in range(COMMITS):
+            started = time.perf_counter()
+            async with sessions() as session, session.begin():
+                outbox.add(session, cataloged(number))
+            took_ms.append((time.perf_counter() - started) * 1000)
+        return latency_summary(took_ms)
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager
@@ -321,7 +342,12 @@ def _timeout_s(messages: int) -> float:
     return max(60.0, messages / 200)
 
 
-def _result(runs: dict[str, list[Run]], messages: int, notes: list[str]) -> BenchmarkResult:
+def _result(
+    runs: dict[str, list[Run]],
+    commits: dict[str, dict[str, float]],
+    messages: int,
+    notes: list[str],
+) -> BenchmarkResult:
     best = {name: max(attempts, key=lambda run: run.rate) for name, attempts in runs.items()}
     raw = best.pop("raw")
     metrics = [
@@ -359,6 +385,11 @@ def _result(runs: dict[str, list[Run]], messages: int, notes: list[str]) -> Benc
             notes.append(
                 f"{variant}: only {platform.delivered} of {messages} events reached the inbox"
             )
+    for variant, latency in commits.items():
+        metrics += [
+            Metric(f"{variant}: commit of one event p50", latency["p50_ms"], "ms"),
+            Metric(f"{variant}: commit of one event p95", latency["p95_ms"], "ms"),
+        ]
     return BenchmarkResult(
         name="event pipeline",
         metrics=metrics,
@@ -366,6 +397,7 @@ def _result(runs: dict[str, list[Run]], messages: int, notes: list[str]) -> Benc
         details={
             "messages": messages,
             "runs": {name: [run.as_json() for run in attempts] for name, attempts in runs.items()},
+            "one_event_commits_ms": commits,
         },
     )
 
