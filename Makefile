@@ -12,7 +12,8 @@ help:
 	@echo "make run        start broker, 4 services and the gateway (GraphQL on :8000)"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
 	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
-	@echo "make bench      measure the performance targets of docs/architecture.md (about 10 minutes)"
+	@echo "make bench      measure the performance targets of docs/architecture.md (about 15 minutes;"
+	@echo "                BENCH_ARGS='--only pipeline --messages 5000' narrows it, see --help)"
 	@echo "make contracts  regenerate contracts/schemas, asyncapi.yaml, openapi/ and schema.graphql"
 	@echo "make portal     build the web portal (npm ci from the lock, vite build) into portal/dist"
 
@@ -99,7 +100,7 @@ faults: $(INSTALLED)
 	ONEDOOR_FUZZ_EXAMPLES=$${ONEDOOR_FUZZ_EXAMPLES:-1000} $(BIN)/pytest -q tests/e2e/test_hostile_input.py -k fuzzing -s
 
 bench: $(INSTALLED)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache portal/node_modules portal/dist portal/src/gql

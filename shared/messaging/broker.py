@@ -13,18 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
+# Bytes per partition in one produce request. aiokafka's 16 KB default cuts a relay
+# batch of 500 events into ~30 requests sent one after another per partition;
+# the embedded broker took twice the messages per second with 64 KB batches.
+MAX_BATCH_BYTES = 1024 * 1024
 
 
 class TopicCreationError(RuntimeError):
@@ -70,6 +77,7 @@ def producer(settings: PlatformSettings) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,
         max_request_size=settings.kafka_max_request_size,
+        max_batch_size=min(MAX_BATCH_BYTES, settings.kafka_max_request_size),
         linger_ms=1,
         request_timeout_ms=15_000,
     )
@@ -127,3 +135,45 @@ def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
 async def cluster_id(admin: AIOKafkaAdminClient, timeout_s: float = 5.0) -> str:
     description = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
     return str(description["cluster_id"])
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+async def send_in_batches(producer: AIOKafkaProducer, records: Sequence[OutgoingRecord]) -> None:
+    """Send `records`, each partition's in their order, one batch per partition (more
+    if they do not fit), and wait until the broker acknowledged every one.
+
+    `send()` per record costs a future, a partitioner call and an accumulator lookup
+    each; here a record costs one append. The partition is the one `send()` would
+    choose (murmur2 of the key), so a key keeps its partition however it is sent.
+    """
+    open_batches: dict[tuple[str, int], BatchBuilder] = {}
+    deliveries: list[asyncio.Future[Any]] = []
+    for record in records:
+        where = (record.topic, await _partition(producer, record.topic, record.key))
+        batch = open_batches.get(where)
+        if batch is None:
+            batch = open_batches[where] = producer.create_batch()
+        while not batch.append(
+            key=record.key, value=record.value, timestamp=None, headers=record.headers
+        ):
+            # Full: send it, so this partition's records stay in order, and go on.
+            deliveries.append(await producer.send_batch(batch, where[0], partition=where[1]))
+            batch = open_batches[where] = producer.create_batch()
+    for (topic, partition), batch in open_batches.items():
+        deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+    await asyncio.gather(*deliveries)
+
+
+_partitioner = DefaultPartitioner()
+
+
+async def _partition(producer: AIOKafkaProducer, topic: str, key: bytes | None) -> int:
+    partitions = sorted(await producer.partitions_for(topic))
+    return int(_partitioner(key, partitions, partitions))

@@ -7,9 +7,10 @@ A service registers one handler per event type:
     @handlers.on(RequestRouted)
     async def on_request_routed(event: RequestRouted, context: EventContext) -> None: ...
 
-The consumer applies a fetched batch of one partition in one transaction, each
-event checked against and recorded in the inbox in that same transaction, so an
-effect and its "already handled" mark commit together. A
+The consumer applies what one fetch returned (up to `consumer_batch_size`
+records, each partition's in order) in one transaction, each event checked
+against the inbox with one query and its "already handled" mark written with one
+INSERT in that same transaction, so an effect and its mark commit together. A
 failing handler is retried with backoff; after the last attempt the event goes
 to the service's dead-letter topic (through the outbox, so even that is not
 lost) and the consumer goes on. Offsets are committed after the database commit:
@@ -24,23 +25,24 @@ import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col
 
 from contracts import Event
 from contracts.events import event_model
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging.deadletter import dead_letter_row
-from shared.messaging.envelope import Envelope, MalformedEvent, from_record, header_map
-from shared.messaging.models import InboxEntry
+from shared.messaging.envelope import Envelope, MalformedEvent, from_record
+from shared.messaging.models import INBOX
 from shared.messaging.outbox import Outbox
+from shared.messaging.tracing import batch_span, in_trace_of
 from shared.settings import ConsumerMode
 from shared.telemetry import span_from
 
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 MAX_INFRA_BACKOFF_S = 10.0
+PROCESS_ATTRIBUTES = {"messaging.system": "kafka", "messaging.operation": "process"}
 
 
 @dataclass
@@ -83,6 +86,9 @@ class EventHandlers:
 
     def lookup(self, event_type: str) -> tuple[type[Event], Handler] | None:
         return self._by_type.get(event_type)
+
+    def registered(self, event_type: str) -> tuple[type[Event], Handler]:
+        return self._by_type[event_type]
 
     @property
     def topics(self) -> list[str]:
@@ -129,7 +135,6 @@ class EventConsumer:
         self.dead_lettered = 0
         # Records skipped because no handler here takes their type, per type.
         self.unhandled: Counter[str] = Counter()
-        self._dead_before: set[str] = set()
         self.healthy = True
 
     async def start(self) -> None:
@@ -169,98 +174,107 @@ class EventConsumer:
         backoff = 0.0
         while True:
             batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
-            for partition, records in batches.items():
-                while True:
-                    try:
-                        await self.apply(records)
-                        await self._consumer.commit({partition: records[-1].offset + 1})
-                        self.healthy, backoff = True, 0.0
-                        break
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        # The database or broker failed, not one event: nothing of the
-                        # batch committed, so retry it whole until the part recovers.
-                        self.healthy = False
-                        backoff = min(max(backoff * 2, 0.1), MAX_INFRA_BACKOFF_S)
-                        log.exception(
-                            "consumer %s: batch failed; retry in %.1fs", self._group, backoff
-                        )
-                        await asyncio.sleep(backoff)
+            if not batches:
+                continue
+            records = [record for partition in batches.values() for record in partition]
+            offsets = {partition: fetched[-1].offset + 1 for partition, fetched in batches.items()}
+            while True:
+                try:
+                    await self.apply(records)
+                    await self._consumer.commit(offsets)
+                    self.healthy, backoff = True, 0.0
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The database or broker failed, not one event: nothing of the
+                    # batch committed, so retry it whole until the part recovers.
+                    self.healthy = False
+                    backoff = min(max(backoff * 2, 0.1), MAX_INFRA_BACKOFF_S)
+                    log.exception("consumer %s: batch failed; retry in %.1fs", self._group, backoff)
+                    await asyncio.sleep(backoff)
 
     async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Apply one partition's batch in one transaction.
+        """Apply one fetched batch (each partition's records in their order) in one
+        transaction, its inbox rows written with one statement at the end.
 
         The common case first: every event of the batch in one savepoint. If any
         handler fails, that savepoint is rolled back and the batch is applied again
         with a savepoint per event, so retries and the dead letter touch only the
         failing event.
         """
+        batch = [(record, _read(record)) for record in records]
+        batch = [(record, envelope) for record, envelope in batch if self._handled_here(envelope)]
+        traceparents = [env.traceparent for _r, env in batch if isinstance(env, Envelope)]
+        with batch_span("process batch", SpanKind.CONSUMER, traceparents, len(batch)):
+            await self._apply_batch(batch)
+
+    async def _apply_batch(
+        self, batch: Sequence[tuple[ConsumerRecord[bytes, bytes], Read]]
+    ) -> None:
         async with self._sessions() as session, session.begin():
-            seen = await self._already_handled(session, records)
+            handled = await self._already_handled(session, batch)
             counters = (self.applied, self.dead_lettered)
             try:
                 async with session.begin_nested():
-                    batch_seen = set(seen)
-                    for record in records:
-                        await self._apply_one(session, record, batch_seen, isolated=False)
+                    inbox = _InboxRows(self._group, self._clock.now(), handled)
+                    for record, envelope in batch:
+                        await self._apply_one(session, record, envelope, inbox, isolated=False)
+                    await inbox.write(session)
                 return
             except Exception:
                 self.applied, self.dead_lettered = counters
-            for record in records:
-                await self._apply_one(session, record, seen, isolated=True)
+            inbox = _InboxRows(self._group, self._clock.now(), handled)
+            for record, envelope in batch:
+                await self._apply_one(session, record, envelope, inbox, isolated=True)
+            await inbox.write(session)
 
     async def _already_handled(
-        self, session: AsyncSession, records: Sequence[ConsumerRecord[bytes, bytes]]
-    ) -> set[str]:
-        ids = [header_map(record.headers).get("ce_id", "") for record in records]
-        query = select(col(InboxEntry.event_id), col(InboxEntry.outcome)).where(
-            col(InboxEntry.consumer) == self._group,
-            col(InboxEntry.event_id).in_([event_id for event_id in ids if event_id]),
+        self, session: AsyncSession, batch: Sequence[tuple[ConsumerRecord[bytes, bytes], Read]]
+    ) -> dict[str, str]:
+        """The inbox's outcome for each event of the batch it already holds."""
+        ids = {envelope.id for _record, envelope in batch if isinstance(envelope, Envelope)}
+        if not ids:
+            return {}
+        query = select(INBOX.c.event_id, INBOX.c.outcome).where(
+            INBOX.c.consumer == self._group, INBOX.c.event_id.in_(ids)
         )
-        outcomes = {event_id: outcome for event_id, outcome in await session.execute(query)}
-        # Only applied events count as seen: a dead letter an operator replays is handled
-        # again, and its inbox row then updated rather than added.
-        self._dead_before = {key for key, outcome in outcomes.items() if outcome != "applied"}
-        return {key for key, outcome in outcomes.items() if outcome == "applied"}
+        return {event_id: outcome for event_id, outcome in await session.execute(query)}
 
     async def _apply_one(
         self,
         session: AsyncSession,
         record: ConsumerRecord[bytes, bytes],
-        seen: set[str],
+        envelope: Read,
+        inbox: _InboxRows,
         *,
         isolated: bool,
     ) -> None:
         """Apply one event. `isolated`: in its own savepoint, with retries and a dead
         letter; otherwise once, letting a failure abort the whole batch."""
-        try:
-            envelope = from_record(record.headers, record.value)
-        except MalformedEvent as error:
-            self._dead_letter(session, record, None, f"malformed event: {error}", attempts=0)
+        if isinstance(envelope, MalformedEvent):
+            self._dead_letter(session, record, None, f"malformed event: {envelope}", attempts=0)
             return
-        registered = self._handlers.lookup(envelope.type)
-        if registered is None:
-            self._count_unhandled(envelope.type)
-            return
-        if envelope.id in seen:
+        if not inbox.first_time(envelope.id):
             return  # already applied
-        seen.add(envelope.id)
-        model, handler = registered
-        attributes = {"messaging.system": "kafka", "messaging.operation": "process"}
-        with span_from(
-            f"process {envelope.type}", envelope.traceparent, SpanKind.CONSUMER, attributes
-        ):
-            if isolated:
+        model, handler = self._handlers.registered(envelope.type)
+        if isolated:
+            with span_from(
+                f"process {envelope.type}",
+                envelope.traceparent,
+                SpanKind.CONSUMER,
+                PROCESS_ATTRIBUTES,
+            ):
                 failure, attempts = await self._attempt(session, envelope, model, handler)
-            else:
+        else:
+            with in_trace_of(envelope.traceparent):
                 await handler(self._validated(envelope, model), self._context(session, envelope))
-                failure, attempts = None, 1
+            failure, attempts = None, 1
         if failure is None:
-            await self._record(session, envelope, "applied", None)
+            inbox.record(envelope, "applied", None)
             self.applied += 1
         else:
-            await self._record(session, envelope, "dead_lettered", failure)
+            inbox.record(envelope, "dead_lettered", failure)
             self._dead_letter(session, record, envelope, failure, attempts=attempts)
 
     async def _attempt(
@@ -292,6 +306,14 @@ class EventConsumer:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
         return last_error, self._max_attempts
 
+    def _handled_here(self, envelope: Read) -> bool:
+        """False for an event of a type no handler here takes (counted, then skipped);
+        a malformed record is ours to dead-letter."""
+        if isinstance(envelope, MalformedEvent) or self._handlers.lookup(envelope.type):
+            return True
+        self._count_unhandled(envelope.type)
+        return False
+
     def _count_unhandled(self, event_type: str) -> None:
         """Topics carry several types, not all for this service: count, never drop
         silently. A type no contract defines is worth a warning (once per type)."""
@@ -316,22 +338,6 @@ class EventConsumer:
     def _context(self, session: AsyncSession, envelope: Envelope) -> EventContext:
         return EventContext(session, envelope, self._outbox, self._clock)
 
-    async def _record(
-        self, session: AsyncSession, envelope: Envelope, outcome: str, error: str | None
-    ) -> None:
-        entry = InboxEntry(
-            consumer=self._group,
-            event_id=envelope.id,
-            event_type=envelope.type,
-            outcome=outcome,
-            error=error,
-            processed_at=self._clock.now(),
-        )
-        if envelope.id in self._dead_before:
-            await session.merge(entry)
-        else:
-            session.add(entry)
-
     def _dead_letter(
         self,
         session: AsyncSession,
@@ -353,3 +359,55 @@ class EventConsumer:
         )
         self._outbox.add_raw(session, row)
         self.dead_lettered += 1
+
+
+Read = Envelope | MalformedEvent
+
+
+def _read(record: ConsumerRecord[bytes, bytes]) -> Read:
+    try:
+        return from_record(record.headers, record.value)
+    except MalformedEvent as error:
+        return error
+
+
+class _InboxRows:
+    """The inbox rows of one batch, written together: one INSERT for the new ones,
+    an UPDATE for a dead letter an operator replayed (its row exists already)."""
+
+    def __init__(self, consumer: str, now: datetime, handled: dict[str, str]) -> None:
+        self._consumer = consumer
+        self._now = now
+        # Only applied events count as seen: a replayed dead letter is handled again.
+        self._seen = {event_id for event_id, outcome in handled.items() if outcome == "applied"}
+        self._dead_before = set(handled) - self._seen
+        self._new: list[dict[str, Any]] = []
+        self._replayed: list[dict[str, Any]] = []
+
+    def first_time(self, event_id: str) -> bool:
+        """True once per event id not applied before (a redelivery in the same batch too)."""
+        if event_id in self._seen:
+            return False
+        self._seen.add(event_id)
+        return True
+
+    def record(self, envelope: Envelope, outcome: str, error: str | None) -> None:
+        row = {
+            "consumer": self._consumer,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "outcome": outcome,
+            "error": error,
+            "processed_at": self._now,
+        }
+        (self._replayed if envelope.id in self._dead_before else self._new).append(row)
+
+    async def write(self, session: AsyncSession) -> None:
+        if self._new:
+            await session.execute(insert(INBOX), self._new)
+        for row in self._replayed:
+            await session.execute(
+                update(INBOX)
+                .where(INBOX.c.consumer == row["consumer"], INBOX.c.event_id == row["event_id"])
+                .values(row)
+            )

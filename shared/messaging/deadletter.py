@@ -15,6 +15,7 @@ import base64
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from aiokafka import ConsumerRecord
 
@@ -22,6 +23,14 @@ from shared.messaging.envelope import Envelope, header_map
 from shared.messaging.models import OutboxMessage
 
 Headers = list[tuple[str, bytes]]
+
+
+class StoredRecord(Protocol):
+    """What the relay reads of an outbox row to publish it."""
+
+    payload: str
+    extra_headers: dict[str, str] | None
+
 
 # The extra header that holds the original key and headers; never sent as such.
 ORIGINAL_RECORD = "__dlq_original_record"
@@ -65,11 +74,11 @@ def dead_letter_row(
     )
 
 
-def is_dead_letter(row: OutboxMessage) -> bool:
+def is_dead_letter(row: StoredRecord) -> bool:
     return bool(row.extra_headers and ORIGINAL_RECORD in row.extra_headers)
 
 
-def dead_letter_record(row: OutboxMessage) -> tuple[bytes | None, bytes, Headers]:
+def dead_letter_record(row: StoredRecord) -> tuple[bytes | None, bytes, Headers]:
     """The record the relay publishes for a dead-letter row: the original key and
     value, the original headers, then the `dlq_*` headers."""
     extra = dict(row.extra_headers or {})

@@ -7,11 +7,12 @@ on `ce_type` without parsing the body, and the body stays the plain payload.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pydantic_core import from_json
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -80,7 +81,7 @@ def from_record(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None
     if attributes.get("ce_specversion") != SPEC_VERSION:
         raise MalformedEvent(f"unsupported specversion {attributes.get('ce_specversion')!r}")
     try:
-        data = json.loads(value or b"")
+        data = from_json(value or b"")
         time = datetime.fromisoformat(attributes["ce_time"])
     except ValueError as error:
         raise MalformedEvent(f"unreadable event: {error}") from error

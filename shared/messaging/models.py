@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, text
+from sqlalchemy import Column, Index, Table, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -52,6 +52,10 @@ class OutboxMessage(PlatformTable, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+# The tables themselves, for the bulk Core statements of the hot paths.
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 class InboxEntry(PlatformTable, table=True):
     """One row per event a consumer group has handled, written with the handler's effect."""
 
@@ -63,6 +67,9 @@ class InboxEntry(PlatformTable, table=True):
     outcome: str = Field(max_length=20)  # applied | dead_lettered
     error: str | None = Field(default=None, sa_column=Column(Text))
     processed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+INBOX: Table = InboxEntry.__table__  # type: ignore[attr-defined]
 
 
 class PlatformState(PlatformTable, table=True):

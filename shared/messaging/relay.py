@@ -7,6 +7,8 @@ rows are read, published and then marked sent in two short transactions, so the
 database's single write lock is never held while waiting for the broker. Either
 way nothing is marked sent before the broker acknowledged it (acks=all); a
 failure leaves the rows unsent and the relay retries with exponential backoff.
+A batch is read with one query, sent as one Kafka batch per partition and marked
+sent with one UPDATE.
 """
 
 from __future__ import annotations
@@ -15,23 +17,27 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.messaging.broker import OutgoingRecord, send_in_batches
 from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
-from shared.messaging.models import OutboxMessage
-from shared.telemetry import current_traceparent, span_from
+from shared.messaging.models import OUTBOX, OutboxMessage
+from shared.messaging.tracing import batch_span
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 5.0
+# What the relay reads of a row: what it publishes, and `seq` to mark it sent.
+RELAYED = [column for column in OUTBOX.columns if column.name not in ("created_at", "sent_at")]
 PRUNE_EVERY_S = 600.0
 
 
@@ -110,53 +116,51 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def _claim(self, session: AsyncSession) -> list[OutboxMessage]:
+    async def _claim(self, session: AsyncSession) -> list[Row[Any]]:
+        # Plain rows, not ORM objects: the relay only reads them and marks them sent.
         query = (
-            select(OutboxMessage)
-            .where(col(OutboxMessage.sent_at).is_(None))
-            .order_by(col(OutboxMessage.seq))
+            select(*RELAYED)
+            .where(OUTBOX.c.sent_at.is_(None))
+            .order_by(OUTBOX.c.seq)
             .limit(self._batch_size)
         )
         if self._hold_claims:
             query = query.with_for_update(skip_locked=True)
-        return list((await session.scalars(query)).all())
+        return list((await session.execute(query)).all())
 
-    async def _publish(self, rows: list[OutboxMessage]) -> None:
-        deliveries = [await self._send(row) for row in rows]
-        await asyncio.gather(*deliveries)
+    async def _publish(self, rows: list[Row[Any]]) -> None:
+        if not rows:
+            return
+        # Each record carries its writer's traceparent (see shared.messaging.tracing).
+        traceparents = [row.traceparent for row in rows]
+        with batch_span("publish outbox batch", SpanKind.PRODUCER, traceparents, len(rows)):
+            await send_in_batches(self._producer, [self._record(row) for row in rows])
 
-    async def _mark_sent(self, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    async def _mark_sent(self, session: AsyncSession, rows: list[Row[Any]]) -> None:
         if rows:
             await session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.seq).in_([row.seq for row in rows]))
+                update(OUTBOX)
+                .where(OUTBOX.c.seq.in_([row.seq for row in rows]))
                 .values(sent_at=self._clock.now())
             )
 
-    async def _send(self, row: OutboxMessage) -> asyncio.Future[object]:
-        # The publish span continues the trace of the request that wrote the row.
+    def _record(self, row: Row[Any]) -> OutgoingRecord:
         topic = self._topic_name(row.topic)
-        attributes = {"messaging.system": "kafka", "messaging.destination.name": topic}
-        with span_from(f"publish {topic}", row.traceparent, SpanKind.PRODUCER, attributes):
-            headers = to_headers(
-                event_id=row.event_id,
-                event_type=row.event_type,
-                source=row.source,
-                time=row.occurred_at,
-                correlation_id=row.correlation_id,
-                subject=row.subject,
-                causation_id=row.causation_id,
-                traceparent=current_traceparent(),
-                extra=row.extra_headers,
-            )
-            key: bytes | None = row.key.encode()
-            value = row.payload.encode()
-            if is_dead_letter(row):
-                key, value, headers = dead_letter_record(row)
-            future: asyncio.Future[object] = await self._producer.send(
-                topic, value=value, key=key, headers=headers
-            )
-            return future
+        if is_dead_letter(row):
+            key, value, headers = dead_letter_record(row)
+            return OutgoingRecord(topic, key, value, headers)
+        headers = to_headers(
+            event_id=row.event_id,
+            event_type=row.event_type,
+            source=row.source,
+            time=row.occurred_at,
+            correlation_id=row.correlation_id,
+            subject=row.subject,
+            causation_id=row.causation_id,
+            traceparent=row.traceparent,
+            extra=row.extra_headers,
+        )
+        return OutgoingRecord(topic, row.key.encode(), row.payload.encode(), headers)
 
     async def republish_recent(self, window: timedelta, max_rows: int) -> int:
         """Mark the rows sent within `window` (the newest `max_rows` of them) unsent

@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,20 @@ from tests.bench.results import BenchmarkResult
 from tests.bench.stack import BenchStack, running_stack
 
 Benchmark = Callable[[], BenchmarkResult]
+# The parts a run can be narrowed to while iterating on one of them.
+PARTS = ("stack", "pipeline", "lessons")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     add = parser.add_argument
-    add("--duration", type=float, default=20.0, help="intake load, seconds (default 20)")
-    add("--rate", type=float, default=100.0, help="intake load, requests/s (default 100)")
+    add("--duration", type=float, default=60.0, help="intake load per rate, seconds (default 60)")
+    add(
+        "--rates",
+        type=_rates,
+        default=(25.0, 50.0, 100.0, 150.0),
+        help="intake loads, requests/s, one after another (default 25,50,100,150)",
+    )
     add(
         "--routing-timeout",
         type=float,
@@ -48,21 +56,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--lessons", type=int, default=100_000, help="lessons in the search corpus")
     add("--search-queries", type=int, default=300, help="search queries measured per engine")
     add("--output", type=Path, default=Path(".bench/results.json"))
+    add(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only this part (repeatable): " + ", ".join(PARTS),
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run = {"started_at": datetime.now(UTC).isoformat(), "load_average_before": os.getloadavg()}
+    parts = set(args.only or PARTS)
+    results: list[BenchmarkResult] = []
     with tempfile.TemporaryDirectory(prefix="onedoor-bench-") as work:
-        results = on_the_stack(args, Path(work) / "var")
-        results.append(measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline")))
-        results.append(
-            measure(
-                "lessons search",
-                lambda: lessons_search(args.lessons, args.search_queries, Path(work) / "lessons"),
+        if "stack" in parts:
+            results += on_the_stack(args, Path(work) / "var")
+        if "pipeline" in parts:
+            results.append(
+                measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline"))
             )
-        )
+        if "lessons" in parts:
+            results.append(
+                measure(
+                    "lessons search",
+                    lambda: lessons_search(
+                        args.lessons, args.search_queries, Path(work) / "lessons"
+                    ),
+                )
+            )
     print_table(results)
     write_json(args.output, results, {**run, **environment(args)})
     print(f"\nwritten to {args.output}")
@@ -94,7 +117,10 @@ def on(stack: BenchStack, args: argparse.Namespace) -> list[tuple[str, Benchmark
             "gateway overhead",
             lambda: asyncio.run(gateway_overhead(stack, iterations=args.iterations)),
         ),
-        ("intake to routed", lambda: asyncio.run(intake(stack, args))),
+        *(
+            (f"intake to routed at {rate:g} req/s", partial(intake, stack, args, rate))
+            for rate in args.rates
+        ),
         (
             "idle RSS (after the workloads)",
             lambda: idle_rss(stack, settle_s=args.settle, label="after the workloads"),
@@ -102,10 +128,17 @@ def on(stack: BenchStack, args: argparse.Namespace) -> list[tuple[str, Benchmark
     ]
 
 
-async def intake(stack: BenchStack, args: argparse.Namespace) -> BenchmarkResult:
-    return await intake_to_routed(
-        stack, rate=args.rate, duration_s=args.duration, routing_timeout_s=args.routing_timeout
+def intake(stack: BenchStack, args: argparse.Namespace, rate: float) -> BenchmarkResult:
+    # The rates run on one stack, so each later one finds the earlier ones' requests stored.
+    return asyncio.run(
+        intake_to_routed(
+            stack, rate=rate, duration_s=args.duration, routing_timeout_s=args.routing_timeout
+        )
     )
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    return tuple(float(rate) for rate in text.split(","))
 
 
 def pipeline(args: argparse.Namespace, work_dir: Path) -> BenchmarkResult:

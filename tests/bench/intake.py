@@ -36,6 +36,8 @@ from tests.bench.stack import BenchStack
 
 TARGET_P50_MS = 50
 TARGET_P99_MS = 250
+TARGET_CPU_MS_PER_REQUEST = 12
+LOAD_GENERATOR = "bench"
 WARM_UP_TIMEOUT_S = 30.0
 SUBMIT_TIMEOUT_S = 60.0
 VERIFY_CONCURRENCY = 16
@@ -136,7 +138,7 @@ async def _load(
     duration_s: float,
     routing_timeout_s: float,
 ) -> Outcome:
-    meter = CpuMeter({**stack.process_ids(), "bench": os.getpid()})
+    meter = CpuMeter({**stack.process_ids(), LOAD_GENERATOR: os.getpid()})
     door = LeanHttpClient(stack.graphql_url, timeout_s=SUBMIT_TIMEOUT_S)
     try:
         submissions = await _fire_on_schedule(door, headers, rate, duration_s)
@@ -283,7 +285,7 @@ def _result(
     response_ms = [s.response_ms for s in submitted]
     step, seen = "intake → engagement accepted", "intake → request in progress at the desk"
     return BenchmarkResult(
-        name="intake to routed",
+        name=f"intake to routed at {rate:g} req/s",
         metrics=[
             Metric("offered rate (open loop)", rate, "req/s"),
             Metric("achieved submit rate", _achieved_rate(outcome.submissions), "req/s"),
@@ -311,6 +313,7 @@ def _result(
             ),
             Metric("lost (never routed, stack idle)", len(lost), "req", at_most(0)),
             Metric("duplicated effects", len(duplicated), "req", at_most(0)),
+            *_cpu_per_request(outcome.cpu_s_by_process, len(submitted)),
         ],
         notes=_notes(outcome, milestones),
         details={
@@ -382,6 +385,27 @@ def _step_medians(submitted: list[Submission], milestones: Milestones) -> dict[s
         )
         for name, (since, until) in hops.items()
     }
+
+
+def _cpu_per_request(used_s: dict[str, float], requests: int) -> list[Metric]:
+    """CPU milliseconds per answered request over the load and its drain: in total
+    (every process of the stack, not the load generator) and per process."""
+    per_request = {
+        name: s * 1000 / requests if requests else math.nan for name, s in used_s.items()
+    }
+    stack_ms = sum(ms for name, ms in per_request.items() if name != LOAD_GENERATOR)
+    return [
+        Metric(
+            "CPU per request, all processes of the stack",
+            stack_ms,
+            "ms",
+            at_most(TARGET_CPU_MS_PER_REQUEST),
+        ),
+        *(
+            Metric(f"CPU per request: {name}", ms, "ms")
+            for name, ms in sorted(per_request.items(), key=lambda item: -item[1])
+        ),
+    ]
 
 
 def _cpu_note(outcome: Outcome) -> str:

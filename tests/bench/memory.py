@@ -29,6 +29,7 @@ def idle_rss(stack: BenchStack, *, settle_s: float, label: str) -> BenchmarkResu
                 "sum of VmRSS, broker + 4 services + gateway", total_mb, "MB", at_most(TARGET_MB)
             ),
             Metric("sum of PSS (shared pages counted once)", pss_mb, "MB"),
+            *(Metric(f"RSS: {name}", kb / 1024, "MB") for name, kb in by_process.items()),
         ],
         notes=[
             ", ".join(f"{name} {kb / 1024:.0f}" for name, kb in by_process.items()) + " (MB RSS)",

@@ -177,8 +177,9 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_the_rest_goes_o
         await harness.publish(cataloged("POISON"), cataloged("FLAKY"), cataloged("FINE"))
         await eventually(lambda: _has(harness, {"FLAKY", "FINE"}))
         await eventually(lambda: _inbox_size(harness, 3))  # the three sit in different partitions
-        # One optimistic pass with its whole batch, then consumer_max_attempts alone.
-        assert probe.calls.count("POISON") == 1 + 3
+        # At most once in the optimistic pass over the whole batch (which stops at
+        # the first failure, FLAKY's or POISON's), then consumer_max_attempts alone.
+        assert probe.calls.count("POISON") in (3, 1 + 3)
         assert probe.calls.count("FLAKY") >= 3  # two failures, then applied
         assert sorted((await harness.inbox()).values()) == ["applied", "applied", "dead_lettered"]
 
@@ -263,14 +264,12 @@ async def test_the_trace_continues_from_the_writer_to_the_handler(
         await eventually(lambda: _has(harness, {"TRACED"}))
     origin_trace = origin.get_span_context().trace_id
     assert probe.trace_ids == [origin_trace]
-    names = {
-        span.name for span in spans.get_finished_spans() if span.context.trace_id == origin_trace
-    }
-    assert {
-        "submit",
-        f"publish {probe_settings.physical_topic(PRODUCTS_TOPIC)}",
-        "process onedoor.product.cataloged.v1",
-    } <= names
+    # The relay and the consumer work in batches: one span per batch, linked to the
+    # trace of each event in it, while the handler ran in the writer's trace.
+    finished = spans.get_finished_spans()
+    for name in ("publish outbox batch", "process batch"):
+        [batch] = [span for span in finished if span.name == name]
+        assert [link.context.trace_id for link in batch.links] == [origin_trace]
 
 
 async def _has(harness: Harness, codes: set[str]) -> bool:
