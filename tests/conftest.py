@@ -32,10 +32,21 @@ from shared.testing.databases import Databases, DatabaseTemplates
 from shared.testing.postgres import PostgresServer
 
 MEMORY_FILE_SYSTEM = Path("/dev/shm")
-if "TMPDIR" not in os.environ and MEMORY_FILE_SYSTEM.is_dir():
-    if os.access(MEMORY_FILE_SYSTEM, os.W_OK | os.X_OK):
-        os.environ["TMPDIR"] = str(MEMORY_FILE_SYSTEM)  # for the processes tests start too
-        tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+# A run's PostgreSQL clusters and SQLite files take a few hundred MB; a container's
+# default /dev/shm (64 MB) cannot hold them, so a small one is left alone.
+MEMORY_NEEDED_BYTES = 2 * 1024**3
+
+
+def _roomy_memory_file_system() -> bool:
+    if not MEMORY_FILE_SYSTEM.is_dir() or not os.access(MEMORY_FILE_SYSTEM, os.W_OK | os.X_OK):
+        return False
+    stats = os.statvfs(MEMORY_FILE_SYSTEM)
+    return stats.f_bavail * stats.f_frsize >= MEMORY_NEEDED_BYTES
+
+
+if "TMPDIR" not in os.environ and _roomy_memory_file_system():
+    os.environ["TMPDIR"] = str(MEMORY_FILE_SYSTEM)  # for the processes tests start too
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 
 @pytest.fixture(scope="session")
