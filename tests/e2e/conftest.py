@@ -26,8 +26,12 @@ from shared.testing.tokens import bearer
 
 
 def free_port_block(size: int) -> int:
+    """`size` consecutive free ports, below the kernel's ephemeral range as free_port()
+    chooses them (one inside it was once taken by an outgoing connection between two
+    runs of the supervisor test: "ports already in use")."""
+    below = free_port()  # a free port below the ephemeral range; the block ends there
     for _ in range(200):
-        base = random.randint(20_000, 40_000)
+        base = random.randint(max(1024, below - 10_000), below - size)
         if all(port_is_free(base + offset) for offset in range(size)):
             return base
     raise RuntimeError("no block of free ports")
