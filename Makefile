@@ -77,10 +77,12 @@ contracts: $(INSTALLED)
 # apt-get at a time.
 test: postgres-server $(CHROMIUM)
 	$(MAKE) --no-print-directory -j 4 --output-sync=target test-checks
-	# Two workers; a test goes to whichever is free, except those sharing a started stack,
-	# browser or rendering, which stay together on one worker (tests/conftest.py). The 15
-	# slowest are listed, so that a new slow test shows in CI's log.
-	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15
+	# Two workers, one test file each at a time, so a file's module fixtures (a stack, a
+	# browser) start once. (Not --dist loadgroup: pytest-xdist 3.8 names a group by
+	# rewriting a nodeid, which pytest 9 no longer reads, so groups were split across
+	# workers and their stacks started twice.) The 15 slowest are listed, so that a new
+	# slow test shows in CI's log.
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 test-checks: lint typecheck contract-drift portal-test
 

@@ -104,37 +104,3 @@ def platform(keys_dir: Path, broker: EmbeddedBroker, namespace: str) -> Platform
         kafka_bootstrap_servers=broker.bootstrap_servers,
         kafka_namespace=namespace,
     )
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests that share a started part on one xdist worker, one after another.
-
-    `make test` runs `--dist loadgroup`: every other test goes to whichever worker is
-    free, so no worker idles behind a long file. Grouped together are the modules that
-    share a whole stack (SHARED_STACK, tests/e2e/conftest.py) and each module with a
-    module-scoped fixture (a stack, a browser, a rendered deployment), so that it starts
-    once, as `--dist loadfile` did."""
-    position: dict[int, int] = {}
-    first_of_group: dict[str, int] = {}
-    for index, item in enumerate(items):
-        group = xdist_group(item)
-        if group is None:
-            position[id(item)] = index
-        else:
-            item.add_marker(pytest.mark.xdist_group(group))
-            position[id(item)] = first_of_group.setdefault(group, index)
-    # Each group in one run of consecutive tests, where its first test was (stable sort).
-    items.sort(key=lambda item: position[id(item)])
-
-
-def xdist_group(item: pytest.Item) -> str | None:
-    module = getattr(item, "module", None)
-    shared = getattr(module, "SHARED_STACK", None)
-    if shared:
-        return f"stack:{shared}"
-    fixtures = getattr(item, "_fixtureinfo", None)
-    definitions = fixtures.name2fixturedefs.values() if fixtures else ()
-    if any(d.scope in ("module", "package") for defs in definitions for d in defs):
-        return item.nodeid.split("::")[0]
-    return None

@@ -3,9 +3,9 @@ gateway as separate processes), and a client of its one door.
 
 Starting a stack costs ten processes, so test modules that leave it fit for each
 other share one: a module names its stack in `SHARED_STACK`, and consecutive modules
-naming the same one get the same running stack (tests/conftest.py keeps a stack's
-modules together, on one xdist worker). A module without the name gets a stack of
-its own: those that change what every test sees (the catalog's settings, a flood of
+naming the same one get the same running stack (`--dist loadfile` hands a worker
+files in order, so neighbouring e2e files mostly meet). A module without the name gets
+a stack of its own: those that change what every test sees (the catalog's settings, a flood of
 fuzzed data) keep theirs."""
 
 from __future__ import annotations
