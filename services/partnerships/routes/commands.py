@@ -104,6 +104,9 @@ class CancelBody(ExpectedVersion):
     reason: str = Field(max_length=domain.MAX_TEXT)
 
 
+# --- opening -------------------------------------------------------------------------
+
+
 @router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentPublic)
 async def open_assessment(
     body: AssessmentCreate,

@@ -108,6 +108,3 @@ async def overdue_tasks(
     async with session.begin():
         tasks = (await session.scalars(query)).all()
     return [TaskPublic(**task.model_dump()) for task in tasks]
-
-
-# --- opening -------------------------------------------------------------------------
