@@ -7,13 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.desks import actions, admin, api, queries
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
+from services.desks.routes import admin, commands, intake, queries
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
-from services.desks.sla import SLA_SCHEDULER
+from services.desks.workers import SLA_SCHEDULER
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.service import ServiceDefinition, create_service_app
@@ -32,7 +32,7 @@ DEFINITION = ServiceDefinition(
     title="Regional desks",
     metadata=DesksTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[api.router, queries.router, actions.router, admin.router],
+    routers=[intake.router, queries.router, commands.router, admin.router],
     handlers=handlers,
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],

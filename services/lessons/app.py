@@ -6,10 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.lessons.api import router
-from services.lessons.feeds import router as feeds_router
 from services.lessons.handlers import handlers
 from services.lessons.models import LessonsTable
+from services.lessons.routes import commands, feeds, queries
 from services.lessons.search import include_name
 from services.lessons.settings import LessonsSettings
 from shared.clock import Clock
@@ -22,7 +21,7 @@ DEFINITION = ServiceDefinition(
     title="Lessons learned",
     metadata=LessonsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[router, feeds_router],
+    routers=[commands.router, queries.router, feeds.router],
     handlers=handlers,
     include_name=include_name,
 )

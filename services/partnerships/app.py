@@ -6,13 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.partnerships import admin, api
 from services.partnerships.handlers import handlers
 from services.partnerships.metrics import webhook_deliveries
 from services.partnerships.models import PartnershipsTable
+from services.partnerships.routes import admin, commands, queries
 from services.partnerships.seed import seed_partners
 from services.partnerships.settings import PartnershipsSettings
-from services.partnerships.webhooks import WEBHOOK_DISPATCHER
+from services.partnerships.workers import WEBHOOK_DISPATCHER
 from shared.clock import Clock
 from shared.service import ServiceDefinition, create_service_app
 
@@ -23,7 +23,7 @@ DEFINITION = ServiceDefinition(
     title="Partnerships",
     metadata=PartnershipsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[api.router, admin.router],
+    routers=[commands.router, queries.router, admin.router],
     handlers=handlers,
     seed=seed_partners,
     workers=[WEBHOOK_DISPATCHER],

@@ -215,3 +215,7 @@ def is_overdue(due_on: date | None, status: TaskStatus, today: date) -> bool:
 def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
     """Exponential backoff after the n-th failed attempt (1-based), capped."""
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
+
+
+PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
+PARTNER_CODE = r"^[A-Z][A-Z0-9_]{1,39}$"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.partnerships.models import WebhookDelivery
-from services.partnerships.webhooks import DeliveryStatus
+from services.partnerships.workers import DeliveryStatus
 from shared.db import AsyncSession
 from shared.metrics import Reading
 

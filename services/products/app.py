@@ -6,9 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.products.api import routers
 from services.products.handlers import handlers
 from services.products.models import ProductsTable
+from services.products.routes import admin, commands, queries
 from services.products.seed import seed_catalog
 from services.products.settings import ProductsSettings
 from shared.clock import Clock
@@ -21,7 +21,7 @@ DEFINITION = ServiceDefinition(
     title="Service-provider products",
     metadata=ProductsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=routers,
+    routers=[admin.router, queries.router, commands.router],
     handlers=handlers,
     seed=seed_catalog,
 )

@@ -17,7 +17,7 @@ from services.desks.app import DEFINITION as DESKS
 from services.desks.app import DesksSettings
 from services.desks.app import create_app as create_desks
 from services.desks.models import CatalogProduct, TimelineEntry
-from services.desks.sla import breach_due_clocks
+from services.desks.workers import breach_due_clocks
 from shared.auth import Role
 from shared.clock import ManualClock
 from shared.settings import PlatformSettings

@@ -16,7 +16,7 @@ from sqlmodel import col
 from services.partnerships.app import DEFINITION, create_app
 from services.partnerships.models import JointAssessment, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings
-from services.partnerships.webhooks import claim_due, dispatch_webhooks, send
+from services.partnerships.workers import claim_due, dispatch_webhooks, send
 from shared.auth import Role
 from shared.settings import PlatformSettings
 from shared.testing.databases import Databases

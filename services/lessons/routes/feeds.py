@@ -24,10 +24,10 @@ from contracts.http.lessons.responses import (
     SavedFilterCreated,
     SavedFilterPublic,
 )
-from services.lessons.api import public
 from services.lessons.domain import visible_sensitivities
 from services.lessons.models import Lesson, SavedFilter
 from services.lessons.search import LessonFilter, published_and_visible
+from services.lessons.views import public
 from shared.auth import CurrentPrincipal, Role
 from shared.errors import DomainError
 from shared.service import ClockDep, SessionDep

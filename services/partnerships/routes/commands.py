@@ -1,4 +1,4 @@
-"""HTTP routes of joint assessments: open, invite, divide the labour, answer, conclude.
+"""Command routes of joint assessments: open, invite, divide the labour, answer, conclude.
 
 Every change runs through the command pipeline (shared/commands.py): one transaction
 in which the assessment is locked, the version its caller saw checked and bumped, and
@@ -14,21 +14,22 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
-from contracts.http.partnerships.responses import (
-    AssessmentPublic,
-    EntryPublic,
-    TaskPublic,
-)
+from contracts.http.partnerships.responses import AssessmentPublic
 from services.partnerships import domain
-from services.partnerships.domain import Action, AssessmentStatus, FrameworkWindow, TaskStatus
+from services.partnerships.domain import (
+    PRODUCT_CODE,
+    Action,
+    AssessmentStatus,
+    FrameworkWindow,
+    TaskStatus,
+)
 from services.partnerships.models import (
-    AssessmentEntry,
     AssessmentPartner,
     AssessmentTask,
     Framework,
@@ -46,23 +47,19 @@ from services.partnerships.store import (
     task_views,
     tasks_of,
     visibility,
-    visible_assessment,
 )
-from services.partnerships.webhooks import Doorbell
+from services.partnerships.views import _one, _public
+from services.partnerships.workers import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import Aggregate, Change, Commands, CommandsDep, ExpectedVersion, UnitOfWork
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
-from shared.service import ClockDep, SessionDep
 
 router = APIRouter(tags=["assessments"])
 DoorbellDep = Annotated[Doorbell, Depends(Doorbell)]
 
 ASSESSMENT = Aggregate(JointAssessment, name="the assessment", not_found="ASSESSMENT_NOT_FOUND")
-
-PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
-PARTNER_CODE = r"^[A-Z][A-Z0-9_]{1,39}$"
 
 
 class TaskCreate(BaseModel):
@@ -105,116 +102,6 @@ class ConcludeBody(ExpectedVersion):
 
 class CancelBody(ExpectedVersion):
     reason: str = Field(max_length=domain.MAX_TEXT)
-
-
-async def _public(
-    session: AsyncSession, assessments: Sequence[JointAssessment]
-) -> list[AssessmentPublic]:
-    ids = [assessment.id for assessment in assessments]
-    partners = await partners_of(session, ids)
-    tasks = await tasks_of(session, ids)
-    return [
-        AssessmentPublic(
-            **assessment.model_dump(),
-            partners=partners[assessment.id],
-            tasks=[TaskPublic(**task.model_dump()) for task in tasks[assessment.id]],
-        )
-        for assessment in assessments
-    ]
-
-
-async def _one(session: AsyncSession, assessment: JointAssessment) -> AssessmentPublic:
-    await session.flush()
-    return (await _public(session, [assessment]))[0]
-
-
-# --- reading -------------------------------------------------------------------------
-
-
-@router.get("/assessments", response_model=list[AssessmentPublic])
-async def list_assessments(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    request_id: Annotated[list[str] | None, Query(max_length=200)] = None,
-    partner: Annotated[str | None, Query(max_length=40)] = None,
-    status_in: Annotated[
-        list[AssessmentStatus] | None, Query(alias="status", max_length=20)
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[AssessmentPublic]:
-    """Assessments the caller may see, newest first, by request, partner and status."""
-    query = select(JointAssessment).where(visibility(principal))
-    if request_id:
-        query = query.where(col(JointAssessment.request_id).in_(request_id))
-    if partner:
-        query = query.where(
-            col(JointAssessment.id).in_(
-                select(AssessmentPartner.assessment_id).where(
-                    AssessmentPartner.partner_code == partner
-                )
-            )
-        )
-    if status_in:
-        query = query.where(col(JointAssessment.status).in_([s.value for s in status_in]))
-    query = query.order_by(col(JointAssessment.created_at).desc(), col(JointAssessment.id)).limit(
-        limit
-    )
-    async with session.begin():
-        rows = (await session.scalars(query)).all()
-        return await _public(session, rows)
-
-
-@router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
-async def get_assessment(
-    assessment_id: str, principal: CurrentPrincipal, session: SessionDep
-) -> AssessmentPublic:
-    async with session.begin():
-        return await _one(session, await visible_assessment(session, principal, assessment_id))
-
-
-@router.get("/assessments/{assessment_id}/history", response_model=list[EntryPublic])
-async def get_history(
-    assessment_id: str, principal: CurrentPrincipal, session: SessionDep
-) -> list[EntryPublic]:
-    async with session.begin():
-        await visible_assessment(session, principal, assessment_id)
-        entries = (
-            await session.scalars(
-                select(AssessmentEntry)
-                .where(AssessmentEntry.assessment_id == assessment_id)
-                .order_by(col(AssessmentEntry.at), col(AssessmentEntry.id))
-            )
-        ).all()
-    return [EntryPublic(**entry.model_dump()) for entry in entries]
-
-
-@router.get("/tasks/overdue", response_model=list[TaskPublic], tags=["tasks"])
-async def overdue_tasks(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[TaskPublic]:
-    """Tasks past their due date and not yet done, in open assessments the caller may see;
-    a partner sees the ones it leads."""
-    today = clock.now().date()
-    query = (
-        select(AssessmentTask)
-        .join(JointAssessment, col(JointAssessment.id) == col(AssessmentTask.assessment_id))
-        .where(
-            visibility(principal),
-            col(JointAssessment.status).in_([AssessmentStatus.proposed, AssessmentStatus.active]),
-            col(AssessmentTask.status).in_([TaskStatus.proposed, TaskStatus.accepted]),
-            col(AssessmentTask.due_on) < today,
-        )
-        .order_by(col(AssessmentTask.due_on), col(AssessmentTask.id))
-        .limit(limit)
-    )
-    if principal.role is Role.partner:
-        query = query.where(AssessmentTask.lead == principal.partner)
-    async with session.begin():
-        tasks = (await session.scalars(query)).all()
-    return [TaskPublic(**task.model_dump()) for task in tasks]
 
 
 # --- opening -------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from pydantic import Field
 from sqlalchemy import select
 
 from contracts.events import DeclineReason, EngagementAccepted, EngagementDeclined
+from contracts.http.products.responses import EngagementPublic
 from services.products import domain
-from services.products.api.engagements import EngagementPublic, public_engagements
 from services.products.domain import EngagementStatus, Period
 from services.products.models import Assignment, Deliverable, Engagement, Expert, Product
 from services.products.store import (
@@ -31,6 +31,7 @@ from services.products.store import (
     status_changed,
     touch,
 )
+from services.products.views import public_engagements
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import Aggregate, Change, Commands, CommandsDep, ExpectedVersion, bump_version
 from shared.db import AsyncSession

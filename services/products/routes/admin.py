@@ -1,5 +1,6 @@
-"""The catalog: products and their request forms; admins add and edit them, and every
-change is published as ProductCataloged. A product counts its changes as `revision`
+"""Admin routes of the products service: the catalog (products and their request forms;
+admins add and edit them) and the expert roster (experts and their availability). Every
+catalog change is published as ProductCataloged. A product counts its changes as `revision`
 (the number replicas compare), and an edit names the revision it saw as
 `expected_version`, like every other command."""
 
@@ -9,20 +10,19 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import delete
 from sqlmodel import col
 
-from contracts.http.products.responses import (
-    ProductPublic,
-)
+from contracts.http.products.responses import AvailabilityWindow, ExpertPublic, ProductPublic
 from services.products import domain
-from services.products.models import Product
+from services.products.domain import Period
+from services.products.models import Expert, ExpertAvailability, Product
 from services.products.seed import cataloged
-from services.products.store import may_change_product
+from services.products.store import live_bookings, may_change_product
+from services.products.views import _expert_public
 from shared.auth import CurrentPrincipal, Role
 from shared.commands import Aggregate, CommandsDep, ExpectedVersion
 from shared.errors import DomainError
-from shared.service import SessionDep
 
 router = APIRouter()
 
@@ -59,23 +59,15 @@ class ProductChange(ExpectedVersion):
     active: bool | None = None
 
 
-@router.get("/products", response_model=list[ProductPublic], tags=["catalog"])
-async def list_products(_principal: CurrentPrincipal, session: SessionDep) -> list[ProductPublic]:
-    """The catalog, with each product's request form. Every authenticated caller may read it."""
-    async with session.begin():
-        products = (await session.scalars(select(Product).order_by(col(Product.code)))).all()
-    return [ProductPublic(**product.model_dump()) for product in products]
+EXPERT = Aggregate(Expert, name="the expert", not_found="EXPERT_NOT_FOUND")
 
 
-@router.get("/products/{code}", response_model=ProductPublic, tags=["catalog"])
-async def get_product(
-    code: str, _principal: CurrentPrincipal, session: SessionDep
-) -> ProductPublic:
-    async with session.begin():
-        product = await session.get(Product, code)
-    if product is None:
-        raise DomainError("NOT_FOUND", f"no product {code}")
-    return ProductPublic(**product.model_dump())
+class ExpertCreate(BaseModel):
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+    name: str = Field(min_length=1, max_length=200)
+    skills: list[str] = Field(default_factory=list, max_length=50)
+    languages: list[str] = Field(min_length=1, max_length=6)
+    availability: list[AvailabilityWindow] = Field(default_factory=list, max_length=100)
 
 
 @router.post(
@@ -123,3 +115,62 @@ async def change_product(
         product.updated_by = principal.actor
         change.publish(cataloged(product))
     return ProductPublic(**product.model_dump())
+
+
+@router.post(
+    "/experts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExpertPublic,
+    tags=["roster"],
+)
+async def add_expert(
+    body: ExpertCreate, principal: CurrentPrincipal, commands: CommandsDep
+) -> ExpertPublic:
+    """Add an expert to the roster (admins)."""
+    principal.require(Role.admin)
+    domain.check_languages(body.languages)
+    for window in body.availability:
+        domain.check_period(Period(window.starts_on, window.ends_on), field="availability")
+    async with commands.begin() as work:
+        if await work.session.get(Expert, body.id) is not None:
+            raise DomainError("CONFLICT", f"expert {body.id} exists already")
+        expert = Expert(id=body.id, name=body.name, skills=body.skills, languages=body.languages)
+        work.session.add(expert)
+        await work.session.flush()
+        for window in body.availability:
+            work.session.add(
+                ExpertAvailability(
+                    expert_id=expert.id, starts_on=window.starts_on, ends_on=window.ends_on
+                )
+            )
+        return await work.answer(_expert_public, expert)
+
+
+class AvailabilityChange(ExpectedVersion):
+    availability: list[AvailabilityWindow] = Field(max_length=100)
+
+
+@router.put("/experts/{expert_id}/availability", response_model=ExpertPublic, tags=["roster"])
+async def set_availability(
+    expert_id: str, body: AvailabilityChange, principal: CurrentPrincipal, commands: CommandsDep
+) -> ExpertPublic:
+    """Replace the expert's availability windows (admins); live bookings must still fit."""
+    principal.require(Role.admin)
+    windows = [Period(w.starts_on, w.ends_on) for w in body.availability]
+    for window in windows:
+        domain.check_period(window, field="availability")
+    async with commands.change(EXPERT, expert_id, expected_version=body.expected_version) as change:
+        expert, session = change.aggregate, change.session
+        domain.check_bookings_fit(
+            availability=windows, bookings=await live_bookings(session, expert.id)
+        )
+        await session.execute(
+            delete(ExpertAvailability).where(col(ExpertAvailability.expert_id) == expert.id)
+        )
+        for window in windows:
+            session.add(
+                ExpertAvailability(
+                    expert_id=expert.id, starts_on=window.starts_on, ends_on=window.ends_on
+                )
+            )
+        return await change.present(_expert_public)

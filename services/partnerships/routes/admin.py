@@ -21,11 +21,11 @@ from contracts.http.partnerships.responses import (
     PartnerSecret,
 )
 from services.partnerships import domain
-from services.partnerships.api import PARTNER_CODE
+from services.partnerships.domain import PARTNER_CODE
 from services.partnerships.models import Framework, Partner, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings, SettingsDep
 from services.partnerships.targets import check_webhook_target
-from services.partnerships.webhooks import DeliveryStatus
+from services.partnerships.workers import DeliveryStatus
 from shared.auth import CurrentPrincipal, Role
 from shared.commands import bump_version
 from shared.db import AsyncSession
