@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -121,17 +122,36 @@ def committed_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
-def drift() -> list[str]:
+def drift(files: dict[Path, str] | None = None) -> list[str]:
     """Files whose committed text differs from what the models generate."""
-    problems = []
-    files = rendered_files()
-    for path, text in files.items():
-        if not path.exists() or path.read_text() != text:
-            problems.append(f"{path.relative_to(CONTRACTS_DIR)} is out of date")
-    for path in SCHEMAS_DIR.glob("*.json"):
-        if path not in files:
-            problems.append(f"{path.relative_to(CONTRACTS_DIR)} has no model (a removed event?)")
+    generated = rendered_files() if files is None else files
+    return drift_of(generated, SCHEMAS_DIR.glob("*.json"), "has no model (a removed event?)")
+
+
+def drift_of(files: dict[Path, str], committed: Iterable[Path], unmade: str) -> list[str]:
+    """What differs between generated `files` and the committed ones: a file whose text
+    is out of date, and a committed file nothing generates any more (`unmade` says why)."""
+    root = CONTRACTS_DIR.parent
+    problems = [
+        f"{path.relative_to(root)} is out of date"
+        for path, text in files.items()
+        if not path.exists() or path.read_text() != text
+    ]
+    problems += [f"{path.relative_to(root)} {unmade}" for path in committed if path not in files]
     return problems
+
+
+def check_or_write(files: dict[Path, str], problems: list[str], *, check: bool, what: str) -> int:
+    """`--check`: exit 1 and say what drifted (the `problems`); otherwise write the files."""
+    if check:
+        if problems:
+            print(f"{what} drifted; run `make contracts`:\n  " + "\n  ".join(problems))
+            return 1
+        return 0
+    for path, text in files.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,16 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     if breaking:
         print("Backward-incompatible contract changes:\n  " + "\n  ".join(breaking))
         return 1
-    if args.check:
-        problems = drift()
-        if problems:
-            print("Contracts drifted; run `make contracts`:\n  " + "\n  ".join(problems))
-            return 1
-        return 0
-    SCHEMAS_DIR.mkdir(exist_ok=True)
-    for path, text in rendered_files().items():
-        path.write_text(text)
-    return 0
+    files = rendered_files()
+    problems = drift(files)
+    return check_or_write(files, problems, check=args.check, what="Contracts")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi.openapi.utils import get_openapi
 
+from contracts.generate import check_or_write, drift_of
 from services.desks.app import DEFINITION as DESKS
 from services.lessons.app import DEFINITION as LESSONS
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
@@ -45,36 +46,19 @@ def rendered_files() -> dict[Path, str]:
     }
 
 
-def drift() -> list[str]:
+def drift(files: dict[Path, str] | None = None) -> list[str]:
     """Files whose committed text differs from what the service apps generate."""
-    files = rendered_files()
-    problems = [
-        f"contracts/openapi/{path.name} is out of date"
-        for path, text in files.items()
-        if not path.exists() or path.read_text() != text
-    ]
-    problems += [
-        f"contracts/openapi/{path.name} has no service"
-        for path in OPENAPI_DIR.glob("*.json")
-        if path not in files
-    ]
-    return problems
+    generated = rendered_files() if files is None else files
+    return drift_of(generated, OPENAPI_DIR.glob("*.json"), "has no service")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")
     args = parser.parse_args(argv)
-    if args.check:
-        problems = drift()
-        if problems:
-            print("OpenAPI drifted; run `make contracts`:\n  " + "\n  ".join(problems))
-            return 1
-        return 0
-    OPENAPI_DIR.mkdir(exist_ok=True)
-    for path, text in rendered_files().items():
-        path.write_text(text)
-    return 0
+    files = rendered_files()
+    problems = drift(files)
+    return check_or_write(files, problems, check=args.check, what="OpenAPI")
 
 
 if __name__ == "__main__":
