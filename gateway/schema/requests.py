@@ -34,7 +34,7 @@ from contracts.http.desks.responses import (
 from contracts.http.desks.responses import DeskMetrics as DeskMetricsPublic
 from contracts.http.desks.responses import RequestMetrics as RequestMetricsPublic
 from gateway.clients import service_path
-from gateway.context import GatewayContext, group_by_request
+from gateway.context import BatchLoad, GatewayContext, Item, group_by_request
 from gateway.schema.common import (
     COUNTRY,
     GatewayInfo,
@@ -127,52 +127,27 @@ class TimelineEntry:
     request_id: strawberry.ID
 
 
-async def timelines_by_request(
-    context: GatewayContext, request_ids: list[str]
-) -> list[list[TimelineEntryPublic]]:
-    items = await context.clients.desks.get(
-        service_path("timelines"),
-        context.authorization,
-        list[TimelineEntryPublic],
-        params={"request_id": request_ids},
-    )
-    return group_by_request(items, request_ids)
+def _listed_by_request(resource: str, item: type[Item]) -> BatchLoad[str, list[Item]]:
+    """A batch load of the desks' `/<resource>?request_id=…` list, grouped per request:
+    one call for every request of the operation."""
+
+    async def load(context: GatewayContext, request_ids: list[str]) -> list[list[Item]]:
+        answer: type[list[Item]] = list[item]  # type: ignore[valid-type]
+        items = await context.clients.desks.get(
+            service_path(resource),
+            context.authorization,
+            answer,
+            params={"request_id": request_ids},
+        )
+        return group_by_request(items, request_ids)
+
+    return load
 
 
-async def comments_by_request(
-    context: GatewayContext, request_ids: list[str]
-) -> list[list[CommentPublic]]:
-    items = await context.clients.desks.get(
-        service_path("comments"),
-        context.authorization,
-        list[CommentPublic],
-        params={"request_id": request_ids},
-    )
-    return group_by_request(items, request_ids)
-
-
-async def attachments_by_request(
-    context: GatewayContext, request_ids: list[str]
-) -> list[list[AttachmentPublic]]:
-    items = await context.clients.desks.get(
-        service_path("attachments"),
-        context.authorization,
-        list[AttachmentPublic],
-        params={"request_id": request_ids},
-    )
-    return group_by_request(items, request_ids)
-
-
-async def overlaps_by_request(
-    context: GatewayContext, request_ids: list[str]
-) -> list[list[OverlapPublic]]:
-    items = await context.clients.desks.get(
-        service_path("overlaps"),
-        context.authorization,
-        list[OverlapPublic],
-        params={"request_id": request_ids},
-    )
-    return group_by_request(items, request_ids)
+timelines_by_request = _listed_by_request("timelines", TimelineEntryPublic)
+comments_by_request = _listed_by_request("comments", CommentPublic)
+attachments_by_request = _listed_by_request("attachments", AttachmentPublic)
+overlaps_by_request = _listed_by_request("overlaps", OverlapPublic)
 
 
 async def metrics_by_request(
