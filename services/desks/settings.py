@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field, field_validator
 
-from contracts.events import SlaClock, Urgency
+from contracts.enums import SlaClock, Urgency
 from shared.settings import ServiceSettings
 
 HOUR = 1.0

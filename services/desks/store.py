@@ -14,16 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, select, true, update
 from sqlmodel import col
 
-from contracts.events import (
-    ClientKind,
-    RequestOverlapFlagged,
-    RequestRouted,
-    RequestStatusChanged,
-    SlaClock,
-    Urgency,
-)
+from contracts.enums import ClientKind, RequestStatus, SlaClock, Urgency
+from contracts.events import RequestOverlapFlagged, RequestRouted, RequestStatusChanged
 from services.desks import domain
-from services.desks.domain import RequestStatus, RoutingStatus, transition
+from services.desks.domain import RoutingStatus, transition
 from services.desks.models import (
     CatalogProduct,
     OverlapLink,

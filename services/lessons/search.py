@@ -38,7 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col
 
-from services.lessons.domain import STOPWORDS, LessonStatus, Sensitivity
+from contracts.enums import LessonStatus, Sensitivity
+from services.lessons.domain import STOPWORDS
 from services.lessons.models import Lesson, LessonTag
 from shared.db import AsyncSession
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, or_, select
 from sqlmodel import col
 
+from contracts.enums import LessonStatus
 from services.lessons.domain import (
     Candidate,
     IntakeProfile,
-    LessonStatus,
     RankedSuggestion,
     rank_suggestions,
     terms_of,

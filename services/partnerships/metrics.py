@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from contracts.enums import DeliveryStatus
 from services.partnerships.models import WebhookDelivery
-from services.partnerships.workers import DeliveryStatus
 from shared.db import AsyncSession
 from shared.metrics import Reading
 

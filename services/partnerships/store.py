@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlmodel import col
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.events import AssessmentStatusChanged
-from services.partnerships.domain import AssessmentStatus, TaskStatus, TaskView, transition
+from services.partnerships.domain import TaskView, transition
 from services.partnerships.models import (
     AssessmentEntry,
     AssessmentPartner,

@@ -14,12 +14,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlmodel import col
 
-from contracts.events import (
-    ClientKind,
-    DeliverableRef,
-    EngagementDelivered,
-    EngagementStatusChanged,
-)
+from contracts.enums import ClientKind
+from contracts.events import DeliverableRef, EngagementDelivered, EngagementStatusChanged
 from services.products.domain import ACTIVE, BOOKING_HOLDERS, EngagementStatus, Period, transition
 from services.products.models import (
     Assignment,

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from contracts.events import Urgency
+from contracts.enums import RequestStatus, Urgency
 from contracts.http.desks.responses import (
     AttachmentPublic,
     CommentPublic,
@@ -27,7 +27,6 @@ from contracts.http.desks.responses import (
     UnmetDemandPublic,
 )
 from services.desks import domain
-from services.desks.domain import RequestStatus
 from services.desks.models import (
     Attachment,
     Comment,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import DeliveryStatus
 from contracts.http.partnerships.responses import (
     AttemptPublic,
     DeliveryPublic,
@@ -25,7 +26,6 @@ from services.partnerships.domain import PARTNER_CODE
 from services.partnerships.models import Framework, Partner, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings, SettingsDep
 from services.partnerships.targets import check_webhook_target
-from services.partnerships.workers import DeliveryStatus
 from shared.auth import CurrentPrincipal, Role
 from shared.commands import bump_version
 from shared.db import AsyncSession

@@ -19,16 +19,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
 from contracts.http.partnerships.responses import AssessmentPublic
 from services.partnerships import domain
-from services.partnerships.domain import (
-    PRODUCT_CODE,
-    Action,
-    AssessmentStatus,
-    FrameworkWindow,
-    TaskStatus,
-)
+from services.partnerships.domain import PRODUCT_CODE, Action, FrameworkWindow
 from services.partnerships.models import (
     AssessmentPartner,
     AssessmentTask,

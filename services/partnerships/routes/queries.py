@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.http.partnerships.responses import AssessmentPublic, EntryPublic, TaskPublic
-from services.partnerships.domain import AssessmentStatus, TaskStatus
 from services.partnerships.models import (
     AssessmentEntry,
     AssessmentPartner,

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query, status
 from pydantic import Field
 from sqlalchemy import select
 
-from contracts.events import DeclineReason, EngagementAccepted, EngagementDeclined
+from contracts.enums import DeclineReason
+from contracts.events import EngagementAccepted, EngagementDeclined
 from contracts.http.products.responses import EngagementPublic
 from services.products import domain
 from services.products.domain import EngagementStatus, Period

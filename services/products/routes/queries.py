@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from contracts.events import DeclineReason, Urgency
+from contracts.enums import DeclineReason, Urgency
 from contracts.http.products.responses import (
     EngagementEdge,
     EngagementPage,
