@@ -56,7 +56,9 @@ async def visible_request(
     """The request if the caller may see it; otherwise the same not-found as a missing one,
     so ids of other tenants' requests cannot be probed. (Commands lock it through
     shared/commands.py.)"""
-    query = select(ServiceRequest).where(ServiceRequest.id == request_id, visibility(principal))
+    query = select(ServiceRequest).where(
+        col(ServiceRequest.id) == request_id, visibility(principal)
+    )
     request = (await session.scalars(query)).first()
     if request is None:
         raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
@@ -158,7 +160,7 @@ async def locked_request(session: AsyncSession, request_id: str) -> ServiceReque
     """The request, row-locked for the rest of the transaction (event handlers)."""
     query = (
         select(ServiceRequest)
-        .where(ServiceRequest.id == request_id)
+        .where(col(ServiceRequest.id) == request_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -330,11 +332,11 @@ async def flag_overlaps(
     rows = (
         await session.execute(
             select(
-                ServiceRequest.id,
-                ServiceRequest.desk_code,
-                ServiceRequest.country,
-                ServiceRequest.products,
-                ServiceRequest.match_words,
+                col(ServiceRequest.id),
+                col(ServiceRequest.desk_code),
+                col(ServiceRequest.country),
+                col(ServiceRequest.products),
+                col(ServiceRequest.match_words),
             )
             .where(
                 col(ServiceRequest.country) == request.country,

@@ -53,7 +53,7 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
         )
         for lesson, score in (await session.execute(query)).all():
             found[lesson.id] = _candidate(lesson, float(score or 0.0))
-    tagged = select(LessonTag.lesson_id).where(
+    tagged = select(col(LessonTag.lesson_id)).where(
         or_(
             and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),
             and_(col(LessonTag.facet) == "country", col(LessonTag.value) == profile.country),
