@@ -16,8 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from contracts.enums import RequestStatus
-from contracts.events import SlaClock
+from contracts.enums import RequestStatus, SlaClock
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
 

@@ -12,9 +12,9 @@ from shared.metrics import Reading
 
 async def sla_breaches(session: AsyncSession) -> list[Reading]:
     rows = await session.execute(
-        select(SlaClockState.clock, func.count())
+        select(col(SlaClockState.clock), func.count())
         .where(col(SlaClockState.breached_at).is_not(None))
-        .group_by(SlaClockState.clock)
+        .group_by(col(SlaClockState.clock))
     )
     return [
         Reading(

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import Depends, Request
 from pydantic import Field, field_validator
 
-from contracts.events import SlaClock, Urgency
+from contracts.enums import SlaClock, Urgency
 from shared.settings import ServiceSettings
 
 HOUR = 1.0
 DAY = 24 * HOUR
+
+
+class OverlapThresholds(TypedDict):
+    """The keyword arguments of `store.flag_overlaps` that the settings decide."""
+
+    min_similarity: float
+    min_similarity_without_products: float
+    max_candidates: int
+    max_links: int
+
 
 DEFAULT_SLA_TARGETS_HOURS: dict[str, dict[str, float]] = {
     Urgency.immediate.value: {"acknowledge": 1 * HOUR, "triage": 4 * HOUR, "deliver": 7 * DAY},
@@ -51,7 +61,7 @@ class DesksSettings(ServiceSettings):
                     raise ValueError(f"sla_targets_hours needs a positive {urgency}.{clock}")
         return value
 
-    def overlap_thresholds(self) -> dict[str, float | int]:
+    def overlap_thresholds(self) -> OverlapThresholds:
         return {
             "min_similarity": self.overlap_min_similarity,
             "min_similarity_without_products": self.overlap_min_similarity_without_products,

@@ -14,16 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, select, true, update
 from sqlmodel import col
 
-from contracts.events import (
-    ClientKind,
-    RequestOverlapFlagged,
-    RequestRouted,
-    RequestStatusChanged,
-    SlaClock,
-    Urgency,
-)
+from contracts.enums import ClientKind, RequestStatus, SlaClock, Urgency
+from contracts.events import RequestOverlapFlagged, RequestRouted, RequestStatusChanged
 from services.desks import domain
-from services.desks.domain import RequestStatus, RoutingStatus, transition
+from services.desks.domain import RoutingStatus, transition
 from services.desks.models import (
     CatalogProduct,
     OverlapLink,
@@ -62,7 +56,9 @@ async def visible_request(
     """The request if the caller may see it; otherwise the same not-found as a missing one,
     so ids of other tenants' requests cannot be probed. (Commands lock it through
     shared/commands.py.)"""
-    query = select(ServiceRequest).where(ServiceRequest.id == request_id, visibility(principal))
+    query = select(ServiceRequest).where(
+        col(ServiceRequest.id) == request_id, visibility(principal)
+    )
     request = (await session.scalars(query)).first()
     if request is None:
         raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
@@ -164,7 +160,7 @@ async def locked_request(session: AsyncSession, request_id: str) -> ServiceReque
     """The request, row-locked for the rest of the transaction (event handlers)."""
     query = (
         select(ServiceRequest)
-        .where(ServiceRequest.id == request_id)
+        .where(col(ServiceRequest.id) == request_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -336,11 +332,11 @@ async def flag_overlaps(
     rows = (
         await session.execute(
             select(
-                ServiceRequest.id,
-                ServiceRequest.desk_code,
-                ServiceRequest.country,
-                ServiceRequest.products,
-                ServiceRequest.match_words,
+                col(ServiceRequest.id),
+                col(ServiceRequest.desk_code),
+                col(ServiceRequest.country),
+                col(ServiceRequest.products),
+                col(ServiceRequest.match_words),
             )
             .where(
                 col(ServiceRequest.country) == request.country,

@@ -40,7 +40,7 @@ async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> 
     overlaps = dict(
         (
             await session.execute(
-                select(OverlapLink.request_id, func.count())
+                select(col(OverlapLink.request_id), func.count())
                 .where(col(OverlapLink.request_id).in_(ids))
                 .group_by(col(OverlapLink.request_id))
             )

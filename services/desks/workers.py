@@ -13,8 +13,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.events import RequestSlaBreached, SlaClock, Urgency
-from services.desks.domain import RequestStatus
+from contracts.enums import RequestStatus, SlaClock, Urgency
+from contracts.events import RequestSlaBreached
 from services.desks.models import ServiceRequest, SlaClockState
 from services.desks.settings import DesksSettings
 from services.desks.store import add_timeline

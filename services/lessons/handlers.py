@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import Sensitivity
 from contracts.events import AssessmentConcluded, EngagementDelivered, RequestSubmitted
 from services.lessons.domain import (
     Owner,
     OwnerKind,
     RequestPlace,
-    Sensitivity,
     SourceKind,
     after_action_draft,
     assessment_draft,

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     FromClause,
     Join,
@@ -38,7 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col
 
-from services.lessons.domain import STOPWORDS, LessonStatus, Sensitivity
+from contracts.enums import LessonStatus, Sensitivity
+from services.lessons.domain import STOPWORDS
 from services.lessons.models import Lesson, LessonTag
 from shared.db import AsyncSession
 
@@ -124,7 +126,7 @@ class Fts5Search:
         source = IndexFirstJoin(
             self._fts, _lesson, self._fts.c.rowid == literal_column("lesson.rowid")
         )
-        rank = literal_column(f"{FTS_TABLE}.rank")
+        rank: ColumnClause[float] = literal_column(f"{FTS_TABLE}.rank")
         return TextMatch(
             source=source,
             condition=literal_column(FTS_TABLE).op("MATCH")(expression),
@@ -141,7 +143,7 @@ class PostgresSearch:
 
     def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
         query = func.to_tsquery("english", (" | " if any_term else " & ").join(terms))
-        vector = literal_column(f"lesson.{SEARCH_VECTOR}")
+        vector: ColumnClause[str] = literal_column(f"lesson.{SEARCH_VECTOR}")
         score = func.ts_rank_cd(vector, query)
         return TextMatch(
             source=_lesson,
@@ -152,7 +154,7 @@ class PostgresSearch:
 
 
 def engine_for(session: AsyncSession) -> LessonSearch:
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     return PostgresSearch() if dialect == "postgresql" else Fts5Search()
 
 
@@ -186,7 +188,7 @@ def published_and_visible(
     ]
     for facet, values in lesson_filter.by_facet().items():
         if values:
-            tagged = select(LessonTag.lesson_id).where(
+            tagged = select(col(LessonTag.lesson_id)).where(
                 col(LessonTag.facet) == facet, col(LessonTag.value).in_(values)
             )
             conditions.append(col(Lesson.id).in_(tagged))
@@ -242,7 +244,9 @@ async def search_lessons(
         score: ColumnElement[Any] = matched.score
         order = matched.best_first
     elif text.strip():
-        no_facets = {facet: [] for facet in FACETS} if with_facets else {}
+        no_facets: dict[str, list[tuple[str, int]]] = (
+            {facet: [] for facet in FACETS} if with_facets else {}
+        )
         return SearchPage(hits=[], has_more=False, total=0, facets=no_facets)
     else:
         source, score = _lesson, literal_column("0.0")

@@ -11,16 +11,15 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlmodel import col
 
+from contracts.enums import LessonStatus, Sensitivity
 from contracts.events import LessonPublished, LessonStatusChanged
 from services.lessons.domain import (
     COMMAND_TARGET,
     REVIEWERS,
     DraftContent,
     LessonCommand,
-    LessonStatus,
     Owner,
     OwnerKind,
-    Sensitivity,
     SourceKind,
     transition,
     visible_sensitivities,

@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, or_, select
 from sqlmodel import col
 
+from contracts.enums import LessonStatus
 from services.lessons.domain import (
     Candidate,
     IntakeProfile,
-    LessonStatus,
     RankedSuggestion,
     rank_suggestions,
     terms_of,
@@ -53,7 +53,7 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
         )
         for lesson, score in (await session.execute(query)).all():
             found[lesson.id] = _candidate(lesson, float(score or 0.0))
-    tagged = select(LessonTag.lesson_id).where(
+    tagged = select(col(LessonTag.lesson_id)).where(
         or_(
             and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),
             and_(col(LessonTag.facet) == "country", col(LessonTag.value) == profile.country),

@@ -163,8 +163,8 @@ def initial_task_status(lead: str) -> TaskStatus:
     return TaskStatus.accepted if lead == UN else TaskStatus.proposed
 
 
-def check_answers_own_task(task_lead: str, partner: str) -> None:
-    """A partner answers only the tasks it leads."""
+def check_answers_own_task(task_lead: str, partner: str | None) -> None:
+    """A partner answers only the tasks it leads (None: the caller names no partner)."""
     if task_lead != partner:
         raise DomainError("FORBIDDEN", f"this task is led by {task_lead}, not {partner}")
 

@@ -6,7 +6,8 @@ fact changes nothing), on top of the platform's inbox.
 
 from __future__ import annotations
 
-from contracts.events import DeclineReason, EngagementDeclined, RequestSubmitted
+from contracts.enums import DeclineReason
+from contracts.events import EngagementDeclined, RequestSubmitted
 from services.partnerships.models import KnownRequest, PartnerReferral
 from shared.messaging import EventContext, EventHandlers
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
+from contracts.enums import DeliveryStatus
 from services.partnerships.models import WebhookDelivery
-from services.partnerships.workers import DeliveryStatus
 from shared.db import AsyncSession
 from shared.metrics import Reading
 
 
 async def webhook_deliveries(session: AsyncSession) -> list[Reading]:
     rows = await session.execute(
-        select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+        select(col(WebhookDelivery.status), func.count()).group_by(col(WebhookDelivery.status))
     )
     counts = {str(status): count for status, count in rows.all()}
     return [

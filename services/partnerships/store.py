@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlmodel import col
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.events import AssessmentStatusChanged
-from services.partnerships.domain import AssessmentStatus, TaskStatus, TaskView, transition
+from services.partnerships.domain import TaskView, transition
 from services.partnerships.models import (
     AssessmentEntry,
     AssessmentPartner,
@@ -80,7 +81,7 @@ async def visible_assessment(
     one, so other tenants' ids cannot be probed. (Commands lock it through
     shared/commands.py.)"""
     query = select(JointAssessment).where(
-        JointAssessment.id == assessment_id, visibility(principal)
+        col(JointAssessment.id) == assessment_id, visibility(principal)
     )
     assessment = (await session.scalars(query)).first()
     if assessment is None:
@@ -91,7 +92,9 @@ async def visible_assessment(
 async def check_steering(session: AsyncSession, principal: Principal, assessment_id: str) -> None:
     """Refuse a caller who may see the assessment but not steer it."""
     steerable = await session.scalar(
-        select(JointAssessment.id).where(JointAssessment.id == assessment_id, management(principal))
+        select(col(JointAssessment.id)).where(
+            col(JointAssessment.id) == assessment_id, management(principal)
+        )
     )
     if steerable is None:
         raise DomainError("FORBIDDEN", "only the UN side of the assessment may do this")

@@ -92,7 +92,7 @@ async def claim_due(context: WorkerContext, settings: PartnershipsSettings) -> l
         select(WebhookDelivery, Partner)
         .join(Partner, col(Partner.code) == col(WebhookDelivery.partner_code))
         .where(
-            WebhookDelivery.status == DeliveryStatus.pending.value,
+            col(WebhookDelivery.status) == DeliveryStatus.pending.value,
             col(WebhookDelivery.next_attempt_at) <= now,
         )
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
@@ -146,10 +146,10 @@ async def send(
         message = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
         return Outcome(item.delivery_id, None, message, elapsed)
     elapsed = (time.perf_counter() - started) * 1000
-    refusal = None
+    failure: str | None = None
     if not 200 <= response.status_code < 300:
-        refusal = f"HTTP {response.status_code}: {response.text[:200]}"
-    return Outcome(item.delivery_id, response.status_code, refusal, elapsed)
+        failure = f"HTTP {response.status_code}: {response.text[:200]}"
+    return Outcome(item.delivery_id, response.status_code, failure, elapsed)
 
 
 async def record_outcomes(

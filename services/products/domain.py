@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from contracts.events import DeclineReason
+from contracts.enums import DeclineReason
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
 

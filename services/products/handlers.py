@@ -44,7 +44,9 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
     """
     session = context.session
     existing = (
-        await session.scalars(select(Engagement).where(Engagement.routing_id == event.routing_id))
+        await session.scalars(
+            select(Engagement).where(col(Engagement.routing_id) == event.routing_id)
+        )
     ).first()
     if existing is not None:
         return
@@ -129,7 +131,7 @@ async def on_request_status_changed(event: RequestStatusChanged, context: EventC
         await context.session.scalars(
             select(Engagement)
             .where(
-                Engagement.request_id == event.request_id,
+                col(Engagement.request_id) == event.request_id,
                 col(Engagement.status).in_([status.value for status in OPEN]),
             )
             .order_by(col(Engagement.id))
@@ -151,8 +153,8 @@ async def on_unmet_demand_recorded(event: UnmetDemandRecorded, context: EventCon
     existing = (
         await session.scalars(
             select(UnmetDemand).where(
-                UnmetDemand.request_id == event.request_id,
-                UnmetDemand.product_code == event.product_code,
+                col(UnmetDemand.request_id) == event.request_id,
+                col(UnmetDemand.product_code) == event.product_code,
             )
         )
     ).first()

@@ -14,12 +14,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlmodel import col
 
-from contracts.events import (
-    ClientKind,
-    DeliverableRef,
-    EngagementDelivered,
-    EngagementStatusChanged,
-)
+from contracts.enums import ClientKind
+from contracts.events import DeliverableRef, EngagementDelivered, EngagementStatusChanged
 from services.products.domain import ACTIVE, BOOKING_HOLDERS, EngagementStatus, Period, transition
 from services.products.models import (
     Assignment,
@@ -65,7 +61,7 @@ def may_change_product(principal: Principal, code: str) -> bool:
 
 
 async def locked_product(session: AsyncSession, code: str) -> Product | None:
-    query = select(Product).where(Product.code == code).with_for_update()
+    query = select(Product).where(col(Product.code) == code).with_for_update()
     return (await session.scalars(query)).first()
 
 
@@ -74,7 +70,7 @@ async def active_engagements(session: AsyncSession, product_code: str) -> int:
         select(func.count())
         .select_from(Engagement)
         .where(
-            Engagement.product_code == product_code,
+            col(Engagement.product_code) == product_code,
             col(Engagement.status).in_([status.value for status in ACTIVE]),
         )
     )
@@ -145,7 +141,7 @@ async def live_bookings(session: AsyncSession, expert_id: str) -> list[Period]:
             select(Assignment)
             .join(Engagement, col(Engagement.id) == col(Assignment.engagement_id))
             .where(
-                Assignment.expert_id == expert_id,
+                col(Assignment.expert_id) == expert_id,
                 col(Engagement.status).in_([status.value for status in BOOKING_HOLDERS]),
             )
         )
@@ -156,7 +152,7 @@ async def live_bookings(session: AsyncSession, expert_id: str) -> list[Period]:
 async def availability_of(session: AsyncSession, expert_id: str) -> list[Period]:
     rows = (
         await session.scalars(
-            select(ExpertAvailability).where(ExpertAvailability.expert_id == expert_id)
+            select(ExpertAvailability).where(col(ExpertAvailability.expert_id) == expert_id)
         )
     ).all()
     return [Period(row.starts_on, row.ends_on) for row in rows]

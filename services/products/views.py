@@ -31,7 +31,7 @@ async def public_engagements(
     assignments = await assignments_of(session, ids)
     codes = {engagement.product_code for engagement in engagements}
     rows = await session.execute(
-        select(Product.code, Product.sla_targets).where(col(Product.code).in_(codes))
+        select(col(Product.code), col(Product.sla_targets)).where(col(Product.code).in_(codes))
     )
     targets = {code: sla_targets for code, sla_targets in rows.all()}
     now = clock.now()

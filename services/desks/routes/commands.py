@@ -15,9 +15,11 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, HttpUrl
 
-from contracts.events import ClientKind, DeclineReason, RequestAssigned, UnmetDemandRecorded
+from contracts.enums import ClientKind, DeclineReason, RequestStatus
+from contracts.events import RequestAssigned, UnmetDemandRecorded
+from contracts.http.desks.responses import AttachmentPublic, CommentPublic, RequestPublic
 from services.desks import domain
-from services.desks.domain import RequestStatus, RoutingStatus
+from services.desks.domain import RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
 from services.desks.settings import SettingsDep
 from services.desks.store import (
@@ -33,14 +35,7 @@ from services.desks.store import (
     visibility,
     visible_request,
 )
-from services.desks.views import (
-    AttachmentPublic,
-    CommentPublic,
-    RequestPublic,
-    attachment_public,
-    comment_public,
-    present,
-)
+from services.desks.views import attachment_public, comment_public, present
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import (
     Aggregate,

@@ -10,9 +10,10 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from contracts.events import ClientKind, RequestSubmitted, Urgency
+from contracts.enums import ClientKind, RequestStatus, Urgency
+from contracts.events import RequestSubmitted
+from contracts.http.desks.responses import RequestPublic
 from services.desks import domain
-from services.desks.domain import RequestStatus
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
@@ -23,7 +24,7 @@ from services.desks.store import (
     flag_overlaps,
     start_clocks,
 )
-from services.desks.views import RequestPublic, present, present_new
+from services.desks.views import present, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import CommandsDep, UnitOfWork
 from shared.db import AsyncSession

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from contracts.events import Urgency
+from contracts.enums import RequestStatus, Urgency
 from contracts.http.desks.responses import (
     AttachmentPublic,
     CommentPublic,
@@ -27,7 +27,6 @@ from contracts.http.desks.responses import (
     UnmetDemandPublic,
 )
 from services.desks import domain
-from services.desks.domain import RequestStatus
 from services.desks.models import (
     Attachment,
     Comment,
@@ -77,7 +76,7 @@ async def get_timeline(
         entries = (
             await session.scalars(
                 select(TimelineEntry)
-                .where(TimelineEntry.request_id == request_id)
+                .where(col(TimelineEntry.request_id) == request_id)
                 .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
             )
         ).all()
@@ -143,7 +142,7 @@ async def get_overlaps(
     other = aliased(ServiceRequest)
     query = (
         select(OverlapLink, other)
-        .join(other, other.id == col(OverlapLink.other_request_id))
+        .join(other, col(other.id) == col(OverlapLink.other_request_id))
         .where(col(OverlapLink.request_id).in_(request_id))
         .where(
             exists().where(
@@ -325,8 +324,10 @@ async def _rows(session: AsyncSession, model: Any, ids: list[str]) -> dict[str, 
 async def _rows_of_type(session: AsyncSession, ids: list[str], event_type: str) -> dict[str, int]:
     counted = (
         await session.execute(
-            select(TimelineEntry.request_id, func.count())
-            .where(col(TimelineEntry.request_id).in_(ids), TimelineEntry.event_type == event_type)
+            select(col(TimelineEntry.request_id), func.count())
+            .where(
+                col(TimelineEntry.request_id).in_(ids), col(TimelineEntry.event_type) == event_type
+            )
             .group_by(col(TimelineEntry.request_id))
         )
     ).all()
@@ -350,7 +351,7 @@ async def get_desk_metrics(
         by_status = dict(
             (
                 await session.execute(
-                    select(ServiceRequest.status, func.count())
+                    select(col(ServiceRequest.status), func.count())
                     .where(mine)
                     .group_by(col(ServiceRequest.status))
                 )
@@ -362,15 +363,15 @@ async def get_desk_metrics(
             return int(await session.scalar(query) or 0)
 
         first_routed = (
-            select(StatusChange.request_id, func.min(StatusChange.at).label("at"))
-            .where(StatusChange.to_status == RequestStatus.routed.value)
+            select(col(StatusChange.request_id), func.min(col(StatusChange.at)).label("at"))
+            .where(col(StatusChange.to_status) == RequestStatus.routed.value)
             .group_by(col(StatusChange.request_id))
             .subquery()
         )
         routed_pairs = (
             await session.execute(
-                select(ServiceRequest.created_at, first_routed.c.at)
-                .join(first_routed, first_routed.c.request_id == ServiceRequest.id)
+                select(col(ServiceRequest.created_at), first_routed.c.at)
+                .join(first_routed, first_routed.c.request_id == col(ServiceRequest.id))
                 .where(mine)
             )
         ).all()
@@ -380,7 +381,9 @@ async def get_desk_metrics(
             )
         )
         unmet = await session.scalar(
-            select(func.count()).select_from(UnmetDemand).where(UnmetDemand.desk_code == desk_code)
+            select(func.count())
+            .select_from(UnmetDemand)
+            .where(col(UnmetDemand.desk_code) == desk_code)
         )
         open_count = await count(open_)
         open_breached = await count(open_, _breached())
@@ -421,13 +424,13 @@ async def list_unmet_demand(
     principal.require(Role.desk_officer, Role.admin, Role.hq_analyst)
     query = select(UnmetDemand)
     if principal.role is Role.desk_officer:
-        query = query.where(UnmetDemand.desk_code == principal.desk)
+        query = query.where(col(UnmetDemand.desk_code) == principal.desk)
     if product:
-        query = query.where(UnmetDemand.product_code == product)
+        query = query.where(col(UnmetDemand.product_code) == product)
     if desk:
-        query = query.where(UnmetDemand.desk_code == desk)
+        query = query.where(col(UnmetDemand.desk_code) == desk)
     if country:
-        query = query.where(UnmetDemand.country == country)
+        query = query.where(col(UnmetDemand.country) == country)
     query = query.order_by(col(UnmetDemand.recorded_at).desc(), col(UnmetDemand.id)).limit(limit)
     async with session.begin():
         rows = (await session.scalars(query)).all()

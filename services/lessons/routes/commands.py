@@ -11,14 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import LessonStatus, Sensitivity
 from contracts.http.lessons.responses import LessonPublic
 from services.lessons import domain
 from services.lessons.domain import (
     DraftContent,
     LessonCommand,
-    LessonStatus,
     Owner,
-    Sensitivity,
     SourceKind,
     authorise_command,
     owner_of_new_draft,

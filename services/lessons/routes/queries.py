@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import LessonStatus
 from contracts.http.lessons.responses import (
     FacetCount,
     HistoryEntryPublic,
@@ -20,7 +21,7 @@ from contracts.http.lessons.responses import (
     SearchResult,
     SuggestionPublic,
 )
-from services.lessons.domain import LessonStatus, may_read_suggestions, visible_sensitivities
+from services.lessons.domain import may_read_suggestions, visible_sensitivities
 from services.lessons.models import IntakeRequest, Lesson, LessonHistory, Suggestion
 from services.lessons.search import LessonFilter, published_and_visible, search_lessons
 from services.lessons.store import readable, visible_lesson

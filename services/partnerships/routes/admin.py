@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import DeliveryStatus
 from contracts.http.partnerships.responses import (
     AttemptPublic,
     DeliveryPublic,
@@ -25,7 +26,6 @@ from services.partnerships.domain import PARTNER_CODE
 from services.partnerships.models import Framework, Partner, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings, SettingsDep
 from services.partnerships.targets import check_webhook_target
-from services.partnerships.workers import DeliveryStatus
 from shared.auth import CurrentPrincipal, Role
 from shared.commands import bump_version
 from shared.db import AsyncSession
@@ -60,7 +60,7 @@ async def list_partners(principal: CurrentPrincipal, session: SessionDep) -> lis
     principal.require(*READERS)
     query = select(Partner).order_by(col(Partner.code))
     if principal.role is Role.partner:
-        query = query.where(Partner.code == principal.partner)
+        query = query.where(col(Partner.code) == principal.partner)
     async with session.begin():
         partners = (await session.scalars(query)).all()
     return [_partner_public(partner) for partner in partners]
@@ -198,7 +198,7 @@ async def update_framework(
     async with session.begin():
         framework = (
             await session.scalars(
-                select(Framework).where(Framework.id == framework_id).with_for_update()
+                select(Framework).where(col(Framework.id) == framework_id).with_for_update()
             )
         ).first()
         if framework is None:
@@ -214,7 +214,7 @@ async def update_framework(
 async def _apply_framework(
     session: AsyncSession, framework: Framework, body: FrameworkBody, now: datetime
 ) -> None:
-    known = (await session.scalars(select(Partner.code))).all()
+    known = (await session.scalars(select(col(Partner.code)))).all()
     framework.partners = domain.check_partners(body.partners, known, None)
     framework.name = domain.check_text(body.name, "name", 200)
     framework.scope = domain.check_text(body.scope, "scope", domain.MAX_SCOPE)
@@ -242,7 +242,7 @@ async def list_deliveries(
     if status_in:
         query = query.where(col(WebhookDelivery.status).in_([s.value for s in status_in]))
     if partner:
-        query = query.where(WebhookDelivery.partner_code == partner)
+        query = query.where(col(WebhookDelivery.partner_code) == partner)
     query = query.order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id)).limit(
         limit
     )

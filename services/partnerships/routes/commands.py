@@ -19,16 +19,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
 from contracts.http.partnerships.responses import AssessmentPublic
 from services.partnerships import domain
-from services.partnerships.domain import (
-    PRODUCT_CODE,
-    Action,
-    AssessmentStatus,
-    FrameworkWindow,
-    TaskStatus,
-)
+from services.partnerships.domain import PRODUCT_CODE, Action, FrameworkWindow
 from services.partnerships.models import (
     AssessmentPartner,
     AssessmentTask,
@@ -148,7 +143,9 @@ async def _open(
     session, now = work.session, work.now
     request = await _openable_request(session, principal, body.request_id)
     framework = await _framework(session, body.framework_id)
-    known = (await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))).all()
+    known = (
+        await session.scalars(select(col(Partner.code)).where(col(Partner.active).is_(True)))
+    ).all()
     partners = domain.check_partners(body.partners, known, framework)
     today = now.date()
     domain.check_due(body.due_on, today)
@@ -210,8 +207,8 @@ async def _openable_request(
         raise DomainError("REQUEST_NOT_FOUND", f"no request {request_id}")
     if principal.role is Role.provider:
         referral = await session.scalar(
-            select(PartnerReferral.engagement_id).where(
-                PartnerReferral.request_id == request_id,
+            select(col(PartnerReferral.engagement_id)).where(
+                col(PartnerReferral.request_id) == request_id,
                 col(PartnerReferral.product_code).in_(principal.products),
             )
         )
@@ -307,7 +304,7 @@ async def invite_partner(
             raise DomainError("CONFLICT", f"{body.partner} is already invited")
         framework = await _framework(session, assessment.framework_id)
         known = (
-            await session.scalars(select(Partner.code).where(col(Partner.active).is_(True)))
+            await session.scalars(select(col(Partner.code)).where(col(Partner.active).is_(True)))
         ).all()
         domain.check_partners([body.partner], known, framework)
         session.add(

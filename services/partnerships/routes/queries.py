@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.http.partnerships.responses import AssessmentPublic, EntryPublic, TaskPublic
-from services.partnerships.domain import AssessmentStatus, TaskStatus
 from services.partnerships.models import (
     AssessmentEntry,
     AssessmentPartner,
@@ -42,8 +42,8 @@ async def list_assessments(
     if partner:
         query = query.where(
             col(JointAssessment.id).in_(
-                select(AssessmentPartner.assessment_id).where(
-                    AssessmentPartner.partner_code == partner
+                select(col(AssessmentPartner.assessment_id)).where(
+                    col(AssessmentPartner.partner_code) == partner
                 )
             )
         )
@@ -74,7 +74,7 @@ async def get_history(
         entries = (
             await session.scalars(
                 select(AssessmentEntry)
-                .where(AssessmentEntry.assessment_id == assessment_id)
+                .where(col(AssessmentEntry.assessment_id) == assessment_id)
                 .order_by(col(AssessmentEntry.at), col(AssessmentEntry.id))
             )
         ).all()
@@ -104,7 +104,7 @@ async def overdue_tasks(
         .limit(limit)
     )
     if principal.role is Role.partner:
-        query = query.where(AssessmentTask.lead == principal.partner)
+        query = query.where(col(AssessmentTask.lead) == principal.partner)
     async with session.begin():
         tasks = (await session.scalars(query)).all()
     return [TaskPublic(**task.model_dump()) for task in tasks]

@@ -13,8 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import Field
 from sqlalchemy import select
+from sqlmodel import col
 
-from contracts.events import DeclineReason, EngagementAccepted, EngagementDeclined
+from contracts.enums import DeclineReason
+from contracts.events import EngagementAccepted, EngagementDeclined
 from contracts.http.products.responses import EngagementPublic
 from services.products import domain
 from services.products.domain import EngagementStatus, Period
@@ -266,7 +268,7 @@ async def assign_expert(
         domain.check_in_hand(EngagementStatus(engagement.status), "experts are assigned")
         expert = (
             await session.scalars(
-                select(Expert).where(Expert.id == body.expert_id).with_for_update()
+                select(Expert).where(col(Expert.id) == body.expert_id).with_for_update()
             )
         ).first()
         if expert is None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from contracts.events import DeclineReason, Urgency
+from contracts.enums import DeclineReason, Urgency
 from contracts.http.products.responses import (
     EngagementEdge,
     EngagementPage,
@@ -65,7 +65,7 @@ async def get_engagement(
     engagement_id: str, principal: CurrentPrincipal, session: SessionDep, clock: ClockDep
 ) -> EngagementPublic:
     query = select(Engagement).where(
-        Engagement.id == engagement_id, engagement_visibility(principal)
+        col(Engagement.id) == engagement_id, engagement_visibility(principal)
     )
     async with session.begin():
         engagement = (await session.scalars(query)).first()
@@ -181,7 +181,7 @@ async def utilisation(principal: CurrentPrincipal, session: SessionDep) -> list[
         ).all()
         counts = (
             await session.execute(
-                select(Engagement.product_code, Engagement.status, func.count())
+                select(col(Engagement.product_code), col(Engagement.status), func.count())
                 .where(col(Engagement.product_code).in_([p.code for p in products]))
                 .group_by(col(Engagement.product_code), col(Engagement.status))
             )
@@ -215,23 +215,29 @@ async def unmet_demand(
     async with session.begin():
         codes = list(
             (
-                await session.scalars(select(Product.code).where(scope).order_by(col(Product.code)))
+                await session.scalars(
+                    select(col(Product.code)).where(scope).order_by(col(Product.code))
+                )
             ).all()
         )
         declines = (
             await session.execute(
                 select(
-                    Engagement.product_code, Engagement.request_id, Engagement.decline_reason_code
+                    col(Engagement.product_code),
+                    col(Engagement.request_id),
+                    col(Engagement.decline_reason_code),
                 ).where(
                     col(Engagement.product_code).in_(codes),
-                    Engagement.status == EngagementStatus.declined.value,
+                    col(Engagement.status) == EngagementStatus.declined.value,
                 )
             )
         ).all()
         recorded = (
             await session.execute(
                 select(
-                    UnmetDemand.product_code, UnmetDemand.request_id, UnmetDemand.reason_code
+                    col(UnmetDemand.product_code),
+                    col(UnmetDemand.request_id),
+                    col(UnmetDemand.reason_code),
                 ).where(col(UnmetDemand.product_code).in_(codes))
             )
         ).all()
