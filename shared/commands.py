@@ -16,7 +16,7 @@ aggregate, who may act and what the domain decides; the pipeline does the rest:
   queue and the second meets the first's version; SQLite ignores `FOR UPDATE`, and
   there the platform's `BEGIN IMMEDIATE` (shared/db.py) serialises writers anyway.
 - The version: one name, `expected_version` (`expectedVersion` in GraphQL),
-  required and ≥ 1 (`ExpectedVersion`); a stale one is VERSION_CONFLICT (409) with
+  required and ≥ 1 (`ExpectedVersion`, contracts/http/common.py); a stale one is VERSION_CONFLICT (409) with
   both versions. A command bumps the version once, however many steps it takes, and
   before its domain step, so history lines and events written in it carry the new one.
 - Publishing: `publish(event)` adds the event to the transactional outbox of the
@@ -35,7 +35,6 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
 
 from contracts.events import Event
@@ -50,7 +49,6 @@ __all__ = [
     "Change",
     "Commands",
     "CommandsDep",
-    "ExpectedVersion",
     "Publish",
     "UnitOfWork",
     "bump_version",
@@ -61,14 +59,6 @@ R = TypeVar("R")
 
 Publish = Callable[[Event], object]
 """Where a store helper sends the events of a change: the outbox of the session."""
-
-
-class ExpectedVersion(BaseModel):
-    """The body of every command that changes an existing aggregate."""
-
-    expected_version: int = Field(
-        ge=1, description="The version the caller saw; a stale one is refused (VERSION_CONFLICT)"
-    )
 
 
 @dataclass(frozen=True)

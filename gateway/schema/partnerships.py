@@ -7,12 +7,28 @@ Partners call the same door with the `partner` role; the partnerships service de
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import strawberry
+from pydantic import HttpUrl
 
 from contracts.enums import AssessmentStatus, DeliveryStatus
+from contracts.http.common import ExpectedVersion
+from contracts.http.partnerships.requests import (
+    AssessmentCreate,
+    CancelBody,
+    ConcludeBody,
+    DeclineBody,
+    FindingsBody,
+    FrameworkBody,
+    InviteBody,
+    PartnerCreate,
+    PartnerUpdate,
+    TaskBody,
+    TaskCreate,
+)
 from contracts.http.partnerships.responses import (
     AssessmentPublic,
     AttemptPublic,
@@ -153,23 +169,23 @@ class FrameworkInput:
     valid_to: date
 
 
-def _task_body(task: AssessmentTaskInput) -> dict[str, Any]:
-    return {
-        "title": task.title,
-        "lead": task.lead,
-        "due_on": task.due_on.isoformat() if task.due_on else None,
-    }
+def _task(task: AssessmentTaskInput) -> TaskCreate:
+    return TaskCreate(title=task.title, lead=task.lead, due_on=task.due_on)
 
 
-def _framework_body(input: FrameworkInput, expected_version: int | None) -> dict[str, Any]:
-    return {
-        "name": input.name,
-        "partners": input.partners,
-        "scope": input.scope,
-        "valid_from": input.valid_from.isoformat(),
-        "valid_to": input.valid_to.isoformat(),
-        "expected_version": expected_version,
-    }
+def _framework_body(input: FrameworkInput, expected_version: int | None) -> FrameworkBody:
+    return FrameworkBody(
+        name=input.name,
+        partners=input.partners,
+        scope=input.scope,
+        valid_from=input.valid_from,
+        valid_to=input.valid_to,
+        expected_version=expected_version,
+    )
+
+
+def _url(url: str | None) -> HttpUrl | None:
+    return HttpUrl(url) if url is not None else None
 
 
 @strawberry.type
@@ -259,19 +275,24 @@ class PartnershipsQuery:
 
 
 async def _change(
-    info: GatewayInfo, assessment_id: strawberry.ID, action: tuple[str, ...], body: dict[str, Any]
+    info: GatewayInfo,
+    assessment_id: strawberry.ID,
+    action: tuple[str, ...],
+    expected_version: int | None,
+    body: Callable[[int], ExpectedVersion],
 ) -> JointAssessment:
+    """`body` is the command's body at the version the caller names."""
     context = context_of(info)
     path = service_path("assessments", uuid_arg(assessment_id))
-    if body.get("expected_version") is None:
+    if expected_version is None:
         # The service requires the version; a GraphQL caller that leaves the (optional,
         # for compatibility) argument out acts on the version it would read now.
         current = await _service(context).get(path, context.authorization, AssessmentPublic)
-        body = {**body, "expected_version": current.version}
+        expected_version = current.version
     answer = await _service(context).post(
         service_path("assessments", uuid_arg(assessment_id), *action),
         context.authorization,
-        body,
+        body(expected_version),
         AssessmentPublic,
     )
     return from_contract(JointAssessment, answer)
@@ -284,14 +305,14 @@ class PartnershipsMutation:
         self, info: GatewayInfo, input: OpenAssessmentInput, idempotency_key: IdempotencyKey = None
     ) -> JointAssessment:
         context = context_of(info)
-        body = {
-            "request_id": str(input.request_id),
-            "partners": input.partners,
-            "scope": input.scope,
-            "framework_id": str(input.framework_id) if input.framework_id else None,
-            "due_on": input.due_on.isoformat() if input.due_on else None,
-            "tasks": [_task_body(task) for task in input.tasks],
-        }
+        body = AssessmentCreate(
+            request_id=str(input.request_id),
+            partners=input.partners,
+            scope=input.scope,
+            framework_id=str(input.framework_id) if input.framework_id else None,
+            due_on=input.due_on,
+            tasks=[_task(task) for task in input.tasks],
+        )
         answer = await _service(context).post(
             service_path("assessments"),
             context.authorization,
@@ -309,8 +330,13 @@ class PartnershipsMutation:
         partner: str,
         expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {"partner": partner, "expected_version": expected_version}
-        return await _change(info, id, ("partners",), body)
+        return await _change(
+            info,
+            id,
+            ("partners",),
+            expected_version,
+            lambda version: InviteBody(partner=partner, expected_version=version),
+        )
 
     @strawberry.mutation
     async def add_assessment_task(
@@ -321,7 +347,11 @@ class PartnershipsMutation:
         expected_version: int | None = None,
     ) -> JointAssessment:
         return await _change(
-            info, id, ("tasks",), {**_task_body(task), "expected_version": expected_version}
+            info,
+            id,
+            ("tasks",),
+            expected_version,
+            lambda version: TaskBody(**_task(task).model_dump(), expected_version=version),
         )
 
     @strawberry.mutation(description="The task's lead takes it on")
@@ -332,8 +362,13 @@ class PartnershipsMutation:
         task_id: strawberry.ID,
         expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {"expected_version": expected_version}
-        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "accept"), body)
+        return await _change(
+            info,
+            id,
+            ("tasks", uuid_arg(task_id, "taskId"), "accept"),
+            expected_version,
+            lambda version: ExpectedVersion(expected_version=version),
+        )
 
     @strawberry.mutation
     async def decline_assessment_task(
@@ -344,8 +379,13 @@ class PartnershipsMutation:
         reason: str,
         expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {"reason": reason, "expected_version": expected_version}
-        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "decline"), body)
+        return await _change(
+            info,
+            id,
+            ("tasks", uuid_arg(task_id, "taskId"), "decline"),
+            expected_version,
+            lambda version: DeclineBody(reason=reason, expected_version=version),
+        )
 
     @strawberry.mutation
     async def post_assessment_findings(
@@ -356,14 +396,25 @@ class PartnershipsMutation:
         findings: str,
         expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {"findings": findings, "expected_version": expected_version}
-        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "findings"), body)
+        return await _change(
+            info,
+            id,
+            ("tasks", uuid_arg(task_id, "taskId"), "findings"),
+            expected_version,
+            lambda version: FindingsBody(findings=findings, expected_version=version),
+        )
 
     @strawberry.mutation
     async def activate_assessment(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int | None = None
     ) -> JointAssessment:
-        return await _change(info, id, ("activate",), {"expected_version": expected_version})
+        return await _change(
+            info,
+            id,
+            ("activate",),
+            expected_version,
+            lambda version: ExpectedVersion(expected_version=version),
+        )
 
     @strawberry.mutation(description="Conclude; the conclusion flows back to the request")
     async def conclude_assessment(
@@ -374,12 +425,17 @@ class PartnershipsMutation:
         recommended_products: list[ProductCode] | None = None,
         expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {
-            "summary": summary,
-            "recommended_products": [str(code) for code in recommended_products or []],
-            "expected_version": expected_version,
-        }
-        return await _change(info, id, ("conclude",), body)
+        return await _change(
+            info,
+            id,
+            ("conclude",),
+            expected_version,
+            lambda version: ConcludeBody(
+                summary=summary,
+                recommended_products=[str(code) for code in recommended_products or []],
+                expected_version=version,
+            ),
+        )
 
     @strawberry.mutation
     async def cancel_assessment(
@@ -389,15 +445,20 @@ class PartnershipsMutation:
         reason: str,
         expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {"reason": reason, "expected_version": expected_version}
-        return await _change(info, id, ("cancel",), body)
+        return await _change(
+            info,
+            id,
+            ("cancel",),
+            expected_version,
+            lambda version: CancelBody(reason=reason, expected_version=version),
+        )
 
     @strawberry.mutation(description="Admins: add a partner; returns its webhook secret once")
     async def create_partner(
         self, info: GatewayInfo, code: str, input: PartnerInput
     ) -> PartnerSecret:
         context = context_of(info)
-        body = {"code": code, "name": input.name, "webhook_url": input.webhook_url}
+        body = PartnerCreate(code=code, name=input.name, webhook_url=_url(input.webhook_url))
         answer = await _service(context).post(
             service_path("partners"), context.authorization, body, PartnerSecretPublic
         )
@@ -406,7 +467,9 @@ class PartnershipsMutation:
     @strawberry.mutation(description="Admins: change a partner's name, webhook URL or status")
     async def update_partner(self, info: GatewayInfo, code: str, input: PartnerInput) -> Partner:
         context = context_of(info)
-        body = {"name": input.name, "webhook_url": input.webhook_url, "active": input.active}
+        body = PartnerUpdate(
+            name=input.name, webhook_url=_url(input.webhook_url), active=input.active
+        )
         answer = await _service(context).put(
             service_path("partners", code_arg(code)), context.authorization, body, PartnerPublic
         )
@@ -418,7 +481,7 @@ class PartnershipsMutation:
         answer = await _service(context).post(
             service_path("partners", code_arg(code), "secret"),
             context.authorization,
-            {},
+            None,
             PartnerSecretPublic,
         )
         return from_contract(PartnerSecret, answer)
@@ -453,7 +516,7 @@ class PartnershipsMutation:
         answer = await _service(context).post(
             service_path("webhook-deliveries", uuid_arg(id), "retry"),
             context.authorization,
-            {},
+            None,
             DeliveryPublic,
         )
         return from_contract(WebhookDelivery, answer)

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field, HttpUrl
 
 from contracts.events import ClientKind, DeclineReason, RequestAssigned, UnmetDemandRecorded
+from contracts.http.common import ExpectedVersion
+from contracts.http.desks.requests import (
+    AssignBody,
+    AttachmentBody,
+    CommentBody,
+    ConfirmBody,
+    ReasonBody,
+    RerouteBody,
+    RouteBody,
+    TriageBody,
+    UnmetDemandBody,
+)
 from services.desks import domain
 from services.desks.domain import RequestStatus, RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
@@ -46,7 +56,6 @@ from shared.commands import (
     Aggregate,
     Change,
     CommandsDep,
-    ExpectedVersion,
 )
 from shared.db import AsyncSession
 from shared.errors import DomainError
@@ -54,57 +63,6 @@ from shared.errors import DomainError
 router = APIRouter(tags=["actions"])
 
 DESK = (Role.desk_officer, Role.admin)
-OWNER_MAX = 300
-
-
-class TriageBody(ExpectedVersion):
-    owner: str | None = Field(default=None, max_length=OWNER_MAX)
-    note: str | None = Field(default=None, max_length=domain.MAX_REASON)
-
-
-class RouteBody(ExpectedVersion):
-    products: list[str] = Field(max_length=50)
-    details: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    owner: str | None = Field(default=None, max_length=OWNER_MAX)
-
-
-class AssignBody(ExpectedVersion):
-    owner: str = Field(min_length=1, max_length=OWNER_MAX)
-
-
-class ReasonBody(ExpectedVersion):
-    reason: str | None = Field(default=None, max_length=domain.MAX_REASON * 2)
-
-
-class ConfirmBody(ExpectedVersion):
-    satisfaction_score: int | None = None
-    satisfaction_comment: str | None = Field(default=None, max_length=domain.MAX_COMMENT * 2)
-
-
-class RerouteBody(ExpectedVersion):
-    routing_id: str = Field(max_length=36)
-    product_code: str | None = Field(
-        default=None, max_length=64, description="Another product; the same one when absent"
-    )
-    details: dict[str, Any] | None = None
-
-
-class UnmetDemandBody(ExpectedVersion):
-    routing_id: str = Field(max_length=36)
-    note: str = Field(max_length=domain.MAX_REASON * 2)
-
-
-class CommentBody(BaseModel):
-    body: str = Field(max_length=domain.MAX_COMMENT * 2)
-    internal: bool = Field(default=False, description="A desk note the client never sees")
-
-
-class AttachmentBody(BaseModel):
-    name: str = Field(min_length=1, max_length=300)
-    media_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)
-    size_bytes: int = Field(ge=0, le=10 * 1024**3)
-    url: HttpUrl
-
 
 REQUEST = Aggregate(ServiceRequest, name="the request", not_found="REQUEST_NOT_FOUND")
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from contracts.events import ClientKind, RequestSubmitted, Urgency
+from contracts.events import ClientKind, RequestSubmitted
+from contracts.http.desks.requests import RequestCreate
 from services.desks import domain
 from services.desks.domain import RequestStatus
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
@@ -31,19 +30,6 @@ from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
 
 router = APIRouter(tags=["requests"])
-
-
-class RequestCreate(BaseModel):
-    title: str = Field(max_length=domain.MAX_TITLE * 4)
-    description: str = Field(default="", max_length=domain.MAX_DESCRIPTION * 4)
-    products: list[str] = Field(default_factory=list, max_length=50)
-    urgency: Urgency = Urgency.routine
-    details: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Per product code, the details its request form asks for"
-    )
-    client_code: str | None = Field(
-        default=None, description="Whom the request is for; a client may only submit for itself"
-    )
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=RequestPublic)
