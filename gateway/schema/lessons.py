@@ -387,12 +387,12 @@ class LessonsQuery:
 async def _move(
     info: GatewayInfo,
     lesson_id: strawberry.ID,
-    version: int,
+    expected_version: int,
     command: LessonCommand,
     comment: str | None,
 ) -> Lesson:
     context = context_of(info)
-    body = WorkflowMove(command=command, expected_version=version, comment=comment)
+    body = WorkflowMove(command=command, expected_version=expected_version, comment=comment)
     answer = await lessons_service(context).post(
         service_path("lessons", uuid_arg(lesson_id), "moves"),
         context.authorization,
@@ -420,36 +420,46 @@ class LessonsMutation:
 
     @strawberry.mutation(description="Rewrite a draft (give the version you edited)")
     async def update_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, input: LessonInput
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int, input: LessonInput
     ) -> Lesson:
         context = context_of(info)
-        body = LessonEdit(**input.content().model_dump(), expected_version=version)
+        body = LessonEdit(**input.content().model_dump(), expected_version=expected_version)
         answer = await lessons_service(context).put(
             service_path("lessons", uuid_arg(id)), context.authorization, body, LessonPublic
         )
         return from_contract(Lesson, answer)
 
     @strawberry.mutation(description="Send a draft to the reviewers")
-    async def submit_lesson(self, info: GatewayInfo, id: strawberry.ID, version: int) -> Lesson:
-        return await _move(info, id, version, LessonCommand.submit, None)
+    async def submit_lesson(
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int
+    ) -> Lesson:
+        return await _move(info, id, expected_version, LessonCommand.submit, None)
 
     @strawberry.mutation(description="Reviewers: publish a lesson in review")
     async def approve_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str | None = None
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        comment: str | None = None,
     ) -> Lesson:
-        return await _move(info, id, version, LessonCommand.approve, comment)
+        return await _move(info, id, expected_version, LessonCommand.approve, comment)
 
     @strawberry.mutation(description="Reviewers: send a lesson back to its author, with comments")
     async def send_back_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int, comment: str
     ) -> Lesson:
-        return await _move(info, id, version, LessonCommand.send_back, comment)
+        return await _move(info, id, expected_version, LessonCommand.send_back, comment)
 
     @strawberry.mutation(description="Reviewers: take a lesson out of the feed")
     async def archive_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str | None = None
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        comment: str | None = None,
     ) -> Lesson:
-        return await _move(info, id, version, LessonCommand.archive, comment)
+        return await _move(info, id, expected_version, LessonCommand.archive, comment)
 
     @strawberry.mutation(description="Save a filter; its Atom feed URL is returned once")
     async def save_lesson_filter(

@@ -7,7 +7,6 @@ Partners call the same door with the `partner` role; the partnerships service de
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -23,6 +22,7 @@ from contracts.http.partnerships.requests import (
     DeclineBody,
     FindingsBody,
     FrameworkBody,
+    FrameworkChange,
     InviteBody,
     PartnerCreate,
     PartnerUpdate,
@@ -173,14 +173,13 @@ def _task(task: AssessmentTaskInput) -> TaskCreate:
     return TaskCreate(title=task.title, lead=task.lead, due_on=task.due_on)
 
 
-def _framework_body(input: FrameworkInput, expected_version: int | None) -> FrameworkBody:
+def _framework_body(input: FrameworkInput) -> FrameworkBody:
     return FrameworkBody(
         name=input.name,
         partners=input.partners,
         scope=input.scope,
         valid_from=input.valid_from,
         valid_to=input.valid_to,
-        expected_version=expected_version,
     )
 
 
@@ -275,24 +274,13 @@ class PartnershipsQuery:
 
 
 async def _change(
-    info: GatewayInfo,
-    assessment_id: strawberry.ID,
-    action: tuple[str, ...],
-    expected_version: int | None,
-    body: Callable[[int], ExpectedVersion],
+    info: GatewayInfo, assessment_id: strawberry.ID, action: tuple[str, ...], body: ExpectedVersion
 ) -> JointAssessment:
-    """`body` is the command's body at the version the caller names."""
     context = context_of(info)
-    path = service_path("assessments", uuid_arg(assessment_id))
-    if expected_version is None:
-        # The service requires the version; a GraphQL caller that leaves the (optional,
-        # for compatibility) argument out acts on the version it would read now.
-        current = await _service(context).get(path, context.authorization, AssessmentPublic)
-        expected_version = current.version
     answer = await _service(context).post(
         service_path("assessments", uuid_arg(assessment_id), *action),
         context.authorization,
-        body(expected_version),
+        body,
         AssessmentPublic,
     )
     return from_contract(JointAssessment, answer)
@@ -328,15 +316,10 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         partner: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("partners",),
-            expected_version,
-            lambda version: InviteBody(partner=partner, expected_version=version),
-        )
+        body = InviteBody(partner=partner, expected_version=expected_version)
+        return await _change(info, id, ("partners",), body)
 
     @strawberry.mutation
     async def add_assessment_task(
@@ -344,15 +327,10 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         task: AssessmentTaskInput,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("tasks",),
-            expected_version,
-            lambda version: TaskBody(**_task(task).model_dump(), expected_version=version),
-        )
+        body = TaskBody(**_task(task).model_dump(), expected_version=expected_version)
+        return await _change(info, id, ("tasks",), body)
 
     @strawberry.mutation(description="The task's lead takes it on")
     async def accept_assessment_task(
@@ -360,15 +338,10 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         task_id: strawberry.ID,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("tasks", uuid_arg(task_id, "taskId"), "accept"),
-            expected_version,
-            lambda version: ExpectedVersion(expected_version=version),
-        )
+        body = ExpectedVersion(expected_version=expected_version)
+        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "accept"), body)
 
     @strawberry.mutation
     async def decline_assessment_task(
@@ -377,15 +350,10 @@ class PartnershipsMutation:
         id: strawberry.ID,
         task_id: strawberry.ID,
         reason: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("tasks", uuid_arg(task_id, "taskId"), "decline"),
-            expected_version,
-            lambda version: DeclineBody(reason=reason, expected_version=version),
-        )
+        body = DeclineBody(reason=reason, expected_version=expected_version)
+        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "decline"), body)
 
     @strawberry.mutation
     async def post_assessment_findings(
@@ -394,27 +362,17 @@ class PartnershipsMutation:
         id: strawberry.ID,
         task_id: strawberry.ID,
         findings: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("tasks", uuid_arg(task_id, "taskId"), "findings"),
-            expected_version,
-            lambda version: FindingsBody(findings=findings, expected_version=version),
-        )
+        body = FindingsBody(findings=findings, expected_version=expected_version)
+        return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "findings"), body)
 
     @strawberry.mutation
     async def activate_assessment(
-        self, info: GatewayInfo, id: strawberry.ID, expected_version: int | None = None
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("activate",),
-            expected_version,
-            lambda version: ExpectedVersion(expected_version=version),
-        )
+        body = ExpectedVersion(expected_version=expected_version)
+        return await _change(info, id, ("activate",), body)
 
     @strawberry.mutation(description="Conclude; the conclusion flows back to the request")
     async def conclude_assessment(
@@ -422,20 +380,15 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         summary: str,
+        expected_version: int,
         recommended_products: list[ProductCode] | None = None,
-        expected_version: int | None = None,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("conclude",),
-            expected_version,
-            lambda version: ConcludeBody(
-                summary=summary,
-                recommended_products=[str(code) for code in recommended_products or []],
-                expected_version=version,
-            ),
+        body = ConcludeBody(
+            summary=summary,
+            recommended_products=[str(code) for code in recommended_products or []],
+            expected_version=expected_version,
         )
+        return await _change(info, id, ("conclude",), body)
 
     @strawberry.mutation
     async def cancel_assessment(
@@ -443,15 +396,10 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         reason: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info,
-            id,
-            ("cancel",),
-            expected_version,
-            lambda version: CancelBody(reason=reason, expected_version=version),
-        )
+        body = CancelBody(reason=reason, expected_version=expected_version)
+        return await _change(info, id, ("cancel",), body)
 
     @strawberry.mutation(description="Admins: add a partner; returns its webhook secret once")
     async def create_partner(
@@ -489,7 +437,7 @@ class PartnershipsMutation:
     @strawberry.mutation
     async def create_framework(self, info: GatewayInfo, input: FrameworkInput) -> Framework:
         context = context_of(info)
-        body = _framework_body(input, None)
+        body = _framework_body(input)
         answer = await _service(context).post(
             service_path("frameworks"), context.authorization, body, FrameworkPublic
         )
@@ -501,10 +449,12 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         input: FrameworkInput,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> Framework:
         context = context_of(info)
-        body = _framework_body(input, expected_version)
+        body = FrameworkChange(
+            **_framework_body(input).model_dump(), expected_version=expected_version
+        )
         answer = await _service(context).put(
             service_path("frameworks", uuid_arg(id)), context.authorization, body, FrameworkPublic
         )

@@ -149,7 +149,7 @@ class ProductInput:
 
 @strawberry.input
 class ProductChangeInput:
-    expected_revision: int
+    expected_version: int = strawberry.field(description="The product's revision you saw")
     name: str | None = None
     provider_unit: str | None = None
     description: str | None = None
@@ -445,7 +445,7 @@ class ProductsMutation:
         context = context_of(info)
         # The fields left out (None) stay as they are: the client sends no None.
         body = ProductChange(
-            expected_version=input.expected_revision,
+            expected_version=input.expected_version,
             name=input.name,
             provider_unit=input.provider_unit,
             description=input.description,

@@ -80,4 +80,7 @@ class FrameworkBody(BaseModel):
     scope: str = Field(max_length=MAX_SCOPE * 2)
     valid_from: date
     valid_to: date
-    expected_version: int | None = None
+
+
+class FrameworkChange(FrameworkBody, ExpectedVersion):
+    pass

@@ -13,7 +13,12 @@ from pydantic import HttpUrl
 from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.http.partnerships.requests import FrameworkBody, PartnerCreate, PartnerUpdate
+from contracts.http.partnerships.requests import (
+    FrameworkBody,
+    FrameworkChange,
+    PartnerCreate,
+    PartnerUpdate,
+)
 from contracts.http.partnerships.responses import (
     AttemptPublic,
     DeliveryPublic,
@@ -168,7 +173,7 @@ async def create_framework(
 @router.put("/frameworks/{framework_id}", response_model=FrameworkPublic, tags=["frameworks"])
 async def update_framework(
     framework_id: str,
-    body: FrameworkBody,
+    body: FrameworkChange,
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
@@ -182,10 +187,7 @@ async def update_framework(
         ).first()
         if framework is None:
             raise DomainError("NOT_FOUND", f"no framework {framework_id}")
-        if body.expected_version is not None:  # optional here still (reference data)
-            check_version(
-                "the framework", current=framework.version, expected=body.expected_version
-            )
+        check_version("the framework", current=framework.version, expected=body.expected_version)
         await _apply_framework(session, framework, body, clock.now())
     return FrameworkPublic(**framework.model_dump())
 
