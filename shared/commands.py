@@ -19,10 +19,10 @@ aggregate, who may act and what the domain decides; the pipeline does the rest:
   required and ≥ 1 (`ExpectedVersion`, contracts/http/common.py); a stale one is VERSION_CONFLICT (409) with
   both versions. A command bumps the version once, however many steps it takes, and
   before its domain step, so history lines and events written in it carry the new one.
-- Publishing: `publish(event)` adds the event to the transactional outbox of the
-  same session (`Outbox.add`), so it is sent if and only if the change commits.
-  Store helpers take that callable (`Publish`); event handlers pass
-  `EventContext.publish`, which is the same outbox underneath.
+- Publishing: a unit of work is a `Publisher` (shared/messaging/outbox.py):
+  `publish(event)` adds the event to the transactional outbox of the same session, so
+  it is sent if and only if the change commits. Store helpers take a `Publisher`: a
+  route passes its unit of work, an event handler its `EventContext`, the same outbox.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from contracts.events import Event
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
-from shared.messaging import Outbox
+from shared.messaging import Outbox, Publisher
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 __all__ = [
@@ -49,16 +49,12 @@ __all__ = [
     "Change",
     "Commands",
     "CommandsDep",
-    "Publish",
     "UnitOfWork",
     "bump_version",
 ]
 
 A = TypeVar("A")
 R = TypeVar("R")
-
-Publish = Callable[[Event], object]
-"""Where a store helper sends the events of a change: the outbox of the session."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +80,9 @@ def bump_version(aggregate: Any, field: str = "version") -> None:
 
 
 @dataclass
-class UnitOfWork:
-    """One command's transaction: its session, its moment, and its outbox."""
+class UnitOfWork(Publisher):
+    """One command's transaction: its session, its moment, and its outbox (it is a
+    `Publisher`)."""
 
     session: AsyncSession
     outbox: Outbox

@@ -100,7 +100,7 @@ async def triage_request(
             RequestStatus.triaged,
             at=now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason=body.note or "taken into triage",
         )
         if body.owner:
@@ -138,19 +138,17 @@ async def route_request(
                 RequestStatus.triaged,
                 at=now,
                 actor=actor,
-                publish=change.publish,
+                publisher=change,
                 reason=f"products chosen by the desk: {', '.join(body.products)}",
             )
         request.products = sorted({*request.products, *body.products})
         request.details = {**request.details, **body.details}
         for code in body.products:
             details = body.details.get(code, {})
-            add_routing(
-                session, request, code, details, at=now, actor=actor, publish=change.publish
-            )
-        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+            add_routing(session, request, code, details, at=now, actor=actor, publisher=change)
+        await follow_routings(session, request, at=now, actor=actor, publisher=change)
         await flag_overlaps(
-            session, request, at=now, publish=change.publish, **settings.overlap_thresholds()
+            session, request, at=now, publisher=change, **settings.overlap_thresholds()
         )
         return await change.present(_present)
 
@@ -217,7 +215,7 @@ async def hold_request(
             RequestStatus.on_hold,
             at=now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason=reason,
         )
         request.held_from, request.held_since, request.status_reason = held_from, now, reason
@@ -239,15 +237,13 @@ async def resume_request(
             target,
             at=now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason="resumed",
         )
         if held_since is not None:
             await shift_running_clocks(session, request.id, now - held_since)
         request.held_from, request.held_since, request.status_reason = None, None, None
-        await follow_routings(
-            session, request, at=now, actor="desks:automation", publish=change.publish
-        )
+        await follow_routings(session, request, at=now, actor="desks:automation", publisher=change)
         return await change.present(_present)
 
 
@@ -283,7 +279,7 @@ async def _close(
         target,
         at=change.now,
         actor=principal.actor,
-        publish=change.publish,
+        publisher=change,
         reason=reason,
     )
     change.aggregate.status_reason = reason
@@ -304,7 +300,7 @@ async def confirm_request(
             RequestStatus.closed,
             at=change.now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason="delivery confirmed by the client",
             satisfaction_score=body.satisfaction_score,
         )
@@ -355,8 +351,8 @@ async def reroute_request(
         session.add(declined)
         request.products = sorted({*request.products, code})
         request.details = {**request.details, code: details}
-        add_routing(session, request, code, details, at=now, actor=actor, publish=change.publish)
-        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+        add_routing(session, request, code, details, at=now, actor=actor, publisher=change)
+        await follow_routings(session, request, at=now, actor=actor, publisher=change)
         return await change.present(_present)
 
 
@@ -397,7 +393,7 @@ async def record_unmet_demand(
             summary=f"unmet demand for {declined.product_code}: {note}",
         )
         request.updated_at = now
-        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+        await follow_routings(session, request, at=now, actor=actor, publisher=change)
         return await change.present(_present)
 
 

@@ -132,7 +132,7 @@ async def _take_in(
     routings = _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours)
     overlaps = await flag_overlaps(
-        session, request, at=now, publish=work.publish, **settings.overlap_thresholds()
+        session, request, at=now, publisher=work, **settings.overlap_thresholds()
     )
     # A new request's answer needs no query: everything about it is at hand.
     return present_new(request, routings, clocks, overlaps)
@@ -142,7 +142,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
     """With products named, the desk's triage is automatic and each is routed at once."""
     if not request.products:
         return []
-    session, now, publish = work.session, work.now, work.publish
+    session, now = work.session, work.now
     actor = f"desk:{request.desk_code}:intake"
     # Triaged by the client's own choice, then routed: each its own event and entry.
     for target, reason in (
@@ -150,7 +150,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
         (RequestStatus.routed, None),
     ):
         # Clocks start after this, already stopped where this path stops them.
-        change_status(session, request, target, at=now, actor=actor, publish=publish, reason=reason)
+        change_status(session, request, target, at=now, actor=actor, publisher=work, reason=reason)
     return [
         add_routing(
             session,
@@ -159,7 +159,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
             request.details.get(code, {}),
             at=now,
             actor=actor,
-            publish=publish,
+            publisher=work,
         )
         for code in request.products
     ]

@@ -118,7 +118,7 @@ async def _create(
         sensitivity=body.sensitivity,
         actor=principal.actor,
         at=work.now,
-        publish=work.publish,
+        publisher=work,
         idempotency_key=idempotency_key,
     )
 
@@ -186,6 +186,6 @@ async def move_lesson(
             actor=principal.actor,
             at=change.now,
             comment=body.comment,
-            publish=change.publish,
+            publisher=change,
         )
     return public(change.aggregate)

@@ -342,7 +342,7 @@ async def activate(
         domain.refuse_if(domain.activation_blockers(partners, task_views(tasks)), "activate")
         change_status(
             session,
-            change.publish,
+            change,
             assessment,
             AssessmentStatus.active,
             at=now,
@@ -384,7 +384,7 @@ async def conclude(
         assessment.concluded_by = principal.actor
         change_status(
             session,
-            change.publish,
+            change,
             assessment,
             AssessmentStatus.concluded,
             at=now,
@@ -425,7 +425,7 @@ async def cancel(
         assessment.cancel_reason = reason
         change_status(
             session,
-            change.publish,
+            change,
             assessment,
             AssessmentStatus.cancelled,
             at=now,
