@@ -53,6 +53,13 @@ class LessonStatus(StrEnum):
     archived = "archived"
 
 
+class LessonCommand(StrEnum):
+    submit = "submit"
+    approve = "approve"
+    send_back = "send_back"
+    archive = "archive"
+
+
 class Sensitivity(StrEnum):
     public = "public"
     internal = "internal"

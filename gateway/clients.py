@@ -1,11 +1,14 @@
 """One pooled httpx client per downstream service, with the caller's token forwarded.
 
-A 2xx answer is validated against the contract model the caller names (the
-services' own response models, from contracts/http/). A service's refusal (`{"detail": {"code", "message"}}`) becomes a `ServiceError`
-with the same code, which the schema turns into a GraphQL error. Anything else
-that is not a 2xx answer of the expected shape also becomes a coded error:
-transport failures and 503 SERVICE_UNAVAILABLE, a redirect, another 5xx or a
-body of the wrong shape BAD_SERVICE_RESPONSE. Never raw text, never INTERNAL.
+A request body is a contract model (the services' own request models, from
+contracts/http/<service>/requests.py), so a renamed field fails the type check, not a
+call at run time. A 2xx answer is validated against the contract model the caller
+names (the services' own response models, from contracts/http/). A service's refusal
+(`{"detail": {"code", "message"}}`) becomes a `ServiceError` with the same code,
+which the schema turns into a GraphQL error. Anything else that is not a 2xx answer
+of the expected shape also becomes a coded error: transport failures and 503
+SERVICE_UNAVAILABLE, a redirect, another 5xx or a body of the wrong shape
+BAD_SERVICE_RESPONSE. Never raw text, never INTERNAL.
 
 Every URL is built by `service_path` from its segments, each percent-encoded, so
 a caller's id can never change which route of a service is reached.
@@ -21,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +94,23 @@ class ServiceClient:
         self,
         path: ServicePath,
         authorization: str,
-        body: Any,
+        body: BaseModel | None,
         answer: type[T],
         headers: dict[str, str] | None = None,
     ) -> T:
         return await self._call(
-            "POST", path, authorization, answer, json=body, extra_headers=headers
+            "POST", path, authorization, answer, json=_json(body), extra_headers=headers
         )
 
-    async def put(self, path: ServicePath, authorization: str, body: Any, answer: type[T]) -> T:
-        return await self._call("PUT", path, authorization, answer, json=body)
+    async def put(
+        self, path: ServicePath, authorization: str, body: BaseModel, answer: type[T]
+    ) -> T:
+        return await self._call("PUT", path, authorization, answer, json=_json(body))
 
-    async def patch(self, path: ServicePath, authorization: str, body: Any, answer: type[T]) -> T:
-        return await self._call("PATCH", path, authorization, answer, json=body)
+    async def patch(
+        self, path: ServicePath, authorization: str, body: BaseModel, answer: type[T]
+    ) -> T:
+        return await self._call("PATCH", path, authorization, answer, json=_json(body))
 
     async def delete(
         self, path: ServicePath, authorization: str, answer: type[T], params: Any = None
@@ -174,6 +181,12 @@ class ServiceClient:
                 "BAD_SERVICE_RESPONSE", f"the {self.name} service answered oddly"
             ) from error
         return validated
+
+
+def _json(body: BaseModel | None) -> Any:
+    """A request body as the service reads it: a contract model (contracts/http/), its
+    unset optional fields left out, as the service defaults them anyway; None sends none."""
+    return None if body is None else body.model_dump(mode="json", exclude_none=True)
 
 
 def _detail(response: httpx.Response) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
+from pydantic import ValidationError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
@@ -27,6 +28,10 @@ class CodedErrors(MaskErrors):
         if isinstance(original, ServiceError):
             extensions = {"code": original.code, **original.details}
             return self._copy(error, original.message, extensions)
+        if isinstance(original, ValidationError):
+            # A request body (contracts/http/) refused the caller's arguments: refused as
+            # the service would have refused the same body.
+            return self._copy(error, "invalid input", _invalid_input(original))
         if isinstance(original, SubscriptionOverflow):
             return self._copy(error, str(original), {"code": "SUBSCRIPTION_OVERFLOW"})
         if original is None or isinstance(original, GraphQLError):
@@ -49,8 +54,17 @@ class CodedErrors(MaskErrors):
         )
 
 
+def _invalid_input(error: ValidationError) -> dict[str, object]:
+    """The service's own answer to a body it refuses (shared/errors.py)."""
+    errors = [
+        {"loc": ["body", *item["loc"]], "msg": item["msg"], "type": item["type"]}
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    return {"code": "BAD_USER_INPUT", "errors": errors}
+
+
 # What a caller got wrong (a malformed query, a refused or unknown id...): theirs, not ours.
-_CLIENT_ERRORS = (GraphQLError, ServiceError, SubscriptionOverflow, DomainError)
+_CLIENT_ERRORS = (GraphQLError, ServiceError, SubscriptionOverflow, DomainError, ValidationError)
 
 
 class GatewaySchema(strawberry.Schema):

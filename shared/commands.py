@@ -16,13 +16,13 @@ aggregate, who may act and what the domain decides; the pipeline does the rest:
   queue and the second meets the first's version; SQLite ignores `FOR UPDATE`, and
   there the platform's `BEGIN IMMEDIATE` (shared/db.py) serialises writers anyway.
 - The version: one name, `expected_version` (`expectedVersion` in GraphQL),
-  required and ≥ 1 (`ExpectedVersion`); a stale one is VERSION_CONFLICT (409) with
+  required and ≥ 1 (`ExpectedVersion`, contracts/http/common.py); a stale one is VERSION_CONFLICT (409) with
   both versions. A command bumps the version once, however many steps it takes, and
   before its domain step, so history lines and events written in it carry the new one.
-- Publishing: `publish(event)` adds the event to the transactional outbox of the
-  same session (`Outbox.add`), so it is sent if and only if the change commits.
-  Store helpers take that callable (`Publish`); event handlers pass
-  `EventContext.publish`, which is the same outbox underneath.
+- Publishing: a unit of work is a `Publisher` (shared/messaging/outbox.py):
+  `publish(event)` adds the event to the transactional outbox of the same session, so
+  it is sent if and only if the change commits. Store helpers take a `Publisher`: a
+  route passes its unit of work, an event handler its `EventContext`, the same outbox.
 """
 
 from __future__ import annotations
@@ -35,14 +35,13 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
 
 from contracts.events import Event
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
-from shared.messaging import Outbox
+from shared.messaging import Outbox, Publisher
 from shared.service import ClockDep, OutboxDep, SessionDep
 
 __all__ = [
@@ -50,25 +49,12 @@ __all__ = [
     "Change",
     "Commands",
     "CommandsDep",
-    "ExpectedVersion",
-    "Publish",
     "UnitOfWork",
     "bump_version",
 ]
 
 A = TypeVar("A")
 R = TypeVar("R")
-
-Publish = Callable[[Event], object]
-"""Where a store helper sends the events of a change: the outbox of the session."""
-
-
-class ExpectedVersion(BaseModel):
-    """The body of every command that changes an existing aggregate."""
-
-    expected_version: int = Field(
-        ge=1, description="The version the caller saw; a stale one is refused (VERSION_CONFLICT)"
-    )
 
 
 @dataclass(frozen=True)
@@ -94,8 +80,9 @@ def bump_version(aggregate: Any, field: str = "version") -> None:
 
 
 @dataclass
-class UnitOfWork:
-    """One command's transaction: its session, its moment, and its outbox."""
+class UnitOfWork(Publisher):
+    """One command's transaction: its session, its moment, and its outbox (it is a
+    `Publisher`)."""
 
     session: AsyncSession
     outbox: Outbox

@@ -45,7 +45,7 @@ async def seed(definition: ServiceDefinition, settings: ServiceSettings) -> None
     outbox = Outbox(source=f"/onedoor/{definition.name}", clock=clock)
     try:
         async with session_factory(engine)() as session, session.begin():
-            await definition.seed(session, outbox, clock)
+            await definition.seed(session, outbox.publisher(session), clock)
     finally:
         await engine.dispose()
 

@@ -26,7 +26,7 @@ from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.db import AsyncSession, create_engine, ping, session_factory
 from shared.errors import install_error_handlers
-from shared.messaging import EventHandlers, MessagingRuntime, Outbox
+from shared.messaging import EventHandlers, MessagingRuntime, Outbox, Publisher
 from shared.messaging.inbox import INBOX_PRUNER
 from shared.messaging.models import PlatformTable
 from shared.metrics import Reading, observe
@@ -36,7 +36,7 @@ from shared.workers import PeriodicWorker, RunningWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 
-SeedFunction = Callable[[AsyncSession, Outbox, Clock], Awaitable[None]]
+SeedFunction = Callable[[AsyncSession, Publisher, Clock], Awaitable[None]]
 # A readiness check returns a problem description, or None when all is well.
 ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]
 # A service's own figures for /metrics, read at scrape time (webhook deliveries, SLA breaches).

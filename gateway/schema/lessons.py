@@ -15,8 +15,16 @@ from typing import Any
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from contracts.enums import LessonStatus, Sensitivity, SourceKind
+from contracts.enums import LessonCommand, LessonStatus, Sensitivity, SourceKind
 from contracts.events import Event, LessonPublished
+from contracts.http.lessons.requests import (
+    FilterCriteria,
+    LessonContent,
+    LessonCreate,
+    LessonEdit,
+    SavedFilterCreate,
+    WorkflowMove,
+)
 from contracts.http.lessons.responses import FacetCount as FacetCountPublic
 from contracts.http.lessons.responses import (
     HistoryEntryPublic,
@@ -243,17 +251,18 @@ class LessonInput:
     client_kinds: list[str] = strawberry.field(default_factory=list)
     sensitivity: Sensitivity = Sensitivity.internal
 
-    def body_for_service(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "summary": self.summary,
-            "body": self.body,
-            "themes": [str(code) for code in self.themes],
-            "countries": self.countries,
-            "regions": self.regions,
-            "client_kinds": self.client_kinds,
-            "sensitivity": self.sensitivity.value,
-        }
+    def content(self) -> LessonContent:
+        """What a draft says, as the lessons service reads it (new or edited)."""
+        return LessonContent(
+            title=self.title,
+            summary=self.summary,
+            body=self.body,
+            themes=[str(code) for code in self.themes],
+            countries=self.countries,
+            regions=self.regions,
+            client_kinds=self.client_kinds,
+            sensitivity=self.sensitivity,
+        )
 
 
 async def fetch_lesson(context: GatewayContext, lesson_id: str) -> Lesson:
@@ -376,10 +385,14 @@ class LessonsQuery:
 
 
 async def _move(
-    info: GatewayInfo, lesson_id: strawberry.ID, version: int, command: str, comment: str | None
+    info: GatewayInfo,
+    lesson_id: strawberry.ID,
+    expected_version: int,
+    command: LessonCommand,
+    comment: str | None,
 ) -> Lesson:
     context = context_of(info)
-    body = {"command": command, "expected_version": version, "comment": comment}
+    body = WorkflowMove(command=command, expected_version=expected_version, comment=comment)
     answer = await lessons_service(context).post(
         service_path("lessons", uuid_arg(lesson_id), "moves"),
         context.authorization,
@@ -399,7 +412,7 @@ class LessonsMutation:
         answer = await lessons_service(context).post(
             service_path("lessons"),
             context.authorization,
-            input.body_for_service(),
+            LessonCreate(**input.content().model_dump()),
             LessonPublic,
             headers=idempotency_headers(idempotency_key),
         )
@@ -407,36 +420,46 @@ class LessonsMutation:
 
     @strawberry.mutation(description="Rewrite a draft (give the version you edited)")
     async def update_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, input: LessonInput
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int, input: LessonInput
     ) -> Lesson:
         context = context_of(info)
-        body = {**input.body_for_service(), "expected_version": version}
+        body = LessonEdit(**input.content().model_dump(), expected_version=expected_version)
         answer = await lessons_service(context).put(
             service_path("lessons", uuid_arg(id)), context.authorization, body, LessonPublic
         )
         return from_contract(Lesson, answer)
 
     @strawberry.mutation(description="Send a draft to the reviewers")
-    async def submit_lesson(self, info: GatewayInfo, id: strawberry.ID, version: int) -> Lesson:
-        return await _move(info, id, version, "submit", None)
+    async def submit_lesson(
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int
+    ) -> Lesson:
+        return await _move(info, id, expected_version, LessonCommand.submit, None)
 
     @strawberry.mutation(description="Reviewers: publish a lesson in review")
     async def approve_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str | None = None
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        comment: str | None = None,
     ) -> Lesson:
-        return await _move(info, id, version, "approve", comment)
+        return await _move(info, id, expected_version, LessonCommand.approve, comment)
 
     @strawberry.mutation(description="Reviewers: send a lesson back to its author, with comments")
     async def send_back_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int, comment: str
     ) -> Lesson:
-        return await _move(info, id, version, "send_back", comment)
+        return await _move(info, id, expected_version, LessonCommand.send_back, comment)
 
     @strawberry.mutation(description="Reviewers: take a lesson out of the feed")
     async def archive_lesson(
-        self, info: GatewayInfo, id: strawberry.ID, version: int, comment: str | None = None
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        comment: str | None = None,
     ) -> Lesson:
-        return await _move(info, id, version, "archive", comment)
+        return await _move(info, id, expected_version, LessonCommand.archive, comment)
 
     @strawberry.mutation(description="Save a filter; its Atom feed URL is returned once")
     async def save_lesson_filter(
@@ -444,15 +467,15 @@ class LessonsMutation:
     ) -> SavedLessonFilterWithFeed:
         context = context_of(info)
         criteria = filter or LessonFilter()
-        body = {
-            "name": name,
-            "criteria": {
-                "themes": [str(code) for code in criteria.themes],
-                "countries": criteria.countries,
-                "regions": criteria.regions,
-                "client_kinds": criteria.client_kinds,
-            },
-        }
+        body = SavedFilterCreate(
+            name=name,
+            criteria=FilterCriteria(
+                themes=[str(code) for code in criteria.themes],
+                countries=criteria.countries,
+                regions=criteria.regions,
+                client_kinds=criteria.client_kinds,
+            ),
+        )
         created = await lessons_service(context).post(
             service_path("saved-filters"), context.authorization, body, SavedFilterCreated
         )

@@ -11,8 +11,24 @@ from datetime import date
 from typing import Any
 
 import strawberry
+from pydantic import HttpUrl
 
 from contracts.enums import AssessmentStatus, DeliveryStatus
+from contracts.http.common import ExpectedVersion
+from contracts.http.partnerships.requests import (
+    AssessmentCreate,
+    CancelBody,
+    ConcludeBody,
+    DeclineBody,
+    FindingsBody,
+    FrameworkBody,
+    FrameworkChange,
+    InviteBody,
+    PartnerCreate,
+    PartnerUpdate,
+    TaskBody,
+    TaskCreate,
+)
 from contracts.http.partnerships.responses import (
     AssessmentPublic,
     AttemptPublic,
@@ -153,23 +169,22 @@ class FrameworkInput:
     valid_to: date
 
 
-def _task_body(task: AssessmentTaskInput) -> dict[str, Any]:
-    return {
-        "title": task.title,
-        "lead": task.lead,
-        "due_on": task.due_on.isoformat() if task.due_on else None,
-    }
+def _task(task: AssessmentTaskInput) -> TaskCreate:
+    return TaskCreate(title=task.title, lead=task.lead, due_on=task.due_on)
 
 
-def _framework_body(input: FrameworkInput, expected_version: int | None) -> dict[str, Any]:
-    return {
-        "name": input.name,
-        "partners": input.partners,
-        "scope": input.scope,
-        "valid_from": input.valid_from.isoformat(),
-        "valid_to": input.valid_to.isoformat(),
-        "expected_version": expected_version,
-    }
+def _framework_body(input: FrameworkInput) -> FrameworkBody:
+    return FrameworkBody(
+        name=input.name,
+        partners=input.partners,
+        scope=input.scope,
+        valid_from=input.valid_from,
+        valid_to=input.valid_to,
+    )
+
+
+def _url(url: str | None) -> HttpUrl | None:
+    return HttpUrl(url) if url is not None else None
 
 
 @strawberry.type
@@ -259,15 +274,9 @@ class PartnershipsQuery:
 
 
 async def _change(
-    info: GatewayInfo, assessment_id: strawberry.ID, action: tuple[str, ...], body: dict[str, Any]
+    info: GatewayInfo, assessment_id: strawberry.ID, action: tuple[str, ...], body: ExpectedVersion
 ) -> JointAssessment:
     context = context_of(info)
-    path = service_path("assessments", uuid_arg(assessment_id))
-    if body.get("expected_version") is None:
-        # The service requires the version; a GraphQL caller that leaves the (optional,
-        # for compatibility) argument out acts on the version it would read now.
-        current = await _service(context).get(path, context.authorization, AssessmentPublic)
-        body = {**body, "expected_version": current.version}
     answer = await _service(context).post(
         service_path("assessments", uuid_arg(assessment_id), *action),
         context.authorization,
@@ -284,14 +293,14 @@ class PartnershipsMutation:
         self, info: GatewayInfo, input: OpenAssessmentInput, idempotency_key: IdempotencyKey = None
     ) -> JointAssessment:
         context = context_of(info)
-        body = {
-            "request_id": str(input.request_id),
-            "partners": input.partners,
-            "scope": input.scope,
-            "framework_id": str(input.framework_id) if input.framework_id else None,
-            "due_on": input.due_on.isoformat() if input.due_on else None,
-            "tasks": [_task_body(task) for task in input.tasks],
-        }
+        body = AssessmentCreate(
+            request_id=str(input.request_id),
+            partners=input.partners,
+            scope=input.scope,
+            framework_id=str(input.framework_id) if input.framework_id else None,
+            due_on=input.due_on,
+            tasks=[_task(task) for task in input.tasks],
+        )
         answer = await _service(context).post(
             service_path("assessments"),
             context.authorization,
@@ -307,9 +316,9 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         partner: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        body = {"partner": partner, "expected_version": expected_version}
+        body = InviteBody(partner=partner, expected_version=expected_version)
         return await _change(info, id, ("partners",), body)
 
     @strawberry.mutation
@@ -318,11 +327,10 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         task: AssessmentTaskInput,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        return await _change(
-            info, id, ("tasks",), {**_task_body(task), "expected_version": expected_version}
-        )
+        body = TaskBody(**_task(task).model_dump(), expected_version=expected_version)
+        return await _change(info, id, ("tasks",), body)
 
     @strawberry.mutation(description="The task's lead takes it on")
     async def accept_assessment_task(
@@ -330,9 +338,9 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         task_id: strawberry.ID,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        body = {"expected_version": expected_version}
+        body = ExpectedVersion(expected_version=expected_version)
         return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "accept"), body)
 
     @strawberry.mutation
@@ -342,9 +350,9 @@ class PartnershipsMutation:
         id: strawberry.ID,
         task_id: strawberry.ID,
         reason: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        body = {"reason": reason, "expected_version": expected_version}
+        body = DeclineBody(reason=reason, expected_version=expected_version)
         return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "decline"), body)
 
     @strawberry.mutation
@@ -354,16 +362,17 @@ class PartnershipsMutation:
         id: strawberry.ID,
         task_id: strawberry.ID,
         findings: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        body = {"findings": findings, "expected_version": expected_version}
+        body = FindingsBody(findings=findings, expected_version=expected_version)
         return await _change(info, id, ("tasks", uuid_arg(task_id, "taskId"), "findings"), body)
 
     @strawberry.mutation
     async def activate_assessment(
-        self, info: GatewayInfo, id: strawberry.ID, expected_version: int | None = None
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> JointAssessment:
-        return await _change(info, id, ("activate",), {"expected_version": expected_version})
+        body = ExpectedVersion(expected_version=expected_version)
+        return await _change(info, id, ("activate",), body)
 
     @strawberry.mutation(description="Conclude; the conclusion flows back to the request")
     async def conclude_assessment(
@@ -371,14 +380,14 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         summary: str,
+        expected_version: int,
         recommended_products: list[ProductCode] | None = None,
-        expected_version: int | None = None,
     ) -> JointAssessment:
-        body = {
-            "summary": summary,
-            "recommended_products": [str(code) for code in recommended_products or []],
-            "expected_version": expected_version,
-        }
+        body = ConcludeBody(
+            summary=summary,
+            recommended_products=[str(code) for code in recommended_products or []],
+            expected_version=expected_version,
+        )
         return await _change(info, id, ("conclude",), body)
 
     @strawberry.mutation
@@ -387,9 +396,9 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         reason: str,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> JointAssessment:
-        body = {"reason": reason, "expected_version": expected_version}
+        body = CancelBody(reason=reason, expected_version=expected_version)
         return await _change(info, id, ("cancel",), body)
 
     @strawberry.mutation(description="Admins: add a partner; returns its webhook secret once")
@@ -397,7 +406,7 @@ class PartnershipsMutation:
         self, info: GatewayInfo, code: str, input: PartnerInput
     ) -> PartnerSecret:
         context = context_of(info)
-        body = {"code": code, "name": input.name, "webhook_url": input.webhook_url}
+        body = PartnerCreate(code=code, name=input.name, webhook_url=_url(input.webhook_url))
         answer = await _service(context).post(
             service_path("partners"), context.authorization, body, PartnerSecretPublic
         )
@@ -406,7 +415,9 @@ class PartnershipsMutation:
     @strawberry.mutation(description="Admins: change a partner's name, webhook URL or status")
     async def update_partner(self, info: GatewayInfo, code: str, input: PartnerInput) -> Partner:
         context = context_of(info)
-        body = {"name": input.name, "webhook_url": input.webhook_url, "active": input.active}
+        body = PartnerUpdate(
+            name=input.name, webhook_url=_url(input.webhook_url), active=input.active
+        )
         answer = await _service(context).put(
             service_path("partners", code_arg(code)), context.authorization, body, PartnerPublic
         )
@@ -418,7 +429,7 @@ class PartnershipsMutation:
         answer = await _service(context).post(
             service_path("partners", code_arg(code), "secret"),
             context.authorization,
-            {},
+            None,
             PartnerSecretPublic,
         )
         return from_contract(PartnerSecret, answer)
@@ -426,7 +437,7 @@ class PartnershipsMutation:
     @strawberry.mutation
     async def create_framework(self, info: GatewayInfo, input: FrameworkInput) -> Framework:
         context = context_of(info)
-        body = _framework_body(input, None)
+        body = _framework_body(input)
         answer = await _service(context).post(
             service_path("frameworks"), context.authorization, body, FrameworkPublic
         )
@@ -438,10 +449,12 @@ class PartnershipsMutation:
         info: GatewayInfo,
         id: strawberry.ID,
         input: FrameworkInput,
-        expected_version: int | None = None,
+        expected_version: int,
     ) -> Framework:
         context = context_of(info)
-        body = _framework_body(input, expected_version)
+        body = FrameworkChange(
+            **_framework_body(input).model_dump(), expected_version=expected_version
+        )
         answer = await _service(context).put(
             service_path("frameworks", uuid_arg(id)), context.authorization, body, FrameworkPublic
         )
@@ -453,7 +466,7 @@ class PartnershipsMutation:
         answer = await _service(context).post(
             service_path("webhook-deliveries", uuid_arg(id), "retry"),
             context.authorization,
-            {},
+            None,
             DeliveryPublic,
         )
         return from_contract(WebhookDelivery, answer)

@@ -19,6 +19,16 @@ from contracts.events import (
     EngagementStatusChanged,
     Event,
 )
+from contracts.http.common import ExpectedVersion
+from contracts.http.products.requests import (
+    AssignmentCreate,
+    AvailabilityChange,
+    Decline,
+    DeliverableCreate,
+    ExpertCreate,
+    ProductChange,
+    ProductCreate,
+)
 from contracts.http.products.responses import (
     AssignmentPublic,
     Booking,
@@ -139,7 +149,7 @@ class ProductInput:
 
 @strawberry.input
 class ProductChangeInput:
-    expected_revision: int
+    expected_version: int = strawberry.field(description="The product's revision you saw")
     name: str | None = None
     provider_unit: str | None = None
     description: str | None = None
@@ -182,10 +192,18 @@ async def engagements_of(info: GatewayInfo, request_id: str) -> list[Engagement]
     return all_from_contract(Engagement, items)
 
 
-def _dict_or_refuse(value: Any, name: str) -> dict[str, Any] | None:
-    if value is not None and not isinstance(value, dict):
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
         raise bad_input(f"{name} must be an object")
     return value
+
+
+def _dict_or_refuse(value: Any, name: str) -> dict[str, Any] | None:
+    return None if value is None else _object(value, name)
+
+
+def _windows(windows: list[AvailabilityInput]) -> list[AvailabilityWindowPublic]:
+    return [AvailabilityWindowPublic(starts_on=w.starts_on, ends_on=w.ends_on) for w in windows]
 
 
 @strawberry.type
@@ -291,7 +309,7 @@ class ProductsQuery:
 
 
 async def _act(
-    info: GatewayInfo, engagement_id: strawberry.ID, action: str, body: dict[str, Any]
+    info: GatewayInfo, engagement_id: strawberry.ID, action: str, body: ExpectedVersion
 ) -> Engagement:
     context = context_of(info)
     answer = await context.clients.products.post(
@@ -309,7 +327,7 @@ class ProductsMutation:
     async def accept_engagement(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> Engagement:
-        return await _act(info, id, "accept", {"expected_version": expected_version})
+        return await _act(info, id, "accept", ExpectedVersion(expected_version=expected_version))
 
     @strawberry.mutation(description="Decline a proposed engagement, with a reason code")
     async def decline_engagement(
@@ -320,24 +338,20 @@ class ProductsMutation:
         reason_code: DeclineReason,
         reason: str,
     ) -> Engagement:
-        body = {
-            "expected_version": expected_version,
-            "reason_code": reason_code.value,
-            "reason": reason,
-        }
+        body = Decline(expected_version=expected_version, reason_code=reason_code, reason=reason)
         return await _act(info, id, "decline", body)
 
     @strawberry.mutation(description="accepted → planning")
     async def start_planning(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> Engagement:
-        return await _act(info, id, "plan", {"expected_version": expected_version})
+        return await _act(info, id, "plan", ExpectedVersion(expected_version=expected_version))
 
     @strawberry.mutation(description="planning → deployed")
     async def deploy_engagement(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> Engagement:
-        return await _act(info, id, "deploy", {"expected_version": expected_version})
+        return await _act(info, id, "deploy", ExpectedVersion(expected_version=expected_version))
 
     @strawberry.mutation(description="Record a deliverable handed over on the engagement")
     async def record_deliverable(
@@ -347,26 +361,26 @@ class ProductsMutation:
         expected_version: int,
         deliverable: DeliverableInput,
     ) -> Engagement:
-        body = {
-            "expected_version": expected_version,
-            "title": deliverable.title,
-            "kind": deliverable.kind,
-            "reference": deliverable.reference,
-            "delivered_on": deliverable.delivered_on.isoformat(),
-        }
+        body = DeliverableCreate(
+            expected_version=expected_version,
+            title=deliverable.title,
+            kind=deliverable.kind,
+            reference=deliverable.reference,
+            delivered_on=deliverable.delivered_on,
+        )
         return await _act(info, id, "deliverables", body)
 
     @strawberry.mutation(description="deployed → delivered (needs at least one deliverable)")
     async def deliver_engagement(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> Engagement:
-        return await _act(info, id, "deliver", {"expected_version": expected_version})
+        return await _act(info, id, "deliver", ExpectedVersion(expected_version=expected_version))
 
     @strawberry.mutation(description="delivered → closed")
     async def close_engagement(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> Engagement:
-        return await _act(info, id, "close", {"expected_version": expected_version})
+        return await _act(info, id, "close", ExpectedVersion(expected_version=expected_version))
 
     @strawberry.mutation(description="Book an expert on the engagement for a range of days")
     async def assign_expert(
@@ -378,12 +392,12 @@ class ProductsMutation:
         starts_on: date,
         ends_on: date,
     ) -> Engagement:
-        body = {
-            "expected_version": expected_version,
-            "expert_id": expert_id,
-            "starts_on": starts_on.isoformat(),
-            "ends_on": ends_on.isoformat(),
-        }
+        body = AssignmentCreate(
+            expected_version=expected_version,
+            expert_id=expert_id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
         return await _act(info, id, "assignments", body)
 
     @strawberry.mutation(description="Release an expert from the engagement")
@@ -408,17 +422,17 @@ class ProductsMutation:
     @strawberry.mutation(description="Add a product to the catalog (admins)")
     async def create_product(self, info: GatewayInfo, input: ProductInput) -> Product:
         context = context_of(info)
-        body = {
-            "code": str(input.code),
-            "name": input.name,
-            "provider_unit": input.provider_unit,
-            "description": input.description,
-            "request_form": _dict_or_refuse(input.request_form, "requestForm"),
-            "capacity": input.capacity,
-            "auto_accept": input.auto_accept,
-            "sla_targets": _dict_or_refuse(input.sla_targets, "slaTargets") or {},
-            "active": input.active,
-        }
+        body = ProductCreate(
+            code=str(input.code),
+            name=input.name,
+            provider_unit=input.provider_unit,
+            description=input.description,
+            request_form=_object(input.request_form, "requestForm"),
+            capacity=input.capacity,
+            auto_accept=input.auto_accept,
+            sla_targets=_dict_or_refuse(input.sla_targets, "slaTargets") or {},
+            active=input.active,
+        )
         answer = await context.clients.products.post(
             service_path("products"), context.authorization, body, ProductPublic
         )
@@ -429,20 +443,18 @@ class ProductsMutation:
         self, info: GatewayInfo, code: ProductCode, input: ProductChangeInput
     ) -> Product:
         context = context_of(info)
-        fields = {
-            "name": input.name,
-            "provider_unit": input.provider_unit,
-            "description": input.description,
-            "request_form": _dict_or_refuse(input.request_form, "requestForm"),
-            "capacity": input.capacity,
-            "auto_accept": input.auto_accept,
-            "sla_targets": _dict_or_refuse(input.sla_targets, "slaTargets"),
-            "active": input.active,
-        }
-        body = {
-            "expected_version": input.expected_revision,
-            **{name: value for name, value in fields.items() if value is not None},
-        }
+        # The fields left out (None) stay as they are: the client sends no None.
+        body = ProductChange(
+            expected_version=input.expected_version,
+            name=input.name,
+            provider_unit=input.provider_unit,
+            description=input.description,
+            request_form=_dict_or_refuse(input.request_form, "requestForm"),
+            capacity=input.capacity,
+            auto_accept=input.auto_accept,
+            sla_targets=_dict_or_refuse(input.sla_targets, "slaTargets"),
+            active=input.active,
+        )
         answer = await context.clients.products.patch(
             service_path("products", code_arg(code)), context.authorization, body, ProductPublic
         )
@@ -459,13 +471,9 @@ class ProductsMutation:
         availability: list[AvailabilityInput],
     ) -> Expert:
         context = context_of(info)
-        body = {
-            "expected_version": expected_version,
-            "availability": [
-                {"starts_on": w.starts_on.isoformat(), "ends_on": w.ends_on.isoformat()}
-                for w in availability
-            ],
-        }
+        body = AvailabilityChange(
+            expected_version=expected_version, availability=_windows(availability)
+        )
         answer = await context.clients.products.put(
             service_path("experts", code_arg(id, EXPERT_ID, "id"), "availability"),
             context.authorization,
@@ -477,16 +485,13 @@ class ProductsMutation:
     @strawberry.mutation(description="Add an expert to the roster (admins)")
     async def add_expert(self, info: GatewayInfo, input: ExpertInput) -> Expert:
         context = context_of(info)
-        body = {
-            "id": input.id,
-            "name": input.name,
-            "skills": input.skills,
-            "languages": input.languages,
-            "availability": [
-                {"starts_on": w.starts_on.isoformat(), "ends_on": w.ends_on.isoformat()}
-                for w in input.availability
-            ],
-        }
+        body = ExpertCreate(
+            id=input.id,
+            name=input.name,
+            skills=input.skills,
+            languages=input.languages,
+            availability=_windows(input.availability),
+        )
         answer = await context.clients.products.post(
             service_path("experts"), context.authorization, body, ExpertPublic
         )

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any, cast
 
 import strawberry
+from pydantic import HttpUrl
 from strawberry.scalars import JSON
 
 from contracts.enums import RequestStatus, Urgency
@@ -15,6 +16,21 @@ from contracts.events import (
     RequestOverlapFlagged,
     RequestSlaBreached,
     RequestStatusChanged,
+)
+from contracts.http.common import ExpectedVersion
+from contracts.http.desks.requests import (
+    AssignBody,
+    AttachmentBody,
+    CommentBody,
+    ConfirmBody,
+    CountryDeskBody,
+    DeskBody,
+    ReasonBody,
+    RequestCreate,
+    RerouteBody,
+    RouteBody,
+    TriageBody,
+    UnmetDemandBody,
 )
 from contracts.http.desks.responses import (
     AssessmentPublic,
@@ -471,7 +487,7 @@ class AttachmentInput:
 
 
 async def act(
-    info: GatewayInfo, request_id: strawberry.ID, action: str, body: dict[str, Any]
+    info: GatewayInfo, request_id: strawberry.ID, action: str, body: ExpectedVersion
 ) -> ServiceRequest:
     context = context_of(info)
     answer = await context.clients.desks.post(
@@ -499,14 +515,14 @@ class RequestsMutation:
         idempotency_key: IdempotencyKey = None,
     ) -> ServiceRequest:
         context = context_of(info)
-        body = {
-            "title": input.title,
-            "description": input.description,
-            "products": [str(code) for code in input.products],
-            "urgency": input.urgency.value,
-            "details": _details(input.details),
-            "client_code": input.client_code,
-        }
+        body = RequestCreate(
+            title=input.title,
+            description=input.description,
+            products=[str(code) for code in input.products],
+            urgency=input.urgency,
+            details=_details(input.details),
+            client_code=input.client_code,
+        )
         answer = await context.clients.desks.post(
             service_path("requests"),
             context.authorization,
@@ -525,7 +541,7 @@ class RequestsMutation:
         owner: str | None = None,
         note: str | None = None,
     ) -> ServiceRequest:
-        body = {"expected_version": expected_version, "owner": owner, "note": note}
+        body = TriageBody(expected_version=expected_version, owner=owner, note=note)
         return await act(info, id, "triage", body)
 
     @strawberry.mutation(
@@ -534,37 +550,40 @@ class RequestsMutation:
     async def route_request(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int, input: RouteRequestInput
     ) -> ServiceRequest:
-        body = {
-            "expected_version": expected_version,
-            "products": [str(code) for code in input.products],
-            "details": _details(input.details),
-            "owner": input.owner,
-        }
+        body = RouteBody(
+            expected_version=expected_version,
+            products=[str(code) for code in input.products],
+            details=_details(input.details),
+            owner=input.owner,
+        )
         return await act(info, id, "route", body)
 
     @strawberry.mutation(description="Desk: give the request an owner")
     async def assign_request(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int, owner: str
     ) -> ServiceRequest:
-        return await act(info, id, "assign", {"expected_version": expected_version, "owner": owner})
+        return await act(
+            info, id, "assign", AssignBody(expected_version=expected_version, owner=owner)
+        )
 
     @strawberry.mutation(description="Desk: put on hold (SLA clocks pause)")
     async def hold_request(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int, reason: str
     ) -> ServiceRequest:
-        return await act(info, id, "hold", {"expected_version": expected_version, "reason": reason})
+        body = ReasonBody(expected_version=expected_version, reason=reason)
+        return await act(info, id, "hold", body)
 
     @strawberry.mutation(description="Desk: resume a held request where it was")
     async def resume_request(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int
     ) -> ServiceRequest:
-        return await act(info, id, "resume", {"expected_version": expected_version})
+        return await act(info, id, "resume", ExpectedVersion(expected_version=expected_version))
 
     @strawberry.mutation(description="Desk: refuse the request, with the reason")
     async def reject_request(
         self, info: GatewayInfo, id: strawberry.ID, expected_version: int, reason: str
     ) -> ServiceRequest:
-        body = {"expected_version": expected_version, "reason": reason}
+        body = ReasonBody(expected_version=expected_version, reason=reason)
         return await act(info, id, "reject", body)
 
     @strawberry.mutation(description="Client: withdraw your request")
@@ -575,7 +594,7 @@ class RequestsMutation:
         expected_version: int,
         reason: str | None = None,
     ) -> ServiceRequest:
-        body = {"expected_version": expected_version, "reason": reason}
+        body = ReasonBody(expected_version=expected_version, reason=reason)
         return await act(info, id, "withdraw", body)
 
     @strawberry.mutation(description="Client: confirm delivery and close, with satisfaction 1-5")
@@ -587,11 +606,11 @@ class RequestsMutation:
         satisfaction_score: int | None = None,
         comment: str | None = None,
     ) -> ServiceRequest:
-        body = {
-            "expected_version": expected_version,
-            "satisfaction_score": satisfaction_score,
-            "satisfaction_comment": comment,
-        }
+        body = ConfirmBody(
+            expected_version=expected_version,
+            satisfaction_score=satisfaction_score,
+            satisfaction_comment=comment,
+        )
         return await act(info, id, "confirm", body)
 
     @strawberry.mutation(
@@ -608,12 +627,12 @@ class RequestsMutation:
     ) -> ServiceRequest:
         if details is not None and not isinstance(details, dict):
             raise bad_input("details must be an object", "INVALID_DETAILS")
-        body = {
-            "expected_version": expected_version,
-            "routing_id": str(routing_id),
-            "product_code": str(product_code) if product_code else None,
-            "details": details,
-        }
+        body = RerouteBody(
+            expected_version=expected_version,
+            routing_id=str(routing_id),
+            product_code=str(product_code) if product_code else None,
+            details=details,
+        )
         return await act(info, id, "reroute", body)
 
     @strawberry.mutation(description="Desk: after a decline nobody can take, record unmet demand")
@@ -625,7 +644,9 @@ class RequestsMutation:
         routing_id: strawberry.ID,
         note: str,
     ) -> ServiceRequest:
-        body = {"expected_version": expected_version, "routing_id": str(routing_id), "note": note}
+        body = UnmetDemandBody(
+            expected_version=expected_version, routing_id=str(routing_id), note=note
+        )
         return await act(info, id, "unmet-demand", body)
 
     @strawberry.mutation(description="Say something on a request; desks may keep it internal")
@@ -636,7 +657,7 @@ class RequestsMutation:
         answer = await context.clients.desks.post(
             service_path("requests", uuid_arg(id), "comments"),
             context.authorization,
-            {"body": body, "internal": internal},
+            CommentBody(body=body, internal=internal),
             CommentPublic,
         )
         return from_contract(Comment, answer)
@@ -646,12 +667,12 @@ class RequestsMutation:
         self, info: GatewayInfo, id: strawberry.ID, input: AttachmentInput
     ) -> Attachment:
         context = context_of(info)
-        body = {
-            "name": input.name,
-            "media_type": input.media_type,
-            "size_bytes": input.size_bytes,
-            "url": input.url,
-        }
+        body = AttachmentBody(
+            name=input.name,
+            media_type=input.media_type,
+            size_bytes=input.size_bytes,
+            url=HttpUrl(input.url),
+        )
         answer = await context.clients.desks.post(
             service_path("requests", uuid_arg(id), "attachments"),
             context.authorization,
@@ -666,7 +687,7 @@ class RequestsMutation:
         answer = await context.clients.desks.put(
             service_path("desks", code_arg(code)),
             context.authorization,
-            {"name": name, "region": region},
+            DeskBody(name=name, region=region),
             DeskOut,
         )
         return from_contract(Desk, answer)
@@ -677,7 +698,7 @@ class RequestsMutation:
         await context.clients.desks.put(
             service_path("country-desks", code_arg(country, COUNTRY, "country")),
             context.authorization,
-            {"desk_code": code_arg(desk_code, name="deskCode")},
+            CountryDeskBody(desk_code=code_arg(desk_code, name="deskCode")),
             CountryDeskOut,
         )
         desk = await context.loader(desks_by_code).load(desk_code)

@@ -17,15 +17,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from contracts.enums import RequestStatus, SlaClock
+from contracts.http.desks.requests import MAX_COMMENT as MAX_COMMENT
+from contracts.http.desks.requests import MAX_DESCRIPTION as MAX_DESCRIPTION
+from contracts.http.desks.requests import MAX_REASON as MAX_REASON
+from contracts.http.desks.requests import MAX_TITLE as MAX_TITLE
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
 
-MAX_TITLE = 200
-MAX_DESCRIPTION = 10_000
 MAX_PRODUCTS = 10
 MAX_DETAILS_BYTES = 64 * 1024
-MAX_REASON = 2_000
-MAX_COMMENT = 5_000
 
 
 S = RequestStatus

@@ -161,7 +161,7 @@ async def _answer(
         summary=summary,
     )
     followed = await follow_routings(
-        context.session, request, at=context.clock.now(), actor=AUTOMATION, publish=context.publish
+        context.session, request, at=context.clock.now(), actor=AUTOMATION, publisher=context
     )
     if followed:  # a provider's answer moved the request: a stale command must not pass
         bump_version(request)

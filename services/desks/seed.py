@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from services.desks.models import Client, CountryDesk, Desk
 from shared.clock import Clock
 from shared.db import AsyncSession
-from shared.messaging import Outbox
+from shared.messaging import Publisher
 
 DESKS = [
     Desk(code="AFRICA_I", name="Africa I", region="Eastern and Central Africa"),
@@ -128,7 +128,7 @@ CLIENTS = [
 ]
 
 
-async def seed_reference_data(session: AsyncSession, _outbox: Outbox, _clock: Clock) -> None:
+async def seed_reference_data(session: AsyncSession, _publisher: Publisher, _clock: Clock) -> None:
     rows: list[SQLModel] = [*DESKS]
     rows += [
         CountryDesk(country=country, desk_code=desk)

@@ -28,9 +28,9 @@ from services.desks.models import (
     TimelineEntry,
 )
 from shared.auth import Principal, Role
-from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.messaging import Publisher
 from shared.queries import grouped
 
 
@@ -88,7 +88,7 @@ def change_status(
     *,
     at: datetime,
     actor: str,
-    publish: Publish,
+    publisher: Publisher,
     reason: str | None = None,
     satisfaction_score: int | None = None,
 ) -> None:
@@ -110,7 +110,7 @@ def change_status(
         changed_at=at,
         satisfaction_score=satisfaction_score,
     )
-    publish(event)
+    publisher.publish(event)
     summary = f"{current.value} → {target.value}" + (f": {reason}" if reason else "")
     add_timeline(session, request.id, at=at, event_type=event.type, actor=actor, summary=summary)
     session.add(
@@ -137,7 +137,7 @@ async def move(
     *,
     at: datetime,
     actor: str,
-    publish: Publish,
+    publisher: Publisher,
     reason: str | None = None,
     satisfaction_score: int | None = None,
 ) -> None:
@@ -149,7 +149,7 @@ async def move(
         target,
         at=at,
         actor=actor,
-        publish=publish,
+        publisher=publisher,
         reason=reason,
         satisfaction_score=satisfaction_score,
     )
@@ -240,7 +240,7 @@ def add_routing(
     *,
     at: datetime,
     actor: str,
-    publish: Publish,
+    publisher: Publisher,
 ) -> Routing:
     """Route one product of the request to its provider: a routing row and its event."""
     routing = Routing(
@@ -268,7 +268,7 @@ def add_routing(
         routed_by=actor,
         routed_at=at,
     )
-    publish(routed)
+    publisher.publish(routed)
     add_timeline(
         session,
         request.id,
@@ -286,7 +286,7 @@ async def follow_routings(
     *,
     at: datetime,
     actor: str,
-    publish: Publish,
+    publisher: Publisher,
 ) -> bool:
     """Move the request to where its routings put it, one status at a time; whether
     it moved."""
@@ -296,7 +296,7 @@ async def follow_routings(
     steps = domain.path_to(RequestStatus(request.status), target)
     for step in steps:
         await move(
-            session, request, step, at=at, actor=actor, publish=publish, reason=_WHY.get(step)
+            session, request, step, at=at, actor=actor, publisher=publisher, reason=_WHY.get(step)
         )
     return bool(steps)
 
@@ -317,7 +317,7 @@ async def flag_overlaps(
     request: ServiceRequest,
     *,
     at: datetime,
-    publish: Publish,
+    publisher: Publisher,
     min_similarity: float,
     min_similarity_without_products: float,
     max_candidates: int,
@@ -371,7 +371,7 @@ async def flag_overlaps(
     for overlap in overlaps:
         other = _Party(overlap.other_id, desks_by_id[overlap.other_id], request.country)
         for one, two in ((this, other), (other, this)):
-            _link(session, one, two, overlap, at=at, publish=publish)
+            _link(session, one, two, overlap, at=at, publisher=publisher)
     return len(overlaps)
 
 
@@ -398,7 +398,7 @@ def _link(
     overlap: domain.Overlap,
     *,
     at: datetime,
-    publish: Publish,
+    publisher: Publisher,
 ) -> None:
     session.add(
         OverlapLink(
@@ -419,7 +419,7 @@ def _link(
         similarity=overlap.similarity,
         flagged_at=at,
     )
-    publish(flagged)
+    publisher.publish(flagged)
     shared = ", ".join(overlap.shared_products) or "none named yet"
     # The timeline is the client's too: it says an overlap exists, never whose.
     add_timeline(

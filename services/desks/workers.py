@@ -43,6 +43,7 @@ async def breach_due_clocks(context: WorkerContext) -> int:
         .with_for_update(of=SlaClockState, skip_locked=True)
     )
     async with context.sessions() as session, session.begin():
+        publisher = context.outbox.publisher(session)
         due = (await session.execute(query)).all()
         for clock, request in due:
             escalated_to = settings.sla_escalate_to.format(desk=request.desk_code)
@@ -58,7 +59,7 @@ async def breach_due_clocks(context: WorkerContext) -> int:
                 breached_at=now,
                 escalated_to=escalated_to,
             )
-            context.outbox.add(session, breached)
+            publisher.publish(breached)
             add_timeline(
                 session,
                 request.id,

@@ -11,17 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from contracts.enums import LessonCommand as LessonCommand  # the lessons modules read it from here
 from contracts.enums import LessonStatus, Sensitivity
 from contracts.enums import SourceKind as SourceKind  # the lessons modules read it from here
 from contracts.events import AssessmentConcluded, EngagementDelivered
+from contracts.http.lessons.requests import MAX_BODY as MAX_BODY
+from contracts.http.lessons.requests import MAX_SUMMARY as MAX_SUMMARY
+from contracts.http.lessons.requests import MAX_TITLE as MAX_TITLE
 from shared.auth import HQ_ROLES, Principal, Role
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
 from shared.text import xml_illegal_characters
 
-MAX_TITLE = 300
-MAX_SUMMARY = 2_000
-MAX_BODY = 100_000
 MAX_TAGS = 30
 
 
@@ -32,13 +33,6 @@ class OwnerKind(StrEnum):
     provider = "provider"
     desk = "desk"
     hq = "hq"
-
-
-class LessonCommand(StrEnum):
-    submit = "submit"
-    approve = "approve"
-    send_back = "send_back"
-    archive = "archive"
 
 
 S = LessonStatus

@@ -41,7 +41,7 @@ async def on_engagement_delivered(event: EngagementDelivered, context: EventCont
         sensitivity=Sensitivity.internal,
         actor="lessons:after-action",
         at=context.clock.now(),
-        publish=context.publish,
+        publisher=context,
     )
 
 
@@ -67,7 +67,7 @@ async def on_assessment_concluded(event: AssessmentConcluded, context: EventCont
         sensitivity=Sensitivity.internal,
         actor="lessons:assessment",
         at=context.clock.now(),
-        publish=context.publish,
+        publisher=context,
     )
 
 

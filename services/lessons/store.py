@@ -26,9 +26,9 @@ from services.lessons.domain import (
 )
 from services.lessons.models import Lesson, LessonHistory, LessonTag
 from shared.auth import Principal, Role
-from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.messaging import Publisher
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:
@@ -120,7 +120,7 @@ async def create_draft(
     sensitivity: Sensitivity,
     actor: str,
     at: datetime,
-    publish: Publish,
+    publisher: Publisher,
     idempotency_key: str | None = None,
 ) -> Lesson:
     lesson = Lesson(
@@ -148,7 +148,7 @@ async def create_draft(
     await session.flush()
     await set_tags(session, lesson)
     add_history(session, lesson, at=at, actor=actor, action="created", from_status=None)
-    publish(
+    publisher.publish(
         LessonStatusChanged(
             lesson_id=lesson.id,
             from_status=None,
@@ -168,7 +168,7 @@ def apply_command(
     *,
     actor: str,
     at: datetime,
-    publish: Publish,
+    publisher: Publisher,
     comment: str | None = None,
 ) -> None:
     """One workflow move: refused if the table forbids it, else recorded and published.
@@ -192,7 +192,7 @@ def apply_command(
         from_status=current.value,
         comment=comment,
     )
-    publish(
+    publisher.publish(
         LessonStatusChanged(
             lesson_id=lesson.id,
             from_status=current.value,
@@ -204,7 +204,7 @@ def apply_command(
         )
     )
     if target is LessonStatus.published:
-        publish(published_event(lesson))
+        publisher.publish(published_event(lesson))
 
 
 def published_event(lesson: Lesson) -> LessonPublished:

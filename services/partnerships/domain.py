@@ -13,13 +13,13 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from contracts.enums import AssessmentStatus, TaskStatus
+from contracts.http.partnerships.requests import MAX_SCOPE as MAX_SCOPE
+from contracts.http.partnerships.requests import MAX_TEXT as MAX_TEXT
+from contracts.http.partnerships.requests import MAX_TITLE as MAX_TITLE
 from shared.errors import DomainError
 from shared.state_machine import StateMachine
 
 UN = "UN"  # the lead of a task the UN does itself
-MAX_SCOPE = 10_000
-MAX_TITLE = 200
-MAX_TEXT = 20_000
 
 
 A = AssessmentStatus
@@ -215,7 +215,3 @@ def is_overdue(due_on: date | None, status: TaskStatus, today: date) -> bool:
 def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
     """Exponential backoff after the n-th failed attempt (1-based), capped."""
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
-
-
-PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
-PARTNER_CODE = r"^[A-Z][A-Z0-9_]{1,39}$"

@@ -7,7 +7,7 @@ import secrets
 from services.partnerships.models import Partner
 from shared.clock import Clock
 from shared.db import AsyncSession
-from shared.messaging import Outbox
+from shared.messaging import Publisher
 
 PARTNERS = {
     "AU": "African Union Commission",
@@ -16,7 +16,7 @@ PARTNERS = {
 }
 
 
-async def seed_partners(session: AsyncSession, _outbox: Outbox, _clock: Clock) -> None:
+async def seed_partners(session: AsyncSession, _publisher: Publisher, _clock: Clock) -> None:
     for code, name in PARTNERS.items():
         if await session.get(Partner, code) is None:
             session.add(Partner(code=code, name=name, webhook_secret=secrets.token_urlsafe(32)))

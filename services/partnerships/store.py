@@ -30,9 +30,9 @@ from services.partnerships.models import (
     WebhookDelivery,
 )
 from shared.auth import Principal, Role
-from shared.commands import Publish
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.messaging import Publisher
 from shared.queries import grouped
 
 
@@ -144,7 +144,7 @@ def record(
 
 def change_status(
     session: AsyncSession,
-    publish: Publish,
+    publisher: Publisher,
     assessment: JointAssessment,
     target: AssessmentStatus,
     *,
@@ -154,7 +154,7 @@ def change_status(
 ) -> None:
     current = AssessmentStatus(assessment.status)
     assessment.status = transition(current, target).value
-    publish(
+    publisher.publish(
         AssessmentStatusChanged(
             assessment_id=assessment.id,
             request_id=assessment.request_id,

@@ -16,7 +16,7 @@ from services.products.domain import UN_LANGUAGES
 from services.products.models import SEED_EDITOR, Expert, ExpertAvailability, Product
 from shared.clock import Clock
 from shared.db import AsyncSession
-from shared.messaging import Outbox
+from shared.messaging import Publisher
 
 
 def _form(title: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +246,7 @@ def cataloged(product: Product) -> ProductCataloged:
     )
 
 
-async def seed_catalog(session: AsyncSession, outbox: Outbox, _clock: Clock) -> None:
+async def seed_catalog(session: AsyncSession, publisher: Publisher, _clock: Clock) -> None:
     for definition in CATALOG:
         product = await session.get(Product, definition["code"])
         if product is None:
@@ -260,7 +260,7 @@ async def seed_catalog(session: AsyncSession, outbox: Outbox, _clock: Clock) -> 
                 setattr(product, name, definition[name])
             product.revision += 1
         session.add(product)
-        outbox.add(session, cataloged(product))
+        publisher.publish(cataloged(product))
     await seed_roster(session)
 
 

@@ -3,7 +3,7 @@
 from shared.messaging.consumer import EventConsumer, EventContext, EventHandlers, PoisonEvent
 from shared.messaging.envelope import Envelope
 from shared.messaging.models import InboxEntry, OutboxMessage, PlatformState, PlatformTable
-from shared.messaging.outbox import Outbox
+from shared.messaging.outbox import Outbox, Publisher
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.runtime import MessagingRuntime
 
@@ -20,4 +20,5 @@ __all__ = [
     "PlatformState",
     "PlatformTable",
     "PoisonEvent",
+    "Publisher",
 ]

@@ -41,7 +41,7 @@ from shared.db import AsyncSession
 from shared.messaging.deadletter import dead_letter_row
 from shared.messaging.envelope import Envelope, MalformedEvent, from_record
 from shared.messaging.models import INBOX
-from shared.messaging.outbox import Outbox
+from shared.messaging.outbox import Outbox, Publisher
 from shared.messaging.tracing import batch_span, in_trace_of
 from shared.settings import ConsumerMode
 from shared.telemetry import span_from
@@ -54,16 +54,17 @@ PROCESS_ATTRIBUTES = {"messaging.system": "kafka", "messaging.operation": "proce
 
 
 @dataclass
-class EventContext:
-    """What a handler gets besides the event: its unit of work and a way to publish."""
+class EventContext(Publisher):
+    """What a handler gets besides the event: its unit of work, and a `Publisher` whose
+    events carry the handled event as their cause."""
 
     session: AsyncSession
     envelope: Envelope
     outbox: Outbox
     clock: Clock
 
-    def publish(self, event: Event) -> str:
-        return self.outbox.add(self.session, event, cause=self.envelope)
+    def publish(self, event: Event) -> None:
+        self.outbox.add(self.session, event, cause=self.envelope)
 
 
 Handler = Callable[[Any, EventContext], Awaitable[None]]

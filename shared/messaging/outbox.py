@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert
@@ -44,6 +44,27 @@ class _Unwritten:
     written: bool = False
 
 
+class Publisher(Protocol):
+    """The one way to publish: `publish(event)` adds the event to the outbox of the
+    transaction that makes the change it reports, so it is sent if and only if that
+    transaction commits. A command's unit of work (shared/commands.py), an event
+    handler's `EventContext` and `Outbox.publisher(session)` (seeds, workers) are
+    publishers; a store helper that publishes takes one."""
+
+    def publish(self, event: Event) -> None: ...
+
+
+@dataclass(frozen=True)
+class SessionPublisher(Publisher):
+    """The outbox of one session's transaction, as a `Publisher`."""
+
+    outbox: Outbox
+    session: AsyncSession
+
+    def publish(self, event: Event) -> None:
+        self.outbox.add(self.session, event)
+
+
 class Outbox:
     """Adds events to a unit of work, stamped with this service as their source."""
 
@@ -55,6 +76,10 @@ class Outbox:
     def on_commit(self, wake: Callable[[], None]) -> None:
         """Call `wake` after every commit that wrote outbox rows (the relay's doorbell)."""
         self._wake = wake
+
+    def publisher(self, session: AsyncSession) -> Publisher:
+        """Where the events of `session`'s transaction go (for seeds and workers)."""
+        return SessionPublisher(self, session)
 
     def add(self, session: AsyncSession, event: Event, *, cause: Envelope | None = None) -> str:
         event_id = str(uuid.uuid4())

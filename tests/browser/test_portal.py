@@ -33,13 +33,20 @@ ACCEPT = (
     "mutation($id: ID!, $v: Int!) { acceptEngagement(id: $id, expectedVersion: $v) { status } }"
 )
 OPEN_ASSESSMENT = "mutation($input: OpenAssessmentInput!) { openAssessment(input: $input) { id } }"
-ACTIVATE = "mutation($id: ID!) { activateAssessment(id: $id) { status } }"
+ASSESSMENT_VERSION = "query($id: ID!) { assessment(id: $id) { version } }"
+ACTIVATE = """
+mutation($id: ID!, $v: Int!) { activateAssessment(id: $id, expectedVersion: $v) { status } }
+"""
 UNMET = """
 query($desk: String!) { unmetDemandRecords(deskCode: $desk) { requestId productCode note } }
 """
 CREATE_LESSON = "mutation($input: LessonInput!) { createLesson(input: $input) { id version } }"
-SUBMIT_LESSON = "mutation($id: ID!, $v: Int!) { submitLesson(id: $id, version: $v) { version } }"
-APPROVE_LESSON = "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, version: $v) { status } }"
+SUBMIT_LESSON = (
+    "mutation($id: ID!, $v: Int!) { submitLesson(id: $id, expectedVersion: $v) { version } }"
+)
+APPROVE_LESSON = (
+    "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, expectedVersion: $v) { status } }"
+)
 
 
 def data(answer: dict[str, Any]) -> Any:
@@ -54,7 +61,7 @@ async def providers_decide(door: Door) -> None:
     admin = door.headers(Role.admin)
     for code in ("ELECTORAL_ASSISTANCE", "RULE_OF_LAW", "MEDIATION_SUPPORT"):
         product = data(await door.call(PRODUCT, admin, code=code))["product"]
-        change = {"expectedRevision": product["revision"], "autoAccept": False}
+        change = {"expectedVersion": product["revision"], "autoAccept": False}
         data(await door.call(UPDATE_PRODUCT, admin, code=code, input=change))
 
 
@@ -192,7 +199,9 @@ async def test_a_partner_accepts_its_task_and_posts_findings(page: Page, door: D
     await page.get_by_role("button", name="Accept the task").click()
     await expect(page.get_by_role("button", name="Accept the task")).to_have_count(0)
     # Every partner has taken its task: the desk starts the assessment, the partner sees it.
-    data(await door.call(ACTIVATE, desk, id=assessment["openAssessment"]["id"]))
+    assessment_id = assessment["openAssessment"]["id"]
+    seen = data(await door.call(ASSESSMENT_VERSION, desk, id=assessment_id))["assessment"]
+    data(await door.call(ACTIVATE, desk, id=assessment_id, v=seen["version"]))
     await page.get_by_role("button", name="Refresh").click()
     findings = "Registration can finish by May if two more mobile teams are funded."
     await page.get_by_label("Findings (or reason for declining)").fill(findings)

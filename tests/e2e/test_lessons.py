@@ -21,8 +21,8 @@ SHARED_STACK = "e2e"
 CREATE = """
 mutation Create($input: LessonInput!) { createLesson(input: $input) { id version } }
 """
-SUBMIT = "mutation($id: ID!, $v: Int!) { submitLesson(id: $id, version: $v) { version } }"
-APPROVE = "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, version: $v) { status } }"
+SUBMIT = "mutation($id: ID!, $v: Int!) { submitLesson(id: $id, expectedVersion: $v) { version } }"
+APPROVE = "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, expectedVersion: $v) { status } }"
 PUBLISHED = """
 subscription($filter: LessonFilter) {
   lessonPublished(filter: $filter) { id title countries sensitivity }

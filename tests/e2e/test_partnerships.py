@@ -25,20 +25,23 @@ OPEN = f"""
 mutation Open($input: OpenAssessmentInput!) {{ openAssessment(input: $input) {{ {ASSESSMENT_FIELDS} }} }}
 """
 ACCEPT = f"""
-mutation Accept($id: ID!, $task: ID!) {{
-  acceptAssessmentTask(id: $id, taskId: $task) {{ {ASSESSMENT_FIELDS} }} }}
+mutation Accept($id: ID!, $version: Int!, $task: ID!) {{
+  acceptAssessmentTask(id: $id, expectedVersion: $version, taskId: $task) {{ {ASSESSMENT_FIELDS} }} }}
 """
 FINDINGS = f"""
-mutation Findings($id: ID!, $task: ID!, $findings: String!) {{
-  postAssessmentFindings(id: $id, taskId: $task, findings: $findings) {{ {ASSESSMENT_FIELDS} }} }}
+mutation Findings($id: ID!, $version: Int!, $task: ID!, $findings: String!) {{
+  postAssessmentFindings(id: $id, expectedVersion: $version, taskId: $task, findings: $findings) {{
+    {ASSESSMENT_FIELDS} }} }}
 """
 ACTIVATE = f"""
-mutation Activate($id: ID!, $version: Int) {{
+mutation Activate($id: ID!, $version: Int!) {{
   activateAssessment(id: $id, expectedVersion: $version) {{ {ASSESSMENT_FIELDS} }} }}
 """
 CONCLUDE = f"""
-mutation Conclude($id: ID!, $summary: String!, $products: [ProductCode!]) {{
-  concludeAssessment(id: $id, summary: $summary, recommendedProducts: $products) {{
+mutation Conclude($id: ID!, $version: Int!, $summary: String!, $products: [ProductCode!]) {{
+  concludeAssessment(
+    id: $id, expectedVersion: $version, summary: $summary, recommendedProducts: $products
+  ) {{
     {ASSESSMENT_FIELDS} }} }}
 """
 ONE = f"""
@@ -87,10 +90,14 @@ async def test_a_joint_assessment_with_the_au_through_the_gateway(door: Door) ->
     assert assessment["status"] == "PROPOSED" and assessment["deskCode"] == "AFRICA_II"
     task_id = assessment["tasks"][0]["id"]
 
-    refused = await door.call(ACCEPT, world_bank, id=assessment["id"], task=task_id)
+    version = assessment["version"]
+    refused = await door.call(
+        ACCEPT, world_bank, id=assessment["id"], version=version, task=task_id
+    )
     assert refused["errors"][0]["extensions"]["code"] == "ASSESSMENT_NOT_FOUND"
     accepted = data(
-        await door.call(ACCEPT, au, id=assessment["id"], task=task_id), "acceptAssessmentTask"
+        await door.call(ACCEPT, au, id=assessment["id"], version=version, task=task_id),
+        "acceptAssessmentTask",
     )
     assert accepted["tasks"][0]["status"] == "ACCEPTED"
     active = data(
@@ -103,7 +110,14 @@ async def test_a_joint_assessment_with_the_au_through_the_gateway(door: Door) ->
 
     findings = "Security forces are stretched in the centre; joint planning needed."
     done = data(
-        await door.call(FINDINGS, au, id=assessment["id"], task=task_id, findings=findings),
+        await door.call(
+            FINDINGS,
+            au,
+            id=assessment["id"],
+            version=active["version"],
+            task=task_id,
+            findings=findings,
+        ),
         "postAssessmentFindings",
     )
     assert done["tasks"][0] == {**done["tasks"][0], "status": "DONE", "findings": findings}
@@ -112,6 +126,7 @@ async def test_a_joint_assessment_with_the_au_through_the_gateway(door: Door) ->
             CONCLUDE,
             desk,
             id=assessment["id"],
+            version=done["version"],
             summary="Joint UN-AU electoral security support",
             products=["ELECTORAL_ASSISTANCE", "RULE_OF_LAW"],
         ),

@@ -82,7 +82,7 @@ async def test_a_provider_drives_an_engagement_to_delivered(door: Door) -> None:
         """mutation Edit($input: ProductChangeInput!) {
              updateProduct(code: MEDIATION_SUPPORT, input: $input) { revision autoAccept } }""",
         admin,
-        input={"expectedRevision": product["revision"], "autoAccept": False},
+        input={"expectedVersion": product["revision"], "autoAccept": False},
     )
     assert ok(edited, "updateProduct") == {"revision": product["revision"] + 1, "autoAccept": False}
 
@@ -194,7 +194,7 @@ async def test_a_decline_goes_back_to_the_desk_and_counts_as_unmet_demand(door: 
             """mutation Edit($input: ProductChangeInput!) {
                  updateProduct(code: RULE_OF_LAW, input: $input) { revision } }""",
             admin,
-            input={"expectedRevision": product["revision"], "autoAccept": False},
+            input={"expectedVersion": product["revision"], "autoAccept": False},
         ),
         "updateProduct",
     )

@@ -37,7 +37,7 @@ SUBMIT = """mutation($input: SubmitRequestInput!, $key: String) {
 ENGAGEMENTS = "query($id: ID!) { request(id: $id) { engagements { productCode status } } }"
 PRODUCT = "{ product(code: ELECTORAL_ASSISTANCE) { revision } }"
 RAISE_CAPACITY = """mutation($revision: Int!) { updateProduct(code: ELECTORAL_ASSISTANCE,
-  input: {capacity: 10000, expectedRevision: $revision}) { capacity } }"""
+  input: {capacity: 10000, expectedVersion: $revision}) { capacity } }"""
 ELECTORAL = {
     "title": "Needs assessment before the presidential election",
     "products": ["ELECTORAL_ASSISTANCE"],

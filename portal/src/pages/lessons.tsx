@@ -149,8 +149,8 @@ export function LessonPage() {
 const Drafts = graphql(`
   query Drafts { lessonDrafts { ...LessonCard } }
 `);
-const Approve = graphql(`mutation Approve($id: ID!, $version: Int!) { approveLesson(id: $id, version: $version) { id status } }`);
-const SendBack = graphql(`mutation SendBack($id: ID!, $version: Int!, $comment: String!) { sendBackLesson(id: $id, version: $version, comment: $comment) { id status } }`);
+const Approve = graphql(`mutation Approve($id: ID!, $version: Int!) { approveLesson(id: $id, expectedVersion: $version) { id status } }`);
+const SendBack = graphql(`mutation SendBack($id: ID!, $version: Int!, $comment: String!) { sendBackLesson(id: $id, expectedVersion: $version, comment: $comment) { id status } }`);
 
 export function DraftsPage() {
   const { t } = useTranslation();

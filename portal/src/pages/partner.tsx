@@ -16,13 +16,13 @@ const Assessments = graphql(`
   }
 `);
 const AcceptTask = graphql(`
-  mutation AcceptTask($id: ID!, $task: ID!) { acceptAssessmentTask(id: $id, taskId: $task) { id } }
+  mutation AcceptTask($id: ID!, $version: Int!, $task: ID!) { acceptAssessmentTask(id: $id, expectedVersion: $version, taskId: $task) { id } }
 `);
 const DeclineTask = graphql(`
-  mutation DeclineTask($id: ID!, $task: ID!, $reason: String!) { declineAssessmentTask(id: $id, taskId: $task, reason: $reason) { id } }
+  mutation DeclineTask($id: ID!, $version: Int!, $task: ID!, $reason: String!) { declineAssessmentTask(id: $id, expectedVersion: $version, taskId: $task, reason: $reason) { id } }
 `);
 const PostFindings = graphql(`
-  mutation PostFindings($id: ID!, $task: ID!, $findings: String!) { postAssessmentFindings(id: $id, taskId: $task, findings: $findings) { id } }
+  mutation PostFindings($id: ID!, $version: Int!, $task: ID!, $findings: String!) { postAssessmentFindings(id: $id, expectedVersion: $version, taskId: $task, findings: $findings) { id } }
 `);
 
 export function AssessmentsPage() {
@@ -57,7 +57,7 @@ export function AssessmentsPage() {
                   <strong>{task.title}</strong> ({task.lead}) <Status value={task.status} />
                   {task.findings && <p className="findings">{task.findings}</p>}
                   {own && task.status === "PROPOSED" && (
-                    <button type="button" onClick={async () => done(await accept({ id: a.id, task: task.id }))}>{t("partner.accept")}</button>
+                    <button type="button" onClick={async () => done(await accept({ id: a.id, version: a.version, task: task.id }))}>{t("partner.accept")}</button>
                   )}
                   {own && (task.status === "PROPOSED" || task.status === "ACCEPTED") && (
                     <form onSubmit={(e) => e.preventDefault()}>
@@ -65,9 +65,9 @@ export function AssessmentsPage() {
                         <textarea id={id} rows={3} value={text} onChange={(e) => setTexts({ ...texts, [task.id]: e.target.value })} />
                       </Field>
                       {task.status === "ACCEPTED" && a.status === "ACTIVE" && (
-                        <button type="button" disabled={!text.trim()} onClick={async () => done(await post({ id: a.id, task: task.id, findings: text }))}>{t("partner.post")}</button>
+                        <button type="button" disabled={!text.trim()} onClick={async () => done(await post({ id: a.id, version: a.version, task: task.id, findings: text }))}>{t("partner.post")}</button>
                       )}
-                      <button type="button" disabled={!text.trim()} onClick={async () => done(await decline({ id: a.id, task: task.id, reason: text }))}>{t("partner.decline")}</button>
+                      <button type="button" disabled={!text.trim()} onClick={async () => done(await decline({ id: a.id, version: a.version, task: task.id, reason: text }))}>{t("partner.decline")}</button>
                     </form>
                   )}
                 </li>

@@ -7,8 +7,8 @@ requests only (moving open cases between desks is a hand-over, not a data edit).
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
+from contracts.http.desks.requests import CountryDeskBody, DeskBody
 from contracts.http.desks.responses import (
     CountryDeskOut,
     DeskOut,
@@ -19,15 +19,6 @@ from shared.errors import DomainError
 from shared.service import SessionDep
 
 router = APIRouter(tags=["reference"])
-
-
-class DeskBody(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    region: str = Field(min_length=1, max_length=120)
-
-
-class CountryDeskBody(BaseModel):
-    desk_code: str = Field(max_length=40)
 
 
 @router.put("/desks/{code}", response_model=DeskOut)

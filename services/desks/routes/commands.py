@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field, HttpUrl
 
 from contracts.enums import ClientKind, DeclineReason, RequestStatus
 from contracts.events import RequestAssigned, UnmetDemandRecorded
+from contracts.http.common import ExpectedVersion
+from contracts.http.desks.requests import (
+    AssignBody,
+    AttachmentBody,
+    CommentBody,
+    ConfirmBody,
+    ReasonBody,
+    RerouteBody,
+    RouteBody,
+    TriageBody,
+    UnmetDemandBody,
+)
 from contracts.http.desks.responses import AttachmentPublic, CommentPublic, RequestPublic
 from services.desks import domain
 from services.desks.domain import RoutingStatus
@@ -41,7 +51,6 @@ from shared.commands import (
     Aggregate,
     Change,
     CommandsDep,
-    ExpectedVersion,
 )
 from shared.db import AsyncSession
 from shared.errors import DomainError
@@ -49,57 +58,6 @@ from shared.errors import DomainError
 router = APIRouter(tags=["actions"])
 
 DESK = (Role.desk_officer, Role.admin)
-OWNER_MAX = 300
-
-
-class TriageBody(ExpectedVersion):
-    owner: str | None = Field(default=None, max_length=OWNER_MAX)
-    note: str | None = Field(default=None, max_length=domain.MAX_REASON)
-
-
-class RouteBody(ExpectedVersion):
-    products: list[str] = Field(max_length=50)
-    details: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    owner: str | None = Field(default=None, max_length=OWNER_MAX)
-
-
-class AssignBody(ExpectedVersion):
-    owner: str = Field(min_length=1, max_length=OWNER_MAX)
-
-
-class ReasonBody(ExpectedVersion):
-    reason: str | None = Field(default=None, max_length=domain.MAX_REASON * 2)
-
-
-class ConfirmBody(ExpectedVersion):
-    satisfaction_score: int | None = None
-    satisfaction_comment: str | None = Field(default=None, max_length=domain.MAX_COMMENT * 2)
-
-
-class RerouteBody(ExpectedVersion):
-    routing_id: str = Field(max_length=36)
-    product_code: str | None = Field(
-        default=None, max_length=64, description="Another product; the same one when absent"
-    )
-    details: dict[str, Any] | None = None
-
-
-class UnmetDemandBody(ExpectedVersion):
-    routing_id: str = Field(max_length=36)
-    note: str = Field(max_length=domain.MAX_REASON * 2)
-
-
-class CommentBody(BaseModel):
-    body: str = Field(max_length=domain.MAX_COMMENT * 2)
-    internal: bool = Field(default=False, description="A desk note the client never sees")
-
-
-class AttachmentBody(BaseModel):
-    name: str = Field(min_length=1, max_length=300)
-    media_type: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)
-    size_bytes: int = Field(ge=0, le=10 * 1024**3)
-    url: HttpUrl
-
 
 REQUEST = Aggregate(ServiceRequest, name="the request", not_found="REQUEST_NOT_FOUND")
 
@@ -137,7 +95,7 @@ async def triage_request(
             RequestStatus.triaged,
             at=now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason=body.note or "taken into triage",
         )
         if body.owner:
@@ -175,19 +133,17 @@ async def route_request(
                 RequestStatus.triaged,
                 at=now,
                 actor=actor,
-                publish=change.publish,
+                publisher=change,
                 reason=f"products chosen by the desk: {', '.join(body.products)}",
             )
         request.products = sorted({*request.products, *body.products})
         request.details = {**request.details, **body.details}
         for code in body.products:
             details = body.details.get(code, {})
-            add_routing(
-                session, request, code, details, at=now, actor=actor, publish=change.publish
-            )
-        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+            add_routing(session, request, code, details, at=now, actor=actor, publisher=change)
+        await follow_routings(session, request, at=now, actor=actor, publisher=change)
         await flag_overlaps(
-            session, request, at=now, publish=change.publish, **settings.overlap_thresholds()
+            session, request, at=now, publisher=change, **settings.overlap_thresholds()
         )
         return await change.present(_present)
 
@@ -254,7 +210,7 @@ async def hold_request(
             RequestStatus.on_hold,
             at=now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason=reason,
         )
         request.held_from, request.held_since, request.status_reason = held_from, now, reason
@@ -276,15 +232,13 @@ async def resume_request(
             target,
             at=now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason="resumed",
         )
         if held_since is not None:
             await shift_running_clocks(session, request.id, now - held_since)
         request.held_from, request.held_since, request.status_reason = None, None, None
-        await follow_routings(
-            session, request, at=now, actor="desks:automation", publish=change.publish
-        )
+        await follow_routings(session, request, at=now, actor="desks:automation", publisher=change)
         return await change.present(_present)
 
 
@@ -320,7 +274,7 @@ async def _close(
         target,
         at=change.now,
         actor=principal.actor,
-        publish=change.publish,
+        publisher=change,
         reason=reason,
     )
     change.aggregate.status_reason = reason
@@ -341,7 +295,7 @@ async def confirm_request(
             RequestStatus.closed,
             at=change.now,
             actor=principal.actor,
-            publish=change.publish,
+            publisher=change,
             reason="delivery confirmed by the client",
             satisfaction_score=body.satisfaction_score,
         )
@@ -392,8 +346,8 @@ async def reroute_request(
         session.add(declined)
         request.products = sorted({*request.products, code})
         request.details = {**request.details, code: details}
-        add_routing(session, request, code, details, at=now, actor=actor, publish=change.publish)
-        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+        add_routing(session, request, code, details, at=now, actor=actor, publisher=change)
+        await follow_routings(session, request, at=now, actor=actor, publisher=change)
         return await change.present(_present)
 
 
@@ -434,7 +388,7 @@ async def record_unmet_demand(
             summary=f"unmet demand for {declined.product_code}: {note}",
         )
         request.updated_at = now
-        await follow_routings(session, request, at=now, actor=actor, publish=change.publish)
+        await follow_routings(session, request, at=now, actor=actor, publisher=change)
         return await change.present(_present)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from contracts.enums import ClientKind, RequestStatus, Urgency
+from contracts.enums import ClientKind, RequestStatus
 from contracts.events import RequestSubmitted
+from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
 from services.desks import domain
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
@@ -32,19 +31,6 @@ from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
 
 router = APIRouter(tags=["requests"])
-
-
-class RequestCreate(BaseModel):
-    title: str = Field(max_length=domain.MAX_TITLE * 4)
-    description: str = Field(default="", max_length=domain.MAX_DESCRIPTION * 4)
-    products: list[str] = Field(default_factory=list, max_length=50)
-    urgency: Urgency = Urgency.routine
-    details: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Per product code, the details its request form asks for"
-    )
-    client_code: str | None = Field(
-        default=None, description="Whom the request is for; a client may only submit for itself"
-    )
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=RequestPublic)
@@ -147,7 +133,7 @@ async def _take_in(
     routings = _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours)
     overlaps = await flag_overlaps(
-        session, request, at=now, publish=work.publish, **settings.overlap_thresholds()
+        session, request, at=now, publisher=work, **settings.overlap_thresholds()
     )
     # A new request's answer needs no query: everything about it is at hand.
     return present_new(request, routings, clocks, overlaps)
@@ -157,7 +143,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
     """With products named, the desk's triage is automatic and each is routed at once."""
     if not request.products:
         return []
-    session, now, publish = work.session, work.now, work.publish
+    session, now = work.session, work.now
     actor = f"desk:{request.desk_code}:intake"
     # Triaged by the client's own choice, then routed: each its own event and entry.
     for target, reason in (
@@ -165,7 +151,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
         (RequestStatus.routed, None),
     ):
         # Clocks start after this, already stopped where this path stops them.
-        change_status(session, request, target, at=now, actor=actor, publish=publish, reason=reason)
+        change_status(session, request, target, at=now, actor=actor, publisher=work, reason=reason)
     return [
         add_routing(
             session,
@@ -174,7 +160,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
             request.details.get(code, {}),
             at=now,
             actor=actor,
-            publish=publish,
+            publisher=work,
         )
         for code in request.products
     ]

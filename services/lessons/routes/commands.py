@@ -7,16 +7,15 @@ bumped, its events through the outbox, so two concurrent approvals cannot both p
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.enums import LessonStatus, Sensitivity
+from contracts.enums import LessonStatus
+from contracts.http.lessons.requests import LessonContent, LessonCreate, LessonEdit, WorkflowMove
 from contracts.http.lessons.responses import LessonPublic
 from services.lessons import domain
 from services.lessons.domain import (
     DraftContent,
-    LessonCommand,
     Owner,
     SourceKind,
     authorise_command,
@@ -34,7 +33,7 @@ from services.lessons.store import (
 )
 from services.lessons.views import public
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.commands import Aggregate, CommandsDep, ExpectedVersion, UnitOfWork
+from shared.commands import Aggregate, CommandsDep, UnitOfWork
 from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
 
@@ -43,50 +42,26 @@ router = APIRouter(tags=["lessons"])
 LESSON = Aggregate(Lesson, name="the lesson", not_found="LESSON_NOT_FOUND")
 
 
-class LessonContent(BaseModel):
-    title: str = Field(max_length=domain.MAX_TITLE * 2)
-    summary: str = Field(default="", max_length=domain.MAX_SUMMARY * 2)
-    body: str = Field(default="", max_length=domain.MAX_BODY * 2, description="Markdown")
-    themes: list[str] = Field(default_factory=list, max_length=100)
-    countries: list[str] = Field(default_factory=list, max_length=100)
-    regions: list[str] = Field(default_factory=list, max_length=100)
-    client_kinds: list[str] = Field(default_factory=list, max_length=100)
-    sensitivity: Sensitivity = Sensitivity.internal
-
-    def draft(self) -> DraftContent:
-        domain.validate_content(
-            title=self.title,
-            summary=self.summary,
-            body=self.body,
-            themes=self.themes,
-            countries=self.countries,
-            regions=self.regions,
-            client_kinds=self.client_kinds,
-        )
-        return DraftContent(
-            title=self.title,
-            summary=self.summary,
-            body=self.body,
-            themes=self.themes,
-            countries=self.countries,
-            regions=self.regions,
-            client_kinds=self.client_kinds,
-        )
-
-
-class LessonCreate(LessonContent):
-    source_kind: SourceKind = SourceKind.direct
-    source_ref: str | None = Field(default=None, max_length=100)
-    authoring_entity: str | None = Field(default=None, max_length=200)
-
-
-class LessonEdit(LessonContent, ExpectedVersion):
-    pass
-
-
-class WorkflowMove(ExpectedVersion):
-    command: LessonCommand
-    comment: str | None = Field(default=None, max_length=5_000)
+def _draft(content: LessonContent) -> DraftContent:
+    """The draft's content, once the domain has checked it."""
+    domain.validate_content(
+        title=content.title,
+        summary=content.summary,
+        body=content.body,
+        themes=content.themes,
+        countries=content.countries,
+        regions=content.regions,
+        client_kinds=content.client_kinds,
+    )
+    return DraftContent(
+        title=content.title,
+        summary=content.summary,
+        body=content.body,
+        themes=content.themes,
+        countries=content.countries,
+        regions=content.regions,
+        client_kinds=content.client_kinds,
+    )
 
 
 def _authoring_entity(principal: Principal, owner_code: str | None) -> str:
@@ -106,7 +81,7 @@ async def create_lesson(
 ) -> LessonPublic:
     """Start a draft (providers, desk officers and HQ write lessons). A retry with the
     same `Idempotency-Key` answers with the draft the first attempt made."""
-    content = body.draft()
+    content = _draft(body)
     owner = owner_of_new_draft(principal, content.themes)
 
     async def find(key: str) -> LessonPublic | None:
@@ -143,7 +118,7 @@ async def _create(
         sensitivity=body.sensitivity,
         actor=principal.actor,
         at=work.now,
-        publish=work.publish,
+        publisher=work,
         idempotency_key=idempotency_key,
     )
 
@@ -153,7 +128,7 @@ async def edit_lesson(
     lesson_id: str, body: LessonEdit, principal: CurrentPrincipal, commands: CommandsDep
 ) -> LessonPublic:
     """Rewrite a draft; only drafts change (a lesson in review is sent back first)."""
-    content = body.draft()
+    content = _draft(body)
 
     def may_edit(lesson: Lesson) -> None:
         if not owns_draft(principal, owner_of(lesson)):
@@ -211,6 +186,6 @@ async def move_lesson(
             actor=principal.actor,
             at=change.now,
             comment=body.comment,
-            publish=change.publish,
+            publisher=change,
         )
     return public(change.aggregate)

@@ -15,10 +15,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from contracts.http.lessons.requests import FilterCriteria, SavedFilterCreate
 from contracts.http.lessons.responses import (
     FeedPublic,
     SavedFilterCreated,
@@ -37,24 +37,13 @@ router = APIRouter(tags=["feeds"])
 FEED_SIZE = 50
 
 
-class FilterCriteria(BaseModel):
-    themes: list[str] = Field(default_factory=list, max_length=50)
-    countries: list[str] = Field(default_factory=list, max_length=50)
-    regions: list[str] = Field(default_factory=list, max_length=50)
-    client_kinds: list[str] = Field(default_factory=list, max_length=50)
-
-    def as_filter(self) -> LessonFilter:
-        return LessonFilter(
-            themes=tuple(self.themes),
-            countries=tuple(self.countries),
-            regions=tuple(self.regions),
-            client_kinds=tuple(self.client_kinds),
-        )
-
-
-class SavedFilterCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    criteria: FilterCriteria = Field(default_factory=FilterCriteria)
+def _as_filter(criteria: FilterCriteria) -> LessonFilter:
+    return LessonFilter(
+        themes=tuple(criteria.themes),
+        countries=tuple(criteria.countries),
+        regions=tuple(criteria.regions),
+        client_kinds=tuple(criteria.client_kinds),
+    )
 
 
 def token_hash(token: str) -> str:
@@ -145,7 +134,7 @@ async def read_feed(
         ).first()
         if saved is None:
             raise DomainError("NOT_FOUND", "no such feed")
-        criteria = FilterCriteria(**saved.criteria).as_filter()
+        criteria = _as_filter(FilterCriteria(**saved.criteria))
         sensitivities = visible_sensitivities(Role(saved.owner_role))
         lessons = (
             await session.scalars(

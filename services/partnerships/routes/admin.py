@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import HttpUrl
 from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.enums import DeliveryStatus
+from contracts.http.partnerships.requests import (
+    FrameworkBody,
+    FrameworkChange,
+    PartnerCreate,
+    PartnerUpdate,
+)
 from contracts.http.partnerships.responses import (
     AttemptPublic,
     DeliveryPublic,
@@ -22,7 +28,6 @@ from contracts.http.partnerships.responses import (
     PartnerSecret,
 )
 from services.partnerships import domain
-from services.partnerships.domain import PARTNER_CODE
 from services.partnerships.models import Framework, Partner, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings, SettingsDep
 from services.partnerships.targets import check_webhook_target
@@ -35,18 +40,6 @@ from shared.service import ClockDep, SessionDep
 router = APIRouter()
 
 READERS = (Role.admin, Role.hq_analyst, Role.desk_officer, Role.provider, Role.partner)
-
-
-class PartnerCreate(BaseModel):
-    code: str = Field(pattern=PARTNER_CODE)
-    name: str = Field(min_length=1, max_length=200)
-    webhook_url: HttpUrl | None = None
-
-
-class PartnerUpdate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    webhook_url: HttpUrl | None = None
-    active: bool = True
 
 
 def _partner_public(partner: Partner) -> PartnerPublic:
@@ -137,15 +130,6 @@ async def _partner(session: AsyncSession, code: str) -> Partner:
 # --- frameworks ---------------------------------------------------------------------------
 
 
-class FrameworkBody(BaseModel):
-    name: str = Field(max_length=400)
-    partners: list[str] = Field(min_length=1, max_length=20)
-    scope: str = Field(max_length=domain.MAX_SCOPE * 2)
-    valid_from: date
-    valid_to: date
-    expected_version: int | None = None
-
-
 @router.get("/frameworks", response_model=list[FrameworkPublic], tags=["frameworks"])
 async def list_frameworks(
     principal: CurrentPrincipal, session: SessionDep
@@ -189,7 +173,7 @@ async def create_framework(
 @router.put("/frameworks/{framework_id}", response_model=FrameworkPublic, tags=["frameworks"])
 async def update_framework(
     framework_id: str,
-    body: FrameworkBody,
+    body: FrameworkChange,
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
@@ -203,10 +187,7 @@ async def update_framework(
         ).first()
         if framework is None:
             raise DomainError("NOT_FOUND", f"no framework {framework_id}")
-        if body.expected_version is not None:  # optional here still (reference data)
-            check_version(
-                "the framework", current=framework.version, expected=body.expected_version
-            )
+        check_version("the framework", current=framework.version, expected=body.expected_version)
         await _apply_framework(session, framework, body, clock.now())
     return FrameworkPublic(**framework.model_dump())
 

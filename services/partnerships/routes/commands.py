@@ -15,15 +15,25 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
+from contracts.http.common import ExpectedVersion
+from contracts.http.partnerships.requests import (
+    AssessmentCreate,
+    CancelBody,
+    ConcludeBody,
+    DeclineBody,
+    FindingsBody,
+    InviteBody,
+    TaskBody,
+    TaskCreate,
+)
 from contracts.http.partnerships.responses import AssessmentPublic
 from services.partnerships import domain
-from services.partnerships.domain import PRODUCT_CODE, Action, FrameworkWindow
+from services.partnerships.domain import Action, FrameworkWindow
 from services.partnerships.models import (
     AssessmentPartner,
     AssessmentTask,
@@ -46,7 +56,7 @@ from services.partnerships.store import (
 from services.partnerships.views import _one, _public
 from services.partnerships.workers import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.commands import Aggregate, Change, Commands, CommandsDep, ExpectedVersion, UnitOfWork
+from shared.commands import Aggregate, Change, Commands, CommandsDep, UnitOfWork
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.idempotency import IdempotencyKeyDep, create_once
@@ -55,48 +65,6 @@ router = APIRouter(tags=["assessments"])
 DoorbellDep = Annotated[Doorbell, Depends(Doorbell)]
 
 ASSESSMENT = Aggregate(JointAssessment, name="the assessment", not_found="ASSESSMENT_NOT_FOUND")
-
-
-class TaskCreate(BaseModel):
-    title: str = Field(max_length=domain.MAX_TITLE * 2)
-    lead: str = Field(max_length=40, description="A partner code, or UN")
-    due_on: date | None = None
-
-
-class AssessmentCreate(BaseModel):
-    request_id: str = Field(max_length=36)
-    partners: list[str] = Field(min_length=1, max_length=20)
-    scope: str = Field(max_length=domain.MAX_SCOPE * 2)
-    framework_id: str | None = Field(default=None, max_length=36)
-    due_on: date | None = None
-    tasks: list[TaskCreate] = Field(default_factory=list, max_length=50)
-
-
-class InviteBody(ExpectedVersion):
-    partner: str = Field(max_length=40)
-
-
-class TaskBody(ExpectedVersion, TaskCreate):
-    pass
-
-
-class DeclineBody(ExpectedVersion):
-    reason: str = Field(max_length=domain.MAX_TEXT)
-
-
-class FindingsBody(ExpectedVersion):
-    findings: str = Field(max_length=domain.MAX_TEXT * 2)
-
-
-class ConcludeBody(ExpectedVersion):
-    summary: str = Field(max_length=domain.MAX_TEXT * 2)
-    recommended_products: list[Annotated[str, Field(pattern=PRODUCT_CODE)]] = Field(
-        default_factory=list, max_length=20
-    )
-
-
-class CancelBody(ExpectedVersion):
-    reason: str = Field(max_length=domain.MAX_TEXT)
 
 
 # --- opening -------------------------------------------------------------------------
@@ -372,7 +340,7 @@ async def activate(
         domain.refuse_if(domain.activation_blockers(partners, task_views(tasks)), "activate")
         change_status(
             session,
-            change.publish,
+            change,
             assessment,
             AssessmentStatus.active,
             at=now,
@@ -414,7 +382,7 @@ async def conclude(
         assessment.concluded_by = principal.actor
         change_status(
             session,
-            change.publish,
+            change,
             assessment,
             AssessmentStatus.concluded,
             at=now,
@@ -455,7 +423,7 @@ async def cancel(
         assessment.cancel_reason = reason
         change_status(
             session,
-            change.publish,
+            change,
             assessment,
             AssessmentStatus.cancelled,
             at=now,

@@ -6,14 +6,17 @@ catalog change is published as ProductCataloged. A product counts its changes as
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
 from sqlalchemy import delete
 from sqlmodel import col
 
-from contracts.http.products.responses import AvailabilityWindow, ExpertPublic, ProductPublic
+from contracts.http.products.requests import (
+    AvailabilityChange,
+    ExpertCreate,
+    ProductChange,
+    ProductCreate,
+)
+from contracts.http.products.responses import ExpertPublic, ProductPublic
 from services.products import domain
 from services.products.domain import Period
 from services.products.models import Expert, ExpertAvailability, Product
@@ -21,7 +24,7 @@ from services.products.seed import cataloged
 from services.products.store import live_bookings, may_change_product
 from services.products.views import _expert_public
 from shared.auth import CurrentPrincipal, Role
-from shared.commands import Aggregate, CommandsDep, ExpectedVersion
+from shared.commands import Aggregate, CommandsDep
 from shared.errors import DomainError
 
 router = APIRouter()
@@ -31,43 +34,7 @@ PRODUCT = Aggregate(
 )
 
 
-PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,63}$"
-
-
-class ProductCreate(BaseModel):
-    code: str = Field(pattern=PRODUCT_CODE)
-    name: str = Field(min_length=1, max_length=200)
-    provider_unit: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
-    request_form: dict[str, Any]
-    capacity: int = Field(ge=0, le=10_000)
-    auto_accept: bool = True
-    sla_targets: dict[str, int] = Field(default_factory=dict)
-    active: bool = True
-
-
-class ProductChange(ExpectedVersion):
-    """The fields to change; the rest stay as they are."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    provider_unit: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    request_form: dict[str, Any] | None = None
-    capacity: int | None = Field(default=None, ge=0, le=10_000)
-    auto_accept: bool | None = None
-    sla_targets: dict[str, int] | None = None
-    active: bool | None = None
-
-
 EXPERT = Aggregate(Expert, name="the expert", not_found="EXPERT_NOT_FOUND")
-
-
-class ExpertCreate(BaseModel):
-    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")
-    name: str = Field(min_length=1, max_length=200)
-    skills: list[str] = Field(default_factory=list, max_length=50)
-    languages: list[str] = Field(min_length=1, max_length=6)
-    availability: list[AvailabilityWindow] = Field(default_factory=list, max_length=100)
 
 
 @router.post(
@@ -144,10 +111,6 @@ async def add_expert(
                 )
             )
         return await work.answer(_expert_public, expert)
-
-
-class AvailabilityChange(ExpectedVersion):
-    availability: list[AvailabilityWindow] = Field(max_length=100)
 
 
 @router.put("/experts/{expert_id}/availability", response_model=ExpertPublic, tags=["roster"])

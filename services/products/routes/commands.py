@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.enums import DeclineReason
 from contracts.events import EngagementAccepted, EngagementDeclined
+from contracts.http.common import ExpectedVersion
+from contracts.http.products.requests import AssignmentCreate, Decline, DeliverableCreate
 from contracts.http.products.responses import EngagementPublic
 from services.products import domain
 from services.products.domain import EngagementStatus, Period
@@ -35,33 +34,13 @@ from services.products.store import (
 )
 from services.products.views import public_engagements
 from shared.auth import CurrentPrincipal, Principal, Role
-from shared.commands import Aggregate, Change, Commands, CommandsDep, ExpectedVersion, bump_version
+from shared.commands import Aggregate, Change, Commands, CommandsDep, bump_version
 from shared.db import AsyncSession
 from shared.errors import DomainError
 
 router = APIRouter()
 
 ENGAGEMENT = Aggregate(Engagement, name="the engagement", not_found="ENGAGEMENT_NOT_FOUND")
-
-
-class Decline(ExpectedVersion):
-    reason_code: DeclineReason
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class DeliverableCreate(ExpectedVersion):
-    title: str = Field(min_length=1, max_length=200)
-    kind: str = Field(
-        min_length=1, max_length=40, description="report, assessment, training, advisory_note…"
-    )
-    reference: str = Field(min_length=1, max_length=500, description="URL or document symbol")
-    delivered_on: date
-
-
-class AssignmentCreate(ExpectedVersion):
-    expert_id: str = Field(max_length=40)
-    starts_on: date
-    ends_on: date
 
 
 def _change(

@@ -115,16 +115,16 @@ mutation Create($input: LessonInput!) {
 }
 """
 MOVES = """
-mutation Submit($id: ID!, $version: Int!) { submitLesson(id: $id, version: $version) { version } }
+mutation Submit($id: ID!, $version: Int!) { submitLesson(id: $id, expectedVersion: $version) { version } }
 """
 APPROVE = """
 mutation Approve($id: ID!, $version: Int!) {
-  approveLesson(id: $id, version: $version) { id status version publishedAt }
+  approveLesson(id: $id, expectedVersion: $version) { id status version publishedAt }
 }
 """
 SEND_BACK = """
 mutation Back($id: ID!, $version: Int!, $comment: String!) {
-  sendBackLesson(id: $id, version: $version, comment: $comment) { status }
+  sendBackLesson(id: $id, expectedVersion: $version, comment: $comment) { status }
 }
 """
 SEARCH = """
