@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, select, true, update
+from sqlalchemy import ColumnElement, exists, false, insert, select, true, update
 from sqlmodel import col
 
 from contracts.events import (
@@ -372,10 +372,19 @@ async def flag_overlaps(
         max_links=max_links,
     )
     this = _Party(request.id, request.desk_code, request.country)
+    links: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
     for overlap in overlaps:
         other = _Party(overlap.other_id, desks_by_id[overlap.other_id], request.country)
         for one, two in ((this, other), (other, this)):
-            _link(session, one, two, overlap, at=at, publish=publish)
+            link, entry = _link(one, two, overlap, at=at, publish=publish)
+            links.append(link)
+            timeline.append(entry)
+    if links:
+        # Two bulk INSERTs, not an ORM object and a statement per row: nothing in the
+        # transaction needs these rows as objects.
+        await session.execute(insert(OverlapLink), links)
+        await session.execute(insert(TimelineEntry), timeline)
     return len(overlaps)
 
 
@@ -396,23 +405,14 @@ def _open(request: ServiceRequest) -> domain.OpenRequest:
 
 
 def _link(
-    session: AsyncSession,
     this: _Party,
     that: _Party,
     overlap: domain.Overlap,
     *,
     at: datetime,
     publish: Publish,
-) -> None:
-    session.add(
-        OverlapLink(
-            request_id=this.id,
-            other_request_id=that.id,
-            shared_products=list(overlap.shared_products),
-            similarity=overlap.similarity,
-            flagged_at=at,
-        )
-    )
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Publish one side's flag; return its link row and its timeline row."""
     flagged = RequestOverlapFlagged(
         request_id=this.id,
         other_request_id=that.id,
@@ -424,17 +424,24 @@ def _link(
         flagged_at=at,
     )
     publish(flagged)
+    link = {
+        "request_id": this.id,
+        "other_request_id": that.id,
+        "shared_products": list(overlap.shared_products),
+        "similarity": overlap.similarity,
+        "flagged_at": at,
+    }
     shared = ", ".join(overlap.shared_products) or "none named yet"
     # The timeline is the client's too: it says an overlap exists, never whose.
-    add_timeline(
-        session,
-        this.id,
-        at=at,
-        event_type=flagged.type,
-        actor="desks:overlap-detection",
-        summary=f"possible overlap with another open request in {this.country} "
+    entry = {
+        "request_id": this.id,
+        "at": at,
+        "event_type": flagged.type,
+        "actor": "desks:overlap-detection",
+        "summary": f"possible overlap with another open request in {this.country} "
         f"(shared products: {shared}); the desk coordinates",
-    )
+    }
+    return link, entry
 
 
 async def catalog_of(session: AsyncSession, codes: Iterable[str]) -> dict[str, domain.KnownProduct]:
