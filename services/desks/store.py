@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, insert, select, true, update
+from sqlalchemy import ColumnElement, Select, exists, false, insert, select, true, update
 from sqlmodel import col
 
 from contracts.events import (
@@ -333,28 +333,7 @@ async def flag_overlaps(
     Only the columns the comparison needs are read, and at most `max_links` new links
     are made (the most similar): a desk needs to know of a few look-alikes, and a burst
     of identical requests must not multiply links and events quadratically."""
-    rows = (
-        await session.execute(
-            select(
-                ServiceRequest.id,
-                ServiceRequest.desk_code,
-                ServiceRequest.country,
-                ServiceRequest.products,
-                ServiceRequest.match_words,
-            )
-            .where(
-                col(ServiceRequest.country) == request.country,
-                col(ServiceRequest.id) != request.id,
-                col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
-                ~exists().where(
-                    col(OverlapLink.request_id) == request.id,
-                    col(OverlapLink.other_request_id) == col(ServiceRequest.id),
-                ),
-            )
-            .order_by(col(ServiceRequest.created_at).desc())
-            .limit(max_candidates)
-        )
-    ).all()
+    rows = (await session.execute(overlap_candidates(request, max_candidates))).all()
     desks_by_id = {row.id: row.desk_code for row in rows}
     overlaps = domain.find_overlaps(
         _open(request),
@@ -386,6 +365,32 @@ async def flag_overlaps(
         await session.execute(insert(OverlapLink), links)
         await session.execute(insert(TimelineEntry), timeline)
     return len(overlaps)
+
+
+def overlap_candidates(request: ServiceRequest, max_candidates: int) -> Select[Any]:
+    """The newest open requests of the request's country not yet linked to it. Read
+    through the (country, created_at) index newest first, so its cost is bounded by
+    `max_candidates`, not by how many requests are stored."""
+    return (
+        select(
+            ServiceRequest.id,
+            ServiceRequest.desk_code,
+            ServiceRequest.country,
+            ServiceRequest.products,
+            ServiceRequest.match_words,
+        )
+        .where(
+            col(ServiceRequest.country) == request.country,
+            col(ServiceRequest.id) != request.id,
+            col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
+            ~exists().where(
+                col(OverlapLink.request_id) == request.id,
+                col(OverlapLink.other_request_id) == col(ServiceRequest.id),
+            ),
+        )
+        .order_by(col(ServiceRequest.created_at).desc())
+        .limit(max_candidates)
+    )
 
 
 @dataclass(frozen=True)
