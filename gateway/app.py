@@ -18,11 +18,11 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
@@ -73,11 +73,12 @@ async def _ready_within(check: Awaitable[bool], timeout_s: float) -> bool:
 
 
 def build_schema(settings: GatewaySettings) -> strawberry.Schema:
-    # One depth rule for the schema's lifetime: the validation cache is keyed by the
-    # rules, so a rule built per operation (QueryDepthLimiter's way) never hits it.
-    depth_rule = create_validator(settings.max_query_depth, None, None)
+    # One depth rule and one alias rule for the schema's lifetime: the validation cache
+    # is keyed by the rules, so a rule class built per operation (the way of
+    # QueryDepthLimiter and MaxAliasesLimiter) makes every operation miss it.
     rules: list[type[ASTValidationRule]] = [
-        depth_rule,
+        aliases_validator(settings.max_aliases),
+        create_validator(settings.max_query_depth, None, None),
         query_cost_rule(settings.max_query_cost),
         argument_rule(settings.max_list_items),
     ]
@@ -92,7 +93,6 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         extensions=[
             Authenticated,
             lambda: MaxTokensLimiter(settings.max_tokens),
-            lambda: MaxAliasesLimiter(settings.max_aliases),
             lambda: AddValidationRules(rules),
             lambda: VariableBounds(settings.max_list_items),
             lambda: ParserCache(maxsize=1000),

@@ -93,6 +93,8 @@ class ServiceRequest(DesksTable, table=True):
 
     __table_args__ = (
         Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),
+        # Overlap candidates: a country's newest requests, read without a sort.
+        Index("ix_service_request_country_created_at", "country", "created_at"),
     )
 
 

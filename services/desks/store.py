@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, select, true, update
+from sqlalchemy import ColumnElement, Select, exists, false, insert, select, true, update
 from sqlmodel import col
 
 from contracts.enums import ClientKind, RequestStatus, SlaClock, Urgency
@@ -329,28 +329,7 @@ async def flag_overlaps(
     Only the columns the comparison needs are read, and at most `max_links` new links
     are made (the most similar): a desk needs to know of a few look-alikes, and a burst
     of identical requests must not multiply links and events quadratically."""
-    rows = (
-        await session.execute(
-            select(
-                col(ServiceRequest.id),
-                col(ServiceRequest.desk_code),
-                col(ServiceRequest.country),
-                col(ServiceRequest.products),
-                col(ServiceRequest.match_words),
-            )
-            .where(
-                col(ServiceRequest.country) == request.country,
-                col(ServiceRequest.id) != request.id,
-                col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
-                ~exists().where(
-                    col(OverlapLink.request_id) == request.id,
-                    col(OverlapLink.other_request_id) == col(ServiceRequest.id),
-                ),
-            )
-            .order_by(col(ServiceRequest.created_at).desc())
-            .limit(max_candidates)
-        )
-    ).all()
+    rows = (await session.execute(overlap_candidates(request, max_candidates))).all()
     desks_by_id = {row.id: row.desk_code for row in rows}
     overlaps = domain.find_overlaps(
         _open(request),
@@ -368,11 +347,48 @@ async def flag_overlaps(
         max_links=max_links,
     )
     this = _Party(request.id, request.desk_code, request.country)
+    links: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
     for overlap in overlaps:
         other = _Party(overlap.other_id, desks_by_id[overlap.other_id], request.country)
         for one, two in ((this, other), (other, this)):
-            _link(session, one, two, overlap, at=at, publisher=publisher)
+            link, entry = _link(one, two, overlap, at=at, publisher=publisher)
+            links.append(link)
+            timeline.append(entry)
+    if links:
+        # Two bulk INSERTs, not an ORM object and a statement per row: nothing in the
+        # transaction needs these rows as objects.
+        await session.execute(insert(OverlapLink), links)
+        await session.execute(insert(TimelineEntry), timeline)
     return len(overlaps)
+
+
+def overlap_candidates(
+    request: ServiceRequest, max_candidates: int
+) -> Select[str, str, str, list[str], str]:
+    """The newest open requests of the request's country not yet linked to it. Read
+    through the (country, created_at) index newest first, so its cost is bounded by
+    `max_candidates`, not by how many requests are stored."""
+    return (
+        select(
+            col(ServiceRequest.id),
+            col(ServiceRequest.desk_code),
+            col(ServiceRequest.country),
+            col(ServiceRequest.products),
+            col(ServiceRequest.match_words),
+        )
+        .where(
+            col(ServiceRequest.country) == request.country,
+            col(ServiceRequest.id) != request.id,
+            col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
+            ~exists().where(
+                col(OverlapLink.request_id) == request.id,
+                col(OverlapLink.other_request_id) == col(ServiceRequest.id),
+            ),
+        )
+        .order_by(col(ServiceRequest.created_at).desc())
+        .limit(max_candidates)
+    )
 
 
 @dataclass(frozen=True)
@@ -392,23 +408,14 @@ def _open(request: ServiceRequest) -> domain.OpenRequest:
 
 
 def _link(
-    session: AsyncSession,
     this: _Party,
     that: _Party,
     overlap: domain.Overlap,
     *,
     at: datetime,
     publisher: Publisher,
-) -> None:
-    session.add(
-        OverlapLink(
-            request_id=this.id,
-            other_request_id=that.id,
-            shared_products=list(overlap.shared_products),
-            similarity=overlap.similarity,
-            flagged_at=at,
-        )
-    )
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Publish one side's flag; return its link row and its timeline row."""
     flagged = RequestOverlapFlagged(
         request_id=this.id,
         other_request_id=that.id,
@@ -420,17 +427,24 @@ def _link(
         flagged_at=at,
     )
     publisher.publish(flagged)
+    link = {
+        "request_id": this.id,
+        "other_request_id": that.id,
+        "shared_products": list(overlap.shared_products),
+        "similarity": overlap.similarity,
+        "flagged_at": at,
+    }
     shared = ", ".join(overlap.shared_products) or "none named yet"
     # The timeline is the client's too: it says an overlap exists, never whose.
-    add_timeline(
-        session,
-        this.id,
-        at=at,
-        event_type=flagged.type,
-        actor="desks:overlap-detection",
-        summary=f"possible overlap with another open request in {this.country} "
+    entry = {
+        "request_id": this.id,
+        "at": at,
+        "event_type": flagged.type,
+        "actor": "desks:overlap-detection",
+        "summary": f"possible overlap with another open request in {this.country} "
         f"(shared products: {shared}); the desk coordinates",
-    )
+    }
+    return link, entry
 
 
 async def catalog_of(session: AsyncSession, codes: Iterable[str]) -> dict[str, domain.KnownProduct]:

@@ -72,8 +72,7 @@ async def _take_in(
     idempotency_key: str | None,
 ) -> RequestPublic:
     session = work.session
-    client = await _client_for(body, principal, session)
-    desk = await _desk_for(client, session)
+    client, desk = await _client_and_desk(body, principal, session)
     if principal.role is Role.desk_officer and desk.code != principal.desk:
         raise DomainError("FORBIDDEN", f"client {client.code} is served by desk {desk.code}")
     catalog = await catalog_of(session, body.products)
@@ -166,7 +165,10 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
     ]
 
 
-async def _client_for(body: RequestCreate, principal: Principal, session: AsyncSession) -> Client:
+async def _client_and_desk(
+    body: RequestCreate, principal: Principal, session: AsyncSession
+) -> tuple[Client, Desk]:
+    """Whom the request is for and the desk that serves its country, in one query."""
     if principal.role is Role.client:
         if body.client_code and body.client_code != principal.client:
             raise DomainError("FORBIDDEN", "a client may only submit requests for itself")
@@ -175,17 +177,19 @@ async def _client_for(body: RequestCreate, principal: Principal, session: AsyncS
         code = body.client_code
         if not code:
             raise DomainError("BAD_USER_INPUT", "client_code is required", field="client_code")
-    client = await session.get(Client, code)
-    if client is None:
+    found = (
+        await session.execute(
+            select(Client, Desk)
+            .outerjoin(CountryDesk, col(CountryDesk.country) == col(Client.country))
+            .outerjoin(Desk, col(Desk.code) == col(CountryDesk.desk_code))
+            .where(col(Client.code) == code)
+        )
+    ).first()
+    if found is None:
         raise DomainError("UNKNOWN_CLIENT", f"unknown client {code}")
-    return client
-
-
-async def _desk_for(client: Client, session: AsyncSession) -> Desk:
-    mapping = await session.get(CountryDesk, client.country)
-    desk = await session.get(Desk, mapping.desk_code) if mapping else None
+    client, desk = found
     if desk is None:
         raise DomainError(
             "CONFLICT", f"no desk serves country {client.country}; an admin must map it"
         )
-    return desk
+    return client, desk

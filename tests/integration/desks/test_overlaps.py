@@ -3,6 +3,12 @@ knowing it; both desks see the flagged link, each client only that an overlap ex
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select, text
+
+from services.desks.models import ServiceRequest
+from services.desks.store import overlap_candidates
+from shared.db import is_sqlite
 from tests.integration.desks.conftest import ELECTORAL, DesksUnderTest
 
 MISSION_ASK = {
@@ -115,3 +121,27 @@ async def test_a_burst_of_identical_requests_links_each_to_a_few_only(
     assert sum(counts) == 2 * (0 + 1 + 2 + 3 + 3 + 3)
     assert max(counts[-3:]) <= 6
     assert len(await desks.outbox("onedoor.request.overlap-flagged.v1")) == sum(counts)
+
+
+async def test_overlap_candidates_are_read_newest_first_from_an_index(
+    desks: DesksUnderTest,
+) -> None:
+    """Intake's cost must not grow with the stored requests: the candidates come from
+    the (country, created_at) index, newest first, with no sort of every open request.
+    (SQLite's plan is fixed by the schema; PostgreSQL's depends on table statistics.)"""
+    if not is_sqlite(desks.settings.resolved_database_url):
+        pytest.skip("PostgreSQL chooses its plan from statistics, not from the schema alone")
+    stored = await desks.submit(desks.client("MINUSMA"), **MISSION_ASK)
+    async with desks.sessions() as session, session.begin():
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.id == stored["id"])
+        )
+        assert request is not None
+        statement = overlap_candidates(request, max_candidates=100).compile(
+            session.bind, compile_kwargs={"literal_binds": True}
+        )
+        plan = " ".join(
+            str(row[-1]) for row in await session.execute(text(f"EXPLAIN QUERY PLAN {statement}"))
+        )
+    assert "ix_service_request_country_created_at" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan

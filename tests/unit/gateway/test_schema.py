@@ -54,3 +54,24 @@ async def test_unexpected_errors_are_masked(schema: Any) -> None:
     assert error.message == "internal error"
     assert error.extensions["code"] == "INTERNAL"
     assert "secret" not in str(result.errors)
+
+
+async def test_an_operation_seen_before_is_not_validated_again(
+    schema: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validation cache is keyed by the rules: a rule class built per operation
+    would make every operation miss it and validate the whole document again."""
+    import strawberry.schema.schema as strawberry_schema
+
+    validated: list[object] = []
+    validate = strawberry_schema.validate
+
+    def counting_validate(*args: Any, **kwargs: Any) -> Any:
+        validated.append(args[1])
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    query = "query Cached($first: Int!) { myRequests(first: $first) { edges { cursor } } }"
+    for first in (1, 2, 3):
+        await schema.execute(query, variable_values={"first": first}, context_value=context(CLIENT))
+    assert len(validated) == 1

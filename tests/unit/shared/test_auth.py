@@ -124,3 +124,49 @@ async def test_any_configured_audience_is_accepted(settings: PlatformSettings) -
     assert (await TokenVerifier(both).verify(keycloak_default)).role == Role.admin
     with pytest.raises(DomainError, match="Audience"):
         await TokenVerifier(settings).verify(keycloak_default)
+
+
+class CountingDecode:
+    """jwt.decode, counting the tokens it verified in full."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._decode = jwt.decode
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return self._decode(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    settings: PlatformSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(update={"jwt_leeway_s": 0})
+    decode = CountingDecode()
+    monkeypatch.setattr(jwt, "decode", decode)
+    verifier = TokenVerifier(settings)
+    token = issue_dev_token(settings, role=Role.client, client="MINUSMA", ttl_s=5)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first
+    assert decode.calls == 1, "the same token again is not verified again"
+    # Six seconds later the token has expired: it is not answered from memory.
+    later = time.time() + 6, time.monotonic() + 6
+    monkeypatch.setattr(
+        "shared.auth.time",
+        type("Later", (), {"time": lambda: later[0], "monotonic": lambda: later[1]}),
+    )
+    await verifier.verify(token)
+    assert decode.calls == 2
+
+
+async def test_a_refused_token_is_never_remembered(
+    settings: PlatformSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decode = CountingDecode()
+    monkeypatch.setattr(jwt, "decode", decode)
+    verifier = TokenVerifier(settings)
+    expired = issue_dev_token(settings, role=Role.admin, ttl_s=-60)
+    for _ in range(2):
+        with pytest.raises(DomainError, match="expired"):
+            await verifier.verify(expired)
+    assert decode.calls == 2
