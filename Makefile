@@ -65,7 +65,7 @@ lint: $(INSTALLED)
 	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy shared contracts gateway
+	$(BIN)/mypy shared contracts gateway services/notifications
 
 contracts: $(INSTALLED)
 	$(BIN)/python -m contracts.generate

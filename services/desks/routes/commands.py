@@ -15,7 +15,13 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, HttpUrl
 
-from contracts.events import ClientKind, DeclineReason, RequestAssigned, UnmetDemandRecorded
+from contracts.events import (
+    ClientKind,
+    DeclineReason,
+    RequestAssigned,
+    RequestCommentAdded,
+    UnmetDemandRecorded,
+)
 from services.desks import domain
 from services.desks.domain import RequestStatus, RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
@@ -492,6 +498,17 @@ async def comment_on_request(
                 event_type="onedoor.desks.comment",
                 actor=principal.actor,
                 summary=f"comment from the {'client' if principal.role is Role.client else 'desk'}",
+            )
+            work.publish(
+                RequestCommentAdded(
+                    request_id=request.id,
+                    comment_id=comment.id,
+                    client_code=request.client_code,
+                    desk_code=request.desk_code,
+                    author=principal.actor,
+                    author_role=principal.role.value,
+                    added_at=now,
+                )
             )
         return comment_public(comment)
 
