@@ -100,9 +100,9 @@ def compose(
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(mail.created_at)
     message["Message-ID"] = make_msgid(idstring=mail.id, domain="onedoor")
-    message["Content-Language"] = mail.language
     message["X-OneDoor-Notification"] = notification.id
     message.set_content(rendered.body)
+    message["Content-Language"] = mail.language  # after set_content, which resets Content-*
     return message
 
 

@@ -190,7 +190,11 @@ async def test_marking_read_one_and_all_and_paging(notifications: Notifications)
     )
     me = notifications.client()
     first = await notifications.page(me, first=3)
-    assert [i["params"]["to_status"] for i in first["items"]] == ["closed", "delivered", "in_progress"]
+    assert [i["params"]["to_status"] for i in first["items"]] == [
+        "closed",
+        "delivered",
+        "in_progress",
+    ]
     assert first["has_next_page"] is True and first["unread_count"] == 4
     rest = await notifications.page(me, first=3, after=first["end_cursor"])
     assert [i["params"]["to_status"] for i in rest["items"]] == ["triaged"]
