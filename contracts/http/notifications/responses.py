@@ -41,8 +41,8 @@ class AllRead(BaseModel):
 class PreferencesPublic(BaseModel):
     """What a person wants to hear of, and how."""
 
-    kinds: list[NotificationKind] = Field(description="The kinds they are told of")
+    kinds: list[NotificationKind] = Field(description="The kinds the person is told of")
     email_enabled: bool
     email_address: str | None
-    language: Language = Field(description="The language of their e-mails")
+    language: Language = Field(description="The language of the person's e-mails")
     version: int
