@@ -20,11 +20,12 @@ crash between the server's acceptance and step 3, and a repeat carries the same 
 
 from __future__ import annotations
 
+import email.policy
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import cast
 
 import aiosmtplib
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+# RFC 5322's hard limit for a line: Python's folding at 78 puts a long subject's first
+# word on a continuation line, which readers then show with a leading space.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,12 @@ async def send_all(
         for mail_id, message in claimed:
             subject = str(message["Subject"])
             try:
-                await smtp.send_message(message)
+                # Flattened here: aiosmtplib's own flattening folds at 78 (see MAIL_POLICY).
+                await smtp.sendmail(
+                    parseaddr(settings.smtp_from)[1],
+                    [str(message["To"])],
+                    message.as_bytes(policy=MAIL_POLICY),
+                )
             except (aiosmtplib.SMTPException, OSError) as error:
                 outcomes.append(Outcome(mail_id, subject, _error(error)))
             else:
