@@ -28,9 +28,10 @@ from shared.errors import DomainError
 
 ALL_KINDS: tuple[NotificationKind, ...] = tuple(NotificationKind)
 DEFAULT_LANGUAGE = Language.en
-# A deliberately plain check (one @, a dot in the domain, no spaces): the SMTP server
-# has the last word, and a refused address shows in the e-mail's last_error.
-EMAIL_ADDRESS = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+# A deliberately plain check (one @, a dot in the domain, no spaces or control
+# characters): the SMTP server has the last word, and a refused address shows in the
+# e-mail's last_error.
+EMAIL_ADDRESS = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 MAX_EMAIL_ADDRESS = 254
 
 

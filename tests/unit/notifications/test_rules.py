@@ -86,7 +86,7 @@ def test_audiences_of_each_role() -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["a", "a@b", "a b@c.org", "@c.org", "a@@c.org", "x" * 250 + "@c.org"]
+    "address", ["a", "a@b", "a b@c.org", "@c.org", "a@@c.org", "a\x00@c.org", "x" * 250 + "@c.org"]
 )
 def test_an_email_address_is_checked(address: str) -> None:
     with pytest.raises(DomainError) as refused:
