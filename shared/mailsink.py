@@ -53,7 +53,11 @@ class MailSink:
     def start(self) -> MailSink:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._controller = Controller(
-            _WriteToDirectory(self.directory), hostname=LOOPBACK, port=self.port
+            _WriteToDirectory(self.directory),
+            hostname=LOOPBACK,
+            port=self.port,
+            # Its thread may start slowly on a busy machine (aiosmtpd's default: 5 s).
+            ready_timeout=30,
         )
         self._controller.start()
         return self

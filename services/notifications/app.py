@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.notifications.handlers import handlers
+from services.notifications.metrics import mail_messages
 from services.notifications.models import NotificationsTable
 from services.notifications.routes import commands, queries
 from services.notifications.settings import NotificationsSettings
@@ -24,6 +25,7 @@ DEFINITION = ServiceDefinition(
     routers=[commands.router, queries.router],
     handlers=handlers,
     workers=[MAIL_SENDER],
+    metrics=[mail_messages],
 )
 
 

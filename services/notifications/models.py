@@ -83,6 +83,11 @@ class ReadMark(NotificationsTable, table=True):
     read_at: datetime = Field(sa_type=UTCDateTime)
 
 
+# The life of an e-mail: pending (due, or leased to a sender), sent, or dead (given up).
+MAIL_PENDING, MAIL_SENT, MAIL_DEAD = "pending", "sent", "dead"
+MAIL_STATUSES = (MAIL_PENDING, MAIL_SENT, MAIL_DEAD)
+
+
 class MailMessage(NotificationsTable, table=True):
     """An e-mail, written in the transaction of its notification (the outbox of the
     e-mails) and sent by the mail sender; one per notification and person at most, and
@@ -98,7 +103,7 @@ class MailMessage(NotificationsTable, table=True):
     language: str = Field(max_length=2)
     # What was sent, recorded at the send (the sender renders it in `language`).
     subject: str | None = Field(default=None, max_length=300)
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: str = Field(default=MAIL_PENDING, max_length=20, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -35,14 +35,19 @@ from sqlmodel import col
 from contracts.enums import Language, NotificationKind
 from services.notifications.domain import retry_delay
 from services.notifications.messages import render_mail
-from services.notifications.models import MailMessage, Notification
+from services.notifications.models import (
+    MAIL_DEAD,
+    MAIL_PENDING,
+    MAIL_SENT,
+    MailMessage,
+    Notification,
+)
 from services.notifications.settings import NotificationsSettings
 from shared.workers import PeriodicWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
-PENDING, SENT, DEAD = "pending", "sent", "dead"
 # RFC 5322's hard limit for a line: Python's folding at 78 puts a long subject's first
 # word on a continuation line, which readers then show with a leading space.
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
@@ -73,7 +78,7 @@ async def claim_due(
     query = (
         select(MailMessage, Notification)
         .join(Notification, col(Notification.id) == col(MailMessage.notification_id))
-        .where(col(MailMessage.status) == PENDING, col(MailMessage.next_attempt_at) <= now)
+        .where(col(MailMessage.status) == MAIL_PENDING, col(MailMessage.next_attempt_at) <= now)
         .order_by(col(MailMessage.next_attempt_at), col(MailMessage.created_at))
         .limit(settings.mail_batch_size)
         .with_for_update(skip_locked=True, of=MailMessage)
@@ -166,14 +171,14 @@ async def record_outcomes(
     async with context.sessions() as session, session.begin():
         for outcome in outcomes:
             mail = await session.get(MailMessage, outcome.mail_id)
-            if mail is None or mail.status != PENDING:
+            if mail is None or mail.status != MAIL_PENDING:
                 continue
             mail.attempts += 1
             mail.last_error = outcome.error
             if outcome.error is None:
-                mail.status, mail.sent_at, mail.subject = SENT, now, outcome.subject
+                mail.status, mail.sent_at, mail.subject = MAIL_SENT, now, outcome.subject
             elif mail.attempts >= settings.mail_max_attempts:
-                mail.status = DEAD
+                mail.status = MAIL_DEAD
                 log.error(
                     "e-mail %s is dead after %d attempts: %s", mail.id, mail.attempts, outcome.error
                 )
