@@ -90,3 +90,25 @@ class DeliveryStatus(StrEnum):
     pending = "pending"
     delivered = "delivered"
     dead = "dead"
+
+
+class NotificationKind(StrEnum):
+    """What a notification tells its reader (and what a person can turn off)."""
+
+    request_status_changed = "request_status_changed"
+    public_comment = "public_comment"
+    sla_at_risk = "sla_at_risk"
+    sla_breached = "sla_breached"
+    engagement_proposed = "engagement_proposed"
+    task_assigned = "task_assigned"
+
+
+class Language(StrEnum):
+    """The six official languages of the UN: the languages of e-mails (and of the portal)."""
+
+    ar = "ar"
+    zh = "zh"
+    en = "en"
+    fr = "fr"
+    ru = "ru"
+    es = "es"

@@ -12,13 +12,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.enums import ClientKind, DeclineReason, SlaClock, Urgency
+from contracts.enums import ClientKind, DeclineReason, NotificationKind, SlaClock, Urgency
 
 REQUESTS_TOPIC = "onedoor.requests"
 ENGAGEMENTS_TOPIC = "onedoor.engagements"
 PRODUCTS_TOPIC = "onedoor.products"
 LESSONS_TOPIC = "onedoor.lessons"
 ASSESSMENTS_TOPIC = "onedoor.assessments"
+NOTIFICATIONS_TOPIC = "onedoor.notifications"
 
 TOPICS: tuple[str, ...] = (
     REQUESTS_TOPIC,
@@ -26,6 +27,7 @@ TOPICS: tuple[str, ...] = (
     PRODUCTS_TOPIC,
     LESSONS_TOPIC,
     ASSESSMENTS_TOPIC,
+    NOTIFICATIONS_TOPIC,
 )
 
 
@@ -419,6 +421,80 @@ class AssessmentConcluded(Event):
         return self.assessment_id
 
 
+class RequestCommentAdded(Event):
+    """A comment the client may read was added to its request (internal notes are never
+    published: they stay at the desk)."""
+
+    type: ClassVar[str] = "onedoor.request.comment-added.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    comment_id: str
+    client_code: str
+    desk_code: str
+    author: str
+    author_role: str
+    added_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestSlaAtRisk(Event):
+    """An SLA clock is about to run out (the warning before RequestSlaBreached)."""
+
+    type: ClassVar[str] = "onedoor.request.sla-at-risk.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    client_code: str
+    desk_code: str
+    clock: SlaClock
+    urgency: Urgency
+    due_at: datetime
+    warned_at: datetime
+    escalated_to: str = Field(description="Who is warned besides the owner, e.g. the desk chief")
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class AssessmentTaskAssigned(Event):
+    """A task of a joint assessment was given to a partner to lead."""
+
+    type: ClassVar[str] = "onedoor.assessment.task-assigned.v1"
+    topic: ClassVar[str] = ASSESSMENTS_TOPIC
+
+    assessment_id: str
+    task_id: str
+    request_id: str
+    title: str
+    lead: str = Field(description="The partner code leading the task")
+    due_on: date | None = None
+    assigned_by: str
+    assigned_at: datetime
+
+    def key(self) -> str:
+        return self.assessment_id
+
+
+class NotificationRecorded(Event):
+    """A notification was recorded for an audience (the gateway's live feed pushes it to
+    the people of that audience, who read it through the notifications service)."""
+
+    type: ClassVar[str] = "onedoor.notification.recorded.v1"
+    topic: ClassVar[str] = NOTIFICATIONS_TOPIC
+
+    notification_id: str
+    audience: str = Field(description="Who it is for, e.g. client:MINUSMA or desk:AFRICA_II:amina")
+    kind: NotificationKind
+    request_id: str | None = None
+    recorded_at: datetime
+
+    def key(self) -> str:
+        return self.notification_id
+
+
 def _all_event_models() -> list[type[Event]]:
     return [
         ProductCataloged,
@@ -439,6 +515,10 @@ def _all_event_models() -> list[type[Event]]:
         AssessmentOpened,
         AssessmentStatusChanged,
         AssessmentConcluded,
+        RequestCommentAdded,
+        RequestSlaAtRisk,
+        AssessmentTaskAssigned,
+        NotificationRecorded,
     ]
 
 

@@ -160,6 +160,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         "products": settings.products_url,
         "lessons": settings.lessons_url,
         "partnerships": settings.partnerships_url,
+        "notifications": settings.notifications_url,
     }
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ class GatewaySettings(PlatformSettings):
     products_url: str = "http://127.0.0.1:8102"
     lessons_url: str = "http://127.0.0.1:8103"
     partnerships_url: str = "http://127.0.0.1:8104"
+    notifications_url: str = "http://127.0.0.1:8105"
     max_query_depth: int = Field(default=10, ge=2)
     # What one operation may ask for (gateway/limits.py): aliases, tokens, an estimated
     # cost (fields times page sizes), items in a list argument, and the body's bytes.

@@ -20,13 +20,14 @@ from fastapi.openapi.utils import get_openapi
 from contracts.generate import check_or_write, drift_of
 from services.desks.app import DEFINITION as DESKS
 from services.lessons.app import DEFINITION as LESSONS
+from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
 from services.products.app import DEFINITION as PRODUCTS
 from shared.service import ServiceDefinition
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "contracts" / "openapi"
 
-SERVICES = (DESKS, PRODUCTS, LESSONS, PARTNERSHIPS)
+SERVICES = (DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS)
 
 
 def openapi_document(service: ServiceDefinition) -> dict[str, Any]:

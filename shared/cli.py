@@ -95,6 +95,7 @@ OneDoor is up.
   GraphQL:  {stack.graphql_url}   (open it in a browser for GraphiQL)
   Broker:   {stack.bootstrap_servers}
   Data:     {stack.var_dir}   (logs in {stack.logs_dir})
+  E-mail:   {stack.mail_dir}   (what the notifications service sent, as .eml files)
 
 Get a token, then send it as `Authorization: Bearer <token>`:
   .venv/bin/onedoor token --role client --client MINUSMA

@@ -1,5 +1,6 @@
-"""The embedded stack behind `make run`: broker, migrations, seeds, four services and
-the gateway as separate processes, supervised until Ctrl-C.
+"""The embedded stack behind `make run`: broker, migrations, seeds, five services and
+the gateway as separate processes, supervised until Ctrl-C, and a local SMTP sink that
+keeps the e-mails the notifications service sends in var/mail/.
 
 The broker keeps everything in memory and its clients cannot survive its death
 (producers get acks for records nobody will read), so when it dies the runner
@@ -16,11 +17,13 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from pydantic import AliasChoices, Field
 
 from shared.auth import ensure_dev_keypair
+from shared.mailsink import LOOPBACK, MailSink
 from shared.processes import (
     EmbeddedBroker,
     port_is_free,
@@ -32,7 +35,7 @@ from shared.settings import PlatformSettings
 
 log = logging.getLogger("onedoor.runner")
 
-SERVICES = ("desks", "products", "lessons", "partnerships")
+SERVICES = ("desks", "products", "lessons", "partnerships", "notifications")
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300.0
 
@@ -49,6 +52,10 @@ class RunnerSettings(PlatformSettings):
     # e.g. postgresql+asyncpg://onedoor@127.0.0.1:5432/onedoor_{service}; default SQLite in var/.
     database_url_template: str | None = None
     ready_timeout_s: float = 90.0
+    # The local SMTP sink the notifications service sends to (e-mails land in var/mail/);
+    # with ONEDOOR_SMTP_HOST set, a real SMTP server instead and no sink.
+    smtp_sink_port: int = 8025
+    smtp_host: str | None = None
 
 
 class StackFailed(RuntimeError):
@@ -72,6 +79,7 @@ class EmbeddedStack:
         self.logs_dir = self.var_dir / "logs"
         self.broker: EmbeddedBroker | None = None
         self.children: list[Child] = []
+        self.mail_sink: MailSink | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -88,6 +96,7 @@ class EmbeddedStack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         ensure_dev_keypair(self.settings.model_copy(update={"var_dir": self.var_dir}))
         self._check_ports()
+        self._start_mail_sink()
         self._start_broker()
         self._prepare_databases()
         self.children = self._define_children()
@@ -101,6 +110,13 @@ class EmbeddedStack:
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
+        if self.mail_sink is not None:
+            self.mail_sink.stop()
+            self.mail_sink = None
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
 
     def supervise(self, poll_s: float = 0.5) -> None:
         """Watch every process until interrupted; raise StackFailed when giving up."""
@@ -118,6 +134,8 @@ class EmbeddedStack:
         ports = [self.settings.gateway_port, *self._service_ports().values()]
         if not self.settings.external_kafka:
             ports.append(self.settings.broker_port)
+        if not self.settings.smtp_host:
+            ports.append(self.settings.smtp_sink_port)
         busy = [str(port) for port in ports if not port_is_free(port)]
         if busy:
             raise StackFailed(
@@ -128,6 +146,12 @@ class EmbeddedStack:
         return {
             name: self.settings.service_base_port + index for index, name in enumerate(SERVICES)
         }
+
+    def _start_mail_sink(self) -> None:
+        if self.settings.smtp_host:
+            return
+        self.mail_sink = MailSink(self.mail_dir, self.settings.smtp_sink_port).start()
+        log.info("SMTP sink on %s:%s writing to %s", LOOPBACK, self.mail_sink.port, self.mail_dir)
 
     def _start_broker(self) -> None:
         if self.settings.external_kafka:
@@ -149,6 +173,16 @@ class EmbeddedStack:
             env["ONEDOOR_KAFKA_IDEMPOTENT_PRODUCER"] = "true"
         if self.settings.database_url_template:
             env["ONEDOOR_DATABASE_URL"] = self.settings.database_url_template.format(service=name)
+        if name == "notifications":
+            env.update(self._mail_env())
+        return env
+
+    def _mail_env(self) -> dict[str, str]:
+        """Where the notifications service sends e-mail, and where their links go."""
+        env = {"ONEDOOR_PORTAL_BASE_URL": f"http://127.0.0.1:{self.settings.gateway_port}"}
+        if self.mail_sink is not None:
+            env["ONEDOOR_SMTP_HOST"] = self.mail_sink.host
+            env["ONEDOOR_SMTP_PORT"] = str(self.mail_sink.port)
         return env
 
     def _prepare_databases(self) -> None:

@@ -8,6 +8,8 @@
   that takes it runs twice): empty (`new`) or a service's, migrated and seeded
   (`migrated`, a copy of a template each worker makes once).
 - `platform`: settings with a dev key pair in a temporary var/ and a unique namespace.
+- `smtp_server`: a real SMTP server (aiosmtpd) on a free loopback port, keeping what it
+  receives as .eml files in a fresh directory per test (shared/mailsink.py).
 
 Everything temporary (pytest's tmp_path, PostgreSQL's data directory, the stacks'
 var/ directories with their SQLite files) goes to a memory-backed file system where
@@ -26,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from shared.auth import ensure_dev_keypair
-from shared.processes import EmbeddedBroker, start_embedded_broker
+from shared.mailsink import MailSink
+from shared.processes import EmbeddedBroker, free_port, start_embedded_broker
 from shared.settings import PlatformSettings
 from shared.testing.databases import Databases, DatabaseTemplates
 from shared.testing.postgres import PostgresServer
@@ -104,3 +107,9 @@ def platform(keys_dir: Path, broker: EmbeddedBroker, namespace: str) -> Platform
         kafka_bootstrap_servers=broker.bootstrap_servers,
         kafka_namespace=namespace,
     )
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[MailSink]:
+    with MailSink(tmp_path / "mail", free_port()) as sink:
+        yield sink

@@ -11,23 +11,44 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from contracts.events import ENGAGEMENTS_TOPIC, LESSONS_TOPIC, REQUESTS_TOPIC
+from contracts.events import (
+    ENGAGEMENTS_TOPIC,
+    LESSONS_TOPIC,
+    NOTIFICATIONS_TOPIC,
+    REQUESTS_TOPIC,
+)
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
+from gateway.schema.notifications import (
+    NotificationsMutation,
+    NotificationsQuery,
+    NotificationsSubscription,
+)
 from gateway.schema.partnerships import PartnershipsMutation, PartnershipsQuery
 from gateway.schema.products import ProductsMutation, ProductsQuery, ProductsSubscription
 from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSubscription
 
-Query = merge_types("Query", (RequestsQuery, ProductsQuery, LessonsQuery, PartnershipsQuery))
+Query = merge_types(
+    "Query",
+    (RequestsQuery, ProductsQuery, LessonsQuery, PartnershipsQuery, NotificationsQuery),
+)
 Mutation = merge_types(
-    "Mutation", (RequestsMutation, ProductsMutation, LessonsMutation, PartnershipsMutation)
+    "Mutation",
+    (
+        RequestsMutation,
+        ProductsMutation,
+        LessonsMutation,
+        PartnershipsMutation,
+        NotificationsMutation,
+    ),
 )
 Subscription = merge_types(
-    "Subscription", (RequestsSubscription, ProductsSubscription, LessonsSubscription)
+    "Subscription",
+    (RequestsSubscription, ProductsSubscription, LessonsSubscription, NotificationsSubscription),
 )
 
 # The topics the gateway tails for subscriptions.
-LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC, ENGAGEMENTS_TOPIC)
+LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC, ENGAGEMENTS_TOPIC, NOTIFICATIONS_TOPIC)
 
 __all__ = [
     "LIVE_TOPICS",

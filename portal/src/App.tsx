@@ -22,7 +22,9 @@ const ProviderQueuePage = page(() => import("./pages/provider"), "ProviderQueueP
 const MyRequestsPage = page(() => import("./pages/requests"), "MyRequestsPage");
 const NewRequestPage = page(() => import("./pages/requests"), "NewRequestPage");
 const RequestPage = page(() => import("./pages/requests"), "RequestPage");
+const NotificationPreferencesPage = page(() => import("./pages/notifications"), "NotificationPreferencesPage");
 import { AuthCallbackPage, SignInPage } from "./pages/SignIn";
+import { NotificationBell } from "./pages/notifications";
 
 function LanguageSwitcher() {
   const { t, i18n } = useTranslation();
@@ -59,6 +61,7 @@ export function App() {
         </nav>
       )}
       <LanguageSwitcher />
+      {session && client && <NotificationBell />}
       {session && (
         <div className="who">
           <span>{t(`role.${session.claims.role}`)} · {session.claims.client ?? session.claims.desk ?? session.claims.partner ?? session.claims.products?.join(", ") ?? session.claims.sub}</span>
@@ -104,6 +107,7 @@ export function App() {
           <Route path="/lessons/drafts" element={<DraftsPage />} />
           <Route path="/lessons/:id" element={<LessonPage />} />
           <Route path="/admin" element={<AdminPage />} />
+          <Route path="/notifications/preferences" element={<NotificationPreferencesPage />} />
           <Route path="*" element={<p>{t("errors.NOT_FOUND")}</p>} />
         </Routes>
         </Suspense>

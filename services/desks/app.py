@@ -13,7 +13,7 @@ from services.desks.models import CatalogProduct, DesksTable
 from services.desks.routes import admin, commands, intake, queries
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
-from services.desks.workers import SLA_SCHEDULER
+from services.desks.workers import SLA_SCHEDULER, SLA_WARNER
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.service import ServiceDefinition, create_service_app
@@ -36,7 +36,7 @@ DEFINITION = ServiceDefinition(
     handlers=handlers,
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],
-    workers=[SLA_SCHEDULER],
+    workers=[SLA_SCHEDULER, SLA_WARNER],
     metrics=[sla_breaches],
 )
 

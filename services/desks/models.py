@@ -157,6 +157,8 @@ class SlaClockState(DesksTable, table=True):
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     breached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_to: str | None = Field(default=None, max_length=300)
+    # When the owner and the chief were warned that it is about to run out (once).
+    warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Comment(DesksTable, table=True):

@@ -42,6 +42,9 @@ class DesksSettings(ServiceSettings):
     sla_scheduler_batch: int = Field(default=200, ge=1)
     # Who a breach is escalated to; {desk} is the request's desk code.
     sla_escalate_to: str = "desk_chief:{desk}"
+    # A clock this close to its due time is "at risk": the scheduler warns once
+    # (RequestSlaAtRisk) before it breaches; 0 turns the warning off.
+    sla_warn_before_s: float = Field(default=3600.0, ge=0)
 
     # Overlap detection: Jaccard similarity of title+description words.
     overlap_min_similarity: float = Field(default=0.2, ge=0, le=1)

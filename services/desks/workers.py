@@ -1,4 +1,5 @@
-"""The SLA scheduler: a periodic tick that breaches the clocks that ran out.
+"""The SLA scheduler: a periodic tick that breaches the clocks that ran out, and one
+that warns once of a clock about to run out (RequestSlaAtRisk, for notifications).
 
 Each tick takes a bounded batch of clocks that are due, neither stopped nor
 breached, of requests not on hold; for each it records the breach and the
@@ -10,11 +11,13 @@ same clock; SQLite serialises writers.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.enums import RequestStatus, SlaClock, Urgency
-from contracts.events import RequestSlaBreached
+from contracts.events import RequestSlaAtRisk, RequestSlaBreached
 from services.desks.models import ServiceRequest, SlaClockState
 from services.desks.settings import DesksSettings
 from services.desks.store import add_timeline
@@ -72,8 +75,53 @@ async def breach_due_clocks(context: WorkerContext) -> int:
     return len(due)
 
 
+async def warn_clocks_at_risk(context: WorkerContext) -> int:
+    """One tick: warn once of every clock about to run out (up to a batch); return how
+    many. The same conditions as a breach, within `sla_warn_before_s` of the due time."""
+    settings = context.settings
+    assert isinstance(settings, DesksSettings)
+    if settings.sla_warn_before_s == 0:
+        return 0
+    now = context.clock.now()
+    query = (
+        select(SlaClockState, ServiceRequest)
+        .join(ServiceRequest, col(ServiceRequest.id) == col(SlaClockState.request_id))
+        .where(
+            col(SlaClockState.due_at) <= now + timedelta(seconds=settings.sla_warn_before_s),
+            col(SlaClockState.due_at) > now,
+            col(SlaClockState.stopped_at).is_(None),
+            col(SlaClockState.breached_at).is_(None),
+            col(SlaClockState.warned_at).is_(None),
+            col(ServiceRequest.status) != RequestStatus.on_hold.value,
+        )
+        .order_by(col(SlaClockState.due_at))
+        .limit(settings.sla_scheduler_batch)
+        .with_for_update(of=SlaClockState, skip_locked=True)
+    )
+    async with context.sessions() as session, session.begin():
+        at_risk = (await session.execute(query)).all()
+        for clock, request in at_risk:
+            clock.warned_at = now
+            session.add(clock)
+            context.outbox.add(
+                session,
+                RequestSlaAtRisk(
+                    request_id=request.id,
+                    client_code=request.client_code,
+                    desk_code=request.desk_code,
+                    clock=SlaClock(clock.clock),
+                    urgency=Urgency(request.urgency),
+                    due_at=clock.due_at,
+                    warned_at=now,
+                    escalated_to=settings.sla_escalate_to.format(desk=request.desk_code),
+                ),
+            )
+    return len(at_risk)
+
+
 def _interval(settings: ServiceSettings) -> float:
     return settings.sla_scheduler_interval_s if isinstance(settings, DesksSettings) else 30.0
 
 
 SLA_SCHEDULER = PeriodicWorker("sla-scheduler", breach_due_clocks, _interval)
+SLA_WARNER = PeriodicWorker("sla-warner", warn_clocks_at_risk, _interval)

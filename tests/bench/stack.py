@@ -58,6 +58,7 @@ def running_stack(var_dir: Path) -> Iterator[BenchStack]:
         gateway_port=free_port(),
         service_base_port=free_port_block(len(SERVICES)),
         broker_port=free_port(),
+        smtp_sink_port=free_port(),
         log_level="INFO",
     )
     stack = EmbeddedStack(settings)

@@ -7,13 +7,18 @@ a session that expires without losing a draft. Every main page is checked with a
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import re
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
 from shared.auth import Role
+from shared.runner import EmbeddedStack
+from shared.testing.waiting import eventually
 from tests.browser.conftest import Door, assert_accessible, live_subscription, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -287,3 +292,58 @@ async def test_an_expired_session_returns_to_sign_in_and_keeps_the_draft(page: P
     )
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+COMMENT = """mutation($id: ID!, $body: String!) {
+  commentOnRequest(id: $id, body: $body, internal: false) { id } }"""
+
+
+async def test_a_liaison_sets_email_in_french_and_hears_of_the_desks_comment_live(
+    page: Page, door: Door, stack: EmbeddedStack
+) -> None:
+    await sign_in(page, "client", "UNCT_MALI")
+    bell = page.get_by_role("button", name=re.compile(r"^Notifications"))
+    await expect(bell).to_contain_text("0 unread")
+    await bell.click()
+    await expect(page.get_by_text("No notifications yet.")).to_be_visible()
+    await page.get_by_role("link", name="Notification preferences").click()
+    await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
+    await page.get_by_label("Also send me e-mail").check()
+    await page.get_by_label("E-mail address").fill("liaison@unct-mali.example.org")
+    await page.get_by_label("Language of my e-mails").select_option("FR")
+    await page.get_by_role("button", name="Save preferences").click()
+    await expect(page.get_by_role("status")).to_have_text("Preferences saved.")
+    await assert_accessible(page)
+    await live_subscription(page, "notificationReceived")
+
+    title = "Advice on local peace committees"
+    request_id = await submit_as_client(door, "UNCT_MALI", title)
+    officer = door.headers(Role.desk_officer, desk="AFRICA_II")
+    data(await door.call(COMMENT, officer, id=request_id, body="Which regions first?"))
+
+    # No reload: the notification arrives over the websocket.
+    await expect(bell).to_contain_text("1 unread")
+    await bell.click()
+    listed = page.get_by_role("region", name="Notifications")
+    await expect(
+        listed.get_by_role("link", name=f"New comment on your request “{title}”")
+    ).to_be_visible()
+    await screenshot(page, "client-notification-bell")
+    await assert_accessible(page)
+    await listed.get_by_role("button", name="Mark read").click()
+    await expect(bell).to_contain_text("0 unread")
+
+    # The same news by e-mail, in French, from the stack's SMTP sink (var/mail/).
+    async def french_mail() -> EmailMessage | None:
+        for path in sorted(stack.mail_dir.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == "liaison@unct-mali.example.org":
+                assert isinstance(message, EmailMessage)
+                return message
+        return None
+
+    mail = await eventually(french_mail, timeout_s=30)
+    assert mail["Subject"] == f"Nouveau commentaire sur votre demande : {title}"
+    assert (
+        f"{stack.graphql_url.removesuffix('/graphql')}/requests/{request_id}" in mail.get_content()
+    )

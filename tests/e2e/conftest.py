@@ -47,6 +47,7 @@ def running_stack(
         gateway_port=gateway_port or free_port(),
         service_base_port=free_port_block(len(SERVICES)),
         broker_port=free_port(),
+        smtp_sink_port=free_port(),
         ready_timeout_s=120,
     )
     running = EmbeddedStack(settings)

@@ -61,6 +61,7 @@ class Run:
             "ONEDOOR_GATEWAY_PORT": str(ports["gateway"]),
             "ONEDOOR_SERVICE_BASE_PORT": str(ports["services"]),
             "ONEDOOR_BROKER_PORT": str(ports["broker"]),
+            "ONEDOOR_SMTP_SINK_PORT": str(ports["smtp"]),
         }
         env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
         self.log = var_dir.parent / f"run-{time.monotonic_ns()}.log"
@@ -76,7 +77,7 @@ class Run:
     def all_ports(self) -> list[int]:
         base = self.ports["services"]
         services = [base + offset for offset in range(len(SERVICES))]
-        return [self.ports["gateway"], self.ports["broker"], *services]
+        return [self.ports["gateway"], self.ports["broker"], self.ports["smtp"], *services]
 
     def wait_up(self, timeout_s: float = 120) -> float:
         started = time.monotonic()
@@ -111,6 +112,7 @@ def ports() -> dict[str, int]:
     return {
         "gateway": free_port(),
         "broker": free_port(),
+        "smtp": free_port(),
         "services": free_port_block(len(SERVICES)),
     }
 

@@ -21,6 +21,7 @@ import pytest
 
 from shared.auth import Role
 from shared.processes import free_port
+from shared.runner import SERVICES
 from shared.settings import PlatformSettings
 from shared.testing.tokens import bearer
 from tests.e2e.conftest import free_port_block
@@ -99,7 +100,12 @@ class Client:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run, Client, Path]]:
 
     var_dir = tmp_path_factory.mktemp("faults") / "var"
-    chosen = {"gateway": free_port(), "broker": free_port(), "services": free_port_block(4)}
+    chosen = {
+        "gateway": free_port(),
+        "broker": free_port(),
+        "smtp": free_port(),
+        "services": free_port_block(len(SERVICES)),
+    }
     run = Run(var_dir, chosen)
     try:
         run.wait_up()

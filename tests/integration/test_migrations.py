@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.desks.app import DEFINITION as DESKS
 from services.lessons.app import DEFINITION as LESSONS
+from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
 from services.products.app import DEFINITION as PRODUCTS
 from shared.db import create_engine
@@ -27,7 +28,7 @@ from shared.service import ServiceDefinition
 from shared.testing.databases import Databases
 
 EVERY_SERVICE = pytest.mark.parametrize(
-    "definition", [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS], ids=lambda d: d.name
+    "definition", [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS], ids=lambda d: d.name
 )
 PLATFORM_TABLES = [OutboxMessage, InboxEntry, PlatformState]
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

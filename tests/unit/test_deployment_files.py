@@ -25,6 +25,7 @@ from contracts import TOPICS
 from gateway.settings import GatewaySettings
 from services.desks.app import DesksSettings
 from services.lessons.app import LessonsSettings
+from services.notifications.app import NotificationsSettings
 from services.partnerships.app import PartnershipsSettings
 from services.products.app import ProductsSettings
 from tests.deployment import (
@@ -47,6 +48,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "services.products": ProductsSettings,
     "services.lessons": LessonsSettings,
     "services.partnerships": PartnershipsSettings,
+    "services.notifications": NotificationsSettings,
     "gateway": GatewaySettings,
 }
 
@@ -148,7 +150,7 @@ def test_each_service_connects_to_its_own_database_as_its_own_role() -> None:
             service = spec["command"][2].removeprefix("services.")
             assert role == database == service, f"{name}: {url}"
             roles[name] = role
-    assert len(set(roles.values())) == 4, roles
+    assert len(set(roles.values())) == 5, roles
 
 
 def test_every_process_gets_the_broker_it_needs() -> None:

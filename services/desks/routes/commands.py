@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import APIRouter, status
 
 from contracts.enums import ClientKind, DeclineReason, RequestStatus
-from contracts.events import RequestAssigned, UnmetDemandRecorded
+from contracts.events import RequestAssigned, RequestCommentAdded, UnmetDemandRecorded
 from contracts.http.common import ExpectedVersion
 from contracts.http.desks.requests import (
     AssignBody,
@@ -441,6 +441,17 @@ async def comment_on_request(
                 event_type="onedoor.desks.comment",
                 actor=principal.actor,
                 summary=f"comment from the {'client' if principal.role is Role.client else 'desk'}",
+            )
+            work.publish(
+                RequestCommentAdded(
+                    request_id=request.id,
+                    comment_id=comment.id,
+                    client_code=request.client_code,
+                    desk_code=request.desk_code,
+                    author=principal.actor,
+                    author_role=principal.role.value,
+                    added_at=now,
+                )
             )
         return comment_public(comment)
 

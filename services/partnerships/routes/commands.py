@@ -19,7 +19,12 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.enums import AssessmentStatus, TaskStatus
-from contracts.events import AssessmentConcluded, AssessmentOpened, TaskLead
+from contracts.events import (
+    AssessmentConcluded,
+    AssessmentOpened,
+    AssessmentTaskAssigned,
+    TaskLead,
+)
 from contracts.http.common import ExpectedVersion
 from contracts.http.partnerships.requests import (
     AssessmentCreate,
@@ -140,8 +145,10 @@ async def _open(
         session.add(
             AssessmentPartner(assessment_id=assessment.id, partner_code=code, invited_at=now)
         )
-    for position, task in enumerate(body.tasks):
-        _add_task(session, assessment, partners, task, position, today, now)
+    for position, task_body in enumerate(body.tasks):
+        task = _add_task(session, assessment, partners, task_body, position, today, now)
+        if task.lead != domain.UN:
+            work.publish(_task_assigned(assessment, task, principal.actor))
     work.publish(
         AssessmentOpened(
             assessment_id=assessment.id,
@@ -231,6 +238,21 @@ def _add_task(
     return task
 
 
+def _task_assigned(
+    assessment: JointAssessment, task: AssessmentTask, actor: str
+) -> AssessmentTaskAssigned:
+    return AssessmentTaskAssigned(
+        assessment_id=assessment.id,
+        task_id=task.id,
+        request_id=assessment.request_id,
+        title=task.title,
+        lead=task.lead,
+        due_on=task.due_on,
+        assigned_by=actor,
+        assigned_at=task.created_at,
+    )
+
+
 # --- steering (the UN side) ------------------------------------------------------------
 
 
@@ -317,6 +339,7 @@ async def add_task(
             summary=f"task '{task.title}' led by {task.lead}",
         )
         if task.lead != domain.UN:
+            change.publish(_task_assigned(assessment, task, principal.actor))
             doorbell.ring(
                 await notify(session, assessment, "task.proposed", to=[task.lead], at=now)
             )

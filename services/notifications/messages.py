@@ -1,0 +1,109 @@
+"""The e-mails' words in the six UN languages, and the one function that renders an
+e-mail: its subject and plain-text body, in the recipient's language, with the link
+to the portal. Pure (no I/O), so every language and kind is tested as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.enums import Language, NotificationKind
+
+K = NotificationKind
+
+# Subject per kind; {title} is the request's (or the task's) title, the rest are the
+# notification's params.
+SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
+    Language.en: {
+        K.request_status_changed: "Your request is now {to_status}: {title}",
+        K.public_comment: "New comment on your request: {title}",
+        K.sla_at_risk: "SLA about to breach ({clock}): {title}",
+        K.sla_breached: "SLA breached ({clock}): {title}",
+        K.engagement_proposed: "New engagement proposed ({product_code}): {title}",
+        K.task_assigned: "A task was assigned to you: {title}",
+    },
+    Language.fr: {
+        K.request_status_changed: "Votre demande est maintenant {to_status} : {title}",
+        K.public_comment: "Nouveau commentaire sur votre demande : {title}",
+        K.sla_at_risk: "Délai SLA bientôt dépassé ({clock}) : {title}",
+        K.sla_breached: "Délai SLA dépassé ({clock}) : {title}",
+        K.engagement_proposed: "Nouvel engagement proposé ({product_code}) : {title}",
+        K.task_assigned: "Une tâche vous a été confiée : {title}",
+    },
+    Language.es: {
+        K.request_status_changed: "Su solicitud está ahora en {to_status}: {title}",
+        K.public_comment: "Nuevo comentario en su solicitud: {title}",
+        K.sla_at_risk: "SLA a punto de vencer ({clock}): {title}",
+        K.sla_breached: "SLA incumplido ({clock}): {title}",
+        K.engagement_proposed: "Nuevo compromiso propuesto ({product_code}): {title}",
+        K.task_assigned: "Se le asignó una tarea: {title}",
+    },
+    Language.ar: {
+        K.request_status_changed: "أصبحت حالة طلبك {to_status}: {title}",
+        K.public_comment: "تعليق جديد على طلبك: {title}",
+        K.sla_at_risk: "مهلة مستوى الخدمة على وشك الانقضاء ({clock}): {title}",
+        K.sla_breached: "انقضت مهلة مستوى الخدمة ({clock}): {title}",
+        K.engagement_proposed: "اقتُرح التزام جديد ({product_code}): {title}",
+        K.task_assigned: "أُسندت إليك مهمة: {title}",
+    },
+    Language.zh: {
+        K.request_status_changed: "您的请求现为 {to_status}：{title}",
+        K.public_comment: "您的请求有新评论：{title}",
+        K.sla_at_risk: "服务水平时限即将到期（{clock}）：{title}",
+        K.sla_breached: "已超出服务水平时限（{clock}）：{title}",
+        K.engagement_proposed: "新的服务承接提议（{product_code}）：{title}",
+        K.task_assigned: "已为您分配一项任务：{title}",
+    },
+    Language.ru: {
+        K.request_status_changed: "Статус вашего запроса теперь {to_status}: {title}",
+        K.public_comment: "Новый комментарий к вашему запросу: {title}",
+        K.sla_at_risk: "Срок SLA скоро истечёт ({clock}): {title}",
+        K.sla_breached: "Срок SLA нарушен ({clock}): {title}",
+        K.engagement_proposed: "Предложено новое участие ({product_code}): {title}",
+        K.task_assigned: "Вам поручена задача: {title}",
+    },
+}
+
+# The body's two lines around the link, and the footer saying why the e-mail came.
+OPEN_IN_PORTAL: dict[Language, str] = {
+    Language.en: "Open it in the OneDoor portal:",
+    Language.fr: "Ouvrez-la dans le portail OneDoor :",
+    Language.es: "Ábrala en el portal OneDoor:",
+    Language.ar: "افتحه في بوابة OneDoor:",
+    Language.zh: "在 OneDoor 门户中打开：",
+    Language.ru: "Откройте его на портале OneDoor:",
+}
+FOOTER: dict[Language, str] = {
+    Language.en: "You receive this e-mail because of your notification preferences in OneDoor.",
+    Language.fr: "Vous recevez ce courriel en raison de vos préférences de notification dans OneDoor.",
+    Language.es: "Recibe este correo por sus preferencias de notificación en OneDoor.",
+    Language.ar: "تتلقى هذه الرسالة بسبب تفضيلات الإشعارات الخاصة بك في OneDoor.",
+    Language.zh: "您收到此邮件是因为您在 OneDoor 中的通知偏好设置。",
+    Language.ru: "Вы получили это письмо в соответствии с настройками уведомлений в OneDoor.",
+}
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    body: str
+
+
+class _Blank(dict[str, Any]):
+    """A param an older notification lacks renders empty rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_mail(
+    kind: NotificationKind,
+    language: Language,
+    title: str,
+    params: dict[str, Any],
+    portal_url: str,
+) -> RenderedMail:
+    values = _Blank({**params, "title": title})
+    subject = SUBJECTS[language][kind].format_map(values)
+    body = f"{subject}\n\n{OPEN_IN_PORTAL[language]}\n{portal_url}\n\n-- \n{FOOTER[language]}\n"
+    return RenderedMail(subject=" ".join(subject.split())[:300], body=body)

@@ -1,0 +1,203 @@
+"""Persistence steps of the notifications service. Helpers never commit: the route or
+the handler owns the one transaction, so a notification, its live event and its
+e-mails are written together or not at all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlmodel import col
+
+from contracts.enums import NotificationKind
+from contracts.events import NotificationRecorded
+from services.notifications.domain import ALL_KINDS, Draft, person_audiences
+from services.notifications.models import (
+    MailMessage,
+    Notification,
+    Person,
+    PersonAudience,
+    ReadMark,
+)
+from services.notifications.settings import NotificationsSettings
+from shared.auth import Principal
+from shared.db import AsyncSession
+from shared.errors import DomainError
+from shared.messaging import Publisher
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The caller as a person of this service, and the audiences they read."""
+
+    person: Person
+    audiences: frozenset[str]
+
+
+async def register(
+    session: AsyncSession, principal: Principal, settings: NotificationsSettings, now: datetime
+) -> Reader:
+    """The caller as a person of this service: created on their first call (everything
+    on, no e-mail), their audiences kept as their token names them now (so e-mails find
+    them)."""
+    person = await session.get(Person, principal.actor)
+    if person is None:
+        person = Person(
+            key=principal.actor,
+            role=principal.role.value,
+            kinds=[kind.value for kind in ALL_KINDS],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(person)
+        await session.flush()
+    wanted = person_audiences(principal, settings.desk_chiefs)
+    kept = set(
+        (
+            await session.scalars(
+                select(col(PersonAudience.audience)).where(
+                    col(PersonAudience.person_key) == person.key
+                )
+            )
+        ).all()
+    )
+    if kept != wanted:
+        await session.execute(
+            delete(PersonAudience).where(col(PersonAudience.person_key) == person.key)
+        )
+        session.add_all(PersonAudience(person_key=person.key, audience=a) for a in wanted)
+    return Reader(person, wanted)
+
+
+def visible_to(reader: Reader) -> ColumnElement[bool]:
+    """The notifications this person may read: their audiences', of the kinds they want."""
+    return and_(
+        col(Notification.audience).in_(sorted(reader.audiences)),
+        col(Notification.kind).in_(reader.person.kinds),
+    )
+
+
+def unread(person: Person) -> ColumnElement[bool]:
+    marked = exists().where(
+        col(ReadMark.person_key) == person.key,
+        col(ReadMark.notification_seq) == col(Notification.seq),
+    )
+    return and_(col(Notification.seq) > person.read_through_seq, ~marked)
+
+
+async def read_seqs(session: AsyncSession, person: Person, seqs: Sequence[int]) -> set[int]:
+    """Which of these notifications the person has read."""
+    marked = await session.scalars(
+        select(col(ReadMark.notification_seq)).where(
+            col(ReadMark.person_key) == person.key, col(ReadMark.notification_seq).in_(seqs)
+        )
+    )
+    return {seq for seq in seqs if seq <= person.read_through_seq} | set(marked.all())
+
+
+async def unread_count(session: AsyncSession, reader: Reader) -> int:
+    query = select(func.count()).select_from(Notification)
+    counted = await session.scalar(query.where(visible_to(reader), unread(reader.person)))
+    return int(counted or 0)
+
+
+async def visible_notification(
+    session: AsyncSession, reader: Reader, notification_id: str
+) -> Notification:
+    """One notification the caller may read; another's is as missing as a missing one."""
+    found = await session.scalar(
+        select(Notification).where(col(Notification.id) == notification_id, visible_to(reader))
+    )
+    if found is None:
+        raise DomainError("NOTIFICATION_NOT_FOUND", f"no notification {notification_id}")
+    return found
+
+
+async def mark_read(
+    session: AsyncSession, person: Person, notification: Notification, now: datetime
+) -> None:
+    """Idempotent: a notification already read stays read, once."""
+    assert notification.seq is not None
+    if notification.seq in await read_seqs(session, person, [notification.seq]):
+        return
+    session.add(ReadMark(person_key=person.key, notification_seq=notification.seq, read_at=now))
+
+
+async def mark_all_read(session: AsyncSession, reader: Reader) -> int:
+    """Move the person's watermark to their newest notification; the marks below it are
+    no longer needed. Returns how many were unread."""
+    person = reader.person
+    was_unread = await unread_count(session, reader)
+    newest = await session.scalar(select(func.max(Notification.seq)).where(visible_to(reader)))
+    if newest is not None and newest > person.read_through_seq:
+        person.read_through_seq = newest
+        session.add(person)
+        await session.execute(
+            delete(ReadMark).where(
+                col(ReadMark.person_key) == person.key,
+                col(ReadMark.notification_seq) <= newest,
+            )
+        )
+    return was_unread
+
+
+async def record(
+    session: AsyncSession, publisher: Publisher, draft: Draft, now: datetime
+) -> Notification:
+    """Store a notification, announce it (the gateway's live feed), and queue an e-mail
+    for each person of its audience who wants this kind by e-mail (the outbox of the
+    e-mails: the sender renders and sends them, in the person's language)."""
+    notification = Notification(
+        id=str(uuid.uuid4()),
+        audience=draft.audience,
+        kind=draft.kind.value,
+        request_id=draft.request_id,
+        subject_id=draft.subject_id,
+        title=draft.title[:300],
+        params={name: str(value) for name, value in draft.params.items()},
+        link=draft.link,
+        created_at=now,
+    )
+    session.add(notification)
+    publisher.publish(
+        NotificationRecorded(
+            notification_id=notification.id,
+            audience=draft.audience,
+            kind=draft.kind,
+            request_id=draft.request_id,
+            recorded_at=now,
+        )
+    )
+    for person in await _mail_readers(session, draft.audience, draft.kind):
+        assert person.email_address is not None
+        session.add(
+            MailMessage(
+                id=str(uuid.uuid4()),
+                notification_id=notification.id,
+                person_key=person.key,
+                to_address=person.email_address,
+                language=person.language,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return notification
+
+
+async def _mail_readers(
+    session: AsyncSession, audience: str, kind: NotificationKind
+) -> list[Person]:
+    query = (
+        select(Person)
+        .join(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
+        .where(
+            col(PersonAudience.audience) == audience,
+            col(Person.email_enabled).is_(True),
+            col(Person.email_address).is_not(None),
+        )
+        .order_by(col(Person.key))
+    )
+    return [person for person in (await session.scalars(query)).all() if kind in person.kinds]

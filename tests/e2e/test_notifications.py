@@ -1,0 +1,139 @@
+"""Notifications end to end: the whole embedded stack (its local SMTP sink included),
+through the one door: a client's preferences, the desk's public comment and a status
+change told live over the subscription, listed with the unread count, marked read, and
+e-mailed in the client's language with the link to the portal; nobody else's to read."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import uuid
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from shared.auth import Role
+from shared.runner import EmbeddedStack
+from shared.testing.graphql_ws import subscription
+from shared.testing.waiting import eventually
+from tests.e2e.conftest import Door
+
+pytestmark = pytest.mark.e2e
+SHARED_STACK = "e2e"
+
+NOTIFICATION = "id kind title requestId params link read"
+LIST = f"""query($unread: Boolean!) {{ notifications(first: 50, unreadOnly: $unread) {{
+  unreadCount edges {{ cursor node {{ {NOTIFICATION} }} }} pageInfo {{ hasNextPage }} }} }}"""
+PREFERENCES = "{ notificationPreferences { kinds emailEnabled emailAddress language version } }"
+UPDATE = """mutation($v: Int!, $input: NotificationPreferencesInput!) {
+  updateNotificationPreferences(expectedVersion: $v, input: $input) {
+    kinds emailEnabled emailAddress language version } }"""
+READ = f"mutation($id: ID!) {{ markNotificationRead(id: $id) {{ {NOTIFICATION} }} }}"
+READ_ALL = "mutation { markAllNotificationsRead { marked unreadCount } }"
+RECEIVED = f"subscription {{ notificationReceived {{ {NOTIFICATION} }} }}"
+SUBMIT = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { id version } }"
+COMMENT = """mutation($id: ID!, $body: String!, $internal: Boolean!) {
+  commentOnRequest(id: $id, body: $body, internal: $internal) { id } }"""
+REJECT = """mutation($id: ID!, $v: Int!) {
+  rejectRequest(id: $id, expectedVersion: $v, reason: "Outside the mandate") { status } }"""
+VERSION = "query($id: ID!) { request(id: $id) { version } }"
+
+
+def mails_to(stack: EmbeddedStack, address: str) -> list[EmailMessage]:
+    found = []
+    for path in sorted(stack.mail_dir.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        if message["To"] == address:
+            found.append(message)
+    return found
+
+
+def codes(answer: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in answer.get("errors", [])]
+
+
+async def test_a_client_is_told_live_in_app_and_by_email_and_nobody_else(
+    stack: EmbeddedStack, door: Door
+) -> None:
+    me = door.headers(Role.client, client="UNCT_YEMEN", subject=f"liaison-{uuid.uuid4().hex[:8]}")
+    colleague_elsewhere = door.headers(Role.client, client="MINUSMA", subject="liaison-x")
+    officer = door.headers(Role.desk_officer, desk="MIDDLE_EAST_WEST_ASIA")
+    address = f"{uuid.uuid4().hex[:8]}@unct-yemen.example.org"
+
+    current = (await door.call(PREFERENCES, me))["data"]["notificationPreferences"]
+    wanted = {
+        "kinds": current["kinds"],
+        "emailEnabled": True,
+        "emailAddress": address,
+        "language": "ES",
+    }
+    # Bad input gets a clear error and changes nothing.
+    stale = await door.call(UPDATE, me, v=current["version"] + 5, input=wanted)
+    assert codes(stale) == ["VERSION_CONFLICT"]
+    bad = await door.call(UPDATE, me, v=current["version"], input={**wanted, "emailAddress": "x"})
+    assert codes(bad) == ["BAD_USER_INPUT"]
+    assert (await door.call(PREFERENCES, me))["data"]["notificationPreferences"] == current
+    updated = await door.call(UPDATE, me, v=current["version"], input=wanted)
+    assert updated["data"]["updateNotificationPreferences"]["version"] == current["version"] + 1
+
+    async with subscription(door.websocket_url, me["Authorization"], RECEIVED) as received:
+        await asyncio.sleep(1.0)  # the subscription is registered before the changes
+        submitted = await door.call(
+            SUBMIT,
+            me,
+            input={
+                "title": "Advice on a ceasefire monitoring mechanism",
+                "description": "Which office can help us?",
+                "urgency": "ROUTINE",
+            },
+        )
+        request_id = submitted["data"]["submitRequest"]["id"]
+        for internal in (True, False):  # the internal note tells the client nothing
+            said = await door.call(
+                COMMENT, officer, id=request_id, body="We are on it.", internal=internal
+            )
+            assert "errors" not in said, said
+        first = (await received.next_data(timeout_s=30))["notificationReceived"]
+        assert (first["kind"], first["requestId"]) == ("PUBLIC_COMMENT", request_id)
+
+        version = (await door.call(VERSION, officer, id=request_id))["data"]["request"]["version"]
+        assert "errors" not in await door.call(REJECT, officer, id=request_id, v=version)
+        second = (await received.next_data(timeout_s=30))["notificationReceived"]
+        assert second["kind"] == "REQUEST_STATUS_CHANGED"
+        assert second["params"] == {"from_status": "submitted", "to_status": "rejected"}
+
+    listed = (await door.call(LIST, me, unread=True))["data"]["notifications"]
+    mine = [edge["node"] for edge in listed["edges"] if edge["node"]["requestId"] == request_id]
+    assert [n["kind"] for n in mine] == ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT"]
+    assert listed["unreadCount"] >= 2
+
+    # Another client can neither read nor mark it; the error says why, with a code.
+    refused = await door.call(READ, colleague_elsewhere, id=mine[0]["id"])
+    assert codes(refused) == ["NOTIFICATION_NOT_FOUND"]
+    malformed = await door.call(READ, me, id="not-a-uuid")
+    assert codes(malformed) == ["BAD_USER_INPUT"]
+
+    read = (await door.call(READ, me, id=mine[0]["id"]))["data"]["markNotificationRead"]
+    assert read["read"] is True
+    after_one = (await door.call(LIST, me, unread=False))["data"]["notifications"]
+    assert after_one["unreadCount"] == listed["unreadCount"] - 1
+    done = (await door.call(READ_ALL, me))["data"]["markAllNotificationsRead"]
+    assert done == {"marked": listed["unreadCount"] - 1, "unreadCount": 0}
+
+    # The e-mails reached the stack's SMTP sink (var/mail/), in Spanish, with the link.
+    mails = await eventually(lambda: _at_least(stack, address, 2), timeout_s=30)
+    subjects = sorted(str(message["Subject"]) for message in mails)
+    assert subjects == [
+        "Nuevo comentario en su solicitud: Advice on a ceasefire monitoring mechanism",
+        "Su solicitud está ahora en rejected: Advice on a ceasefire monitoring mechanism",
+    ]
+    portal = stack.graphql_url.removesuffix("/graphql")
+    assert all(f"{portal}/requests/{request_id}" in m.get_content() for m in mails)
+
+
+async def _at_least(stack: EmbeddedStack, address: str, count: int) -> list[EmailMessage] | None:
+    found = mails_to(stack, address)
+    return found if len(found) >= count else None
