@@ -17,13 +17,19 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.auth import Role
@@ -126,9 +132,62 @@ class ComposeProcesses:
             stop_process(process)
 
 
+class TraceReceiver(ThreadingHTTPServer):
+    """The OTLP/HTTP trace endpoint of the collector, on loopback: it answers every export
+    as the collector does and keeps the names of the services whose spans arrived. (With
+    nobody listening, an exporter that gives up logs an ERROR, sooner on a busy machine.)"""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _TraceExport)
+        self.services: set[str] = set()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+
+class _TraceExport(BaseHTTPRequestHandler):
+    server: TraceReceiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        export = ExportTraceServiceRequest.FromString(body)
+        self.server.services |= {
+            attribute.value.string_value
+            for spans in export.resource_spans
+            for attribute in spans.resource.attributes
+            if attribute.key == "service.name"
+        }
+        answer = ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one line per export would drown the test's output
+
+
+@pytest.fixture
+def trace_receiver() -> Iterator[TraceReceiver]:
+    receiver = TraceReceiver()
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
 @pytest.fixture
 def compose_stack(
-    broker: EmbeddedBroker, postgres: PostgresServer, keys_dir: Path, tmp_path: Path
+    broker: EmbeddedBroker,
+    postgres: PostgresServer,
+    keys_dir: Path,
+    tmp_path: Path,
+    trace_receiver: TraceReceiver,
 ) -> Iterator[tuple[ComposeProcesses, dict[str, int]]]:
     compose = render_compose()
     create_databases(postgres, compose)
@@ -138,8 +197,7 @@ def compose_stack(
     addresses |= {
         "kafka": broker.bootstrap_servers,
         "postgres": f"127.0.0.1:{postgres.port}",
-        # Nobody listens there: spans that cannot be exported are dropped.
-        "otel-collector": f"127.0.0.1:{free_port()}",
+        "otel-collector": trace_receiver.address,
     }
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "dev-jwt-public.pem").write_bytes(
@@ -198,7 +256,9 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
 
 
 async def test_every_compose_service_starts_with_its_compose_environment_and_gets_ready(
-    compose_stack: tuple[ComposeProcesses, dict[str, int]], keys_dir: Path
+    compose_stack: tuple[ComposeProcesses, dict[str, int]],
+    keys_dir: Path,
+    trace_receiver: TraceReceiver,
 ) -> None:
     processes, ports = compose_stack
     waves = startup_order(processes.services)
@@ -266,6 +326,13 @@ async def test_every_compose_service_starts_with_its_compose_environment_and_get
     typo = [line for line in lines if "produkts" in line["message"]]
     assert [line["level"] for line in typo] == ["WARNING"]
     assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
+
+    # Traces reach the collector compose names (the batch processor exports every 5 s).
+    for _ in range(60):
+        if "gateway" in trace_receiver.services:
+            break
+        await asyncio.sleep(0.25)
+    assert "gateway" in trace_receiver.services, trace_receiver.services
 
     # One service down leaves the gateway in rotation, naming what is degraded.
     stop_process(processes.running["lessons"])
