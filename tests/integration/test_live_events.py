@@ -138,7 +138,7 @@ async def triage(stack: DesksAndProducts, request_id: str) -> None:
             RequestStatus.triaged,
             at=datetime.now(UTC),
             actor="officer",
-            publish=lambda event: outbox.add(session, event),
+            publisher=outbox.publisher(session),
         )
 
 
