@@ -145,10 +145,10 @@ async def _open(
         session.add(
             AssessmentPartner(assessment_id=assessment.id, partner_code=code, invited_at=now)
         )
-    for position, task_body in enumerate(body.tasks):
-        task = _add_task(session, assessment, partners, task_body, position, today, now)
-        if task.lead != domain.UN:
-            work.publish(_task_assigned(assessment, task, principal.actor))
+    tasks = [
+        _add_task(session, assessment, partners, task, position, today, now)
+        for position, task in enumerate(body.tasks)
+    ]
     work.publish(
         AssessmentOpened(
             assessment_id=assessment.id,
@@ -160,6 +160,9 @@ async def _open(
             opened_at=now,
         )
     )
+    for task in tasks:  # after the opening, so consumers meet the assessment first
+        if task.lead != domain.UN:
+            work.publish(_task_assigned(assessment, task, principal.actor))
     record(
         session,
         assessment,

@@ -139,16 +139,17 @@ async def test_an_assessment_runs_from_proposal_to_conclusion_and_flows_back(
             for e in await events_on(p.platform, ASSESSMENTS_TOPIC)
             if e[1]["assessment_id"] == opened["id"]
         ]
-        return events if len(events) == 4 else None
+        return events if len(events) == 5 else None
 
     events = await eventually(published)
     assert [kind for kind, _ in events] == [
         "onedoor.assessment.opened.v1",
+        "onedoor.assessment.task-assigned.v1",  # the AU's task, for its notifications
         "onedoor.assessment.status-changed.v1",
         "onedoor.assessment.status-changed.v1",
         "onedoor.assessment.concluded.v1",
     ]
-    conclusion = events[3][1]
+    conclusion = events[4][1]
     assert conclusion == {
         "assessment_id": opened["id"],
         "request_id": opened["request_id"],
