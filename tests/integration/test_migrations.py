@@ -49,6 +49,18 @@ async def test_migrations_match_the_models(
 
 
 @EVERY_SERVICE
+def test_each_branch_has_one_head(definition: ServiceDefinition) -> None:
+    """Two revisions written side by side on one parent (two branches merged) would both
+    be heads; `upgrade heads` runs them in either order, so their author must chain them."""
+    scripts = _scripts(definition)
+    heads = [scripts.get_revision(head) for head in scripts.get_heads()]
+    labels = [label for head in heads if head is not None for label in head.branch_labels]
+    assert len(heads) == 2 and sorted(labels) == sorted({PLATFORM_BRANCH, definition.name}), [
+        (head.revision, head.branch_labels) for head in heads if head is not None
+    ]
+
+
+@EVERY_SERVICE
 def test_only_the_platform_branch_creates_the_platform_tables(
     definition: ServiceDefinition,
 ) -> None:

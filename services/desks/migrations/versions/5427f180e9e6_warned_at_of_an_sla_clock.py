@@ -1,7 +1,7 @@
 """warned_at of an SLA clock
 
 Revision ID: 5427f180e9e6
-Revises: b7d2e4f1c9a0
+Revises: c3e8a1d5f7b2
 Create Date: 2026-12-01 17:15:00.847356
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '5427f180e9e6'
-down_revision: str | None = 'b7d2e4f1c9a0'
+down_revision: str | None = 'c3e8a1d5f7b2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
