@@ -20,12 +20,14 @@ the machine has one: the data dies with the run anyway, and on a disk every comm
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 from shared.auth import ensure_dev_keypair
 from shared.mailsink import MailSink
@@ -113,3 +115,35 @@ def platform(keys_dir: Path, broker: EmbeddedBroker, namespace: str) -> Platform
 def smtp_server(tmp_path: Path) -> Iterator[MailSink]:
     with MailSink(tmp_path / "mail", free_port()) as sink:
         yield sink
+
+
+# `SHARED_STACK = "<name>"` in an e2e module: the stack it can share (tests/e2e/conftest.py).
+SHARED_STACK_DECLARATION = re.compile(r'^SHARED_STACK = "(?P<name>[a-z0-9_-]+)"$', re.M)
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+class SharedStackScheduling(LoadFileScheduling):
+    """`--dist loadfile`, except that the e2e modules sharing a stack are one unit of work,
+    so one worker runs them one after the other and starts their stack once (handed out
+    file by file, they met on a worker only by chance and started it up to six times).
+
+    The controller decides before any module is imported, so the declaration is read
+    from the modules' source rather than their attributes."""
+
+    def __init__(self, config: pytest.Config, log: object = None) -> None:
+        super().__init__(config, log)
+        self._stack_of_file = {
+            f"tests/e2e/{module.name}": f"stack:{found['name']}"
+            for module in sorted(E2E_DIR.glob("test_*.py"))
+            if (found := SHARED_STACK_DECLARATION.search(module.read_text()))
+        }
+
+    def _split_scope(self, nodeid: str) -> str:
+        file = super()._split_scope(nodeid)
+        return self._stack_of_file.get(file, file)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadFileScheduling | None:
+    if config.getoption("dist") != "loadfile":
+        return None
+    return SharedStackScheduling(config, log)
