@@ -143,6 +143,7 @@ class SharedStackScheduling(LoadFileScheduling):
         return self._stack_of_file.get(file, file)
 
 
+@pytest.hookimpl(optionalhook=True)  # unknown to pytest when run without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadFileScheduling | None:
     if config.getoption("dist") != "loadfile":
         return None

@@ -1,5 +1,6 @@
 // What each role sees: its home and its navigation. The services decide what data a
 // role may read; this only decides which screens the portal offers it.
+import type { NotificationKind } from "./gql/graphql";
 import type { Role } from "./session";
 
 export interface NavItem {
@@ -54,3 +55,14 @@ export function requestActions(role: Role, status: string): string[] {
   }
   return [];
 }
+
+/** The notification kinds the preferences screen offers a role: those that can concern
+ * it (the notifications service decides who is told; HQ roles see every kind). */
+export const NOTIFICATION_KINDS: Record<Role, NotificationKind[]> = {
+  client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT"],
+  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED"],
+  provider: ["ENGAGEMENT_PROPOSED"],
+  partner: ["TASK_ASSIGNED"],
+  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED"],
+  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED"],
+};

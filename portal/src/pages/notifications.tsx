@@ -10,6 +10,8 @@ import type { EmailLanguage, NotificationKind } from "../gql/graphql";
 import { ErrorList, Field, Loading } from "../components";
 import { formatDateTime } from "../format";
 import { LANGUAGES } from "../i18n";
+import { NOTIFICATION_KINDS } from "../roles";
+import { useSession } from "../session";
 
 const Latest = graphql(`
   query LatestNotifications {
@@ -51,16 +53,6 @@ const UpdatePreferences = graphql(`
     }
   }
 `);
-
-// Every kind, in the order the preferences screen lists them (typed against the schema).
-const KINDS: NotificationKind[] = [
-  "REQUEST_STATUS_CHANGED",
-  "PUBLIC_COMMENT",
-  "SLA_AT_RISK",
-  "SLA_BREACHED",
-  "ENGAGEMENT_PROPOSED",
-  "TASK_ASSIGNED",
-];
 
 type Params = Record<string, string>;
 
@@ -129,6 +121,7 @@ export function NotificationBell() {
 
 export function NotificationPreferencesPage() {
   const { t } = useTranslation();
+  const { session } = useSession();
   const [result] = useQuery({ query: Preferences });
   const [saved, save] = useMutation(UpdatePreferences);
   const current = saved.data?.updateNotificationPreferences ?? result.data?.notificationPreferences;
@@ -165,7 +158,7 @@ export function NotificationPreferencesPage() {
       <form onSubmit={submit}>
         <fieldset>
           <legend>{t("notifications.kinds")}</legend>
-          {KINDS.map((kind) => (
+          {(session ? NOTIFICATION_KINDS[session.claims.role] : []).map((kind) => (
             <div key={kind} className="check">
               <input id={`kind-${kind}`} type="checkbox" checked={chosen.kinds.includes(kind)} onChange={() => toggle(kind)} />
               <label htmlFor={`kind-${kind}`}>{t(`notifications.kindName.${kind}`)}</label>
