@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -24,6 +25,12 @@ from shared.messaging import Outbox
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
+    """How long a worker waits after the n-th failed attempt (1-based) of a delivery it
+    retries (a webhook, an e-mail): base * 2^(n-1), capped."""
+    return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from contracts.enums import Language, NotificationKind
@@ -171,8 +170,3 @@ def check_preferences(email_enabled: bool, email_address: str | None) -> None:
         raise DomainError(
             "BAD_USER_INPUT", "e-mail needs an address to go to", field="email_address"
         )
-
-
-def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
-    """base * 2^(attempts-1), capped: 5 s, 10 s, 20 s, ... up to the cap."""
-    return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempts - 1)))

@@ -33,7 +33,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.enums import Language, NotificationKind
-from services.notifications.domain import retry_delay
 from services.notifications.messages import render_mail
 from services.notifications.models import (
     MAIL_DEAD,
@@ -43,7 +42,7 @@ from services.notifications.models import (
     Notification,
 )
 from services.notifications.settings import NotificationsSettings
-from shared.workers import PeriodicWorker, WorkerContext
+from shared.workers import PeriodicWorker, WorkerContext, retry_delay
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from contracts.enums import AssessmentStatus, TaskStatus
@@ -210,8 +210,3 @@ def division_of_labour(tasks: Sequence[TaskView]) -> list[tuple[str, str]]:
 
 def is_overdue(due_on: date | None, status: TaskStatus, today: date) -> bool:
     return due_on is not None and due_on < today and status in (T.proposed, T.accepted)
-
-
-def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
-    """Exponential backoff after the n-th failed attempt (1-based), capped."""
-    return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))

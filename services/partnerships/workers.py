@@ -32,7 +32,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from contracts.enums import DeliveryStatus
-from services.partnerships.domain import retry_delay
 from services.partnerships.models import Partner, WebhookAttempt, WebhookDelivery
 from services.partnerships.settings import PartnershipsSettings
 from services.partnerships.signatures import (
@@ -44,7 +43,7 @@ from services.partnerships.signatures import (
 )
 from services.partnerships.targets import RefusedTarget, check_webhook_target
 from shared.clock import Clock
-from shared.workers import PeriodicWorker, WorkerContext
+from shared.workers import PeriodicWorker, WorkerContext, retry_delay
 
 log = logging.getLogger(__name__)
 

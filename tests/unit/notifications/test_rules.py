@@ -3,8 +3,6 @@ reads as, the e-mails' words in every language, and the mail sender's back-off."
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from contracts.enums import Language, NotificationKind
@@ -100,8 +98,3 @@ def test_email_on_needs_an_address() -> None:
     with pytest.raises(DomainError):
         domain.check_preferences(True, None)
     domain.check_preferences(False, None)
-
-
-def test_backoff_doubles_up_to_its_cap() -> None:
-    delays = [domain.retry_delay(n, 5, 60) for n in range(1, 7)]
-    assert delays == [timedelta(seconds=s) for s in (5, 10, 20, 40, 60, 60)]

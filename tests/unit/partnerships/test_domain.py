@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -158,11 +158,6 @@ def test_an_assessment_under_a_framework_falls_inside_its_validity() -> None:
     ):
         with pytest.raises(DomainError):
             domain.check_framework(framework, today, due)
-
-
-def test_webhook_backoff_doubles_and_is_capped() -> None:
-    delays = [domain.retry_delay(n, base_s=2, cap_s=60) for n in range(1, 8)]
-    assert delays == [timedelta(seconds=s) for s in (2, 4, 8, 16, 32, 60, 60)]
 
 
 def test_overdue_means_past_due_and_not_finished() -> None:

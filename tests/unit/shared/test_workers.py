@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from shared.clock import ManualClock
 from shared.settings import ServiceSettings
-from shared.workers import PeriodicWorker, RunningWorker, WorkerContext
+from shared.workers import PeriodicWorker, RunningWorker, WorkerContext, retry_delay
 
 
 async def test_a_failed_tick_is_reported_and_the_worker_goes_on() -> None:
@@ -31,3 +32,10 @@ async def test_a_failed_tick_is_reported_and_the_worker_goes_on() -> None:
     await running.stop()
     assert len(ticks) >= 3
     assert running.last_error is None
+
+
+def test_retry_delay_doubles_and_is_capped() -> None:
+    webhooks = [retry_delay(n, base_s=2, cap_s=60) for n in range(1, 8)]
+    assert webhooks == [timedelta(seconds=s) for s in (2, 4, 8, 16, 32, 60, 60)]
+    mails = [retry_delay(n, base_s=5, cap_s=60) for n in range(1, 7)]
+    assert mails == [timedelta(seconds=s) for s in (5, 10, 20, 40, 60, 60)]
