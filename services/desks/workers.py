@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import col
 
 from contracts.enums import RequestStatus, SlaClock, Urgency
@@ -32,19 +32,7 @@ async def breach_due_clocks(context: WorkerContext) -> int:
     settings = context.settings
     assert isinstance(settings, DesksSettings)
     now = context.clock.now()
-    query = (
-        select(SlaClockState, ServiceRequest)
-        .join(ServiceRequest, col(ServiceRequest.id) == col(SlaClockState.request_id))
-        .where(
-            col(SlaClockState.due_at) <= now,
-            col(SlaClockState.stopped_at).is_(None),
-            col(SlaClockState.breached_at).is_(None),
-            col(ServiceRequest.status) != RequestStatus.on_hold.value,
-        )
-        .order_by(col(SlaClockState.due_at))
-        .limit(settings.sla_scheduler_batch)
-        .with_for_update(of=SlaClockState, skip_locked=True)
-    )
+    query = _running_clocks(settings, col(SlaClockState.due_at) <= now)
     async with context.sessions() as session, session.begin():
         publisher = context.outbox.publisher(session)
         due = (await session.execute(query)).all()
@@ -83,28 +71,19 @@ async def warn_clocks_at_risk(context: WorkerContext) -> int:
     if settings.sla_warn_before_s == 0:
         return 0
     now = context.clock.now()
-    query = (
-        select(SlaClockState, ServiceRequest)
-        .join(ServiceRequest, col(ServiceRequest.id) == col(SlaClockState.request_id))
-        .where(
-            col(SlaClockState.due_at) <= now + timedelta(seconds=settings.sla_warn_before_s),
-            col(SlaClockState.due_at) > now,
-            col(SlaClockState.stopped_at).is_(None),
-            col(SlaClockState.breached_at).is_(None),
-            col(SlaClockState.warned_at).is_(None),
-            col(ServiceRequest.status) != RequestStatus.on_hold.value,
-        )
-        .order_by(col(SlaClockState.due_at))
-        .limit(settings.sla_scheduler_batch)
-        .with_for_update(of=SlaClockState, skip_locked=True)
+    query = _running_clocks(
+        settings,
+        col(SlaClockState.due_at) <= now + timedelta(seconds=settings.sla_warn_before_s),
+        col(SlaClockState.due_at) > now,
+        col(SlaClockState.warned_at).is_(None),
     )
     async with context.sessions() as session, session.begin():
+        publisher = context.outbox.publisher(session)
         at_risk = (await session.execute(query)).all()
         for clock, request in at_risk:
             clock.warned_at = now
             session.add(clock)
-            context.outbox.add(
-                session,
+            publisher.publish(
                 RequestSlaAtRisk(
                     request_id=request.id,
                     client_code=request.client_code,
@@ -114,9 +93,30 @@ async def warn_clocks_at_risk(context: WorkerContext) -> int:
                     due_at=clock.due_at,
                     warned_at=now,
                     escalated_to=settings.sla_escalate_to.format(desk=request.desk_code),
-                ),
+                )
             )
     return len(at_risk)
+
+
+def _running_clocks(
+    settings: DesksSettings, *conditions: ColumnElement[bool]
+) -> Select[SlaClockState, ServiceRequest]:
+    """A batch of running clocks (neither stopped nor breached, of requests not on hold)
+    that also meet `conditions`, soonest due first, each locked (skipping those another
+    tick holds) with its request."""
+    return (
+        select(SlaClockState, ServiceRequest)
+        .join(ServiceRequest, col(ServiceRequest.id) == col(SlaClockState.request_id))
+        .where(
+            col(SlaClockState.stopped_at).is_(None),
+            col(SlaClockState.breached_at).is_(None),
+            col(ServiceRequest.status) != RequestStatus.on_hold.value,
+            *conditions,
+        )
+        .order_by(col(SlaClockState.due_at))
+        .limit(settings.sla_scheduler_batch)
+        .with_for_update(of=SlaClockState, skip_locked=True)
+    )
 
 
 def _interval(settings: ServiceSettings) -> float:
