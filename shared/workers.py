@@ -104,6 +104,12 @@ def settle(row: Deliverable, error: str | None, policy: DeliveryPolicy, now: dat
     return "retrying"
 
 
+def revive(row: Deliverable, now: datetime) -> None:
+    """Give a dead row a fresh round of attempts, due now (an admin's retry, once the
+    other side is mended). Its last error stays until the next attempt."""
+    row.status, row.attempts, row.next_attempt_at = PENDING, 0, now
+
+
 @dataclass(frozen=True)
 class WorkerContext:
     settings: ServiceSettings
