@@ -92,6 +92,12 @@ class DeliveryStatus(StrEnum):
     dead = "dead"
 
 
+class MailStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    dead = "dead"
+
+
 class NotificationKind(StrEnum):
     """What a notification tells its reader (and what a person can turn off)."""
 

@@ -15,9 +15,12 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 
 from shared.clock import Clock
 from shared.db import AsyncSession
@@ -31,6 +34,80 @@ def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
     """How long a worker waits after the n-th failed attempt (1-based) of a delivery it
     retries (a webhook, an e-mail): base * 2^(n-1), capped."""
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
+
+
+# A delivery queue: rows a worker sends to the outside world and retries (the mail
+# sender's e-mails, the webhook dispatcher's deliveries). Each row is written in the
+# transaction of the change it reports, claimed by one tick under a lease (so a second
+# worker, or a tick after a crash mid-send, skips it until the lease ends), sent outside
+# any transaction, then settled: delivered, due again after a back-off, or dead.
+PENDING, DEAD = "pending", "dead"
+
+
+class Deliverable(Protocol):
+    """The columns a delivery queue's rows share."""
+
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+
+
+DueQuery = TypeVar("DueQuery", bound=Select[*tuple[Any, ...]])
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    batch_size: int
+    lease_s: float
+    max_attempts: int
+    backoff_base_s: float
+    backoff_cap_s: float
+
+
+def due_deliveries(
+    query: DueQuery, table: type[Deliverable], policy: DeliveryPolicy, now: datetime
+) -> DueQuery:
+    """`query` (selecting `table`'s rows, with what the sender joins to them) narrowed to
+    the batch that is due, oldest first, locked and skipping rows another worker holds."""
+    return (
+        query.where(col(table.status) == PENDING, col(table.next_attempt_at) <= now)
+        .order_by(col(table.next_attempt_at), col(table.created_at))
+        .limit(policy.batch_size)
+        .with_for_update(skip_locked=True, of=table)
+    )
+
+
+def lease(row: Deliverable, policy: DeliveryPolicy, now: datetime) -> None:
+    """Hide a claimed row from other ticks until it is settled or the lease ends."""
+    row.next_attempt_at = now + timedelta(seconds=policy.lease_s)
+
+
+Settled = Literal["delivered", "retrying", "dead"]
+
+
+def settle(row: Deliverable, error: str | None, policy: DeliveryPolicy, now: datetime) -> Settled:
+    """Record one attempt's outcome on a pending row. Delivered: the caller sets its own
+    delivered status and time. Failed: due again after a back-off, or dead after the
+    last attempt."""
+    row.attempts += 1
+    row.last_error = error
+    if error is None:
+        return "delivered"
+    if row.attempts >= policy.max_attempts:
+        row.status = DEAD
+        return "dead"
+    row.next_attempt_at = now + retry_delay(
+        row.attempts, policy.backoff_base_s, policy.backoff_cap_s
+    )
+    return "retrying"
+
+
+def revive(row: Deliverable, now: datetime) -> None:
+    """Give a dead row a fresh round of attempts, due now (an admin's retry, once the
+    other side is mended). Its last error stays until the next attempt."""
+    row.status, row.attempts, row.next_attempt_at = PENDING, 0, now
 
 
 @dataclass(frozen=True)

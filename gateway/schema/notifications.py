@@ -9,15 +9,17 @@ each notification pushed live is read through it with the caller's token.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from contracts.enums import Language, NotificationKind
+from contracts.enums import Language, MailStatus, NotificationKind
 from contracts.events import Event, NotificationRecorded
 from contracts.http.notifications.requests import PreferencesBody
 from contracts.http.notifications.responses import (
     AllRead,
+    MailPublic,
     NotificationPage,
     NotificationPublic,
     PreferencesPublic,
@@ -28,6 +30,7 @@ from gateway.live import EventFilter
 from gateway.schema.common import (
     GatewayInfo,
     PageInfo,
+    all_from_contract,
     bad_input,
     check_page_size,
     context_of,
@@ -64,6 +67,12 @@ class NotificationConnection:
     edges: list[NotificationEdge]
     page_info: PageInfo
     unread_count: int = strawberry.field(description="Your unread notifications, of every page")
+
+
+@derived(MailPublic, description="An e-mail in the mail sender's queue (admins)")
+class Mail:
+    id: strawberry.ID
+    notification_id: strawberry.ID
 
 
 @derived(AllRead)
@@ -128,6 +137,20 @@ class NotificationsQuery:
         )
         return from_contract(NotificationPreferences, found)
 
+    @strawberry.field(description="Admins: the e-mail queue, newest first (status DEAD: to retry)")
+    async def mail_queue(
+        self, info: GatewayInfo, status: list[MailStatus] | None = None, first: int = 100
+    ) -> list[Mail]:
+        check_page_size(first)
+        context = context_of(info)
+        params: dict[str, Any] = {"limit": first}
+        if status:
+            params["status"] = [value.value for value in status]
+        items = await notifications_service(context).get(
+            service_path("mail"), context.authorization, list[MailPublic], params=params
+        )
+        return all_from_contract(Mail, items)
+
 
 @strawberry.type
 class NotificationsMutation:
@@ -149,6 +172,14 @@ class NotificationsMutation:
             service_path("notifications", "read"), context.authorization, None, AllRead
         )
         return from_contract(NotificationsRead, done)
+
+    @strawberry.mutation(description="Admins: send a dead e-mail again")
+    async def retry_mail(self, info: GatewayInfo, id: strawberry.ID) -> Mail:
+        context = context_of(info)
+        answer = await notifications_service(context).post(
+            service_path("mail", uuid_arg(id), "retry"), context.authorization, None, MailPublic
+        )
+        return from_contract(Mail, answer)
 
     @strawberry.mutation(description="Change your notification preferences")
     async def update_notification_preferences(

@@ -9,6 +9,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from contracts.enums import MailStatus
 from shared.db import JSONColumn, UTCDateTime
 
 
@@ -84,7 +85,11 @@ class ReadMark(NotificationsTable, table=True):
 
 
 # The life of an e-mail: pending (due, or leased to a sender), sent, or dead (given up).
-MAIL_PENDING, MAIL_SENT, MAIL_DEAD = "pending", "sent", "dead"
+MAIL_PENDING, MAIL_SENT, MAIL_DEAD = (
+    MailStatus.pending.value,
+    MailStatus.sent.value,
+    MailStatus.dead.value,
+)
 MAIL_STATUSES = (MAIL_PENDING, MAIL_SENT, MAIL_DEAD)
 
 

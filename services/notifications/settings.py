@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
+from shared.workers import DeliveryPolicy
 
 
 class NotificationsSettings(ServiceSettings):
@@ -37,6 +38,16 @@ class NotificationsSettings(ServiceSettings):
     # A claimed e-mail is hidden from other senders this long; if the process dies
     # mid-send it is due again after it (never lost).
     mail_lease_s: float = Field(default=120.0, gt=0)
+
+    @property
+    def mail_delivery(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            batch_size=self.mail_batch_size,
+            lease_s=self.mail_lease_s,
+            max_attempts=self.mail_max_attempts,
+            backoff_base_s=self.mail_backoff_base_s,
+            backoff_cap_s=self.mail_backoff_cap_s,
+        )
 
     # Where e-mails link to: the portal's public address.
     portal_base_url: str = "http://127.0.0.1:8000"

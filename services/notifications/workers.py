@@ -23,7 +23,6 @@ from __future__ import annotations
 import email.policy
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import cast
@@ -34,15 +33,9 @@ from sqlmodel import col
 
 from contracts.enums import Language, NotificationKind
 from services.notifications.messages import render_mail
-from services.notifications.models import (
-    MAIL_DEAD,
-    MAIL_PENDING,
-    MAIL_SENT,
-    MailMessage,
-    Notification,
-)
+from services.notifications.models import MAIL_PENDING, MAIL_SENT, MailMessage, Notification
 from services.notifications.settings import NotificationsSettings
-from shared.workers import PeriodicWorker, WorkerContext, retry_delay
+from shared.workers import PeriodicWorker, WorkerContext, due_deliveries, lease, settle
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +66,15 @@ async def send_due_mail(context: WorkerContext) -> int:
 async def claim_due(
     context: WorkerContext, settings: NotificationsSettings
 ) -> list[tuple[str, EmailMessage]]:
-    now = context.clock.now()
-    query = (
-        select(MailMessage, Notification)
-        .join(Notification, col(Notification.id) == col(MailMessage.notification_id))
-        .where(col(MailMessage.status) == MAIL_PENDING, col(MailMessage.next_attempt_at) <= now)
-        .order_by(col(MailMessage.next_attempt_at), col(MailMessage.created_at))
-        .limit(settings.mail_batch_size)
-        .with_for_update(skip_locked=True, of=MailMessage)
+    now, policy = context.clock.now(), settings.mail_delivery
+    query = select(MailMessage, Notification).join(
+        Notification, col(Notification.id) == col(MailMessage.notification_id)
     )
-    lease_until = now + timedelta(seconds=settings.mail_lease_s)
     async with context.sessions() as session, session.begin():
         claimed = []
-        for mail, notification in (await session.execute(query)).all():
-            mail.next_attempt_at = lease_until
+        due = due_deliveries(query, MailMessage, policy, now)
+        for mail, notification in (await session.execute(due)).all():
+            lease(mail, policy, now)
             session.add(mail)
             claimed.append((mail.id, compose(settings, mail, notification)))
     return claimed
@@ -166,24 +154,18 @@ def _error(error: BaseException) -> str:
 async def record_outcomes(
     context: WorkerContext, settings: NotificationsSettings, outcomes: list[Outcome]
 ) -> None:
-    now = context.clock.now()
+    now, policy = context.clock.now(), settings.mail_delivery
     async with context.sessions() as session, session.begin():
         for outcome in outcomes:
             mail = await session.get(MailMessage, outcome.mail_id)
             if mail is None or mail.status != MAIL_PENDING:
                 continue
-            mail.attempts += 1
-            mail.last_error = outcome.error
-            if outcome.error is None:
+            settled = settle(mail, outcome.error, policy, now)
+            if settled == "delivered":
                 mail.status, mail.sent_at, mail.subject = MAIL_SENT, now, outcome.subject
-            elif mail.attempts >= settings.mail_max_attempts:
-                mail.status = MAIL_DEAD
+            elif settled == "dead":
                 log.error(
                     "e-mail %s is dead after %d attempts: %s", mail.id, mail.attempts, outcome.error
-                )
-            else:
-                mail.next_attempt_at = now + retry_delay(
-                    mail.attempts, settings.mail_backoff_base_s, settings.mail_backoff_cap_s
                 )
             session.add(mail)
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from pydantic import Field
 
 from shared.settings import ServiceSettings
+from shared.workers import DeliveryPolicy
 
 
 class PartnershipsSettings(ServiceSettings):
@@ -28,6 +29,17 @@ class PartnershipsSettings(ServiceSettings):
     # A claimed delivery is hidden from other dispatchers this long; if the process dies
     # mid-send, the delivery is due again after it (at least once, never lost).
     webhook_lease_s: float = Field(default=120.0, gt=0)
+
+    @property
+    def webhook_delivery(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            batch_size=self.webhook_batch_size,
+            lease_s=self.webhook_lease_s,
+            max_attempts=self.webhook_max_attempts,
+            backoff_base_s=self.webhook_backoff_base_s,
+            backoff_cap_s=self.webhook_backoff_cap_s,
+        )
+
     # Webhooks may only reach public https addresses (services/partnerships/targets.py);
     # tests and labs with receivers on loopback or a private network turn this on.
     webhook_allow_private_targets: bool = False

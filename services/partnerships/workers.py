@@ -23,7 +23,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import cast
 
 import httpx
@@ -43,7 +42,7 @@ from services.partnerships.signatures import (
 )
 from services.partnerships.targets import RefusedTarget, check_webhook_target
 from shared.clock import Clock
-from shared.workers import PeriodicWorker, WorkerContext, retry_delay
+from shared.workers import PeriodicWorker, WorkerContext, due_deliveries, lease, settle
 
 log = logging.getLogger(__name__)
 
@@ -86,24 +85,15 @@ async def dispatch_webhooks(context: WorkerContext) -> int:
 
 
 async def claim_due(context: WorkerContext, settings: PartnershipsSettings) -> list[Claimed]:
-    now = context.clock.now()
-    query = (
-        select(WebhookDelivery, Partner)
-        .join(Partner, col(Partner.code) == col(WebhookDelivery.partner_code))
-        .where(
-            col(WebhookDelivery.status) == DeliveryStatus.pending.value,
-            col(WebhookDelivery.next_attempt_at) <= now,
-        )
-        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
-        .limit(settings.webhook_batch_size)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)
+    now, policy = context.clock.now(), settings.webhook_delivery
+    query = select(WebhookDelivery, Partner).join(
+        Partner, col(Partner.code) == col(WebhookDelivery.partner_code)
     )
-    lease_until = now + timedelta(seconds=settings.webhook_lease_s)
     async with context.sessions() as session, session.begin():
-        rows = (await session.execute(query)).all()
         claimed = []
-        for delivery, partner in rows:
-            delivery.next_attempt_at = lease_until
+        due = due_deliveries(query, WebhookDelivery, policy, now)
+        for delivery, partner in (await session.execute(due)).all():
+            lease(delivery, policy, now)
             session.add(delivery)
             usable = partner.active and partner.webhook_url
             claimed.append(
@@ -169,21 +159,8 @@ async def record_outcomes(
             delivery = await session.get(WebhookDelivery, outcome.delivery_id)
             if delivery is None or delivery.status != DeliveryStatus.pending:
                 continue
-            delivery.attempts += 1
-            if outcome.delivered:
-                delivery.status = DeliveryStatus.delivered.value
-                delivery.delivered_at = now
-                delivery.last_error = None
-            elif delivery.attempts >= settings.webhook_max_attempts:
-                delivery.status = DeliveryStatus.dead.value
-                delivery.last_error = outcome.error
-            else:
-                delivery.last_error = outcome.error
-                delivery.next_attempt_at = now + retry_delay(
-                    delivery.attempts,
-                    settings.webhook_backoff_base_s,
-                    settings.webhook_backoff_cap_s,
-                )
+            if settle(delivery, outcome.error, settings.webhook_delivery, now) == "delivered":
+                delivery.status, delivery.delivered_at = DeliveryStatus.delivered.value, now
             session.add(delivery)
 
 

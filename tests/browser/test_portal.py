@@ -351,3 +351,15 @@ async def test_a_liaison_sets_email_in_french_and_hears_of_the_desks_comment_liv
     assert (
         f"{stack.graphql_url.removesuffix('/graphql')}/requests/{request_id}" in mail.get_content()
     )
+
+
+async def test_an_admin_sees_the_email_queue_beside_the_webhook_log(page: Page) -> None:
+    await sign_in(page, "admin", path="/admin")
+    await expect(page.get_by_role("heading", name="Webhook deliveries")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="E-mail queue (pending and dead)")
+    ).to_be_visible()
+    # The stack's SMTP sink takes every e-mail at once: nothing waits, nothing died.
+    await expect(page.get_by_text("No e-mail is waiting.")).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "admin-mail-queue")

@@ -137,3 +137,38 @@ async def test_a_client_is_told_live_in_app_and_by_email_and_nobody_else(
 async def _at_least(stack: EmbeddedStack, address: str, count: int) -> list[EmailMessage] | None:
     found = mails_to(stack, address)
     return found if len(found) >= count else None
+
+
+MAIL_QUEUE = """query($status: [MailStatus!]) { mailQueue(status: $status) {
+  id notificationId toAddress language subject status attempts lastError sentAt } }"""
+RETRY_MAIL = "mutation($id: ID!) { retryMail(id: $id) { id status } }"
+
+
+async def test_an_admin_reads_the_mail_queue_and_only_a_dead_mail_is_retried(
+    stack: EmbeddedStack, door: Door
+) -> None:
+    me = door.headers(Role.client, client="MINUSMA", subject=f"liaison-{uuid.uuid4().hex[:8]}")
+    admin = door.headers(Role.admin)
+    address = f"{uuid.uuid4().hex[:8]}@minusma.example.org"
+    current = (await door.call(PREFERENCES, me))["data"]["notificationPreferences"]
+    wanted = {"kinds": current["kinds"], "emailEnabled": True, "emailAddress": address}
+    assert "errors" not in await door.call(UPDATE, me, v=current["version"], input=wanted)
+    submitted = await door.call(
+        SUBMIT, me, input={"title": "Mail queue", "description": "?", "urgency": "ROUTINE"}
+    )
+    request_id = submitted["data"]["submitRequest"]["id"]
+    officer = door.headers(Role.desk_officer, desk="AFRICA_II")
+    said = await door.call(COMMENT, officer, id=request_id, body="Noted.", internal=False)
+    assert "errors" not in said, said
+    await eventually(lambda: _at_least(stack, address, 1), timeout_s=30)
+
+    sent = (await door.call(MAIL_QUEUE, admin, status=["SENT"]))["data"]["mailQueue"]
+    [mine] = [mail for mail in sent if mail["toAddress"] == address]
+    assert (mine["status"], mine["attempts"], mine["language"]) == ("SENT", 1, "EN")
+    assert mine["subject"].endswith("Mail queue") and mine["sentAt"]
+
+    assert codes(await door.call(MAIL_QUEUE, me)) == ["FORBIDDEN"]
+    assert codes(await door.call(RETRY_MAIL, me, id=mine["id"])) == ["FORBIDDEN"]
+    assert codes(await door.call(RETRY_MAIL, admin, id="../mail")) == ["BAD_USER_INPUT"]
+    assert codes(await door.call(RETRY_MAIL, admin, id=mine["id"])) == ["ILLEGAL_TRANSITION"]
+    assert len(mails_to(stack, address)) == 1

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from contracts.enums import Language, NotificationKind
+from contracts.enums import Language, MailStatus, NotificationKind
 
 
 class NotificationPublic(BaseModel):
@@ -46,3 +46,20 @@ class PreferencesPublic(BaseModel):
     email_address: str | None
     language: Language = Field(description="The language of the person's e-mails")
     version: int
+
+
+class MailPublic(BaseModel):
+    """An e-mail in the mail sender's queue, for admins: who it goes to, how its
+    attempts went, and why the last one failed."""
+
+    id: str
+    notification_id: str
+    to_address: str
+    language: Language
+    subject: str | None = Field(description="What was sent (none before it is sent)")
+    status: MailStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None

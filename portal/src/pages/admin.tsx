@@ -1,5 +1,5 @@
 // The admin's view: the catalog and its forms, desks and the country map, partners
-// and frameworks, and the webhook delivery log with retry.
+// and frameworks, the webhook delivery log and the e-mail queue, each with retry.
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
@@ -21,6 +21,12 @@ const MapCountry = graphql(`
 `);
 const Retry = graphql(`
   mutation Retry($id: ID!) { retryWebhookDelivery(id: $id) { id status } }
+`);
+const MailQueue = graphql(`
+  query MailQueue { mailQueue(status: [PENDING, DEAD]) { id toAddress language status attempts lastError createdAt } }
+`);
+const RetryMail = graphql(`
+  mutation RetryMail($id: ID!) { retryMail(id: $id) { id status } }
 `);
 
 export function AdminPage() {
@@ -91,6 +97,52 @@ export function AdminPage() {
           ))}
         </tbody>
       </table>
+      <MailQueueTable />
     </section>
+  );
+}
+
+// E-mails that wait or died (sent ones need nobody), with a retry for the dead.
+function MailQueueTable() {
+  const { t, i18n } = useTranslation();
+  const [result, refetch] = useQuery({ query: MailQueue });
+  const [retried, retry] = useMutation(RetryMail);
+  const mails = result.data?.mailQueue ?? [];
+  const again = async (id: string) => {
+    const answer = await retry({ id });
+    if (!answer.error) refetch({ requestPolicy: "network-only" });
+  };
+  return (
+    <>
+      <h2>{t("admin.mail")}</h2>
+      <ErrorList error={result.error ?? retried.error} />
+      {!result.fetching && mails.length === 0 && <p>{t("admin.noMail")}</p>}
+      {mails.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("admin.recipient")}</th>
+              <th scope="col">{t("requests.status")}</th>
+              <th scope="col">{t("admin.attempts")}</th>
+              <th scope="col">{t("admin.lastError")}</th>
+              <th scope="col">{t("requests.submitted")}</th>
+              <th scope="col"><span className="visually-hidden">{t("admin.retry")}</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {mails.map((m) => (
+              <tr key={m.id}>
+                <td>{m.toAddress} ({m.language})</td>
+                <td><Status value={m.status} /></td>
+                <td>{m.attempts}</td>
+                <td>{m.lastError}</td>
+                <td>{formatDateTime(m.createdAt, i18n.language)}</td>
+                <td>{m.status === "DEAD" && <button type="button" onClick={() => again(m.id)}>{t("admin.retry")}</button>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

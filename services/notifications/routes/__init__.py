@@ -1,1 +1,2 @@
-"""HTTP routes of the notifications service: reads (queries) and changes (commands)."""
+"""HTTP routes of the notifications service: reads (queries), changes (commands)
+and the mail queue for admins (admin)."""

@@ -36,6 +36,7 @@ from shared.commands import bump_version
 from shared.db import AsyncSession
 from shared.errors import DomainError, check_version
 from shared.service import ClockDep, SessionDep
+from shared.workers import revive
 
 router = APIRouter()
 
@@ -262,8 +263,6 @@ async def retry_delivery(
                 "ILLEGAL_TRANSITION",
                 f"only a dead delivery is retried (this one is {delivery.status})",
             )
-        delivery.status = DeliveryStatus.pending.value
-        delivery.attempts = 0
-        delivery.next_attempt_at = clock.now()
+        revive(delivery, clock.now())
         session.add(delivery)
     return DeliveryPublic(**delivery.model_dump(exclude={"body"}), log=[])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from shared.auth import Role
 from shared.mailsink import MailSink
 from tests.integration.notifications.conftest import (
     PORTAL,
@@ -186,3 +187,64 @@ async def test_preferences_take_the_version_read_and_bad_input_changes_nothing(
     assert (await notifications.page(notifications.client(subject="liaison-2")))[
         "unread_count"
     ] == 1
+
+
+async def test_an_admin_lists_dead_mail_and_retries_it_once_the_server_is_back(
+    notifications: Notifications, smtp_server: MailSink
+) -> None:
+    await _mail_on(notifications, "liaison@minusma.example.org", "en")
+    smtp_server.stop()
+    request_id = _id()
+    await notifications.feed(submitted(request_id), status_changed(request_id, "triaged"))
+    for _attempt in range(3):  # mail_max_attempts
+        await notifications.send_mail()
+        notifications.clock.advance(timedelta(minutes=5))
+    admin = notifications.headers(Role.admin)
+
+    listed = await notifications.http.get("/mail", params={"status": "dead"}, headers=admin)
+    assert listed.status_code == 200, listed.text
+    [dead] = listed.json()
+    assert (dead["status"], dead["attempts"], dead["to_address"]) == (
+        "dead",
+        3,
+        "liaison@minusma.example.org",
+    )
+    assert "Connect" in dead["last_error"]
+    assert (
+        await notifications.http.get("/mail", params={"status": "sent"}, headers=admin)
+    ).json() == []
+
+    smtp_server.start()
+    retried = await notifications.http.post(f"/mail/{dead['id']}/retry", headers=admin)
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["status"], retried.json()["attempts"]) == ("pending", 0)
+    assert await notifications.send_mail() == 1
+    [sent] = await notifications.mails()
+    assert sent.status == "sent" and sent.attempts == 1 and sent.last_error is None
+    assert len(smtp_server.messages()) == 1
+
+    again = await notifications.http.post(f"/mail/{dead['id']}/retry", headers=admin)
+    assert again.status_code == 409 and again.json()["detail"]["code"] == "ILLEGAL_TRANSITION"
+
+
+async def test_only_an_admin_sees_the_mail_queue_and_a_bad_id_is_refused(
+    notifications: Notifications,
+) -> None:
+    await _mail_on(notifications, "liaison@minusma.example.org", "en")
+    request_id = _id()
+    await notifications.feed(submitted(request_id), status_changed(request_id, "triaged"))
+    [queued] = await notifications.mails()
+    for headers in (notifications.client(), notifications.officer("officer-1")):
+        assert (await notifications.http.get("/mail", headers=headers)).status_code == 403
+        refused = await notifications.http.post(f"/mail/{queued.id}/retry", headers=headers)
+        assert refused.status_code == 403
+    admin = notifications.headers(Role.admin)
+    assert (await notifications.http.post("/mail/../retry", headers=admin)).status_code == 404
+    malformed = await notifications.http.post("/mail/not-an-id/retry", headers=admin)
+    assert malformed.status_code == 422
+    missing = await notifications.http.post(f"/mail/{uuid.uuid4()}/retry", headers=admin)
+    assert missing.status_code == 404 and missing.json()["detail"]["code"] == "NOT_FOUND"
+    pending = await notifications.http.post(f"/mail/{queued.id}/retry", headers=admin)
+    assert pending.status_code == 409
+    [unchanged] = await notifications.mails()
+    assert (unchanged.status, unchanged.attempts) == ("pending", 0)
