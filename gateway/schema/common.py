@@ -53,6 +53,7 @@ for contract_enum, graphql_name in (
     (enums.AssessmentStatus, None),
     (enums.TaskStatus, "AssessmentTaskStatus"),
     (enums.DeliveryStatus, "WebhookDeliveryStatus"),
+    (enums.ClientKind, None),
 ):
     strawberry.enum(contract_enum, name=graphql_name)
 
