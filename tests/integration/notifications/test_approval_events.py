@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from contracts.enums import ApprovalDecision
-from contracts.events import RequestApprovalDecided, RequestApprovalRequested, Urgency
+from contracts.enums import ApprovalDecision, Urgency
+from contracts.events import RequestApprovalDecided, RequestApprovalRequested
 from tests.integration.notifications.conftest import CHIEF, START, Notifications, submitted
 
 

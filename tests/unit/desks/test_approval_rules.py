@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.enums import RequestStatus
 from services.desks import domain
-from services.desks.domain import ApprovalRuleSpec, RequestStatus, transition
+from services.desks.domain import ApprovalRuleSpec, transition
 from shared.errors import DomainError
 
 S = RequestStatus
