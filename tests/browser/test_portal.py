@@ -310,7 +310,7 @@ async def test_a_liaison_sets_email_in_french_and_hears_of_the_desks_comment_liv
     await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
     # A client is offered what can concern a client: its requests, not providers' news.
     kinds = page.get_by_role("group", name="Tell me about").get_by_role("checkbox")
-    await expect(kinds).to_have_count(2)
+    await expect(kinds).to_have_count(3)  # status, comments, approval decisions
     await expect(page.get_by_label("A comment on my request")).to_be_checked()
     await page.get_by_label("Also send me e-mail").check()
     await page.get_by_label("E-mail address").fill("liaison@unct-mali.example.org")

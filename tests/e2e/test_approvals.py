@@ -86,7 +86,9 @@ async def test_a_request_waits_for_approval_then_reaches_its_provider(door: Door
 
     seen = await eventually(engaged, timeout_s=20)
     assert seen["approvals"][0]["comment"] == "Agreed"
-    assert "approval approved: Agreed" in [entry["summary"] for entry in seen["timeline"]]
+    assert "approval decision: approved (Agreed)" in [
+        entry["summary"] for entry in seen["timeline"]
+    ]
 
     async def told() -> bool:
         return "APPROVAL_DECIDED" in await kinds_for(door, liaison, created["id"])

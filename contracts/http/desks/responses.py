@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from contracts.enums import RequestStatus, Urgency
+from contracts.enums import ClientKind, RequestStatus, Urgency
 
 
 class RoutingPublic(BaseModel):
@@ -65,7 +65,7 @@ class ApprovalRulePublic(BaseModel):
     desk_code: str | None
     product_code: str | None
     urgency: Urgency | None
-    client_kind: str | None
+    client_kind: ClientKind | None
     active: bool
     version: int = Field(description="Pass it as expectedVersion to change the rule")
     updated_at: datetime

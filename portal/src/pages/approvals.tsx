@@ -130,7 +130,7 @@ export function ApprovalRulesSection() {
           {result.data?.approvalRules.map((rule) => {
             const input: ApprovalRuleInput = {
               name: rule.name, deskCode: rule.deskCode, productCode: rule.productCode, urgency: rule.urgency,
-              clientKind: rule.clientKind ? (rule.clientKind.toUpperCase() as ApprovalRuleInput["clientKind"]) : null,
+              clientKind: rule.clientKind,
               active: !rule.active,
             };
             return (

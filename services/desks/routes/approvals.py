@@ -177,7 +177,7 @@ def _decide(
         at=now,
         event_type=decided.type,
         actor=principal.actor,
-        summary=f"approval {decision.value}" + (f": {comment}" if comment else ""),
+        summary=f"approval decision: {decision.value}" + (f" ({comment})" if comment else ""),
     )
 
 

@@ -89,7 +89,9 @@ async def test_a_host_country_mediation_request_waits_for_the_chief_then_goes_ou
     ]
     # The client reads the decision and its comment; another client nothing at all.
     timeline = await desks.timeline(created["id"], liaison)
-    assert "approval approved: Agreed with the SRSG" in [entry["summary"] for entry in timeline]
+    assert "approval decision: approved (Agreed with the SRSG)" in [
+        entry["summary"] for entry in timeline
+    ]
     seen = await desks.get(created["id"], liaison)
     assert seen["approvals"][0]["comment"] == "Agreed with the SRSG"
     stranger = await desks.http.get(f"/requests/{created['id']}", headers=desks.client("MINUSMA"))
