@@ -36,6 +36,8 @@ class SlaClock(StrEnum):
 
 class RequestStatus(StrEnum):
     submitted = "submitted"
+    # Waiting for an approver's decision before the desk may route it (approval rules).
+    awaiting_approval = "awaiting_approval"
     triaged = "triaged"
     routed = "routed"
     in_progress = "in_progress"
@@ -44,6 +46,11 @@ class RequestStatus(StrEnum):
     on_hold = "on_hold"
     rejected = "rejected"
     withdrawn = "withdrawn"
+
+
+class ApprovalDecision(StrEnum):
+    approved = "approved"
+    rejected = "rejected"
 
 
 class LessonStatus(StrEnum):
@@ -107,6 +114,8 @@ class NotificationKind(StrEnum):
     sla_breached = "sla_breached"
     engagement_proposed = "engagement_proposed"
     task_assigned = "task_assigned"
+    approval_requested = "approval_requested"
+    approval_decided = "approval_decided"
 
 
 class Language(StrEnum):

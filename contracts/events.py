@@ -12,7 +12,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.enums import ClientKind, DeclineReason, NotificationKind, SlaClock, Urgency
+from contracts.enums import (
+    ApprovalDecision,
+    ClientKind,
+    DeclineReason,
+    NotificationKind,
+    SlaClock,
+    Urgency,
+)
 
 REQUESTS_TOPIC = "onedoor.requests"
 ENGAGEMENTS_TOPIC = "onedoor.engagements"
@@ -440,6 +447,45 @@ class RequestCommentAdded(Event):
         return self.request_id
 
 
+class RequestApprovalRequested(Event):
+    """A new request met approval rules: it waits in awaiting_approval for its desk
+    chief (or an HQ admin) before the desk may route it."""
+
+    type: ClassVar[str] = "onedoor.request.approval-requested.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    approval_id: str
+    client_code: str
+    desk_code: str
+    urgency: Urgency
+    rules: list[str] = Field(description="The names of the rules the request met")
+    requested_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestApprovalDecided(Event):
+    """An approver approved a request (it goes on to routing) or rejected it (it is
+    closed as rejected, the comment its reason)."""
+
+    type: ClassVar[str] = "onedoor.request.approval-decided.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    approval_id: str
+    client_code: str
+    desk_code: str
+    decision: ApprovalDecision
+    comment: str | None = None
+    decided_by: str
+    decided_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
 class RequestSlaAtRisk(Event):
     """An SLA clock is about to run out (the warning before RequestSlaBreached)."""
 
@@ -519,6 +565,8 @@ def _all_event_models() -> list[type[Event]]:
         RequestSlaAtRisk,
         AssessmentTaskAssigned,
         NotificationRecorded,
+        RequestApprovalRequested,
+        RequestApprovalDecided,
     ]
 
 

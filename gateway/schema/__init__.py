@@ -17,6 +17,7 @@ from contracts.events import (
     NOTIFICATIONS_TOPIC,
     REQUESTS_TOPIC,
 )
+from gateway.schema.approvals import ApprovalsMutation, ApprovalsQuery
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.notifications import (
@@ -30,12 +31,20 @@ from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSub
 
 Query = merge_types(
     "Query",
-    (RequestsQuery, ProductsQuery, LessonsQuery, PartnershipsQuery, NotificationsQuery),
+    (
+        RequestsQuery,
+        ApprovalsQuery,
+        ProductsQuery,
+        LessonsQuery,
+        PartnershipsQuery,
+        NotificationsQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
     (
         RequestsMutation,
+        ApprovalsMutation,
         ProductsMutation,
         LessonsMutation,
         PartnershipsMutation,

@@ -54,6 +54,7 @@ for contract_enum, graphql_name in (
     (enums.TaskStatus, "AssessmentTaskStatus"),
     (enums.DeliveryStatus, "WebhookDeliveryStatus"),
     (enums.MailStatus, None),
+    (enums.ClientKind, None),
 ):
     strawberry.enum(contract_enum, name=graphql_name)
 

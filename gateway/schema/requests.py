@@ -33,6 +33,7 @@ from contracts.http.desks.requests import (
     UnmetDemandBody,
 )
 from contracts.http.desks.responses import (
+    ApprovalPublic,
     AssessmentPublic,
     AttachmentPublic,
     CommentPublic,
@@ -93,6 +94,11 @@ class SlaClockState:
 class RequestAssessment:
     id: strawberry.ID
     recommended_products: list[ProductCode]
+
+
+@derived(ApprovalPublic, description="One approval step of a request, and its decision")
+class RequestApproval:
+    id: strawberry.ID
 
 
 @derived(CommentPublic)
@@ -314,6 +320,8 @@ class DeskMetrics:
     unmet_demand: int
     average_hours_to_route: float | None
     average_satisfaction: float | None
+    awaiting_approval: int
+    average_hours_awaiting_approval: float | None
 
     @classmethod
     def of(cls, metrics: DeskMetricsPublic) -> DeskMetrics:

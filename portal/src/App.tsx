@@ -10,6 +10,7 @@ import { useSession } from "./session";
 const page = <K extends string>(load: () => Promise<Record<K, React.ComponentType>>, name: K) =>
   lazy(() => load().then((module) => ({ default: module[name] })));
 const AdminPage = page(() => import("./pages/admin"), "AdminPage");
+const ApprovalQueuePage = page(() => import("./pages/approvals"), "ApprovalQueuePage");
 const DeskMetricsPage = page(() => import("./pages/desk"), "DeskMetricsPage");
 const DeskQueuePage = page(() => import("./pages/desk"), "DeskQueuePage");
 const DraftsPage = page(() => import("./pages/lessons"), "DraftsPage");
@@ -99,6 +100,7 @@ export function App() {
           <Route path="/requests/:id" element={<RequestPage />} />
           <Route path="/desk" element={<DeskQueuePage />} />
           <Route path="/desk/metrics" element={<DeskMetricsPage />} />
+          <Route path="/desk/approvals" element={<ApprovalQueuePage />} />
           <Route path="/provider" element={<ProviderQueuePage />} />
           <Route path="/provider/capacity" element={<CapacityPage />} />
           <Route path="/engagements/:id" element={<EngagementPage />} />

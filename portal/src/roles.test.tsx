@@ -34,11 +34,11 @@ describe("role-based views", () => {
 
   it.each([
     ["client", ["My requests", "New request"]],
-    ["desk_officer", ["Desk queue", "Desk metrics"]],
+    ["desk_officer", ["Desk queue", "Approvals", "Desk metrics"]],
     ["provider", ["Provider queue", "Capacity"]],
     ["partner", ["Assessments"]],
     ["hq_analyst", ["Lessons", "Drafts to review"]],
-    ["admin", ["Administration", "Desk queue", "Lessons"]],
+    ["admin", ["Administration", "Desk queue", "Approvals", "Lessons"]],
   ] as const)("offers a %s only its own screens", (role, expected) => {
     renderAs(role, "/nowhere");
     expect(navOf()).toEqual(expected);
@@ -51,6 +51,8 @@ describe("role-based views", () => {
     expect(requestActions("desk_officer", "SUBMITTED")).toEqual(expect.arrayContaining(["triage", "note", "hold", "reject"]));
     expect(requestActions("desk_officer", "TRIAGED")).toContain("route");
     expect(requestActions("desk_officer", "ON_HOLD")).toEqual(expect.arrayContaining(["resume"]));
+    expect(requestActions("desk_officer", "AWAITING_APPROVAL")).toContain("approve");
+    expect(requestActions("desk_officer", "AWAITING_APPROVAL")).not.toContain("hold");
     expect(requestActions("provider", "SUBMITTED")).toEqual([]);
     expect(requestActions("partner", "SUBMITTED")).toEqual([]);
   });

@@ -15,6 +15,7 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
   ],
   desk_officer: [
     { to: "/desk", label: "nav.deskQueue" },
+    { to: "/desk/approvals", label: "nav.approvals" },
     { to: "/desk/metrics", label: "nav.deskMetrics" },
   ],
   provider: [
@@ -29,6 +30,7 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
   admin: [
     { to: "/admin", label: "nav.admin" },
     { to: "/desk", label: "nav.deskQueue" },
+    { to: "/desk/approvals", label: "nav.approvals" },
     { to: "/lessons", label: "nav.lessons" },
   ],
 };
@@ -49,7 +51,9 @@ export function requestActions(role: Role, status: string): string[] {
     const actions = ["comment", "note", "attach", "assessment"];
     if (status === "SUBMITTED") actions.push("triage");
     if (status === "TRIAGED") actions.push("route");
-    if (!["ON_HOLD", "WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("hold", "reject");
+    // Awaiting approval: its approver decides (the desks service checks who that is).
+    if (status === "AWAITING_APPROVAL") actions.push("approve");
+    if (!["ON_HOLD", "AWAITING_APPROVAL", "WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("hold", "reject");
     if (status === "ON_HOLD") actions.push("resume");
     return actions;
   }
@@ -59,10 +63,10 @@ export function requestActions(role: Role, status: string): string[] {
 /** The notification kinds the preferences screen offers a role: those that can concern
  * it (the notifications service decides who is told; HQ roles see every kind). */
 export const NOTIFICATION_KINDS: Record<Role, NotificationKind[]> = {
-  client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT"],
-  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED"],
+  client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "APPROVAL_DECIDED"],
+  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED", "APPROVAL_REQUESTED"],
   provider: ["ENGAGEMENT_PROPOSED"],
   partner: ["TASK_ASSIGNED"],
-  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED"],
-  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED"],
+  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED"],
+  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED"],
 };

@@ -30,7 +30,10 @@ MAX_DETAILS_BYTES = 64 * 1024
 
 S = RequestStatus
 TRANSITIONS: Mapping[RequestStatus, frozenset[RequestStatus]] = {
-    S.submitted: frozenset({S.triaged, S.on_hold, S.rejected, S.withdrawn}),
+    S.submitted: frozenset({S.triaged, S.on_hold, S.rejected, S.withdrawn, S.awaiting_approval}),
+    # Approved: back to submitted, where intake would have left it (then routed at once
+    # when the client named products); rejected by the approver; withdrawn by the client.
+    S.awaiting_approval: frozenset({S.submitted, S.rejected, S.withdrawn}),
     S.triaged: frozenset({S.routed, S.on_hold, S.rejected, S.withdrawn}),
     # A declined engagement sends the request back to the desk (triaged).
     S.routed: frozenset({S.in_progress, S.triaged, S.on_hold, S.withdrawn}),
@@ -61,7 +64,9 @@ class RoutingStatus(StrEnum):
 
 R = RoutingStatus
 RESOLVED_ROUTINGS = frozenset({R.rerouted, R.unmet})
-OPEN_STATUSES = frozenset({S.submitted, S.triaged, S.routed, S.in_progress, S.on_hold})
+OPEN_STATUSES = frozenset(
+    {S.submitted, S.awaiting_approval, S.triaged, S.routed, S.in_progress, S.on_hold}
+)
 TERMINAL_STATUSES = frozenset({S.closed, S.rejected, S.withdrawn})
 # The forward path a request follows while its routings decide where it is.
 FLOW = (S.submitted, S.triaged, S.routed, S.in_progress, S.delivered)
@@ -181,6 +186,107 @@ def clocks_stopped_by_status(status: RequestStatus) -> frozenset[SlaClock]:
 
 def is_due(due_at: datetime, now: datetime) -> bool:
     return due_at <= now
+
+
+# Statuses in which the SLA clocks do not run: the request waits on someone other than
+# the desk's work (a hold, an approver). On leaving them, running clocks are due later
+# by the time spent there; what elapsed before is kept.
+PAUSING_STATUSES = frozenset({S.on_hold, S.awaiting_approval})
+
+
+# --- Approval rules -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalRuleSpec:
+    """What an approval rule asks of a request; None is "any". Every given condition
+    must hold; a product condition holds when the request names that product."""
+
+    id: str
+    name: str
+    desk_code: str | None = None
+    product_code: str | None = None
+    urgency: str | None = None
+    client_kind: str | None = None
+
+
+def rule_matches(
+    rule: ApprovalRuleSpec,
+    *,
+    desk_code: str,
+    products: Sequence[str],
+    urgency: str,
+    client_kind: str,
+) -> bool:
+    return (
+        rule.desk_code in (None, desk_code)
+        and (rule.product_code is None or rule.product_code in products)
+        and rule.urgency in (None, urgency)
+        and rule.client_kind in (None, client_kind)
+    )
+
+
+def rules_requiring_approval(
+    rules: Sequence[ApprovalRuleSpec],
+    *,
+    desk_code: str,
+    products: Sequence[str],
+    urgency: str,
+    client_kind: str,
+) -> list[ApprovalRuleSpec]:
+    """The active rules a new request meets, by name; any one makes it wait for approval."""
+    matched = [
+        rule
+        for rule in rules
+        if rule_matches(
+            rule, desk_code=desk_code, products=products, urgency=urgency, client_kind=client_kind
+        )
+    ]
+    return sorted(matched, key=lambda rule: (rule.name, rule.id))
+
+
+def check_rule(rule: ApprovalRuleSpec) -> None:
+    """A rule names itself and at least one condition: a rule with none would hold every
+    request of every desk, which is never what an admin means."""
+    if not rule.name.strip():
+        raise DomainError("BAD_USER_INPUT", "an approval rule needs a name", field="name")
+    if not any((rule.desk_code, rule.product_code, rule.urgency, rule.client_kind)):
+        raise DomainError(
+            "BAD_USER_INPUT",
+            "an approval rule needs at least one condition (desk, product, urgency, client kind)",
+            field="conditions",
+        )
+
+
+def is_approver(
+    *,
+    role: str,
+    desk: str | None,
+    subject: str,
+    request_desk: str,
+    desk_chiefs: Mapping[str, str],
+) -> bool:
+    """Who decides an approval: an HQ admin, or the chief of the request's desk
+    (ONEDOOR_DESK_CHIEFS). A desk without a configured chief has every officer of the
+    desk decide, as every officer of it then reads its escalations (notifications)."""
+    if role == "admin":
+        return True
+    if role != "desk_officer" or desk != request_desk:
+        return False
+    chief = desk_chiefs.get(request_desk)
+    return chief is None or chief == subject
+
+
+def require_decision_comment(comment: str | None, decision: str) -> str | None:
+    """A rejection says why (the client reads it); an approval may say nothing."""
+    text = (comment or "").strip()
+    if len(text) > MAX_REASON:
+        raise DomainError(
+            "BAD_USER_INPUT", f"comment is longer than {MAX_REASON} characters", field="comment"
+        )
+    if not text and decision == "rejected":
+        raise DomainError("BAD_USER_INPUT", "a rejection needs a comment", field="comment")
+    return text or None
 
 
 # --- Duplicate and overlap detection ------------------------------------------------

@@ -236,3 +236,40 @@ class JointAssessment(DesksTable, table=True):
     # Recommendations the officer routes with one routeRequest call (see docs/desks.md).
     recommended_products: list[str] = Field(default_factory=list, sa_type=JSONColumn)
     concluded_on: date | None = None
+
+
+class ApprovalRule(DesksTable, table=True):
+    """A configurable approval step: a new request meeting every condition given (None is
+    "any") waits in awaiting_approval for its desk chief (or an HQ admin) before routing.
+    Data an admin edits, versioned like every aggregate."""
+
+    __tablename__ = "approval_rule"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    desk_code: str | None = Field(default=None, foreign_key="desk.code", max_length=40)
+    product_code: str | None = Field(default=None, max_length=64)
+    urgency: str | None = Field(default=None, max_length=20)
+    client_kind: str | None = Field(default=None, max_length=40)
+    active: bool = True
+    version: int = Field(default=1)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str = Field(max_length=300)
+
+
+class RequestApproval(DesksTable, table=True):
+    """One approval step of a request: which rules asked for it, and the decision."""
+
+    __tablename__ = "request_approval"
+
+    id: str = Field(primary_key=True, max_length=36)
+    request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
+    desk_code: str = Field(index=True, max_length=40)
+    # The rules' names as they were when they matched: a later edit does not rewrite history.
+    rules: list[str] = Field(sa_type=JSONColumn)
+    rule_ids: list[str] = Field(sa_type=JSONColumn)
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    decision: str | None = Field(default=None, max_length=20)  # approved | rejected
+    decided_by: str | None = Field(default=None, max_length=300)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comment: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,12 +1,14 @@
-"""Reference data: the six regional desks, the country → desk map and the clients
-named in the study. Loading is idempotent and adds only what is missing: a desk or
-country mapping an admin edited keeps its edit across restarts."""
+"""Reference data: the six regional desks, the country → desk map, the clients named in
+the study and two approval rules. Loading is idempotent and adds only what is missing: a
+desk, country mapping or rule an admin edited keeps its edit across restarts."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import SQLModel
 
-from services.desks.models import Client, CountryDesk, Desk
+from services.desks.models import ApprovalRule, Client, CountryDesk, Desk
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging import Publisher
@@ -128,7 +130,36 @@ CLIENTS = [
 ]
 
 
-async def seed_reference_data(session: AsyncSession, _publisher: Publisher, _clock: Clock) -> None:
+# The issue's two examples. A host government asking for mediation needs the desk chief's
+# word (political weight); "any IMMEDIATE request" is seeded turned off, because it would
+# slow down every emergency until an admin decides that is wanted (the admin page turns
+# it on).
+SEED_ACTOR = "desks:seed"
+
+
+def approval_rules(now: datetime) -> list[ApprovalRule]:
+    return [
+        ApprovalRule(
+            id="6f1c2a0e-0b7a-4d5e-9c1a-000000000001",
+            name="Host-country requests for mediation support",
+            product_code="MEDIATION_SUPPORT",
+            client_kind="host_country",
+            active=True,
+            updated_at=now,
+            updated_by=SEED_ACTOR,
+        ),
+        ApprovalRule(
+            id="6f1c2a0e-0b7a-4d5e-9c1a-000000000002",
+            name="Immediate requests",
+            urgency="immediate",
+            active=False,
+            updated_at=now,
+            updated_by=SEED_ACTOR,
+        ),
+    ]
+
+
+async def seed_reference_data(session: AsyncSession, _publisher: Publisher, clock: Clock) -> None:
     rows: list[SQLModel] = [*DESKS]
     rows += [
         CountryDesk(country=country, desk_code=desk)
@@ -141,3 +172,6 @@ async def seed_reference_data(session: AsyncSession, _publisher: Publisher, _clo
         if await session.get(type(row), key) is None:
             session.add(type(row)(**row.model_dump()))
             await session.flush()  # desks before the countries that point at them
+    for rule in approval_rules(clock.now()):
+        if await session.get(ApprovalRule, rule.id) is None:
+            session.add(rule)

@@ -45,6 +45,9 @@ class DesksSettings(ServiceSettings):
     # A clock this close to its due time is "at risk": the scheduler warns once
     # (RequestSlaAtRisk) before it breaches; 0 turns the warning off.
     sla_warn_before_s: float = Field(default=3600.0, ge=0)
+    # Desk code -> the chief's subject, the same ONEDOOR_DESK_CHIEFS the notifications
+    # service reads: the chief decides the desk's approvals (see domain.is_approver).
+    desk_chiefs: dict[str, str] = Field(default_factory=dict)
 
     # Overlap detection: Jaccard similarity of title+description words.
     overlap_min_similarity: float = Field(default=0.2, ge=0, le=1)

@@ -15,12 +15,19 @@ from sqlalchemy import ColumnElement, Select, exists, false, insert, select, tru
 from sqlmodel import col
 
 from contracts.enums import ClientKind, RequestStatus, SlaClock, Urgency
-from contracts.events import RequestOverlapFlagged, RequestRouted, RequestStatusChanged
+from contracts.events import (
+    RequestApprovalRequested,
+    RequestOverlapFlagged,
+    RequestRouted,
+    RequestStatusChanged,
+)
 from services.desks import domain
 from services.desks.domain import RoutingStatus, transition
 from services.desks.models import (
+    ApprovalRule,
     CatalogProduct,
     OverlapLink,
+    RequestApproval,
     Routing,
     ServiceRequest,
     SlaClockState,
@@ -227,6 +234,106 @@ async def shift_running_clocks(session: AsyncSession, request_id: str, by: timed
     for clock in clocks:
         clock.due_at = clock.due_at + by
         session.add(clock)
+
+
+# --- Approvals ------------------------------------------------------------------------
+
+
+async def approval_rules_met(
+    session: AsyncSession, request: ServiceRequest
+) -> list[domain.ApprovalRuleSpec]:
+    """The active approval rules a new request meets (rules are few: read them all)."""
+    rules = (await session.scalars(select(ApprovalRule).where(col(ApprovalRule.active)))).all()
+    return domain.rules_requiring_approval(
+        [rule_spec(rule) for rule in rules],
+        desk_code=request.desk_code,
+        products=request.products,
+        urgency=request.urgency,
+        client_kind=request.client_kind,
+    )
+
+
+def rule_spec(rule: ApprovalRule) -> domain.ApprovalRuleSpec:
+    return domain.ApprovalRuleSpec(
+        id=rule.id,
+        name=rule.name,
+        desk_code=rule.desk_code,
+        product_code=rule.product_code,
+        urgency=rule.urgency,
+        client_kind=rule.client_kind,
+    )
+
+
+def request_approval(
+    session: AsyncSession,
+    request: ServiceRequest,
+    rules: list[domain.ApprovalRuleSpec],
+    *,
+    at: datetime,
+    actor: str,
+    publisher: Publisher,
+) -> RequestApproval:
+    """The request waits in awaiting_approval (its SLA clocks paused) until an approver
+    decides: one approval row, one status move, one RequestApprovalRequested."""
+    names = [rule.name for rule in rules]
+    change_status(
+        session,
+        request,
+        RequestStatus.awaiting_approval,
+        at=at,
+        actor=actor,
+        publisher=publisher,
+        reason=f"approval needed: {', '.join(names)}",
+    )
+    approval = RequestApproval(
+        id=str(uuid.uuid4()),
+        request_id=request.id,
+        desk_code=request.desk_code,
+        rules=names,
+        rule_ids=[rule.id for rule in rules],
+        requested_at=at,
+    )
+    session.add(approval)
+    requested = RequestApprovalRequested(
+        request_id=request.id,
+        approval_id=approval.id,
+        client_code=request.client_code,
+        desk_code=request.desk_code,
+        urgency=Urgency(request.urgency),
+        rules=names,
+        requested_at=at,
+    )
+    publisher.publish(requested)
+    add_timeline(
+        session,
+        request.id,
+        at=at,
+        event_type=requested.type,
+        actor=actor,
+        summary=f"approval requested from the desk chief ({', '.join(names)})",
+    )
+    return approval
+
+
+async def pending_approval(session: AsyncSession, request: ServiceRequest) -> RequestApproval:
+    """The undecided approval of a request awaiting approval (refused otherwise)."""
+    if request.status != RequestStatus.awaiting_approval:
+        raise DomainError(
+            "ILLEGAL_TRANSITION",
+            f"the request is {request.status}, not awaiting approval",
+            from_status=request.status,
+        )
+    approval = (
+        await session.scalars(
+            select(RequestApproval).where(
+                col(RequestApproval.request_id) == request.id,
+                col(RequestApproval.decided_at).is_(None),
+            )
+        )
+    ).first()
+    if approval is None:  # a request never waits without its approval row
+        raise DomainError("CONFLICT", f"request {request.id} has no pending approval")
+    return approval
 
 
 # --- Routings -------------------------------------------------------------------------

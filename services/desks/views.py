@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from contracts.http.desks.responses import (
+    ApprovalPublic,
     AssessmentPublic,
     AttachmentPublic,
     CommentPublic,
@@ -21,6 +22,7 @@ from services.desks.models import (
     Comment,
     JointAssessment,
     OverlapLink,
+    RequestApproval,
     Routing,
     ServiceRequest,
     SlaClockState,
@@ -37,6 +39,7 @@ async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> 
     routings = await routings_of(session, ids)
     clocks = await _grouped(session, SlaClockState, ids)
     assessments = await _grouped(session, JointAssessment, ids)
+    approvals = await _grouped(session, RequestApproval, ids)
     overlaps = dict(
         (
             await session.execute(
@@ -60,6 +63,7 @@ async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> 
                 AssessmentPublic(**assessment.model_dump())
                 for assessment in assessments[request.id]
             ],
+            approvals=_approvals(approvals[request.id]),
         )
         for request in requests
     ]
@@ -70,6 +74,7 @@ def present_new(
     routings: list[Routing],
     clocks: list[SlaClockState],
     overlap_count: int,
+    approvals: list[RequestApproval],
 ) -> RequestPublic:
     """A request just taken in, from what intake holds in hand (no query)."""
     return RequestPublic(
@@ -82,7 +87,13 @@ def present_new(
         breached=False,
         overlap_count=overlap_count,
         assessments=[],
+        approvals=_approvals(approvals),
     )
+
+
+def _approvals(approvals: list[RequestApproval]) -> list[ApprovalPublic]:
+    ordered = sorted(approvals, key=lambda approval: (approval.requested_at, approval.id))
+    return [ApprovalPublic(**approval.model_dump()) for approval in ordered]
 
 
 def _by_time(routings: list[Routing]) -> list[Routing]:

@@ -2,7 +2,8 @@
 that warns once of a clock about to run out (RequestSlaAtRisk, for notifications).
 
 Each tick takes a bounded batch of clocks that are due, neither stopped nor
-breached, of requests not on hold; for each it records the breach and the
+breached, of requests not on hold
+or awaiting approval; for each it records the breach and the
 escalation (clock row, timeline, RequestSlaBreached through the outbox) in one
 transaction. A clock is breached at most once: the tick selects only unbreached
 clocks, and on PostgreSQL locks them (SKIP LOCKED) so two replicas never pick the
@@ -16,8 +17,9 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import col
 
-from contracts.enums import RequestStatus, SlaClock, Urgency
+from contracts.enums import SlaClock, Urgency
 from contracts.events import RequestSlaAtRisk, RequestSlaBreached
+from services.desks.domain import PAUSING_STATUSES
 from services.desks.models import ServiceRequest, SlaClockState
 from services.desks.settings import DesksSettings
 from services.desks.store import add_timeline
@@ -101,7 +103,8 @@ async def warn_clocks_at_risk(context: WorkerContext) -> int:
 def _running_clocks(
     settings: DesksSettings, *conditions: ColumnElement[bool]
 ) -> Select[SlaClockState, ServiceRequest]:
-    """A batch of running clocks (neither stopped nor breached, of requests not on hold)
+    """A batch of running clocks (neither stopped nor breached, of requests whose clocks
+    are not paused: on hold or awaiting approval)
     that also meet `conditions`, soonest due first, each locked (skipping those another
     tick holds) with its request."""
     return (
@@ -110,7 +113,7 @@ def _running_clocks(
         .where(
             col(SlaClockState.stopped_at).is_(None),
             col(SlaClockState.breached_at).is_(None),
-            col(ServiceRequest.status) != RequestStatus.on_hold.value,
+            col(ServiceRequest.status).not_in([status.value for status in PAUSING_STATUSES]),
             *conditions,
         )
         .order_by(col(SlaClockState.due_at))

@@ -154,6 +154,31 @@ def task_assigned(
     )
 
 
+def approval_requested(request_id: str, desk_code: str, title: str, rules: list[str]) -> Draft:
+    """The approver hears that a request waits for them: the desk's chief (see
+    `person_audiences`); HQ admins, who may also decide, read the approval queue."""
+    return Draft(
+        audience=desk_chief_audience(desk_code),
+        kind=NotificationKind.approval_requested,
+        title=title,
+        link=request_link(request_id),
+        request_id=request_id,
+        params={"rules": ", ".join(rules)},
+    )
+
+
+def approval_decided(request_id: str, client_code: str, title: str, decision: str) -> Draft:
+    """The client hears the decision (the comment it reads on the request, not here)."""
+    return Draft(
+        audience=client_audience(client_code),
+        kind=NotificationKind.approval_decided,
+        title=title,
+        link=request_link(request_id),
+        request_id=request_id,
+        params={"decision": decision},
+    )
+
+
 def check_email_address(address: str | None) -> str | None:
     if address is None or address == "":
         return None

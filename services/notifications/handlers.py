@@ -13,6 +13,8 @@ from contracts.enums import NotificationKind
 from contracts.events import (
     AssessmentTaskAssigned,
     EngagementProposed,
+    RequestApprovalDecided,
+    RequestApprovalRequested,
     RequestAssigned,
     RequestCommentAdded,
     RequestSlaAtRisk,
@@ -137,4 +139,21 @@ async def on_task_assigned(event: AssessmentTaskAssigned, context: EventContext)
         domain.task_assigned(
             event.assessment_id, event.request_id, event.title, event.lead, due_on
         ),
+    )
+
+
+@handlers.on(RequestApprovalRequested)
+async def on_approval_requested(event: RequestApprovalRequested, context: EventContext) -> None:
+    title = await _title(context.session, event.request_id)
+    await _record(
+        context, domain.approval_requested(event.request_id, event.desk_code, title, event.rules)
+    )
+
+
+@handlers.on(RequestApprovalDecided)
+async def on_approval_decided(event: RequestApprovalDecided, context: EventContext) -> None:
+    title = await _title(context.session, event.request_id)
+    await _record(
+        context,
+        domain.approval_decided(event.request_id, event.client_code, title, event.decision.value),
     )

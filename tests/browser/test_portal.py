@@ -310,7 +310,7 @@ async def test_a_liaison_sets_email_in_french_and_hears_of_the_desks_comment_liv
     await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
     # A client is offered what can concern a client: its requests, not providers' news.
     kinds = page.get_by_role("group", name="Tell me about").get_by_role("checkbox")
-    await expect(kinds).to_have_count(2)
+    await expect(kinds).to_have_count(3)  # status, comments, approval decisions
     await expect(page.get_by_label("A comment on my request")).to_be_checked()
     await page.get_by_label("Also send me e-mail").check()
     await page.get_by_label("E-mail address").fill("liaison@unct-mali.example.org")
@@ -363,3 +363,61 @@ async def test_an_admin_sees_the_email_queue_beside_the_webhook_log(page: Page) 
     await expect(page.get_by_text("No e-mail is waiting.")).to_be_visible()
     await assert_accessible(page)
     await screenshot(page, "admin-mail-queue")
+
+
+async def test_the_desk_chief_approves_a_host_governments_mediation_request_and_the_client_sees_it(
+    browser_page_pair: tuple[Page, Page], door: Door
+) -> None:
+    chief_page, liaison_page = browser_page_pair
+    title = "Facilitation of the dialogue on the electoral calendar"
+    details = {"MEDIATION_SUPPORT": {"parties": ["Government", "Opposition"],
+                                     "confidentiality": "confidential"}}  # fmt: skip
+    await submit_as_client(
+        door, "GOV_SIERRA_LEONE", title, products=["MEDIATION_SUPPORT"], details=details
+    )
+    await sign_in(liaison_page, "client", "GOV_SIERRA_LEONE")
+    await liaison_page.get_by_role("link", name=title).click()
+    await expect(liaison_page.locator(".request .status").first).to_have_text("Awaiting approval")
+    await expect(liaison_page.get_by_role("heading", name="Approval")).to_be_visible()
+
+    # No chief is configured in the embedded stack: every officer of the desk decides.
+    await sign_in(chief_page, "desk_officer", "AFRICA_II")
+    await chief_page.get_by_role("link", name="Approvals").click()
+    await expect(chief_page.get_by_role("heading", name="Awaiting my approval")).to_be_visible()
+    row = chief_page.get_by_role("row").filter(has_text=title)
+    await expect(row).to_contain_text("Host-country requests for mediation support")
+    await assert_accessible(chief_page)
+    await screenshot(chief_page, "desk-approval-queue")
+    await row.get_by_role("link", name=title).click()
+    reject = chief_page.get_by_role("button", name="Reject")
+    await expect(reject).to_be_disabled()  # a rejection needs its reason
+    await chief_page.get_by_label("Comment (the client reads it; required to reject)").fill(
+        "Agreed with the envoy's office."
+    )
+    await chief_page.get_by_role("button", name="Approve").click()
+    await expect(chief_page.locator(".request .status").first).to_have_text("Routed")
+    await expect(chief_page.locator("ul.engagements li")).to_have_count(1)
+    await assert_accessible(chief_page)
+    await screenshot(chief_page, "desk-request-approved")
+
+    # The client's page follows live: routed, with the decision and its comment.
+    await expect(liaison_page.locator(".request .status").first).to_have_text("Routed")
+    await expect(liaison_page.locator("ul.approvals")).to_contain_text(
+        "approved. Agreed with the envoy's office."
+    )
+    await screenshot(liaison_page, "client-request-approved")
+
+
+async def test_an_admin_sees_the_approval_rules_and_turns_one_on_and_off(page: Page) -> None:
+    await sign_in(page, "admin")
+    await expect(page.get_by_role("heading", name="Approval rules")).to_be_visible()
+    turn_on = page.get_by_role("button", name="Turn on the rule Immediate requests")
+    turn_off = page.get_by_role("button", name="Turn off the rule Immediate requests")
+    await expect(page.get_by_role("row").filter(has=turn_on)).to_contain_text("inactive")
+    await turn_on.click()
+    await expect(turn_off).to_be_visible()
+    await assert_accessible(page)
+    await screenshot(page, "admin-approval-rules")
+    # Off again: the other tests' immediate requests go straight to their desks.
+    await turn_off.click()
+    await expect(turn_on).to_be_visible()

@@ -1,5 +1,5 @@
 """What the desks service accepts: a new request, the commands on a request, a comment,
-an attachment, and the admin's desks and country map.
+an attachment, an approval decision, and the admin's desks, country map and approval rules.
 
 The limits below are the desks' rules (services/desks/domain.py checks them, after
 stripping, with a precise refusal); a body field allows a multiple of its limit so that
@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, HttpUrl
 
-from contracts.enums import Urgency
+from contracts.enums import ClientKind, Urgency
 from contracts.http.common import ExpectedVersion
 
 MAX_TITLE = 200
@@ -90,3 +90,26 @@ class DeskBody(BaseModel):
 
 class CountryDeskBody(BaseModel):
     desk_code: str = Field(max_length=40)
+
+
+class ApprovalDecisionBody(ExpectedVersion):
+    comment: str | None = Field(
+        default=None,
+        max_length=MAX_REASON * 2,
+        description="Why; required for a rejection (the client reads it as the reason)",
+    )
+
+
+class ApprovalRuleBody(BaseModel):
+    """An approval rule's conditions; a condition left out is "any", at least one is given."""
+
+    name: str = Field(max_length=200)
+    desk_code: str | None = Field(default=None, max_length=40)
+    product_code: str | None = Field(default=None, max_length=64)
+    urgency: Urgency | None = None
+    client_kind: ClientKind | None = None
+    active: bool = True
+
+
+class ApprovalRuleUpdate(ApprovalRuleBody, ExpectedVersion):
+    pass

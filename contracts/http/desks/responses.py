@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from contracts.enums import RequestStatus, Urgency
+from contracts.enums import ClientKind, RequestStatus, Urgency
 
 
 class RoutingPublic(BaseModel):
@@ -44,6 +44,34 @@ class AssessmentPublic(BaseModel):
     concluded_on: date | None
 
 
+class ApprovalPublic(BaseModel):
+    """One approval step of a request: the rules that asked for it, and the decision."""
+
+    id: str
+    rules: list[str] = Field(description="The names of the rules the request met")
+    requested_at: datetime
+    decision: str | None = Field(description="approved | rejected; null while pending")
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str | None
+
+
+class ApprovalRulePublic(BaseModel):
+    """A configurable approval step: a new request meeting every given condition waits
+    for its desk chief's approval before routing."""
+
+    id: str
+    name: str
+    desk_code: str | None
+    product_code: str | None
+    urgency: Urgency | None
+    client_kind: ClientKind | None
+    active: bool
+    version: int = Field(description="Pass it as expectedVersion to change the rule")
+    updated_at: datetime
+    updated_by: str
+
+
 class RequestPublic(BaseModel):
     id: str
     title: str
@@ -70,6 +98,9 @@ class RequestPublic(BaseModel):
     overlap_count: int
     assessments: list[AssessmentPublic]
     client_kind: str
+    approvals: list[ApprovalPublic] = Field(
+        default_factory=list, description="Its approval steps, oldest first"
+    )
 
 
 class RequestEdge(BaseModel):
@@ -156,6 +187,10 @@ class DeskMetrics(BaseModel):
     unmet_demand: int
     average_hours_to_route: float | None
     average_satisfaction: float | None
+    awaiting_approval: int = 0
+    average_hours_awaiting_approval: float | None = Field(
+        default=None, description="Over the approvals decided: from the request to the decision"
+    )
 
 
 class UnmetDemandPublic(BaseModel):

@@ -1,11 +1,13 @@
-// The admin's view: the catalog and its forms, desks and the country map, partners
-// and frameworks, the webhook delivery log and the e-mail queue, each with retry.
+// The admin's view: the catalog and its forms, desks and the country map, the approval
+// rules, partners and frameworks, the webhook delivery log and the e-mail queue, each
+// with retry.
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../gql";
 import { ErrorList, Field, Loading, Status } from "../components";
 import { formatDate, formatDateTime } from "../format";
+import { ApprovalRulesSection } from "./approvals";
 
 const AdminData = graphql(`
   query AdminData {
@@ -68,6 +70,7 @@ export function AdminPage() {
         </Field>
         <button type="submit" disabled={!country || !desk}>{t("admin.map")}</button>
       </form>
+      <ApprovalRulesSection />
       <h2>{t("admin.partners")}</h2>
       <ul>{data?.partners.map((p) => <li key={p.code}>{p.name} ({p.code}) {p.webhookUrl ?? ""}</li>)}</ul>
       <h2>{t("admin.frameworks")}</h2>

@@ -10,7 +10,7 @@ import { formatDateTime, formatNumber } from "../format";
 import { useSession } from "../session";
 import { Pager, useCursorPages } from "./requests";
 
-const STATUSES: RequestStatus[] = ["SUBMITTED", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
+const STATUSES: RequestStatus[] = ["SUBMITTED", "AWAITING_APPROVAL", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
 
 const DeskQueue = graphql(`
   query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!) {
@@ -85,7 +85,7 @@ export function DeskQueuePage() {
 
 const DeskMetrics = graphql(`
   query DeskMetrics($desk: String!) {
-    deskMetrics(deskCode: $desk) { deskCode requests open openBreached awaitingTriage overlappingOpen unmetDemand averageHoursToRoute averageSatisfaction }
+    deskMetrics(deskCode: $desk) { deskCode requests open openBreached awaitingTriage overlappingOpen unmetDemand averageHoursToRoute averageSatisfaction awaitingApproval averageHoursAwaitingApproval }
   }
 `);
 
@@ -110,6 +110,8 @@ export function DeskMetricsPage() {
           <dt>{t("metrics.unmetDemand")}</dt><dd>{n(m.unmetDemand)}</dd>
           <dt>{t("metrics.hoursToRoute")}</dt><dd>{n(m.averageHoursToRoute)}</dd>
           <dt>{t("metrics.satisfaction")}</dt><dd>{n(m.averageSatisfaction)}</dd>
+          <dt>{t("metrics.awaitingApproval")}</dt><dd>{n(m.awaitingApproval)}</dd>
+          <dt>{t("metrics.hoursAwaitingApproval")}</dt><dd>{n(m.averageHoursAwaitingApproval)}</dd>
         </dl>
       )}
     </section>

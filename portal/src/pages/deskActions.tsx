@@ -8,6 +8,7 @@ import type { RequestViewFragment } from "../gql/graphql";
 import { ErrorList, Field } from "../components";
 import { SchemaForm } from "../forms/SchemaForm";
 import { detailsFrom, fieldErrors, formFields, type FormValues, type ObjectSchema } from "../forms/schemaForm";
+import { ApprovalDecision } from "./approvals";
 
 const Triage = graphql(`
   mutation Triage($id: ID!, $version: Int!, $owner: String, $note: String) {
@@ -91,6 +92,7 @@ export function DeskActions({ request, actions, onDone }: Props) {
   return (
     <div className="actions desk-actions">
       <h2>{t("desk.actions")}</h2>
+      {actions.includes("approve") && <ApprovalDecision request={request} onDone={onDone} />}
       {actions.includes("triage") && (
         <form onSubmit={async (e) => { e.preventDefault(); done(await runTriage({ ...base, owner: owner || null, note: null })); }}>
           <Field id="triage-owner" label={t("desk.owner")}>

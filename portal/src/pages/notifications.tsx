@@ -65,6 +65,8 @@ function useSentence() {
       status: params.to_status ? t(`status.${params.to_status.toUpperCase()}`) : "",
       clock: params.clock ? t(`clock.${params.clock}`) : "",
       product: params.product_code ?? "",
+      rules: params.rules ?? "",
+      decision: params.decision ? t(`approvals.outcome.${params.decision}`) : "",
     });
 }
 

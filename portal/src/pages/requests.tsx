@@ -214,6 +214,7 @@ export const RequestView = graphql(`
     overlaps { otherRequestId otherTitle otherClientCode sharedProducts similarity }
     metrics { handOffs routings declines breaches entitiesInvolved }
     jointAssessments { id status partners scope }
+    approvals { id rules decision decidedBy decidedAt comment requestedAt }
   }
 `);
 
@@ -292,6 +293,19 @@ export function RequestPage() {
         )}
       </dl>
       <p>{request.description}</p>
+      {request.approvals.length > 0 && (
+        <>
+          <h2>{t("approvals.history")}</h2>
+          <ul className="approvals">
+            {request.approvals.map((a) => (
+              <li key={a.id}>
+                {t("approvals.asked", { rules: a.rules.join(", "), at: formatDateTime(a.requestedAt, i18n.language) })}{" "}
+                {a.decision ? t(`approvals.decision.${a.decision}`, { comment: a.comment ?? "" }) : t("approvals.pending")}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
 
       <h2>{t("requests.engagements")}</h2>
       <ul className="engagements">

@@ -18,9 +18,11 @@ from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
     add_routing,
     add_timeline,
+    approval_rules_met,
     catalog_of,
     change_status,
     flag_overlaps,
+    request_approval,
     start_clocks,
 )
 from services.desks.views import present, present_new
@@ -129,13 +131,24 @@ async def _take_in(
         summary=f"submitted to desk {desk.code}",
     )
     await session.flush()
-    routings = _route_named_products(work, request)
+    # A request that meets an approval rule waits for its approver before any routing.
+    rules = await approval_rules_met(session, request)
+    approvals = (
+        [request_approval(session, request, rules, at=now, actor=_intake(request), publisher=work)]
+        if rules
+        else []
+    )
+    routings = [] if rules else _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours)
     overlaps = await flag_overlaps(
         session, request, at=now, publisher=work, **settings.overlap_thresholds()
     )
     # A new request's answer needs no query: everything about it is at hand.
-    return present_new(request, routings, clocks, overlaps)
+    return present_new(request, routings, clocks, overlaps, approvals)
+
+
+def _intake(request: ServiceRequest) -> str:
+    return f"desk:{request.desk_code}:intake"
 
 
 def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
@@ -143,7 +156,7 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
     if not request.products:
         return []
     session, now = work.session, work.now
-    actor = f"desk:{request.desk_code}:intake"
+    actor = _intake(request)
     # Triaged by the client's own choice, then routed: each its own event and entry.
     for target, reason in (
         (RequestStatus.triaged, "products named by the client"),

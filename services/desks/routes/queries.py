@@ -34,6 +34,7 @@ from services.desks.models import (
     Desk,
     JointAssessment,
     OverlapLink,
+    RequestApproval,
     Routing,
     ServiceRequest,
     SlaClockState,
@@ -391,6 +392,10 @@ async def get_desk_metrics(
         overlapping = await count(
             open_, exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
         )
+        awaiting_approval = await count(
+            col(ServiceRequest.status) == RequestStatus.awaiting_approval.value
+        )
+        approval_waits = await _approval_waits(session, desk_code)
     hours = [
         (routed_at - created_at).total_seconds() / 3600 for created_at, routed_at in routed_pairs
     ]
@@ -405,7 +410,28 @@ async def get_desk_metrics(
         unmet_demand=int(unmet or 0),
         average_hours_to_route=round(sum(hours) / len(hours), 3) if hours else None,
         average_satisfaction=round(float(satisfaction), 2) if satisfaction is not None else None,
+        awaiting_approval=awaiting_approval,
+        average_hours_awaiting_approval=(
+            round(sum(approval_waits) / len(approval_waits), 3) if approval_waits else None
+        ),
     )
+
+
+async def _approval_waits(session: AsyncSession, desk_code: str) -> list[float]:
+    """Hours from each decided approval's request to its decision, at the desk."""
+    rows = (
+        await session.execute(
+            select(col(RequestApproval.requested_at), col(RequestApproval.decided_at)).where(
+                col(RequestApproval.desk_code) == desk_code,
+                col(RequestApproval.decided_at).is_not(None),
+            )
+        )
+    ).all()
+    return [
+        (decided - requested).total_seconds() / 3600
+        for requested, decided in rows
+        if decided is not None
+    ]
 
 
 # --- Unmet demand ---------------------------------------------------------------------

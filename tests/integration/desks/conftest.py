@@ -38,6 +38,7 @@ CATALOG = {
     "POLITICAL_ANALYSIS": {"type": "object"},
 }
 ELECTORAL = {"ELECTORAL_ASSISTANCE": {"election_type": "presidential"}}
+CHIEF = "chief-africa-ii"  # AFRICA_II's chief (ONEDOOR_DESK_CHIEFS): its approver
 
 
 def catalog_events() -> list[ProductCataloged]:
@@ -135,6 +136,7 @@ async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterat
         database_url=await databases.migrated(DESKS),
         # Tests tick the scheduler themselves; the background loop must stay out of it.
         sla_scheduler_interval_s=3600,
+        desk_chiefs={"AFRICA_II": CHIEF},
     )
     async with running_service(
         DESKS,

@@ -25,6 +25,9 @@ ALLOWED = {
     (S.delivered, S.closed), (S.delivered, S.in_progress),
     (S.on_hold, S.submitted), (S.on_hold, S.triaged), (S.on_hold, S.routed), (S.on_hold, S.in_progress),
     (S.on_hold, S.withdrawn),
+    (S.submitted, S.awaiting_approval),
+    (S.awaiting_approval, S.submitted), (S.awaiting_approval, S.rejected),
+    (S.awaiting_approval, S.withdrawn),
 }  # fmt: skip
 
 
