@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from pydantic import HttpUrl
@@ -345,11 +345,14 @@ async def request_page(
     after: str | None,
     filter: RequestFilter | None,
     sort: RequestSort,
+    search: str | None = None,
 ) -> ServiceRequestConnection:
     check_page_size(first)
     params: dict[str, Any] = {"first": first, "sort": sort.value}
     if after:
         params["after"] = after
+    if search is not None:
+        params["search"] = search
     if filter is not None:
         params.update(_filter_params(filter))
     page = await context.clients.desks.get(
@@ -379,6 +382,15 @@ def _filter_params(filter: RequestFilter) -> dict[str, Any]:
         if value is not None:
             params[flag] = "true" if value else "false"
     return params
+
+
+QueueSearch = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only requests whose title, description or comments (those the caller "
+        "may read) hold every word; at most 200 characters"
+    ),
+]
 
 
 @strawberry.type
@@ -411,8 +423,9 @@ class RequestsQuery:
         after: str | None = None,
         filter: RequestFilter | None = None,
         sort: RequestSort = RequestSort.NEWEST,
+        search: QueueSearch = None,
     ) -> ServiceRequestConnection:
-        return await request_page(context_of(info), first, after, filter, sort)
+        return await request_page(context_of(info), first, after, filter, sort, search)
 
     @strawberry.field(description="A request's timeline, oldest first")
     async def request_timeline(self, info: GatewayInfo, id: strawberry.ID) -> list[TimelineEntry]:

@@ -11,6 +11,7 @@ from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
 from services.desks.routes import admin, commands, intake, queries
+from services.desks.search import include_name
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
 from services.desks.workers import SLA_SCHEDULER, SLA_WARNER
@@ -38,6 +39,7 @@ DEFINITION = ServiceDefinition(
     readiness_checks=[catalog_is_loaded],
     workers=[SLA_SCHEDULER, SLA_WARNER],
     metrics=[sla_breaches],
+    include_name=include_name,
 )
 
 

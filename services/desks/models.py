@@ -236,3 +236,17 @@ class JointAssessment(DesksTable, table=True):
     # Recommendations the officer routes with one routeRequest call (see docs/desks.md).
     recommended_products: list[str] = Field(default_factory=list, sa_type=JSONColumn)
     concluded_on: date | None = None
+
+
+class RequestSearchText(DesksTable, table=True):
+    """What the queue's full-text search reads for one request, kept in the same
+    transaction as the writes: `public_text` is what its client sees too (title,
+    description, public comments), `internal_text` the desk's internal notes.
+
+    The index over it is not in the metadata (services/desks/search.py)."""
+
+    __tablename__ = "request_search_text"
+
+    request_id: str = Field(foreign_key="service_request.id", primary_key=True, max_length=36)
+    public_text: str = Field(sa_column=Column(Text, nullable=False))
+    internal_text: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -13,8 +13,8 @@ import { Pager, useCursorPages } from "./requests";
 const STATUSES: RequestStatus[] = ["SUBMITTED", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
 
 const DeskQueue = graphql(`
-  query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!) {
-    deskQueue(first: $first, after: $after, filter: $filter, sort: $sort) {
+  query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!, $search: String) {
+    deskQueue(first: $first, after: $after, filter: $filter, sort: $sort, search: $search) {
       edges { node { id title status urgency clientCode products createdAt breached overlapCount } }
       pageInfo { hasNextPage endCursor }
     }
@@ -27,14 +27,21 @@ export function DeskQueuePage() {
   const [breached, setBreached] = useState(false);
   const [overlapping, setOverlapping] = useState(false);
   const [sort, setSort] = useState<RequestSort>("NEWEST");
+  // What is typed applies when the search is submitted, not at every keystroke.
+  const [typed, setTyped] = useState("");
+  const [search, setSearch] = useState("");
   const { after, restart, pagerProps } = useCursorPages();
   const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null };
-  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort } });
+  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort, search: search || null } });
   const page = result.data?.deskQueue;
   return (
     <section>
       <h1>{t("desk.queue")}</h1>
-      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" role="search" onSubmit={(e) => { e.preventDefault(); setSearch(typed.trim()); restart(); }}>
+        <Field id="queue-search" label={t("desk.search")}>
+          <input id="queue-search" type="search" maxLength={200} value={typed} onChange={(e) => setTyped(e.target.value)} />
+        </Field>
+        <button type="submit">{t("desk.searchButton")}</button>
         <Field id="queue-status" label={t("requests.status")}>
           <select id="queue-status" value={status} onChange={(e) => { setStatus(e.target.value as RequestStatus | ""); restart(); }}>
             <option value="">{t("common.all")}</option>

@@ -28,7 +28,7 @@ from contracts.http.desks.requests import (
     UnmetDemandBody,
 )
 from contracts.http.desks.responses import AttachmentPublic, CommentPublic, RequestPublic
-from services.desks import domain
+from services.desks import domain, search
 from services.desks.domain import RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
 from services.desks.settings import SettingsDep
@@ -431,6 +431,7 @@ async def comment_on_request(
             created_at=now,
         )
         session.add(comment)
+        await search.index_comment(session, comment)
         if principal.role is not Role.client:
             await acknowledge(session, request, now)
         if not body.internal:  # the timeline is the client's too

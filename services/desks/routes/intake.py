@@ -12,7 +12,7 @@ from contracts.enums import ClientKind, RequestStatus
 from contracts.events import RequestSubmitted
 from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
-from services.desks import domain
+from services.desks import domain, search
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
@@ -129,6 +129,7 @@ async def _take_in(
         summary=f"submitted to desk {desk.code}",
     )
     await session.flush()
+    search.index_request(session, request)
     routings = _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours)
     overlaps = await flag_overlaps(

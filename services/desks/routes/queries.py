@@ -26,7 +26,7 @@ from contracts.http.desks.responses import (
     TimelineEntryPublic,
     UnmetDemandPublic,
 )
-from services.desks import domain
+from services.desks import domain, search
 from services.desks.models import (
     Attachment,
     Comment,
@@ -201,9 +201,11 @@ async def list_requests(
     breached: bool | None = None,
     overlapping: bool | None = None,
     sort: RequestSort = RequestSort.newest,
+    text: Annotated[str | None, Query(alias="search", max_length=search.MAX_SEARCH * 4)] = None,
 ) -> RequestPage:
     """The requests the caller may see (a desk officer's queue, a client's own
-    requests), filtered, sorted and paged with an opaque cursor."""
+    requests), filtered, sorted and paged with an opaque cursor; `search`: only those
+    whose title, description or comments the caller may read hold every word."""
     conditions = [visibility(principal)]
     if status_in:
         conditions.append(col(ServiceRequest.status).in_([value.value for value in status_in]))
@@ -220,6 +222,8 @@ async def list_requests(
     if overlapping is not None:
         flagged = exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
         conditions.append(flagged if overlapping else ~flagged)
+    if text is not None:
+        conditions.append(search.matching(session, search.queue_search_terms(text), principal))
     order = _ORDERS[sort]
     query = order.page(select(ServiceRequest).where(*conditions), first, after)
     async with session.begin():
