@@ -101,6 +101,8 @@ class NotificationKind(StrEnum):
     sla_breached = "sla_breached"
     engagement_proposed = "engagement_proposed"
     task_assigned = "task_assigned"
+    request_reopened = "request_reopened"
+    delivery_disputed = "delivery_disputed"
 
 
 class Language(StrEnum):

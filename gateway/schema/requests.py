@@ -294,6 +294,10 @@ class RequestFilter:
     overlapping: bool | None = strawberry.field(
         default=None, description="Flagged as overlapping another open request"
     )
+    reopened: bool | None = strawberry.field(default=None, description="Reopened by its client")
+    disputed: bool | None = strawberry.field(
+        default=None, description="Its client disputed a delivery"
+    )
 
 
 @strawberry.type
@@ -314,6 +318,8 @@ class DeskMetrics:
     unmet_demand: int
     average_hours_to_route: float | None
     average_satisfaction: float | None
+    reopenings: int
+    disputes: int
 
     @classmethod
     def of(cls, metrics: DeskMetricsPublic) -> DeskMetrics:
@@ -377,7 +383,7 @@ def _filter_params(filter: RequestFilter) -> dict[str, Any]:
         params["client"] = filter.client_code
     if filter.owner:
         params["owner"] = filter.owner
-    for flag in ("breached", "overlapping"):
+    for flag in ("breached", "overlapping", "reopened", "disputed"):
         value = getattr(filter, flag)
         if value is not None:
             params[flag] = "true" if value else "false"
@@ -609,6 +615,30 @@ class RequestsMutation:
     ) -> ServiceRequest:
         body = ReasonBody(expected_version=expected_version, reason=reason)
         return await act(info, id, "withdraw", body)
+
+    @strawberry.mutation(
+        description="Client: reopen your delivered or closed request (within the desks' "
+        "window): it goes back to its desk"
+    )
+    async def reopen_request(
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        reason: str | None = None,
+    ) -> ServiceRequest:
+        body = ReasonBody(expected_version=expected_version, reason=reason)
+        return await act(info, id, "reopen", body)
+
+    @strawberry.mutation(
+        description="Client: dispute the delivery of your request, saying why (within the "
+        "desks' window): it goes back to its desk"
+    )
+    async def dispute_request(
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int, reason: str
+    ) -> ServiceRequest:
+        body = ReasonBody(expected_version=expected_version, reason=reason)
+        return await act(info, id, "dispute", body)
 
     @strawberry.mutation(description="Client: confirm delivery and close, with satisfaction 1-5")
     async def confirm_request(

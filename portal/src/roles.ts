@@ -43,6 +43,8 @@ export function requestActions(role: Role, status: string): string[] {
     const actions = ["comment", "attach"];
     if (!["WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("withdraw");
     if (status === "DELIVERED") actions.push("confirm");
+    // Within the desks' window only: the service says so when it has passed.
+    if (["DELIVERED", "CLOSED"].includes(status)) actions.push("reopen");
     return actions;
   }
   if (role === "desk_officer" || role === "admin") {
@@ -60,9 +62,9 @@ export function requestActions(role: Role, status: string): string[] {
  * it (the notifications service decides who is told; HQ roles see every kind). */
 export const NOTIFICATION_KINDS: Record<Role, NotificationKind[]> = {
   client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT"],
-  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED"],
+  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
   provider: ["ENGAGEMENT_PROPOSED"],
   partner: ["TASK_ASSIGNED"],
-  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED"],
-  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED"],
+  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
+  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
 };

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -90,6 +90,13 @@ class ServiceRequest(DesksTable, table=True):
     match_words: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # The client's key for this submit (shared/idempotency.py): a retry finds this request.
     idempotency_key: str | None = Field(default=None, max_length=100)
+    # How often its client reopened it or disputed its delivery (the desk's queue flags).
+    reopen_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    dispute_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
     __table_args__ = (
         Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),

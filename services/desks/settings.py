@@ -46,6 +46,10 @@ class DesksSettings(ServiceSettings):
     # (RequestSlaAtRisk) before it breaches; 0 turns the warning off.
     sla_warn_before_s: float = Field(default=3600.0, ge=0)
 
+    # How long after a request was delivered or closed its client may still reopen
+    # it or dispute the delivery (ONEDOOR_REOPEN_WINDOW_DAYS).
+    reopen_window_days: float = Field(default=30.0, gt=0)
+
     # Overlap detection: Jaccard similarity of title+description words.
     overlap_min_similarity: float = Field(default=0.2, ge=0, le=1)
     overlap_min_similarity_without_products: float = Field(default=0.5, ge=0, le=1)

@@ -21,6 +21,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.sla_breached: "SLA breached ({clock}): {title}",
         K.engagement_proposed: "New engagement proposed ({product_code}): {title}",
         K.task_assigned: "A task was assigned to you: {title}",
+        K.request_reopened: "Reopened by its client: {title}",
+        K.delivery_disputed: "Delivery disputed by its client: {title}",
     },
     Language.fr: {
         K.request_status_changed: "Votre demande est maintenant {to_status} : {title}",
@@ -29,6 +31,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.sla_breached: "Délai SLA dépassé ({clock}) : {title}",
         K.engagement_proposed: "Nouvel engagement proposé ({product_code}) : {title}",
         K.task_assigned: "Une tâche vous a été confiée : {title}",
+        K.request_reopened: "Rouverte par son client : {title}",
+        K.delivery_disputed: "Livraison contestée par son client : {title}",
     },
     Language.es: {
         K.request_status_changed: "Su solicitud está ahora en {to_status}: {title}",
@@ -37,6 +41,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.sla_breached: "SLA incumplido ({clock}): {title}",
         K.engagement_proposed: "Nuevo compromiso propuesto ({product_code}): {title}",
         K.task_assigned: "Se le asignó una tarea: {title}",
+        K.request_reopened: "Reabierta por su cliente: {title}",
+        K.delivery_disputed: "Entrega impugnada por su cliente: {title}",
     },
     Language.ar: {
         K.request_status_changed: "أصبحت حالة طلبك {to_status}: {title}",
@@ -45,6 +51,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.sla_breached: "انقضت مهلة مستوى الخدمة ({clock}): {title}",
         K.engagement_proposed: "اقتُرح التزام جديد ({product_code}): {title}",
         K.task_assigned: "أُسندت إليك مهمة: {title}",
+        K.request_reopened: "أعاد العميل فتح الطلب: {title}",
+        K.delivery_disputed: "اعترض العميل على التسليم: {title}",
     },
     Language.zh: {
         K.request_status_changed: "您的请求现为 {to_status}：{title}",
@@ -53,6 +61,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.sla_breached: "已超出服务水平时限（{clock}）：{title}",
         K.engagement_proposed: "新的服务承接提议（{product_code}）：{title}",
         K.task_assigned: "已为您分配一项任务：{title}",
+        K.request_reopened: "客户已重新打开请求：{title}",
+        K.delivery_disputed: "客户对交付提出异议：{title}",
     },
     Language.ru: {
         K.request_status_changed: "Статус вашего запроса теперь {to_status}: {title}",
@@ -61,6 +71,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.sla_breached: "Срок SLA нарушен ({clock}): {title}",
         K.engagement_proposed: "Предложено новое участие ({product_code}): {title}",
         K.task_assigned: "Вам поручена задача: {title}",
+        K.request_reopened: "Клиент снова открыл запрос: {title}",
+        K.delivery_disputed: "Клиент оспорил результат: {title}",
     },
 }
 

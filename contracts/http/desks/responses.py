@@ -70,6 +70,8 @@ class RequestPublic(BaseModel):
     overlap_count: int
     assessments: list[AssessmentPublic]
     client_kind: str
+    reopen_count: int = Field(default=0, description="How often its client reopened it")
+    dispute_count: int = Field(default=0, description="How often its client disputed a delivery")
 
 
 class RequestEdge(BaseModel):
@@ -156,6 +158,8 @@ class DeskMetrics(BaseModel):
     unmet_demand: int
     average_hours_to_route: float | None
     average_satisfaction: float | None
+    reopenings: int = Field(default=0, description="Times its clients reopened a request")
+    disputes: int = Field(default=0, description="Times its clients disputed a delivery")
 
 
 class UnmetDemandPublic(BaseModel):

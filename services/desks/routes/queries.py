@@ -200,6 +200,8 @@ async def list_requests(
     owner: Annotated[str | None, Query(max_length=300)] = None,
     breached: bool | None = None,
     overlapping: bool | None = None,
+    reopened: bool | None = None,
+    disputed: bool | None = None,
     sort: RequestSort = RequestSort.newest,
     text: Annotated[str | None, Query(alias="search", max_length=search.MAX_SEARCH * 4)] = None,
 ) -> RequestPage:
@@ -222,6 +224,12 @@ async def list_requests(
     if overlapping is not None:
         flagged = exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
         conditions.append(flagged if overlapping else ~flagged)
+    for flag, count in (
+        (reopened, ServiceRequest.reopen_count),
+        (disputed, ServiceRequest.dispute_count),
+    ):
+        if flag is not None:
+            conditions.append(col(count) > 0 if flag else col(count) == 0)
     if text is not None:
         conditions.append(search.matching(session, search.queue_search_terms(text), principal))
     order = _ORDERS[sort]
@@ -379,6 +387,14 @@ async def get_desk_metrics(
                 .where(mine)
             )
         ).all()
+        reopenings, disputes = (
+            await session.execute(
+                select(
+                    func.coalesce(func.sum(col(ServiceRequest.reopen_count)), 0),
+                    func.coalesce(func.sum(col(ServiceRequest.dispute_count)), 0),
+                ).where(mine)
+            )
+        ).one()
         satisfaction = await session.scalar(
             select(func.avg(ServiceRequest.satisfaction_score)).where(
                 mine, col(ServiceRequest.satisfaction_score).is_not(None)
@@ -409,6 +425,8 @@ async def get_desk_metrics(
         unmet_demand=int(unmet or 0),
         average_hours_to_route=round(sum(hours) / len(hours), 3) if hours else None,
         average_satisfaction=round(float(satisfaction), 2) if satisfaction is not None else None,
+        reopenings=int(reopenings),
+        disputes=int(disputes),
     )
 
 
