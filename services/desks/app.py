@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
-from services.desks.routes import admin, commands, intake, queries
+from services.desks.routes import admin, commands, exports, intake, queries
 from services.desks.search import include_name
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
@@ -33,7 +33,7 @@ DEFINITION = ServiceDefinition(
     title="Regional desks",
     metadata=DesksTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[intake.router, queries.router, commands.router, admin.router],
+    routers=[intake.router, queries.router, commands.router, admin.router, exports.router],
     handlers=handlers,
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],
