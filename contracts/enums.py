@@ -116,6 +116,8 @@ class NotificationKind(StrEnum):
     task_assigned = "task_assigned"
     approval_requested = "approval_requested"
     approval_decided = "approval_decided"
+    request_reopened = "request_reopened"
+    delivery_disputed = "delivery_disputed"
 
 
 class Language(StrEnum):

@@ -541,6 +541,47 @@ class NotificationRecorded(Event):
         return self.notification_id
 
 
+class RequestReopened(Event):
+    """The client reopened its delivered or closed request (within the desks' window):
+    the request is back at its desk. Its move is a RequestStatusChanged as well."""
+
+    type: ClassVar[str] = "onedoor.request.reopened.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    client_code: str
+    desk_code: str
+    owner: str | None = Field(default=None, description="The desk officer who owns the request")
+    from_status: str
+    reason: str
+    reopened_by: str
+    reopened_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestDisputed(Event):
+    """The client disputed the delivery of its request, with a reason (within the
+    desks' window): the request is back at its desk. Its move is a RequestStatusChanged
+    as well."""
+
+    type: ClassVar[str] = "onedoor.request.disputed.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    client_code: str
+    desk_code: str
+    owner: str | None = Field(default=None, description="The desk officer who owns the request")
+    from_status: str
+    reason: str
+    disputed_by: str
+    disputed_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
 def _all_event_models() -> list[type[Event]]:
     return [
         ProductCataloged,
@@ -567,6 +608,8 @@ def _all_event_models() -> list[type[Event]]:
         NotificationRecorded,
         RequestApprovalRequested,
         RequestApprovalDecided,
+        RequestReopened,
+        RequestDisputed,
     ]
 
 

@@ -34,6 +34,7 @@ from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.dev_signin import include_auth
 from gateway.errors import CodedErrors, GatewaySchema
+from gateway.exports import router as exports_router
 from gateway.feeds import router as feeds_router
 from gateway.limits import (
     BodySizeLimit,
@@ -189,6 +190,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         prefix="/graphql",
     )
     app.include_router(feeds_router)
+    app.include_router(exports_router)
+    app.state.token_verifier = verifier  # the exports' bearer check (shared.auth)
     include_auth(app, settings)
     mount_portal(app, settings.portal_dist_dir)
 

@@ -117,6 +117,24 @@ class ServiceClient:
     ) -> T:
         return await self._call("DELETE", path, authorization, answer, params=params)
 
+    async def open_stream(
+        self, path: ServicePath, authorization: str, params: Any = None
+    ) -> httpx.Response:
+        """A GET whose body the caller reads as it arrives (`aiter_raw`) and then closes
+        (`aclose`): exports, passed through without being held in memory."""
+        if not isinstance(path, ServicePath):
+            raise TypeError("build service paths with service_path()")
+        request = self._http.build_request(
+            "GET", path, headers={"Authorization": authorization}, params=params
+        )
+        try:
+            return await self._http.send(request, stream=True)
+        except httpx.HTTPError as error:
+            log.warning("%s unreachable: %s", self.name, error)
+            raise ServiceError(
+                "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
+            ) from error
+
     async def ready(self) -> bool:
         try:
             response = await self._http.get("/readyz")

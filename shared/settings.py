@@ -140,6 +140,8 @@ class ServiceSettings(PlatformSettings):
     consumer_retry_backoff_s: float = Field(default=0.1, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
     broker_watch_interval_s: float = Field(default=2.0, gt=0)
+    # Rows a CSV export reads per transaction (shared/exports.py).
+    export_chunk_rows: int = Field(default=500, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _inbox_outlives_the_outbox(self) -> ServiceSettings:

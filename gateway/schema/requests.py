@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from pydantic import HttpUrl
@@ -300,6 +300,10 @@ class RequestFilter:
     overlapping: bool | None = strawberry.field(
         default=None, description="Flagged as overlapping another open request"
     )
+    reopened: bool | None = strawberry.field(default=None, description="Reopened by its client")
+    disputed: bool | None = strawberry.field(
+        default=None, description="Its client disputed a delivery"
+    )
 
 
 @strawberry.type
@@ -322,6 +326,8 @@ class DeskMetrics:
     average_satisfaction: float | None
     awaiting_approval: int
     average_hours_awaiting_approval: float | None
+    reopenings: int
+    disputes: int
 
     @classmethod
     def of(cls, metrics: DeskMetricsPublic) -> DeskMetrics:
@@ -353,11 +359,14 @@ async def request_page(
     after: str | None,
     filter: RequestFilter | None,
     sort: RequestSort,
+    search: str | None = None,
 ) -> ServiceRequestConnection:
     check_page_size(first)
     params: dict[str, Any] = {"first": first, "sort": sort.value}
     if after:
         params["after"] = after
+    if search is not None:
+        params["search"] = search
     if filter is not None:
         params.update(_filter_params(filter))
     page = await context.clients.desks.get(
@@ -382,11 +391,20 @@ def _filter_params(filter: RequestFilter) -> dict[str, Any]:
         params["client"] = filter.client_code
     if filter.owner:
         params["owner"] = filter.owner
-    for flag in ("breached", "overlapping"):
+    for flag in ("breached", "overlapping", "reopened", "disputed"):
         value = getattr(filter, flag)
         if value is not None:
             params[flag] = "true" if value else "false"
     return params
+
+
+QueueSearch = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only requests whose title, description or comments (those the caller "
+        "may read) hold every word; at most 200 characters"
+    ),
+]
 
 
 @strawberry.type
@@ -419,8 +437,9 @@ class RequestsQuery:
         after: str | None = None,
         filter: RequestFilter | None = None,
         sort: RequestSort = RequestSort.NEWEST,
+        search: QueueSearch = None,
     ) -> ServiceRequestConnection:
-        return await request_page(context_of(info), first, after, filter, sort)
+        return await request_page(context_of(info), first, after, filter, sort, search)
 
     @strawberry.field(description="A request's timeline, oldest first")
     async def request_timeline(self, info: GatewayInfo, id: strawberry.ID) -> list[TimelineEntry]:
@@ -604,6 +623,30 @@ class RequestsMutation:
     ) -> ServiceRequest:
         body = ReasonBody(expected_version=expected_version, reason=reason)
         return await act(info, id, "withdraw", body)
+
+    @strawberry.mutation(
+        description="Client: reopen your delivered or closed request (within the desks' "
+        "window): it goes back to its desk"
+    )
+    async def reopen_request(
+        self,
+        info: GatewayInfo,
+        id: strawberry.ID,
+        expected_version: int,
+        reason: str | None = None,
+    ) -> ServiceRequest:
+        body = ReasonBody(expected_version=expected_version, reason=reason)
+        return await act(info, id, "reopen", body)
+
+    @strawberry.mutation(
+        description="Client: dispute the delivery of your request, saying why (within the "
+        "desks' window): it goes back to its desk"
+    )
+    async def dispute_request(
+        self, info: GatewayInfo, id: strawberry.ID, expected_version: int, reason: str
+    ) -> ServiceRequest:
+        body = ReasonBody(expected_version=expected_version, reason=reason)
+        return await act(info, id, "dispute", body)
 
     @strawberry.mutation(description="Client: confirm delivery and close, with satisfaction 1-5")
     async def confirm_request(

@@ -46,7 +46,8 @@ describe("role-based views", () => {
 
   it("lets a client withdraw or confirm, and only a desk triage, route, hold or reject", () => {
     expect(requestActions("client", "IN_PROGRESS")).toEqual(["comment", "attach", "withdraw"]);
-    expect(requestActions("client", "DELIVERED")).toContain("confirm");
+    expect(requestActions("client", "DELIVERED")).toEqual(expect.arrayContaining(["confirm", "reopen"]));
+    expect(requestActions("client", "CLOSED")).toEqual(["comment", "attach", "reopen"]);
     expect(requestActions("client", "SUBMITTED")).not.toContain("triage");
     expect(requestActions("desk_officer", "SUBMITTED")).toEqual(expect.arrayContaining(["triage", "note", "hold", "reject"]));
     expect(requestActions("desk_officer", "TRIAGED")).toContain("route");

@@ -45,6 +45,8 @@ export function requestActions(role: Role, status: string): string[] {
     const actions = ["comment", "attach"];
     if (!["WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("withdraw");
     if (status === "DELIVERED") actions.push("confirm");
+    // Within the desks' window only: the service says so when it has passed.
+    if (["DELIVERED", "CLOSED"].includes(status)) actions.push("reopen");
     return actions;
   }
   if (role === "desk_officer" || role === "admin") {
@@ -64,9 +66,9 @@ export function requestActions(role: Role, status: string): string[] {
  * it (the notifications service decides who is told; HQ roles see every kind). */
 export const NOTIFICATION_KINDS: Record<Role, NotificationKind[]> = {
   client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "APPROVAL_DECIDED"],
-  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED", "APPROVAL_REQUESTED"],
+  desk_officer: ["SLA_AT_RISK", "SLA_BREACHED", "APPROVAL_REQUESTED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
   provider: ["ENGAGEMENT_PROPOSED"],
   partner: ["TASK_ASSIGNED"],
-  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED"],
-  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED"],
+  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
+  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
 };

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
-from services.desks.routes import admin, approvals, commands, intake, queries
+from services.desks.routes import admin, approvals, commands, exports, intake, queries
+from services.desks.search import include_name
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
 from services.desks.workers import SLA_SCHEDULER, SLA_WARNER
@@ -32,12 +33,20 @@ DEFINITION = ServiceDefinition(
     title="Regional desks",
     metadata=DesksTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[intake.router, queries.router, commands.router, approvals.router, admin.router],
+    routers=[
+        intake.router,
+        queries.router,
+        commands.router,
+        approvals.router,
+        admin.router,
+        exports.router,
+    ],
     handlers=handlers,
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],
     workers=[SLA_SCHEDULER, SLA_WARNER],
     metrics=[sla_breaches],
+    include_name=include_name,
 )
 
 

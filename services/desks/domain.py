@@ -38,9 +38,10 @@ TRANSITIONS: Mapping[RequestStatus, frozenset[RequestStatus]] = {
     # A declined engagement sends the request back to the desk (triaged).
     S.routed: frozenset({S.in_progress, S.triaged, S.on_hold, S.withdrawn}),
     S.in_progress: frozenset({S.delivered, S.on_hold, S.withdrawn}),
-    S.delivered: frozenset({S.closed, S.in_progress}),
+    # A client may reopen (or dispute) a delivered or closed request: back to the desk.
+    S.delivered: frozenset({S.closed, S.in_progress, S.triaged}),
     S.on_hold: frozenset({S.submitted, S.triaged, S.routed, S.in_progress, S.withdrawn}),
-    S.closed: frozenset(),
+    S.closed: frozenset({S.triaged}),
     S.rejected: frozenset(),
     S.withdrawn: frozenset(),
 }
@@ -137,6 +138,30 @@ def require_reason(reason: str | None, what: str) -> str:
             "BAD_USER_INPUT", f"reason is longer than {MAX_REASON} characters", field="reason"
         )
     return text
+
+
+REOPENABLE = frozenset({S.delivered, S.closed})
+
+
+def check_reopening(
+    status: RequestStatus, since: datetime, now: datetime, window: timedelta, what: str
+) -> None:
+    """A client reopens or disputes only a delivered or closed request, and only within
+    the window after it got there."""
+    if status not in REOPENABLE:
+        raise DomainError(
+            "ILLEGAL_TRANSITION",
+            f"only a delivered or closed request can be {what}, not a {status.value} one",
+            from_status=status.value,
+            to_status=S.triaged.value,
+        )
+    if now - since > window:
+        raise DomainError(
+            "CONFLICT",
+            f"the request was {status.value} more than {window / timedelta(days=1):g} days ago; it can no "
+            f"longer be {what}: submit a new request",
+            since=since.isoformat(),
+        )
 
 
 def check_satisfaction(score: int | None, comment: str | None) -> None:
@@ -499,8 +524,10 @@ def validate_routing(
             f"first re-route or record as unmet demand the declined {', '.join(pending)}",
             declined=pending,
         )
+    # A delivered product may go out again (follow-up work on a reopened request).
     active = sorted(
-        {code for code, state in routings if state not in RESOLVED_ROUTINGS} & set(products)
+        {code for code, state in routings if state not in RESOLVED_ROUTINGS | {R.delivered}}
+        & set(products)
     )
     if active:
         raise DomainError("CONFLICT", f"already routed: {', '.join(active)}", products=active)

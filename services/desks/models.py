@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -90,6 +90,13 @@ class ServiceRequest(DesksTable, table=True):
     match_words: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # The client's key for this submit (shared/idempotency.py): a retry finds this request.
     idempotency_key: str | None = Field(default=None, max_length=100)
+    # How often its client reopened it or disputed its delivery (the desk's queue flags).
+    reopen_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    dispute_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
     __table_args__ = (
         Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),
@@ -273,3 +280,17 @@ class RequestApproval(DesksTable, table=True):
     decided_by: str | None = Field(default=None, max_length=300)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     comment: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RequestSearchText(DesksTable, table=True):
+    """What the queue's full-text search reads for one request, kept in the same
+    transaction as the writes: `public_text` is what its client sees too (title,
+    description, public comments), `internal_text` the desk's internal notes.
+
+    The index over it is not in the metadata (services/desks/search.py)."""
+
+    __tablename__ = "request_search_text"
+
+    request_id: str = Field(foreign_key="service_request.id", primary_key=True, max_length=36)
+    public_text: str = Field(sa_column=Column(Text, nullable=False))
+    internal_text: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -49,6 +49,10 @@ class DesksSettings(ServiceSettings):
     # service reads: the chief decides the desk's approvals (see domain.is_approver).
     desk_chiefs: dict[str, str] = Field(default_factory=dict)
 
+    # How long after a request was delivered or closed its client may still reopen
+    # it or dispute the delivery (ONEDOOR_REOPEN_WINDOW_DAYS).
+    reopen_window_days: float = Field(default=30.0, gt=0)
+
     # Overlap detection: Jaccard similarity of title+description words.
     overlap_min_similarity: float = Field(default=0.2, ge=0, le=1)
     overlap_min_similarity_without_products: float = Field(default=0.5, ge=0, le=1)

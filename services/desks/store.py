@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, insert, select, true, update
+from sqlalchemy import ColumnElement, Select, exists, false, func, insert, select, true, update
 from sqlmodel import col
 
 from contracts.enums import ClientKind, RequestStatus, SlaClock, Urgency
@@ -130,6 +130,14 @@ def change_status(
         )
     )
     session.add(request)
+
+
+async def status_entered_at(session: AsyncSession, request: ServiceRequest) -> datetime:
+    """When the request entered its current status (its last move; intake if none)."""
+    last: datetime | None = await session.scalar(
+        select(func.max(col(StatusChange.at))).where(col(StatusChange.request_id) == request.id)
+    )
+    return last or request.created_at
 
 
 async def routings_of(session: AsyncSession, request_ids: list[str]) -> dict[str, list[Routing]]:

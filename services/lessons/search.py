@@ -18,7 +18,6 @@ dialects); `include_name` hides them from the models==migrations comparison.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -42,6 +41,7 @@ from sqlmodel import col
 from contracts.enums import LessonStatus, Sensitivity
 from services.lessons.domain import STOPWORDS
 from services.lessons.models import Lesson, LessonTag
+from shared import fulltext
 from shared.db import AsyncSession
 
 FTS_TABLE = "lesson_fts"
@@ -65,13 +65,8 @@ def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
 
 
 def search_terms(text: str) -> list[str]:
-    """The words to look for: letters and digits only (so no query syntax reaches the
-    engine), lower-cased, without stop words, at most MAX_TERMS."""
-    seen: dict[str, None] = {}
-    for word in re.findall(r"[^\W_]+", text.lower()):
-        if len(word) >= 2 and word not in STOPWORDS:
-            seen.setdefault(word, None)
-    return list(seen)[:MAX_TERMS]
+    """The words to look for (shared/fulltext.py), without the lessons' stop words."""
+    return fulltext.search_terms(text, stopwords=STOPWORDS, max_terms=MAX_TERMS)
 
 
 @dataclass(frozen=True)
@@ -121,8 +116,7 @@ class Fts5Search:
     _fts = table(FTS_TABLE, column("rowid"))
 
     def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
-        # Each term quoted: FTS5 then reads it as a plain string, never as syntax.
-        expression = (" OR " if any_term else " ").join(f'"{term}"' for term in terms)
+        expression = fulltext.fts5_expression(terms, any_term=any_term)
         source = IndexFirstJoin(
             self._fts, _lesson, self._fts.c.rowid == literal_column("lesson.rowid")
         )
@@ -142,7 +136,7 @@ class PostgresSearch:
     """PostgreSQL full-text search: weighted tsvector, GIN index, ts_rank_cd."""
 
     def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
-        query = func.to_tsquery("english", (" | " if any_term else " & ").join(terms))
+        query = func.to_tsquery("english", fulltext.tsquery_text(terms, any_term=any_term))
         vector: ColumnClause[str] = literal_column(f"lesson.{SEARCH_VECTOR}")
         score = func.ts_rank_cd(vector, query)
         return TextMatch(

@@ -92,6 +92,26 @@ def escalation_audiences(desk_code: str, owner: str | None, escalated_to: str) -
     return list(dict.fromkeys([*audiences, escalated_to]))
 
 
+def returned_to_desk(
+    kind: NotificationKind,
+    request_id: str,
+    desk_code: str,
+    owner: str | None,
+    title: str,
+    reason: str,
+) -> Draft:
+    """A client reopened its request or disputed the delivery: its owner hears of it
+    (the whole desk while nobody owns it)."""
+    return Draft(
+        audience=desk_audience(desk_code, owner),
+        kind=kind,
+        title=title,
+        link=request_link(request_id),
+        request_id=request_id,
+        params={"reason": reason},
+    )
+
+
 def person_audiences(principal: Principal, desk_chiefs: dict[str, str]) -> frozenset[str]:
     """The caller's audiences (shared/audiences.py), and for a desk officer the desk
     chief's when they are its chief (`desk_chiefs`: desk code -> subject); a desk whose

@@ -17,6 +17,8 @@ from contracts.events import (
     RequestApprovalRequested,
     RequestAssigned,
     RequestCommentAdded,
+    RequestDisputed,
+    RequestReopened,
     RequestSlaAtRisk,
     RequestSlaBreached,
     RequestStatusChanged,
@@ -86,6 +88,38 @@ async def on_request_comment_added(event: RequestCommentAdded, context: EventCon
         context,
         domain.public_comment(
             event.request_id, event.client_code, title, event.comment_id, event.author_role
+        ),
+    )
+
+
+@handlers.on(RequestReopened)
+async def on_request_reopened(event: RequestReopened, context: EventContext) -> None:
+    title = await _title(context.session, event.request_id)
+    await _record(
+        context,
+        domain.returned_to_desk(
+            NotificationKind.request_reopened,
+            event.request_id,
+            event.desk_code,
+            event.owner,
+            title,
+            event.reason,
+        ),
+    )
+
+
+@handlers.on(RequestDisputed)
+async def on_request_disputed(event: RequestDisputed, context: EventContext) -> None:
+    title = await _title(context.session, event.request_id)
+    await _record(
+        context,
+        domain.returned_to_desk(
+            NotificationKind.delivery_disputed,
+            event.request_id,
+            event.desk_code,
+            event.owner,
+            title,
+            event.reason,
         ),
     )
 

@@ -23,6 +23,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.task_assigned: "A task was assigned to you: {title}",
         K.approval_requested: "Approval needed ({rules}): {title}",
         K.approval_decided: "Your request was {decision}: {title}",
+        K.request_reopened: "Reopened by its client: {title}",
+        K.delivery_disputed: "Delivery disputed by its client: {title}",
     },
     Language.fr: {
         K.request_status_changed: "Votre demande est maintenant {to_status} : {title}",
@@ -33,6 +35,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.task_assigned: "Une tâche vous a été confiée : {title}",
         K.approval_requested: "Approbation requise ({rules}) : {title}",
         K.approval_decided: "Décision d’approbation sur votre demande ({decision}) : {title}",
+        K.request_reopened: "Rouverte par son client : {title}",
+        K.delivery_disputed: "Livraison contestée par son client : {title}",
     },
     Language.es: {
         K.request_status_changed: "Su solicitud está ahora en {to_status}: {title}",
@@ -43,6 +47,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.task_assigned: "Se le asignó una tarea: {title}",
         K.approval_requested: "Se requiere aprobación ({rules}): {title}",
         K.approval_decided: "Decisión de aprobación sobre su solicitud ({decision}): {title}",
+        K.request_reopened: "Reabierta por su cliente: {title}",
+        K.delivery_disputed: "Entrega impugnada por su cliente: {title}",
     },
     Language.ar: {
         K.request_status_changed: "أصبحت حالة طلبك {to_status}: {title}",
@@ -53,6 +59,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.task_assigned: "أُسندت إليك مهمة: {title}",
         K.approval_requested: "مطلوب اعتماد ({rules}): {title}",
         K.approval_decided: "قرار الاعتماد بشأن طلبك ({decision}): {title}",
+        K.request_reopened: "أعاد العميل فتح الطلب: {title}",
+        K.delivery_disputed: "اعترض العميل على التسليم: {title}",
     },
     Language.zh: {
         K.request_status_changed: "您的请求现为 {to_status}：{title}",
@@ -63,6 +71,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.task_assigned: "已为您分配一项任务：{title}",
         K.approval_requested: "需要审批（{rules}）：{title}",
         K.approval_decided: "您的请求的审批决定（{decision}）：{title}",
+        K.request_reopened: "客户已重新打开请求：{title}",
+        K.delivery_disputed: "客户对交付提出异议：{title}",
     },
     Language.ru: {
         K.request_status_changed: "Статус вашего запроса теперь {to_status}: {title}",
@@ -73,6 +83,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.task_assigned: "Вам поручена задача: {title}",
         K.approval_requested: "Требуется утверждение ({rules}): {title}",
         K.approval_decided: "Решение об утверждении вашего запроса ({decision}): {title}",
+        K.request_reopened: "Клиент снова открыл запрос: {title}",
+        K.delivery_disputed: "Клиент оспорил результат: {title}",
     },
 }
 

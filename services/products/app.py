@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.products.handlers import handlers
 from services.products.models import ProductsTable
-from services.products.routes import admin, commands, queries
+from services.products.routes import admin, commands, exports, queries
 from services.products.seed import seed_catalog
 from services.products.settings import ProductsSettings
 from shared.clock import Clock
@@ -21,7 +21,7 @@ DEFINITION = ServiceDefinition(
     title="Service-provider products",
     metadata=ProductsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[admin.router, queries.router, commands.router],
+    routers=[admin.router, queries.router, commands.router, exports.router],
     handlers=handlers,
     seed=seed_catalog,
 )

@@ -190,6 +190,25 @@ async def test_a_desk_triages_into_two_engagements_a_provider_declines_one_and_t
     await screenshot(desk_page, "desk-unmet-demand")
 
 
+async def test_a_desk_searches_its_queue_for_a_word(page: Page, door: Door) -> None:
+    searched = await submit_as_client(
+        door, "MINUSMA", "Ballot logistics for the Timbuktu region", description="By river."
+    )
+    await submit_as_client(door, "MINUSMA", "Mediation between herders and farmers")
+    await sign_in(page, "desk_officer", "AFRICA_II")
+    await expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()
+    await page.get_by_role("searchbox", name="Search the queue").fill("timbuktu river")
+    await page.get_by_role("button", name="Search", exact=True).click()
+    rows = page.get_by_role("table").get_by_role("link")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_have_text("Ballot logistics for the Timbuktu region")
+    assert (await rows.get_attribute("href") or "").endswith(searched)
+    await page.get_by_role("searchbox", name="Search the queue").fill("?!")
+    await page.get_by_role("button", name="Search", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("not valid")
+    await assert_accessible(page)
+
+
 async def test_a_partner_accepts_its_task_and_posts_findings(page: Page, door: Door) -> None:
     request_id = await submit_as_client(
         door, "MINUSMA", "Joint assessment of the electoral calendar"

@@ -101,6 +101,8 @@ class RequestPublic(BaseModel):
     approvals: list[ApprovalPublic] = Field(
         default_factory=list, description="Its approval steps, oldest first"
     )
+    reopen_count: int = Field(default=0, description="How often its client reopened it")
+    dispute_count: int = Field(default=0, description="How often its client disputed a delivery")
 
 
 class RequestEdge(BaseModel):
@@ -191,6 +193,8 @@ class DeskMetrics(BaseModel):
     average_hours_awaiting_approval: float | None = Field(
         default=None, description="Over the approvals decided: from the request to the decision"
     )
+    reopenings: int = Field(default=0, description="Times its clients reopened a request")
+    disputes: int = Field(default=0, description="Times its clients disputed a delivery")
 
 
 class UnmetDemandPublic(BaseModel):

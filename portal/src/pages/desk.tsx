@@ -13,9 +13,9 @@ import { Pager, useCursorPages } from "./requests";
 const STATUSES: RequestStatus[] = ["SUBMITTED", "AWAITING_APPROVAL", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
 
 const DeskQueue = graphql(`
-  query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!) {
-    deskQueue(first: $first, after: $after, filter: $filter, sort: $sort) {
-      edges { node { id title status urgency clientCode products createdAt breached overlapCount } }
+  query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!, $search: String) {
+    deskQueue(first: $first, after: $after, filter: $filter, sort: $sort, search: $search) {
+      edges { node { id title status urgency clientCode products createdAt breached overlapCount reopenCount disputeCount } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -26,15 +26,24 @@ export function DeskQueuePage() {
   const [status, setStatus] = useState<RequestStatus | "">("");
   const [breached, setBreached] = useState(false);
   const [overlapping, setOverlapping] = useState(false);
+  const [reopened, setReopened] = useState(false);
+  const [disputed, setDisputed] = useState(false);
   const [sort, setSort] = useState<RequestSort>("NEWEST");
+  // What is typed applies when the search is submitted, not at every keystroke.
+  const [typed, setTyped] = useState("");
+  const [search, setSearch] = useState("");
   const { after, restart, pagerProps } = useCursorPages();
-  const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null };
-  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort } });
+  const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null, reopened: reopened || null, disputed: disputed || null };
+  const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort, search: search || null } });
   const page = result.data?.deskQueue;
   return (
     <section>
       <h1>{t("desk.queue")}</h1>
-      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" role="search" onSubmit={(e) => { e.preventDefault(); setSearch(typed.trim()); restart(); }}>
+        <Field id="queue-search" label={t("desk.search")}>
+          <input id="queue-search" type="search" maxLength={200} value={typed} onChange={(e) => setTyped(e.target.value)} />
+        </Field>
+        <button type="submit">{t("desk.searchButton")}</button>
         <Field id="queue-status" label={t("requests.status")}>
           <select id="queue-status" value={status} onChange={(e) => { setStatus(e.target.value as RequestStatus | ""); restart(); }}>
             <option value="">{t("common.all")}</option>
@@ -48,6 +57,8 @@ export function DeskQueuePage() {
         </Field>
         <label><input type="checkbox" checked={breached} onChange={(e) => { setBreached(e.target.checked); restart(); }} /> {t("requests.breached")}</label>
         <label><input type="checkbox" checked={overlapping} onChange={(e) => { setOverlapping(e.target.checked); restart(); }} /> {t("desk.overlappingOnly")}</label>
+        <label><input type="checkbox" checked={reopened} onChange={(e) => { setReopened(e.target.checked); restart(); }} /> {t("desk.reopenedOnly")}</label>
+        <label><input type="checkbox" checked={disputed} onChange={(e) => { setDisputed(e.target.checked); restart(); }} /> {t("desk.disputedOnly")}</label>
       </form>
       <Loading busy={result.fetching} />
       <ErrorList error={result.error} />
@@ -72,7 +83,9 @@ export function DeskQueuePage() {
               <td>{formatDateTime(node.createdAt, i18n.language)}</td>
               <td>
                 {node.breached && <span className="flag breached">{t("requests.breached")}</span>}{" "}
-                {node.overlapCount > 0 && <span className="flag overlap">{t("requests.overlapping", { count: node.overlapCount })}</span>}
+                {node.overlapCount > 0 && <span className="flag overlap">{t("requests.overlapping", { count: node.overlapCount })}</span>}{" "}
+                {node.reopenCount > 0 && <span className="flag reopened">{t("desk.reopened")}</span>}{" "}
+                {node.disputeCount > 0 && <span className="flag disputed">{t("desk.disputed")}</span>}
               </td>
             </tr>
           ))}

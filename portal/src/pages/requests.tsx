@@ -432,6 +432,16 @@ const Confirm = graphql(`
     confirmRequest(id: $id, expectedVersion: $version, satisfactionScore: $score, comment: $comment) { id }
   }
 `);
+const Reopen = graphql(`
+  mutation Reopen($id: ID!, $version: Int!, $reason: String) {
+    reopenRequest(id: $id, expectedVersion: $version, reason: $reason) { id }
+  }
+`);
+const Dispute = graphql(`
+  mutation Dispute($id: ID!, $version: Int!, $reason: String!) {
+    disputeRequest(id: $id, expectedVersion: $version, reason: $reason) { id }
+  }
+`);
 const Attach = graphql(`
   mutation Attach($id: ID!, $input: AttachmentInput!) {
     attachToRequest(id: $id, input: $input) { id }
@@ -443,6 +453,9 @@ function ClientActions({ request, actions, onDone }: { request: RequestViewFragm
   const [withdrawal, withdraw] = useMutation(Withdraw);
   const [confirmation, confirm] = useMutation(Confirm);
   const [attachment, attach] = useMutation(Attach);
+  const [reopening, reopen] = useMutation(Reopen);
+  const [dispute, disputeDelivery] = useMutation(Dispute);
+  const [reopenReason, setReopenReason] = useState("");
   const [score, setScore] = useState("5");
   const [comment, setComment] = useState("");
   const [reference, setReference] = useState({ name: "", url: "" });
@@ -460,6 +473,19 @@ function ClientActions({ request, actions, onDone }: { request: RequestViewFragm
             <input id="confirm-comment" value={comment} onChange={(e) => setComment(e.target.value)} />
           </Field>
           <button type="submit">{t("requests.confirm")}</button>
+        </form>
+      )}
+      {actions.includes("reopen") && (
+        <form onSubmit={(e) => e.preventDefault()}>
+          <Field id="reopen-reason" label={t("requests.reopenReason")}>
+            <input id="reopen-reason" value={reopenReason} onChange={(e) => setReopenReason(e.target.value)} />
+          </Field>
+          <button type="button" className="secondary" onClick={async () => done(await reopen({ id: request.id, version: request.version, reason: reopenReason || null }))}>
+            {t("requests.reopen")}
+          </button>{" "}
+          <button type="button" className="secondary" onClick={async () => done(await disputeDelivery({ id: request.id, version: request.version, reason: reopenReason }))}>
+            {t("requests.dispute")}
+          </button>
         </form>
       )}
       {actions.includes("attach") && (
@@ -480,7 +506,7 @@ function ClientActions({ request, actions, onDone }: { request: RequestViewFragm
           </button>
         </p>
       )}
-      <ErrorList error={withdrawal.error ?? confirmation.error ?? attachment.error} />
+      <ErrorList error={withdrawal.error ?? confirmation.error ?? reopening.error ?? dispute.error ?? attachment.error} />
     </div>
   );
 }

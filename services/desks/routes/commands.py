@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 
 from fastapi import APIRouter, status
 
 from contracts.enums import ClientKind, DeclineReason, RequestStatus
-from contracts.events import RequestAssigned, RequestCommentAdded, UnmetDemandRecorded
+from contracts.events import (
+    RequestAssigned,
+    RequestCommentAdded,
+    RequestDisputed,
+    RequestReopened,
+    UnmetDemandRecorded,
+)
 from contracts.http.common import ExpectedVersion
 from contracts.http.desks.requests import (
     AssignBody,
@@ -28,7 +35,7 @@ from contracts.http.desks.requests import (
     UnmetDemandBody,
 )
 from contracts.http.desks.responses import AttachmentPublic, CommentPublic, RequestPublic
-from services.desks import domain
+from services.desks import domain, search
 from services.desks.domain import RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
 from services.desks.settings import SettingsDep
@@ -42,6 +49,7 @@ from services.desks.store import (
     move,
     routings_of,
     shift_running_clocks,
+    status_entered_at,
     visibility,
     visible_request,
 )
@@ -304,6 +312,105 @@ async def confirm_request(
         return await change.present(_present)
 
 
+@router.post("/requests/{request_id}/reopen", response_model=RequestPublic)
+async def reopen_request(
+    request_id: str,
+    body: ReasonBody,
+    principal: CurrentPrincipal,
+    commands: CommandsDep,
+    settings: SettingsDep,
+) -> RequestPublic:
+    """The client reopens its delivered or closed request, within the window: it goes
+    back to its desk (triaged)."""
+    async with _change(commands, principal, request_id, body, Role.client) as change:
+        request = change.aggregate
+        reason = (body.reason or "").strip() or "reopened by the client"
+        from_status = await _back_to_desk(change, principal, settings, reason, "reopened")
+        request.reopen_count += 1
+        change.publish(
+            RequestReopened(
+                request_id=request.id,
+                client_code=request.client_code,
+                desk_code=request.desk_code,
+                owner=request.owner,
+                from_status=from_status.value,
+                reason=reason,
+                reopened_by=principal.actor,
+                reopened_at=change.now,
+            )
+        )
+        return await change.present(_present)
+
+
+@router.post("/requests/{request_id}/dispute", response_model=RequestPublic)
+async def dispute_request(
+    request_id: str,
+    body: ReasonBody,
+    principal: CurrentPrincipal,
+    commands: CommandsDep,
+    settings: SettingsDep,
+) -> RequestPublic:
+    """The client disputes the delivery, saying why, within the window: the request
+    goes back to its desk (triaged)."""
+    async with _change(commands, principal, request_id, body, Role.client) as change:
+        request = change.aggregate
+        reason = domain.require_reason(body.reason, "a dispute")
+        from_status = await _back_to_desk(change, principal, settings, reason, "disputed")
+        request.dispute_count += 1
+        change.publish(
+            RequestDisputed(
+                request_id=request.id,
+                client_code=request.client_code,
+                desk_code=request.desk_code,
+                owner=request.owner,
+                from_status=from_status.value,
+                reason=reason,
+                disputed_by=principal.actor,
+                disputed_at=change.now,
+            )
+        )
+        return await change.present(_present)
+
+
+async def _back_to_desk(
+    change: Change[ServiceRequest],
+    principal: Principal,
+    settings: SettingsDep,
+    reason: str,
+    what: str,
+) -> RequestStatus:
+    """Reopen or dispute: within the window, the move back to the desk, the reason kept
+    and a timeline entry of its own. Answers where the request was."""
+    request, session, now = change.aggregate, change.session, change.now
+    current = RequestStatus(request.status)
+    domain.check_reopening(
+        current,
+        await status_entered_at(session, request),
+        now,
+        timedelta(days=settings.reopen_window_days),
+        what,
+    )
+    await move(
+        session,
+        request,
+        RequestStatus.triaged,
+        at=now,
+        actor=principal.actor,
+        publisher=change,
+        reason=reason,
+    )
+    request.status_reason = reason
+    add_timeline(
+        session,
+        request.id,
+        at=now,
+        event_type=f"onedoor.request.{what}.v1",
+        actor=principal.actor,
+        summary=f"{what} by the client: {reason}",
+    )
+    return current
+
+
 async def _declined_routing(
     session: AsyncSession, request: ServiceRequest, routing_id: str
 ) -> Routing:
@@ -431,6 +538,7 @@ async def comment_on_request(
             created_at=now,
         )
         session.add(comment)
+        await search.index_comment(session, comment)
         if principal.role is not Role.client:
             await acknowledge(session, request, now)
         if not body.internal:  # the timeline is the client's too

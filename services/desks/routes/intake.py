@@ -12,7 +12,7 @@ from contracts.enums import ClientKind, RequestStatus
 from contracts.events import RequestSubmitted
 from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
-from services.desks import domain
+from services.desks import domain, search
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
@@ -131,6 +131,7 @@ async def _take_in(
         summary=f"submitted to desk {desk.code}",
     )
     await session.flush()
+    search.index_request(session, request)
     # A request that meets an approval rule waits for its approver before any routing.
     rules = await approval_rules_met(session, request)
     approvals = (

@@ -3,11 +3,12 @@ overlaps, coordination metrics, unmet demand and the desks themselves."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -26,7 +27,7 @@ from contracts.http.desks.responses import (
     TimelineEntryPublic,
     UnmetDemandPublic,
 )
-from services.desks import domain
+from services.desks import domain, search
 from services.desks.models import (
     Attachment,
     Comment,
@@ -188,40 +189,72 @@ _ORDERS = {
 }
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters, as the queue and its CSV export take them (a dependency)."""
+
+    status_in: Annotated[list[RequestStatus] | None, Query(alias="status", max_length=20)] = None
+    urgency: Annotated[list[Urgency] | None, Query(max_length=20)] = None
+    product: Annotated[list[str] | None, Query(max_length=20)] = None
+    client: Annotated[str | None, Query(max_length=40)] = None
+    owner: Annotated[str | None, Query(max_length=300)] = None
+    breached: bool | None = None
+    overlapping: bool | None = None
+    reopened: bool | None = None
+    disputed: bool | None = None
+    sort: RequestSort = RequestSort.newest
+    text: Annotated[str | None, Query(alias="search", max_length=search.MAX_SEARCH * 4)] = None
+
+    def conditions(self, session: AsyncSession, principal: Principal) -> list[ColumnElement[bool]]:
+        """The requests the caller may see that pass every given filter, as SQL."""
+        conditions = [visibility(principal)]
+        if self.status_in:
+            conditions.append(col(ServiceRequest.status).in_([s.value for s in self.status_in]))
+        if self.urgency:
+            conditions.append(col(ServiceRequest.urgency).in_([u.value for u in self.urgency]))
+        if self.product:
+            conditions.append(_has_product(self.product))
+        if self.client:
+            conditions.append(col(ServiceRequest.client_code) == self.client)
+        if self.owner:
+            conditions.append(col(ServiceRequest.owner) == self.owner)
+        if self.breached is not None:
+            conditions.append(breached_clock() if self.breached else ~breached_clock())
+        if self.overlapping is not None:
+            flagged = exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
+            conditions.append(flagged if self.overlapping else ~flagged)
+        for flag, count in (
+            (self.reopened, ServiceRequest.reopen_count),
+            (self.disputed, ServiceRequest.dispute_count),
+        ):
+            if flag is not None:
+                conditions.append(col(count) > 0 if flag else col(count) == 0)
+        if self.text is not None:
+            terms = search.queue_search_terms(self.text)
+            conditions.append(search.matching(session, terms, principal))
+        return conditions
+
+    @property
+    def order(self) -> Keyset:
+        return _ORDERS[self.sort]
+
+
+QueueFilterDep = Annotated[QueueFilter, Depends()]
+
+
 @router.get("/requests", response_model=RequestPage)
 async def list_requests(
     principal: CurrentPrincipal,
     session: SessionDep,
+    queue: QueueFilterDep,
     first: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[str | None, Query(max_length=300)] = None,
-    status_in: Annotated[list[RequestStatus] | None, Query(alias="status", max_length=20)] = None,
-    urgency: Annotated[list[Urgency] | None, Query(max_length=20)] = None,
-    product: Annotated[list[str] | None, Query(max_length=20)] = None,
-    client: Annotated[str | None, Query(max_length=40)] = None,
-    owner: Annotated[str | None, Query(max_length=300)] = None,
-    breached: bool | None = None,
-    overlapping: bool | None = None,
-    sort: RequestSort = RequestSort.newest,
 ) -> RequestPage:
     """The requests the caller may see (a desk officer's queue, a client's own
-    requests), filtered, sorted and paged with an opaque cursor."""
-    conditions = [visibility(principal)]
-    if status_in:
-        conditions.append(col(ServiceRequest.status).in_([value.value for value in status_in]))
-    if urgency:
-        conditions.append(col(ServiceRequest.urgency).in_([value.value for value in urgency]))
-    if product:
-        conditions.append(_has_product(product))
-    if client:
-        conditions.append(col(ServiceRequest.client_code) == client)
-    if owner:
-        conditions.append(col(ServiceRequest.owner) == owner)
-    if breached is not None:
-        conditions.append(_breached() if breached else ~_breached())
-    if overlapping is not None:
-        flagged = exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
-        conditions.append(flagged if overlapping else ~flagged)
-    order = _ORDERS[sort]
+    requests), filtered, sorted and paged with an opaque cursor; `search`: only those
+    whose title, description or comments the caller may read hold every word."""
+    conditions = queue.conditions(session, principal)
+    order = queue.order
     query = order.page(select(ServiceRequest).where(*conditions), first, after)
     async with session.begin():
         rows = list((await session.scalars(query)).all())
@@ -244,7 +277,7 @@ def _has_product(codes: list[str]) -> ColumnElement[bool]:
     )
 
 
-def _breached() -> ColumnElement[bool]:
+def breached_clock() -> ColumnElement[bool]:
     return exists().where(
         col(SlaClockState.request_id) == col(ServiceRequest.id),
         col(SlaClockState.breached_at).is_not(None),
@@ -267,10 +300,10 @@ async def get_request_metrics(
                 )
             )
         ).all()
-        return await _metrics(session, list(requests), clock.now())
+        return await metrics_of(session, list(requests), clock.now())
 
 
-async def _metrics(
+async def metrics_of(
     session: AsyncSession, requests: list[ServiceRequest], now: datetime
 ) -> list[RequestMetrics]:
     ids = [request.id for request in requests]
@@ -376,6 +409,14 @@ async def get_desk_metrics(
                 .where(mine)
             )
         ).all()
+        reopenings, disputes = (
+            await session.execute(
+                select(
+                    func.coalesce(func.sum(col(ServiceRequest.reopen_count)), 0),
+                    func.coalesce(func.sum(col(ServiceRequest.dispute_count)), 0),
+                ).where(mine)
+            )
+        ).one()
         satisfaction = await session.scalar(
             select(func.avg(ServiceRequest.satisfaction_score)).where(
                 mine, col(ServiceRequest.satisfaction_score).is_not(None)
@@ -387,7 +428,7 @@ async def get_desk_metrics(
             .where(col(UnmetDemand.desk_code) == desk_code)
         )
         open_count = await count(open_)
-        open_breached = await count(open_, _breached())
+        open_breached = await count(open_, breached_clock())
         awaiting = await count(col(ServiceRequest.status).in_([s.value for s in domain.ROUTABLE]))
         overlapping = await count(
             open_, exists().where(col(OverlapLink.request_id) == col(ServiceRequest.id))
@@ -414,6 +455,8 @@ async def get_desk_metrics(
         average_hours_awaiting_approval=(
             round(sum(approval_waits) / len(approval_waits), 3) if approval_waits else None
         ),
+        reopenings=int(reopenings),
+        disputes=int(disputes),
     )
 
 

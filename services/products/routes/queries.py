@@ -4,11 +4,12 @@ figures (capacity and utilisation, unmet demand, per product)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Select, func, select
 from sqlmodel import col
 
 from contracts.enums import DeclineReason, Urgency
@@ -26,14 +27,14 @@ from services.products.domain import EngagementStatus, Period
 from services.products.models import Engagement, Expert, Product, UnmetDemand
 from services.products.store import engagement_visibility, product_scope
 from services.products.views import _experts_public, public_engagements
-from shared.auth import CurrentPrincipal, Role
+from shared.auth import CurrentPrincipal, Principal, Role
 from shared.errors import DomainError
 from shared.queries import Keyset
 from shared.service import ClockDep, SessionDep
 
 router = APIRouter()
 # A provider's queue: first come, first served.
-_FIRST_COME = Keyset(col(Engagement.created_at), col(Engagement.id))
+FIRST_COME = Keyset(col(Engagement.created_at), col(Engagement.id))
 
 
 HQ_READERS = (Role.provider, Role.desk_officer, Role.hq_analyst, Role.admin)
@@ -74,43 +75,58 @@ async def get_engagement(
         return (await public_engagements(session, [engagement], clock))[0]
 
 
+@dataclass(frozen=True)
+class EngagementFilter:
+    """The provider queue's filters, as the queue and its CSV export take them."""
+
+    status: Annotated[list[EngagementStatus] | None, Query(max_length=20)] = None
+    product: Annotated[list[str] | None, Query(max_length=50)] = None
+    urgency: Annotated[list[Urgency] | None, Query(max_length=20)] = None
+    desk: Annotated[list[str] | None, Query(max_length=50)] = None
+    client: Annotated[list[str] | None, Query(max_length=50)] = None
+
+    def query(self, principal: Principal) -> Select[Any]:
+        """The engagements the caller may see that pass every given filter."""
+        query = select(Engagement).where(engagement_visibility(principal))
+        filters = [
+            (Engagement.status, [value.value for value in self.status or []]),
+            (Engagement.product_code, self.product or []),
+            (Engagement.urgency, [value.value for value in self.urgency or []]),
+            (Engagement.desk_code, self.desk or []),
+            (Engagement.client_code, self.client or []),
+        ]
+        for column, values in filters:
+            if values:
+                query = query.where(col(column).in_(values))
+        return query
+
+
+EngagementFilterDep = Annotated[EngagementFilter, Depends()]
+
+
 @router.get("/queue", response_model=EngagementPage, tags=["engagements"])
 async def provider_queue(
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[list[EngagementStatus] | None, Query(max_length=20)] = None,
-    product: Annotated[list[str] | None, Query(max_length=50)] = None,
-    urgency: Annotated[list[Urgency] | None, Query(max_length=20)] = None,
-    desk: Annotated[list[str] | None, Query(max_length=50)] = None,
-    client: Annotated[list[str] | None, Query(max_length=50)] = None,
+    engagements: EngagementFilterDep,
     first: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EngagementPage:
     """A provider's work across every desk and client, oldest first (first come, first
     served), filterable; a cursor page. Each caller sees only what it may see."""
-    query = select(Engagement).where(engagement_visibility(principal))
-    filters = [
-        (Engagement.status, [value.value for value in status or []]),
-        (Engagement.product_code, product or []),
-        (Engagement.urgency, [value.value for value in urgency or []]),
-        (Engagement.desk_code, desk or []),
-        (Engagement.client_code, client or []),
-    ]
-    for column, values in filters:
-        if values:
-            query = query.where(col(column).in_(values))
-    query = _FIRST_COME.page(query, first, after)
+    query = engagements.query(principal)
+    query = FIRST_COME.page(query, first, after)
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
         nodes = await public_engagements(session, page, clock)
     return EngagementPage(
         edges=[
-            EngagementEdge(cursor=_FIRST_COME.cursor(row), node=node)
+            EngagementEdge(cursor=FIRST_COME.cursor(row), node=node)
             for row, node in zip(page, nodes, strict=True)
         ],
-        end_cursor=_FIRST_COME.cursor(page[-1]) if page else None,
+        end_cursor=FIRST_COME.cursor(page[-1]) if page else None,
         has_next_page=len(rows) > first,
     )
 

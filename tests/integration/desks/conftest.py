@@ -137,6 +137,8 @@ async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterat
         # Tests tick the scheduler themselves; the background loop must stay out of it.
         sla_scheduler_interval_s=3600,
         desk_chiefs={"AFRICA_II": CHIEF},
+        # Small chunks, so that every export here is read and sent in several.
+        export_chunk_rows=3,
     )
     async with running_service(
         DESKS,

@@ -11,6 +11,8 @@ from contracts.events import (
     EngagementProposed,
     RequestAssigned,
     RequestCommentAdded,
+    RequestDisputed,
+    RequestReopened,
     RequestSlaBreached,
     SlaClock,
     Urgency,
@@ -226,3 +228,41 @@ async def test_a_redelivered_event_notifies_once(notifications: Notifications) -
     await notifications.feed(changed, event_id="evt-status-1")
     await notifications.feed(changed, event_id="evt-status-1")
     assert len(await notifications.notifications_stored()) == 1
+
+
+async def test_a_reopening_and_a_dispute_reach_the_owner_or_the_whole_desk(
+    notifications: Notifications,
+) -> None:
+    owned, unowned = _id(), _id()
+    reopened = RequestReopened(
+        request_id=owned,
+        client_code="MINUSMA",
+        desk_code="AFRICA_II",
+        owner="amina",
+        from_status="closed",
+        reason="The report misses Gao",
+        reopened_by="client:MINUSMA:focal",
+        reopened_at=START,
+    )
+    disputed = RequestDisputed(
+        request_id=unowned,
+        client_code="MINUSMA",
+        desk_code="AFRICA_II",
+        owner=None,
+        from_status="delivered",
+        reason="Wrong election",
+        disputed_by="client:MINUSMA:focal",
+        disputed_at=START,
+    )
+    await notifications.feed(submitted(owned), submitted(unowned), reopened, disputed)
+
+    amina = (await notifications.page(notifications.officer("amina")))["items"]
+    assert sorted((item["kind"], item["request_id"]) for item in amina) == sorted(
+        [("request_reopened", owned), ("delivery_disputed", unowned)]
+    )
+    [dispute] = (await notifications.page(notifications.officer("kofi")))["items"]
+    assert (dispute["kind"], dispute["params"]["reason"]) == ("delivery_disputed", "Wrong election")
+    assert (await notifications.page(notifications.officer("amina", desk="AFRICA_I")))[
+        "items"
+    ] == []
+    assert (await notifications.page(notifications.client()))["items"] == []

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from shared.auth import Role
 from contracts.enums import NotificationKind
+from shared.auth import Role
 from shared.mailsink import MailSink
 from tests.integration.notifications.conftest import (
     PORTAL,

@@ -22,7 +22,8 @@ ALLOWED = {
     (S.triaged, S.routed), (S.triaged, S.on_hold), (S.triaged, S.rejected), (S.triaged, S.withdrawn),
     (S.routed, S.in_progress), (S.routed, S.triaged), (S.routed, S.on_hold), (S.routed, S.withdrawn),
     (S.in_progress, S.delivered), (S.in_progress, S.on_hold), (S.in_progress, S.withdrawn),
-    (S.delivered, S.closed), (S.delivered, S.in_progress),
+    (S.delivered, S.closed), (S.delivered, S.in_progress), (S.delivered, S.triaged),
+    (S.closed, S.triaged),
     (S.on_hold, S.submitted), (S.on_hold, S.triaged), (S.on_hold, S.routed), (S.on_hold, S.in_progress),
     (S.on_hold, S.withdrawn),
     (S.submitted, S.awaiting_approval),
@@ -41,10 +42,9 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(current: S, ta
         assert refused.value.code == "ILLEGAL_TRANSITION"
 
 
-def test_terminal_statuses_lead_nowhere() -> None:
-    assert (
-        not TRANSITIONS[S.closed] and not TRANSITIONS[S.rejected] and not TRANSITIONS[S.withdrawn]
-    )
+def test_terminal_statuses_lead_nowhere_but_a_closed_request_back_to_its_desk() -> None:
+    assert not TRANSITIONS[S.rejected] and not TRANSITIONS[S.withdrawn]
+    assert TRANSITIONS[S.closed] == {S.triaged}  # reopened or disputed by its client
 
 
 @pytest.mark.parametrize(
