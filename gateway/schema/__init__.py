@@ -18,6 +18,7 @@ from contracts.events import (
     REQUESTS_TOPIC,
 )
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
+from gateway.schema.insights import InsightsQuery
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.notifications import (
     NotificationsMutation,
@@ -30,7 +31,14 @@ from gateway.schema.requests import RequestsMutation, RequestsQuery, RequestsSub
 
 Query = merge_types(
     "Query",
-    (RequestsQuery, ProductsQuery, LessonsQuery, PartnershipsQuery, NotificationsQuery),
+    (
+        RequestsQuery,
+        ProductsQuery,
+        LessonsQuery,
+        PartnershipsQuery,
+        NotificationsQuery,
+        InsightsQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
