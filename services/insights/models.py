@@ -111,12 +111,8 @@ class ActivityLine(InsightsTable, table=True):
     end_month: str = Field(max_length=7, description="YYYY-MM, empty while it has not ended")
 
 
-class WhoDoesWhat(InsightsTable, table=True):
-    """The 3W/4W aggregate: activity lines counted per organisation, product, client,
-    status and the months they started and ended (the time window's granularity)."""
-
-    __tablename__ = "who_does_what"
-    __table_args__ = (Index("ix_who_does_what_months", "start_month", "end_month"),)
+class WhoDoesWhatCounts(SQLModel):
+    """What both 3W aggregates hold per organisation, product, client and status."""
 
     country: str = Field(primary_key=True, max_length=3)
     desk_code: str = Field(primary_key=True, max_length=64)
@@ -125,9 +121,26 @@ class WhoDoesWhat(InsightsTable, table=True):
     product_code: str = Field(primary_key=True, max_length=64)
     client_code: str = Field(primary_key=True, max_length=64)
     status: str = Field(primary_key=True, max_length=20)
-    start_month: str = Field(primary_key=True, max_length=7)
-    end_month: str = Field(primary_key=True, max_length=7)
     region: str = Field(max_length=64)
     activity: str = Field(max_length=20)
     requests: int
+    open_requests: int = Field(description="Of them, those that have not ended")
     since: datetime = Field(sa_type=UTCDateTime)
+
+
+class WhoDoesWhatTotal(WhoDoesWhatCounts, InsightsTable, table=True):
+    """The 3W/4W over all time: what a view without a time window reads (a few rows per
+    organisation and client, however many requests there are)."""
+
+    __tablename__ = "who_does_what_total"
+
+
+class WhoDoesWhat(WhoDoesWhatCounts, InsightsTable, table=True):
+    """The 3W/4W by the months lines started and ended, for a time window (its
+    granularity): what a view with a window reads."""
+
+    __tablename__ = "who_does_what"
+    __table_args__ = (Index("ix_who_does_what_months", "start_month", "end_month"),)
+
+    start_month: str = Field(primary_key=True, max_length=7)
+    end_month: str = Field(primary_key=True, max_length=7)

@@ -10,7 +10,7 @@ events arrived in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, delete, false, func, or_, select, true
 from sqlmodel import col
@@ -24,6 +24,7 @@ from services.insights.models import (
     ProductFact,
     RequestFact,
     WhoDoesWhat,
+    WhoDoesWhatTotal,
 )
 from shared.db import AsyncSession
 
@@ -40,6 +41,9 @@ KEY_COLUMNS = (
     "end_month",
 )
 AggregateKey = tuple[str, ...]
+# Its all-time counterpart is keyed by the same columns but the months.
+TOTAL_KEY_COLUMNS = KEY_COLUMNS[:-2]
+Aggregate = type[WhoDoesWhat] | type[WhoDoesWhatTotal]
 
 
 async def refresh_request(session: AsyncSession, request_id: str) -> None:
@@ -56,7 +60,9 @@ async def refresh_request(session: AsyncSession, request_id: str) -> None:
         touched.add(_key(line))
     await session.flush()
     for key in sorted(touched):
-        await _recount(session, key)
+        await _recount(session, WhoDoesWhat, KEY_COLUMNS, key)
+    for key in sorted({key[: len(TOTAL_KEY_COLUMNS)] for key in touched}):
+        await _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, key)
 
 
 async def _derived_lines(session: AsyncSession, request_id: str) -> list[ActivityLine]:
@@ -110,54 +116,59 @@ def _key(line: ActivityLine) -> AggregateKey:
     return tuple(str(getattr(line, name)) for name in KEY_COLUMNS)
 
 
-async def _recount(session: AsyncSession, key: AggregateKey) -> None:
+async def _recount(
+    session: AsyncSession, table: Aggregate, columns: tuple[str, ...], key: AggregateKey
+) -> None:
     """The aggregate row of one key, counted again from the lines (or gone)."""
     matches = [
-        getattr(ActivityLine, name) == value for name, value in zip(KEY_COLUMNS, key, strict=True)
+        getattr(ActivityLine, name) == value for name, value in zip(columns, key, strict=True)
     ]
-    count, since, region, activity = (
+    still_open = func.sum(case((col(ActivityLine.end_month) == domain.OPEN, 1), else_=0))
+    count, open_count, since, region, activity = (
         await session.execute(
             select(
                 func.count(),
+                still_open,
                 func.min(ActivityLine.started_at),
                 func.min(ActivityLine.region),
                 func.min(ActivityLine.activity),
             ).where(*matches)
         )
     ).one()
-    identity = dict(zip(KEY_COLUMNS, key, strict=True))
-    existing = await session.get(WhoDoesWhat, identity)
+    identity = dict(zip(columns, key, strict=True))
+    existing = await session.get(table, identity)
     if not count:
         if existing is not None:
             await session.delete(existing)
         return
     if existing is None:
-        existing = WhoDoesWhat(
-            **identity, region=region, activity=activity, requests=0, since=since
+        existing = table(
+            **identity, region=region, activity=activity, requests=0, open_requests=0, since=since
         )
-    existing.requests, existing.since = count, since
+    existing.requests, existing.open_requests, existing.since = count, int(open_count or 0), since
     existing.region, existing.activity = region, activity
     session.add(existing)
 
 
-def scoped(scope: domain.Scope) -> ColumnElement[bool]:
-    """The caller's part of the 3W aggregate (domain.scope_of)."""
+def scoped(table: Aggregate, scope: domain.Scope) -> ColumnElement[bool]:
+    """The caller's part of a 3W aggregate (domain.scope_of)."""
     conditions: list[ColumnElement[bool]] = []
     if scope.client_code is not None:
-        conditions.append(col(WhoDoesWhat.client_code) == scope.client_code)
+        conditions.append(col(table.client_code) == scope.client_code)
     if scope.desk_code is not None:
-        conditions.append(col(WhoDoesWhat.desk_code) == scope.desk_code)
+        conditions.append(col(table.desk_code) == scope.desk_code)
     if scope.products is not None:
         products = list(scope.products)
-        conditions.append(col(WhoDoesWhat.product_code).in_(products) if products else false())
+        conditions.append(col(table.product_code).in_(products) if products else false())
     if scope.partner is not None:
-        conditions.append(col(WhoDoesWhat.party_kind) == PartyKind.partner.value)
-        conditions.append(col(WhoDoesWhat.party) == scope.partner)
+        conditions.append(col(table.party_kind) == PartyKind.partner.value)
+        conditions.append(col(table.party) == scope.partner)
     return and_(true(), *conditions)
 
 
 def within(first_month: str | None, last_month: str | None) -> ColumnElement[bool]:
-    """Lines active at some time in the window: started by its end, not ended before it."""
+    """Lines active at some time in the window: started by its end, not ended before it
+    (on the monthly aggregate)."""
     conditions: list[ColumnElement[bool]] = []
     if last_month is not None:
         conditions.append(col(WhoDoesWhat.start_month) <= last_month)
@@ -171,46 +182,39 @@ def within(first_month: str | None, last_month: str | None) -> ColumnElement[boo
     return and_(true(), *conditions)
 
 
-def matching(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """Equality filters on the aggregate's columns, those given."""
-    return [getattr(WhoDoesWhat, name) == value for name, value in filters.items() if value]
+def matching(table: Aggregate, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """Equality filters on an aggregate's columns, those given."""
+    return [getattr(table, name) == value for name, value in filters.items() if value]
 
 
-WHO_DOES_WHAT_GROUP = (
-    col(WhoDoesWhat.country),
-    col(WhoDoesWhat.party_kind),
-    col(WhoDoesWhat.party),
-    col(WhoDoesWhat.product_code),
-    col(WhoDoesWhat.client_code),
-    col(WhoDoesWhat.status),
-)
-
-
-def _grouped(where: Sequence[ColumnElement[bool]]) -> Select[Unpack[tuple[Any, ...]]]:
-    """The 3W lines: the aggregate summed over the months, in a stable order."""
+def _grouped(table: Aggregate, where: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    """The 3W lines: an aggregate summed over the months, in its key's order (the
+    grouping follows the primary key, so no sort is needed)."""
+    group = [getattr(table, name) for name in TOTAL_KEY_COLUMNS]
     return (
         select(
-            *WHO_DOES_WHAT_GROUP,
-            func.min(col(WhoDoesWhat.region)).label("region"),
-            func.min(col(WhoDoesWhat.activity)).label("activity"),
-            func.min(col(WhoDoesWhat.since)).label("since"),
-            func.sum(col(WhoDoesWhat.requests)).label("requests"),
+            *group,
+            func.min(col(table.region)).label("region"),
+            func.min(col(table.activity)).label("activity"),
+            func.min(col(table.since)).label("since"),
+            func.sum(col(table.requests)).label("requests"),
         )
         .where(*where)
-        .group_by(*WHO_DOES_WHAT_GROUP)
-        .order_by(*WHO_DOES_WHAT_GROUP)
+        .group_by(*group)
+        .order_by(*group)
     )
 
 
 async def who_does_what(
     session: AsyncSession,
+    table: Aggregate,
     where: Sequence[ColumnElement[bool]],
     *,
     limit: int | None,
     offset: int = 0,
 ) -> tuple[list[WhoDoesWhatRow], int]:
     """The 3W lines, grouped over the months, in a stable order; and how many there are."""
-    grouped = _grouped(where)
+    grouped = _grouped(table, where)
     total = (
         await session.scalar(select(func.count()).select_from(grouped.order_by(None).subquery()))
         or 0
@@ -224,12 +228,12 @@ async def who_does_what(
 
 
 async def who_does_what_stream(
-    session: AsyncSession, where: Sequence[ColumnElement[bool]], chunk: int
+    session: AsyncSession, table: Aggregate, where: Sequence[ColumnElement[bool]], chunk: int
 ) -> Any:
     """The 3W lines for an export, `chunk` at a time (a server-side cursor where the
     driver has one), so a large export is never held whole."""
     names = await provider_names(session)
-    result = await session.stream(_grouped(where).execution_options(yield_per=chunk))
+    result = await session.stream(_grouped(table, where).execution_options(yield_per=chunk))
     async for partition in result.partitions(chunk):
         yield [_who_does_what_row(row, names) for row in partition]
 
@@ -253,24 +257,21 @@ def _who_does_what_row(row: Any, names: dict[str, str]) -> WhoDoesWhatRow:
 
 
 async def country_summaries(
-    session: AsyncSession, where: Sequence[ColumnElement[bool]]
+    session: AsyncSession, table: Aggregate, where: Sequence[ColumnElement[bool]]
 ) -> list[CountrySummary]:
     """Per country: engagements, the open ones, distinct organisations and products."""
-    still_open = func.sum(
-        case((col(WhoDoesWhat.end_month) == domain.OPEN, WhoDoesWhat.requests), else_=0)
-    )
     query = (
         select(
-            col(WhoDoesWhat.country),
-            func.min(col(WhoDoesWhat.region)),
-            func.sum(col(WhoDoesWhat.requests)),
-            still_open,
-            func.count(func.distinct(col(WhoDoesWhat.party_kind) + ":" + col(WhoDoesWhat.party))),
-            func.count(func.distinct(col(WhoDoesWhat.product_code))),
+            col(table.country),
+            func.min(col(table.region)),
+            func.sum(col(table.requests)),
+            func.sum(col(table.open_requests)),
+            func.count(func.distinct(col(table.party_kind) + ":" + col(table.party))),
+            func.count(func.distinct(col(table.product_code))),
         )
         .where(*where)
-        .group_by(col(WhoDoesWhat.country))
-        .order_by(col(WhoDoesWhat.country))
+        .group_by(col(table.country))
+        .order_by(col(table.country))
     )
     return [
         CountrySummary(

@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.insights.routes.filters import ScopeDep, WhoDoesWhatFilterDep
+from services.insights.routes.filters import ScopeDep, Selection, WhoDoesWhatFilterDep
 from services.insights.settings import InsightsSettings
 from services.insights.store import who_does_what_stream
 from services.insights.views import who_does_what_csv, who_does_what_head
@@ -35,7 +34,7 @@ async def export_who_does_what(
     settings: InsightsSettings = request.app.state.settings
     return StreamingResponse(
         _who_does_what_chunks(
-            request.app.state.sessions, filters.conditions(scope), settings.export_chunk_rows
+            request.app.state.sessions, filters.selection(scope), settings.export_chunk_rows
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="who-does-what.csv"'},
@@ -43,9 +42,9 @@ async def export_who_does_what(
 
 
 async def _who_does_what_chunks(
-    sessions: async_sessionmaker[AsyncSession], where: list[ColumnElement[bool]], chunk: int
+    sessions: async_sessionmaker[AsyncSession], selected: Selection, chunk: int
 ) -> AsyncIterator[str]:
     yield who_does_what_head()
     async with sessions() as session, session.begin():
-        async for rows in who_does_what_stream(session, where, chunk):
+        async for rows in who_does_what_stream(session, selected.table, selected.where, chunk):
             yield who_does_what_csv(rows)

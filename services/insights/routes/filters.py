@@ -12,10 +12,17 @@ from sqlalchemy import ColumnElement
 
 from contracts.http.insights.responses import PartyKind
 from services.insights import domain
-from services.insights.store import matching, scoped, within
+from services.insights.models import WhoDoesWhat, WhoDoesWhatTotal
+from services.insights.store import Aggregate, matching, scoped, within
 from shared.auth import CurrentPrincipal
 
 CODE = r"^[A-Za-z0-9_\-]{1,64}$"
+
+
+@dataclass(frozen=True)
+class Selection:
+    table: Aggregate
+    where: list[ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -29,23 +36,27 @@ class WhoDoesWhatFilter:
     client_code: str | None
     party_kind: PartyKind | None
 
-    def conditions(self, scope: domain.Scope) -> list[ColumnElement[bool]]:
-        """The caller's scope, the window's months, then the filters given."""
+    def selection(self, scope: domain.Scope) -> Selection:
+        """The aggregate to read (by month only for a window) and the caller's scope,
+        the window's months and the filters given on it."""
         first_month, last_month = domain.month_window(self.start, self.end)
-        return [
-            scoped(scope),
-            within(first_month, last_month),
-            *matching(
-                {
-                    "country": self.country,
-                    "region": self.region,
-                    "desk_code": self.desk_code,
-                    "product_code": self.product_code,
-                    "client_code": self.client_code,
-                    "party_kind": self.party_kind.value if self.party_kind else None,
-                }
-            ),
-        ]
+        windowed = first_month is not None or last_month is not None
+        table: Aggregate = WhoDoesWhat if windowed else WhoDoesWhatTotal
+        where = [scoped(table, scope)]
+        if windowed:
+            where.append(within(first_month, last_month))
+        where += matching(
+            table,
+            {
+                "country": self.country,
+                "region": self.region,
+                "desk_code": self.desk_code,
+                "product_code": self.product_code,
+                "client_code": self.client_code,
+                "party_kind": self.party_kind.value if self.party_kind else None,
+            },
+        )
+        return Selection(table, where)
 
 
 def _filter(

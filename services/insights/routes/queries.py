@@ -26,8 +26,9 @@ async def get_who_does_what(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> WhoDoesWhatPage:
     """Organisations engaged per country, product, client and status, in a stable order."""
+    selected = filters.selection(scope)
     rows, total = await who_does_what(
-        session, filters.conditions(scope), limit=first, offset=offset
+        session, selected.table, selected.where, limit=first, offset=offset
     )
     return WhoDoesWhatPage(items=rows, total=total, has_next_page=offset + len(rows) < total)
 
@@ -37,4 +38,5 @@ async def get_country_summaries(
     scope: ScopeDep, filters: WhoDoesWhatFilterDep, session: SessionDep
 ) -> list[CountrySummary]:
     """The map-ready summary: one entry per country with engagements in the window."""
-    return await country_summaries(session, filters.conditions(scope))
+    selected = filters.selection(scope)
+    return await country_summaries(session, selected.table, selected.where)

@@ -67,7 +67,7 @@ class Insights(ServiceUnderTest):
                     query = query.where(col(InboxEntry.event_id).in_(among))
                 return (await session.scalar(query) or 0) >= count
 
-        await eventually(reached)
+        await eventually(reached, timeout_s=60)
 
 
 def insights_settings(platform: PlatformSettings, database_url: str) -> InsightsSettings:
