@@ -188,9 +188,13 @@ def matching(table: Aggregate, filters: dict[str, Any]) -> list[ColumnElement[bo
 
 
 def _grouped(table: Aggregate, where: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
-    """The 3W lines: an aggregate summed over the months, in its key's order (the
-    grouping follows the primary key, so no sort is needed)."""
+    """The 3W lines in their key's order. The all-time aggregate holds them as they are;
+    the monthly one is summed over the months (the grouping follows its primary key,
+    so no sort is needed)."""
     group = [getattr(table, name) for name in TOTAL_KEY_COLUMNS]
+    if table is WhoDoesWhatTotal:
+        columns = [col(table.region), col(table.activity), col(table.since), col(table.requests)]
+        return select(*group, *columns).where(*where).order_by(*group)
     return (
         select(
             *group,
