@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test test-checks contract-drift faults lint typecheck contracts portal portal-test postgres-server bench clean help
 
 help:
-	@echo "make run        start broker, 5 services, the gateway (GraphQL on :8000), mail in var/mail/"
+	@echo "make run        start broker, 6 services, the gateway (GraphQL on :8000), mail in var/mail/"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
 	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
 	@echo "make bench      measure the performance targets of docs/architecture.md (about 15 minutes;"

@@ -162,6 +162,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         "lessons": settings.lessons_url,
         "partnerships": settings.partnerships_url,
         "notifications": settings.notifications_url,
+        "insights": settings.insights_url,
     }
 
     @asynccontextmanager

@@ -15,6 +15,7 @@ class GatewaySettings(PlatformSettings):
     lessons_url: str = "http://127.0.0.1:8103"
     partnerships_url: str = "http://127.0.0.1:8104"
     notifications_url: str = "http://127.0.0.1:8105"
+    insights_url: str = "http://127.0.0.1:8106"
     max_query_depth: int = Field(default=10, ge=2)
     # What one operation may ask for (gateway/limits.py): aliases, tokens, an estimated
     # cost (fields times page sizes), items in a list argument, and the body's bytes.

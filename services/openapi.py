@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 
 from contracts.generate import check_or_write, drift_of
 from services.desks.app import DEFINITION as DESKS
+from services.insights.app import DEFINITION as INSIGHTS
 from services.lessons.app import DEFINITION as LESSONS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
@@ -27,7 +28,7 @@ from shared.service import ServiceDefinition
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "contracts" / "openapi"
 
-SERVICES = (DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS)
+SERVICES = (DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS, INSIGHTS)
 
 
 def openapi_document(service: ServiceDefinition) -> dict[str, Any]:

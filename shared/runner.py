@@ -1,4 +1,4 @@
-"""The embedded stack behind `make run`: broker, migrations, seeds, five services and
+"""The embedded stack behind `make run`: broker, migrations, seeds, six services and
 the gateway as separate processes, supervised until Ctrl-C, and a local SMTP sink that
 keeps the e-mails the notifications service sends in var/mail/.
 
@@ -35,7 +35,7 @@ from shared.settings import PlatformSettings
 
 log = logging.getLogger("onedoor.runner")
 
-SERVICES = ("desks", "products", "lessons", "partnerships", "notifications")
+SERVICES = ("desks", "products", "lessons", "partnerships", "notifications", "insights")
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300.0
 

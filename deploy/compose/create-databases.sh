@@ -4,7 +4,7 @@
 # (password from <SERVICE>_DB_PASSWORD), so no service can read another's tables and
 # none runs as the superuser. tests/integration/test_compose_processes.py runs it too.
 set -eu
-for service in desks products lessons partnerships notifications; do
+for service in desks products lessons partnerships notifications insights; do
     password=$(printenv "$(echo "$service" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD")
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
         -v service="$service" -v password="$password" <<'SQL'

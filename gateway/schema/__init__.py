@@ -19,6 +19,7 @@ from contracts.events import (
 )
 from gateway.schema.approvals import ApprovalsMutation, ApprovalsQuery
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
+from gateway.schema.insights import InsightsQuery
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.notifications import (
     NotificationsMutation,
@@ -38,6 +39,7 @@ Query = merge_types(
         LessonsQuery,
         PartnershipsQuery,
         NotificationsQuery,
+        InsightsQuery,
     ),
 )
 Mutation = merge_types(

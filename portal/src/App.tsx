@@ -24,6 +24,7 @@ const MyRequestsPage = page(() => import("./pages/requests"), "MyRequestsPage");
 const NewRequestPage = page(() => import("./pages/requests"), "NewRequestPage");
 const RequestPage = page(() => import("./pages/requests"), "RequestPage");
 const NotificationPreferencesPage = page(() => import("./pages/notifications"), "NotificationPreferencesPage");
+const WhoDoesWhatPage = page(() => import("./pages/insights"), "WhoDoesWhatPage");
 import { AuthCallbackPage, SignInPage } from "./pages/SignIn";
 import { NotificationBell } from "./pages/notifications";
 
@@ -109,6 +110,7 @@ export function App() {
           <Route path="/lessons/drafts" element={<DraftsPage />} />
           <Route path="/lessons/:id" element={<LessonPage />} />
           <Route path="/admin" element={<AdminPage />} />
+          <Route path="/insights" element={<WhoDoesWhatPage />} />
           <Route path="/notifications/preferences" element={<NotificationPreferencesPage />} />
           <Route path="*" element={<p>{t("errors.NOT_FOUND")}</p>} />
         </Routes>

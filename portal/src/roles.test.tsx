@@ -33,12 +33,12 @@ describe("role-based views", () => {
   });
 
   it.each([
-    ["client", ["My requests", "New request"]],
-    ["desk_officer", ["Desk queue", "Approvals", "Desk metrics"]],
-    ["provider", ["Provider queue", "Capacity"]],
-    ["partner", ["Assessments"]],
-    ["hq_analyst", ["Lessons", "Drafts to review"]],
-    ["admin", ["Administration", "Desk queue", "Approvals", "Lessons"]],
+    ["client", ["My requests", "New request", "Who does what where"]],
+    ["desk_officer", ["Desk queue", "Approvals", "Desk metrics", "Who does what where"]],
+    ["provider", ["Provider queue", "Capacity", "Who does what where"]],
+    ["partner", ["Assessments", "Who does what where"]],
+    ["hq_analyst", ["Lessons", "Drafts to review", "Who does what where"]],
+    ["admin", ["Administration", "Desk queue", "Approvals", "Lessons", "Who does what where"]],
   ] as const)("offers a %s only its own screens", (role, expected) => {
     renderAs(role, "/nowhere");
     expect(navOf()).toEqual(expected);

@@ -8,30 +8,38 @@ export interface NavItem {
   label: string; // a translation key
 }
 
+// Who does what where is every role's: the insights service gives each its own part.
+const WHO_DOES_WHAT: NavItem = { to: "/insights", label: "nav.whoDoesWhat" };
+
 export const NAVIGATION: Record<Role, NavItem[]> = {
   client: [
     { to: "/requests", label: "nav.myRequests" },
     { to: "/requests/new", label: "nav.newRequest" },
+    WHO_DOES_WHAT,
   ],
   desk_officer: [
     { to: "/desk", label: "nav.deskQueue" },
     { to: "/desk/approvals", label: "nav.approvals" },
     { to: "/desk/metrics", label: "nav.deskMetrics" },
+    WHO_DOES_WHAT,
   ],
   provider: [
     { to: "/provider", label: "nav.providerQueue" },
     { to: "/provider/capacity", label: "nav.capacity" },
+    WHO_DOES_WHAT,
   ],
-  partner: [{ to: "/assessments", label: "nav.assessments" }],
+  partner: [{ to: "/assessments", label: "nav.assessments" }, WHO_DOES_WHAT],
   hq_analyst: [
     { to: "/lessons", label: "nav.lessons" },
     { to: "/lessons/drafts", label: "nav.drafts" },
+    WHO_DOES_WHAT,
   ],
   admin: [
     { to: "/admin", label: "nav.admin" },
     { to: "/desk", label: "nav.deskQueue" },
     { to: "/desk/approvals", label: "nav.approvals" },
     { to: "/lessons", label: "nav.lessons" },
+    WHO_DOES_WHAT,
   ],
 };
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.gateway_overhead import gateway_overhead
+from tests.bench.insights import run as insights_views
 from tests.bench.intake import intake_to_routed
 from tests.bench.lessons_search import run as lessons_search
 from tests.bench.memory import idle_rss
@@ -31,7 +32,7 @@ from tests.bench.stack import BenchStack, running_stack
 
 Benchmark = Callable[[], BenchmarkResult]
 # The parts a run can be narrowed to while iterating on one of them.
-PARTS = ("stack", "pipeline", "lessons")
+PARTS = ("stack", "pipeline", "lessons", "insights")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,6 +56,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--settle", type=float, default=5.0, help="idle seconds before measuring RSS")
     add("--lessons", type=int, default=100_000, help="lessons in the search corpus")
     add("--search-queries", type=int, default=300, help="search queries measured per engine")
+    add("--insights-requests", type=int, default=100_000, help="requests in the insights corpus")
+    add("--insights-runs", type=int, default=40, help="runs of each insights view per engine")
     add("--output", type=Path, default=Path(".bench/results.json"))
     add(
         "--only",
@@ -83,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
                     "lessons search",
                     lambda: lessons_search(
                         args.lessons, args.search_queries, Path(work) / "lessons"
+                    ),
+                )
+            )
+        if "insights" in parts:
+            results.append(
+                measure(
+                    "insights views",
+                    lambda: insights_views(
+                        args.insights_requests, args.insights_runs, Path(work) / "insights"
                     ),
                 )
             )

@@ -49,6 +49,9 @@ CREATE_LESSON = "mutation($input: LessonInput!) { createLesson(input: $input) { 
 SUBMIT_LESSON = (
     "mutation($id: ID!, $v: Int!) { submitLesson(id: $id, expectedVersion: $v) { version } }"
 )
+WHO_IN_BURUNDI = (
+    '{ whoDoesWhat(filter: {country: "BDI"}) { items { partyKind status clientCode } } }'
+)
 APPROVE_LESSON = (
     "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, expectedVersion: $v) { status } }"
 )
@@ -440,3 +443,43 @@ async def test_an_admin_sees_the_approval_rules_and_turns_one_on_and_off(page: P
     # Off again: the other tests' immediate requests go straight to their desks.
     await turn_off.click()
     await expect(turn_on).to_be_visible()
+
+
+async def test_an_analyst_sees_who_does_what_where_and_a_client_its_own_part(
+    page: Page, door: Door
+) -> None:
+    details = {"ELECTORAL_ASSISTANCE": {"election_type": "general", "election_date": "2027-05-20"}}
+    await submit_as_client(
+        door,
+        "BINUB",
+        "Electoral support in Burundi",
+        products=["ELECTORAL_ASSISTANCE"],
+        urgency="PRIORITY",
+        details=details,
+    )
+    # The engagement reaches the insights service as events: open the page once it has.
+    analyst = door.headers(Role.hq_analyst)
+
+    async def engaged() -> bool:
+        answer = await door.call(WHO_IN_BURUNDI, analyst)
+        return any(line["partyKind"] == "PROVIDER" for line in data(answer)["whoDoesWhat"]["items"])
+
+    await eventually(engaged, timeout_s=30)
+    await sign_in(page, "hq_analyst")
+    await page.get_by_role("link", name="Who does what where").click()
+    await expect(page.get_by_role("heading", name="Who does what where")).to_be_visible()
+    await page.get_by_label("Country").fill("BDI")
+    provider_line = page.get_by_role("row").filter(has_text="Electoral Assistance Division")
+    await expect(provider_line.first).to_contain_text("BINUB")
+    await expect(provider_line.first).to_contain_text("Proposed")
+    await expect(page.get_by_role("rowheader", name="BDI")).to_be_visible()
+    await screenshot(page, "analyst-who-does-what")
+    await assert_accessible(page)
+
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, "client", "UNCT_MALI")
+    await page.get_by_role("link", name="Who does what where").click()
+    await page.get_by_label("Country").fill("BDI")
+    # Another client's lines are not its to see: nothing in Burundi for the Mali team.
+    await expect(page.get_by_text("Nothing here yet.").first).to_be_visible()
+    await screenshot(page, "client-who-does-what-other-country")

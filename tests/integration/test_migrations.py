@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.desks.app import DEFINITION as DESKS
+from services.insights.app import DEFINITION as INSIGHTS
 from services.lessons.app import DEFINITION as LESSONS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
@@ -28,7 +29,7 @@ from shared.service import ServiceDefinition
 from shared.testing.databases import Databases
 
 EVERY_SERVICE = pytest.mark.parametrize(
-    "definition", [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS], ids=lambda d: d.name
+    "definition", [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS, INSIGHTS], ids=lambda d: d.name
 )
 PLATFORM_TABLES = [OutboxMessage, InboxEntry, PlatformState]
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings
 from contracts import TOPICS
 from gateway.settings import GatewaySettings
 from services.desks.app import DesksSettings
+from services.insights.app import InsightsSettings
 from services.lessons.app import LessonsSettings
 from services.notifications.app import NotificationsSettings
 from services.partnerships.app import PartnershipsSettings
@@ -49,6 +50,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "services.lessons": LessonsSettings,
     "services.partnerships": PartnershipsSettings,
     "services.notifications": NotificationsSettings,
+    "services.insights": InsightsSettings,
     "gateway": GatewaySettings,
 }
 
@@ -150,7 +152,7 @@ def test_each_service_connects_to_its_own_database_as_its_own_role() -> None:
             service = spec["command"][2].removeprefix("services.")
             assert role == database == service, f"{name}: {url}"
             roles[name] = role
-    assert len(set(roles.values())) == 5, roles
+    assert len(set(roles.values())) == 6, roles
 
 
 def test_every_process_gets_the_broker_it_needs() -> None:

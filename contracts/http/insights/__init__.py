@@ -1,0 +1,1 @@
+"""The insights service's HTTP shapes."""

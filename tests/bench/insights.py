@@ -1,0 +1,268 @@
+"""The insights views over 100 000 requests: p50 / p95 of each view per caller.
+
+The corpus: requests from 60 clients in 40 countries over 24 months, each asking for one
+to three of 8 products, each product engaged (accepted, planning, deployed, delivered,
+declined …), one in seven with a joint assessment with one or two partners. Its lines
+are derived by the service's own rules (services/insights/domain.py) and bulk-inserted
+into a migrated database per engine; the 3W aggregate is then counted from them in one
+statement (what the handlers' recount does key by key). SQLite always, PostgreSQL when
+its server binaries are on this machine.
+
+Each view runs as its route runs it: a fresh session and transaction, the caller's
+scope, the query, and the answer serialised as the route returns it. Reporting only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
+
+from contracts.http.insights.responses import WhoDoesWhatPage
+from services.insights import domain
+from services.insights.app import DEFINITION as INSIGHTS
+from services.insights.models import ActivityLine, ProductFact, WhoDoesWhat, WhoDoesWhatTotal
+from services.insights.store import (
+    KEY_COLUMNS,
+    TOTAL_KEY_COLUMNS,
+    Aggregate,
+    country_summaries,
+    matching,
+    scoped,
+    within,
+)
+from services.insights.store import who_does_what as who_does_what_lines
+from shared.db import AsyncSession, create_engine, session_factory
+from shared.migrations import upgrade
+from shared.testing.databases import Databases
+from shared.testing.postgres import PostgresServer, PostgresUnavailable
+from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
+
+TARGET_P95_MS = 200.0
+CORPUS_SEED = 12
+WARMUP = 5
+PRODUCTS = (
+    "ELECTORAL_ASSISTANCE",
+    "RULE_OF_LAW",
+    "MEDIATION_SUPPORT",
+    "POLITICAL_ANALYSIS",
+    "HUMAN_RIGHTS",
+    "SECURITY_SECTOR_REFORM",
+    "GENDER_ADVISORY",
+    "DDR_SUPPORT",
+)
+PARTNERS = ("AU", "WB", "EU", "ECOWAS", "IGAD")
+REGIONS = ("Africa", "Americas", "Asia-Pacific", "Europe", "Middle East", "Central Asia")
+ENGAGEMENT_OUTCOMES = ("accepted", "planning", "deployed", "delivered", "closed", "declined")
+REQUEST_OUTCOMES = ("routed", "in_progress", "delivered", "closed", "on_hold", "withdrawn")
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def corpus(count: int, seed: int = CORPUS_SEED) -> list[dict[str, Any]]:
+    """The activity lines of `count` requests, as the service derives them."""
+    rng = random.Random(seed)
+    countries = [(f"C{index:02d}", REGIONS[index % len(REGIONS)]) for index in range(40)]
+    clients = [(f"CLIENT_{index:02d}", rng.choice(countries)) for index in range(60)]
+    rows: list[dict[str, Any]] = []
+    for number in range(count):
+        client, (country, region) = rng.choice(clients)
+        desk = f"DESK_{REGIONS.index(region)}"
+        submitted = START + timedelta(minutes=rng.randrange(0, 24 * 30 * 24 * 60))
+        changed = submitted + timedelta(days=rng.randrange(1, 90))
+        products = rng.sample(PRODUCTS, rng.choice((1, 1, 2, 2, 3)))
+        lines = domain.desk_lines(desk, products, rng.choice(REQUEST_OUTCOMES), submitted, changed)
+        for product in products:
+            started = submitted + timedelta(hours=rng.randrange(1, 72))
+            outcome = rng.choice(ENGAGEMENT_OUTCOMES)
+            lines.append(domain.provider_line(product, outcome, started, changed))
+        if rng.random() < 1 / 7:
+            partners = rng.sample(PARTNERS, rng.choice((1, 2)))
+            opened = submitted + timedelta(days=rng.randrange(1, 10))
+            status = rng.choice(("proposed", "active", "concluded"))
+            lines += domain.partner_lines(partners, products, status, opened, changed)
+        where = domain.Where(country, region, desk, client)
+        request_id = f"{number:08d}-0000-4000-8000-000000000000"
+        rows += [_line(request_id, where, line) for line in domain.merged(lines)]
+    return rows
+
+
+def _line(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "party_kind": line.party_kind.value,
+        "party": line.party,
+        "product_code": line.product_code,
+        "country": where.country,
+        "region": where.region,
+        "desk_code": where.desk_code,
+        "client_code": where.client_code,
+        "activity": line.activity,
+        "status": line.status,
+        "started_at": line.started_at,
+        "start_month": line.start_month,
+        "end_month": line.end_month,
+    }
+
+
+async def seed(url: str, lines: list[dict[str, Any]]) -> float:
+    started = time.monotonic()
+    engine = create_engine(url)
+    try:
+        await upgrade(engine, INSIGHTS.migrations_dir)
+        async with session_factory(engine)() as session, session.begin():
+            for offset in range(0, len(lines), 5000):
+                await session.execute(insert(ActivityLine), lines[offset : offset + 5000])
+            await session.execute(
+                insert(ProductFact),
+                [
+                    {"code": code, "name": code, "provider_unit": f"{code} unit", "revision": 1}
+                    for code in PRODUCTS
+                ],
+            )
+            for table, columns in (
+                (WhoDoesWhat, KEY_COLUMNS),
+                (WhoDoesWhatTotal, TOTAL_KEY_COLUMNS),
+            ):
+                keys = [getattr(ActivityLine, name) for name in columns]
+                still_open = func.sum(
+                    case((col(ActivityLine.end_month) == domain.OPEN, 1), else_=0)
+                )
+                counted = select(
+                    *keys,
+                    func.min(ActivityLine.region),
+                    func.min(ActivityLine.activity),
+                    func.count(),
+                    still_open,
+                    func.min(ActivityLine.started_at),
+                ).group_by(*keys)
+                await session.execute(
+                    insert(table).from_select(
+                        [*columns, "region", "activity", "requests", "open_requests", "since"],
+                        counted,
+                    )
+                )
+    finally:
+        await engine.dispose()
+    return time.monotonic() - started
+
+
+View = Callable[[AsyncSession], Awaitable[str]]
+
+
+def views() -> dict[str, View]:
+    """Each view as a caller asks for it: the route's query, its answer serialised."""
+    hq, client = domain.Scope(), domain.Scope(client_code="CLIENT_07")
+    provider = domain.Scope(products=("RULE_OF_LAW",))
+    partner = domain.Scope(partner="AU")
+
+    def lines(scope: domain.Scope, **filters: Any) -> View:
+        window = filters.pop("window", None)
+        table: Aggregate = WhoDoesWhat if window else WhoDoesWhatTotal
+        where = [scoped(table, scope), *matching(table, filters)]
+        if window:
+            where.append(within(*window))
+
+        async def run(session: AsyncSession) -> str:
+            rows, total = await who_does_what_lines(session, table, where, limit=100)
+            return WhoDoesWhatPage(
+                items=rows, total=total, has_next_page=total > 100
+            ).model_dump_json()
+
+        return run
+
+    def by_country(scope: domain.Scope) -> View:
+        async def run(session: AsyncSession) -> str:
+            summaries = await country_summaries(
+                session, WhoDoesWhatTotal, [scoped(WhoDoesWhatTotal, scope)]
+            )
+            return "".join(summary.model_dump_json() for summary in summaries)
+
+        return run
+
+    return {
+        "3W, HQ, everything": lines(hq),
+        "3W, HQ, last quarter": lines(hq, window=("2026-10", "2026-12")),
+        "3W, HQ, one country": lines(hq, country="C07"),
+        "3W, a client, last quarter": lines(client, window=("2026-10", "2026-12")),
+        "3W, a client": lines(client),
+        "3W, a provider": lines(provider),
+        "3W, a partner": lines(partner),
+        "by country, HQ": by_country(hq),
+        "by country, a client": by_country(client),
+    }
+
+
+async def measure(sessions: async_sessionmaker[AsyncSession], view: View, runs: int) -> list[float]:
+    timings = []
+    for index in range(runs + WARMUP):
+        started = time.perf_counter()
+        async with sessions() as session, session.begin():
+            await view(session)
+        if index >= WARMUP:
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+async def _engine_run(url: str, lines: list[dict[str, Any]], runs: int) -> dict[str, Any]:
+    seed_s = await seed(url, lines)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            aggregate_rows = {
+                table.__tablename__: await session.scalar(select(func.count()).select_from(table))
+                for table in (WhoDoesWhat, WhoDoesWhatTotal)
+            }
+        measured = {
+            name: latency_summary(await measure(sessions, view, runs))
+            for name, view in views().items()
+        }
+    finally:
+        await engine.dispose()
+    return {"seed_s": seed_s, "aggregate_rows": aggregate_rows, "views": measured}
+
+
+async def insights_views(*, requests: int, runs: int, work_dir: Path) -> BenchmarkResult:
+    lines = corpus(requests)
+    runs_by_engine: dict[str, dict[str, Any]] = {}
+    notes = [f"{requests:,} requests, {len(lines):,} activity lines; {runs} runs per view"]
+    runs_by_engine["SQLite"] = await _engine_run(
+        f"sqlite+aiosqlite:///{work_dir / 'insights.db'}", lines, runs
+    )
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as missing:
+        notes.append(f"PostgreSQL not measured: {missing}")
+    else:
+        try:
+            databases = Databases("postgresql", work_dir, server)
+            runs_by_engine["PostgreSQL"] = await _engine_run(
+                await databases.new("insights_bench"), lines, runs
+            )
+            await databases.drop_all()
+        finally:
+            server.stop()
+    metrics = []
+    for engine, run in runs_by_engine.items():
+        notes.append(
+            f"{engine}: seeded in {run['seed_s']:.0f} s, aggregate rows {run['aggregate_rows']}"
+        )
+        for name, summary in run["views"].items():
+            metrics.append(Metric(f"{engine}: {name} p50", summary["p50_ms"], "ms"))
+            metrics.append(
+                Metric(f"{engine}: {name} p95", summary["p95_ms"], "ms", at_most(TARGET_P95_MS))
+            )
+    return BenchmarkResult("insights views", metrics=metrics, notes=notes, details=runs_by_engine)
+
+
+def run(requests: int, runs: int, work_dir: Path) -> BenchmarkResult:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(insights_views(requests=requests, runs=runs, work_dir=work_dir))

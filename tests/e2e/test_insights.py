@@ -1,0 +1,89 @@
+"""Insights end to end: a request submitted through the one door reaches the insights
+service as events, and its 3W/4W lines come back through the gateway, each caller's
+own part only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.auth import Role
+from shared.testing.waiting import eventually
+from tests.e2e.conftest import Door
+
+pytestmark = pytest.mark.e2e
+SHARED_STACK = "e2e"
+
+SUBMIT = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { id } }"
+WHO = """query($filter: WhoDoesWhatFilter) { whoDoesWhat(filter: $filter, first: 500) {
+  total hasNextPage items { country region partyKind party orgName productCode clientCode
+  activity status since requests } } }"""
+BY_COUNTRY = """query($filter: WhoDoesWhatFilter) { whoDoesWhatByCountry(filter: $filter) {
+  country region engagements openEngagements organisations products } }"""
+CLIENT = "UNSMIL"
+
+
+def codes(answer: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in answer.get("errors", [])]
+
+
+async def lines(door: Door, headers: dict[str, str], **filter: Any) -> list[dict[str, Any]]:
+    answer = await door.call(WHO, headers, filter=filter or None)
+    assert "errors" not in answer, answer
+    items: list[dict[str, Any]] = answer["data"]["whoDoesWhat"]["items"]
+    return items
+
+
+async def test_who_does_what_through_the_door_each_caller_its_part(door: Door) -> None:
+    client = door.headers(Role.client, client=CLIENT)
+    hq = door.headers(Role.hq_analyst)
+    submitted = await door.call(
+        SUBMIT,
+        client,
+        input={
+            "title": "Electoral needs assessment before the legislative elections",
+            "description": "The High National Elections Commission asked for support.",
+            "products": ["ELECTORAL_ASSISTANCE"],
+            "urgency": "PRIORITY",
+            "details": {
+                "ELECTORAL_ASSISTANCE": {
+                    "election_type": "legislative",
+                    "election_date": "2027-03-01",
+                }
+            },
+        },
+    )
+    assert "errors" not in submitted, submitted
+
+    async def engaged() -> list[dict[str, Any]] | None:
+        found = await lines(door, hq, clientCode=CLIENT)
+        kinds = {(line["partyKind"], line["status"]) for line in found}
+        return found if ("PROVIDER", "accepted") in kinds else None
+
+    found = await eventually(engaged, timeout_s=30)
+    desk = next(line for line in found if line["partyKind"] == "DESK")
+    provider = next(line for line in found if line["partyKind"] == "PROVIDER")
+    assert (desk["country"], desk["productCode"], desk["activity"]) == (
+        "LBY",
+        "ELECTORAL_ASSISTANCE",
+        "coordination",
+    )
+    assert provider["orgName"] == "Electoral Assistance Division"
+    assert provider["requests"] >= 1
+
+    # The client sees its own lines, the same as HQ filtered on it; nobody else's.
+    assert await lines(door, client) == found
+    other_client = door.headers(Role.client, client="UNCT_MALI")
+    assert await lines(door, other_client, clientCode=CLIENT) == []
+    other_provider = door.headers(Role.provider, products=["RULE_OF_LAW"])
+    assert await lines(door, other_provider, clientCode=CLIENT) == []
+    partner = door.headers(Role.partner, partner="AU")
+    assert await lines(door, partner, clientCode=CLIENT) == []
+    electoral = door.headers(Role.provider, products=["ELECTORAL_ASSISTANCE"])
+    assert await lines(door, electoral, clientCode=CLIENT) == found
+
+    by_country = await door.call(BY_COUNTRY, client)
+    assert [entry["country"] for entry in by_country["data"]["whoDoesWhatByCountry"]] == ["LBY"]
+    # Arguments are checked at the door before they reach a URL.
+    assert codes(await door.call(WHO, hq, filter={"country": "libya"})) == ["BAD_USER_INPUT"]
