@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, event, insert, select
 
 from contracts.events import PRODUCTS_TOPIC, ProductCataloged
 from services.products.app import DEFINITION as PRODUCTS_SCHEMA
@@ -267,6 +268,30 @@ async def _consumed_to_end(settings: ServiceSettings, topic: str) -> bool:
         return all(committed[p] == ends[p] for p in partitions)
     finally:
         await reader.stop()
+
+
+async def test_the_relay_reads_the_outbox_again_at_once_only_after_a_full_batch(
+    probe_settings: ServiceSettings,
+) -> None:
+    settings = probe_settings.model_copy(
+        update={"outbox_batch_size": 2, "outbox_poll_interval_s": 3600.0}
+    )
+    claims: list[str] = []
+
+    def count_claims(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT outbox_message.seq"):
+            claims.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count_claims)
+    try:
+        async with probe_service(settings, Probe()) as harness:
+            await harness.publish(cataloged("ONE"), cataloged("TWO"), cataloged("THREE"))
+            await eventually(lambda: _has(harness, {"ONE", "TWO", "THREE"}))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count_claims)
+    # The pass at start (nothing yet), then a full batch of two and the last one; no
+    # query of an outbox the partial batch just emptied.
+    assert len(claims) == 3
 
 
 async def test_a_new_broker_receives_the_retained_outbox_again(
