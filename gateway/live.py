@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from contracts import Event, event_model
 from shared.messaging.broker import admin_client, consumer, ensure_topics
-from shared.messaging.envelope import MalformedEvent, from_record
+from shared.messaging.envelope import MalformedEvent, event_type, from_record
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -151,13 +151,15 @@ class LiveEvents:
                     self._dispatch(record.headers, record.value)
 
     def _dispatch(self, headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> None:
+        # Decide from the type header before decoding: with nobody subscribed, or for a
+        # type no contract defines, the body is never parsed.
+        model = event_model(event_type(headers) or "")
+        if model is None or not self._subscribers:
+            return
         try:
             envelope = from_record(headers, value)
         except MalformedEvent:
             return  # the owning service's consumer dead-letters it; a live feed skips it
-        model = event_model(envelope.type)
-        if model is None or not self._subscribers:
-            return
         try:
             event = model.model_validate(envelope.data)
         except ValidationError:

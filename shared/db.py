@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.sqlite_driver import one_call_dbapi
+
 __all__ = [
     "AsyncSession",
     "JSONColumn",
@@ -70,7 +72,9 @@ def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     database = url.split("///", 1)[-1]
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, module=one_call_dbapi()
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

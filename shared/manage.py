@@ -21,7 +21,6 @@ from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.logging import configure_logging
 from shared.messaging import Outbox
-from shared.migrations import PLATFORM_BRANCH, autogenerate_revision, upgrade
 from shared.processes import watch_supervisor
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -30,6 +29,9 @@ EXIT_BROKER_LOST = 3
 
 
 async def migrate(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    # Imported here: Alembic (about 10 MB) is for `migrate`, not for a serving process.
+    from shared.migrations import upgrade
+
     engine = create_engine(settings.resolved_database_url)
     try:
         await upgrade(engine, definition.migrations_dir)
@@ -91,6 +93,8 @@ def main(
     configure_logging(settings.log_level, settings.log_format)
     for command in args.commands:
         if command == "revision":
+            from shared.migrations import PLATFORM_BRANCH, autogenerate_revision
+
             asyncio.run(migrate(definition, settings))
             autogenerate_revision(
                 definition.migrations_dir,

@@ -39,7 +39,7 @@ from contracts.events import event_model
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging.deadletter import dead_letter_row
-from shared.messaging.envelope import Envelope, MalformedEvent, from_record
+from shared.messaging.envelope import Envelope, MalformedEvent, event_type, from_record
 from shared.messaging.models import INBOX
 from shared.messaging.outbox import Outbox, Publisher
 from shared.messaging.tracing import batch_span, in_trace_of
@@ -204,8 +204,9 @@ class EventConsumer:
         with a savepoint per event, so retries and the dead letter touch only the
         failing event.
         """
-        batch = [(record, _read(record)) for record in records]
-        batch = [(record, envelope) for record, envelope in batch if self._handled_here(envelope)]
+        batch = [(record, _read(record)) for record in records if self._handled_here(record)]
+        if not batch:
+            return  # nothing here for this service; the caller still commits the offsets
         traceparents = [env.traceparent for _r, env in batch if isinstance(env, Envelope)]
         with batch_span("process batch", SpanKind.CONSUMER, traceparents, len(batch)):
             await self._apply_batch(batch)
@@ -307,12 +308,14 @@ class EventConsumer:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
         return last_error, self._max_attempts
 
-    def _handled_here(self, envelope: Read) -> bool:
-        """False for an event of a type no handler here takes (counted, then skipped);
-        a malformed record is ours to dead-letter."""
-        if isinstance(envelope, MalformedEvent) or self._handlers.lookup(envelope.type):
+    def _handled_here(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """False for a record of a type no handler here takes (counted, then skipped,
+        its body never parsed); a record without a type is malformed, ours to
+        dead-letter."""
+        record_type = event_type(record.headers)
+        if record_type is None or self._handlers.lookup(record_type):
             return True
-        self._count_unhandled(envelope.type)
+        self._count_unhandled(record_type)
         return False
 
     def _count_unhandled(self, event_type: str) -> None:

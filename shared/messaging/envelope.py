@@ -71,6 +71,15 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
     return {name: value.decode("utf-8", "replace") for name, value in headers or ()}
 
 
+def event_type(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
+    """A record's `ce_type`, read without decoding anything else: a consumer passes
+    over the types it does not handle before paying for their bodies."""
+    for name, value in headers or ():
+        if name == "ce_type":
+            return value.decode("utf-8", "replace")
+    return None
+
+
 def from_record(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> Envelope:
     attributes = header_map(headers)
     missing = [

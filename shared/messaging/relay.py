@@ -76,7 +76,10 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                while await self.publish_batch():
+                # A partial batch took every row committed before its query, and a
+                # commit since then rang the doorbell: only a full one can have left
+                # rows behind, so only then is the outbox read again at once.
+                while await self.publish_batch() == self._batch_size:
                     pass
                 self.healthy, backoff = True, 0.0
                 if loop.time() - last_prune > PRUNE_EVERY_S:

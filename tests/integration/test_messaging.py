@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, event, insert, select
 
 from contracts.events import PRODUCTS_TOPIC, ProductCataloged
 from services.products.app import DEFINITION as PRODUCTS_SCHEMA
@@ -202,6 +204,94 @@ async def test_an_unreadable_record_is_dead_lettered(probe_settings: ServiceSett
         dlq = probe_settings.physical_topic(probe_settings.dead_letter_topic)
         [letter] = await read_topic(probe_settings.kafka_bootstrap_servers, dlq, expected=1)
         assert letter["dlq_error"].startswith("malformed event")
+
+
+async def test_records_of_types_handled_elsewhere_are_consumed_unparsed_and_in_order(
+    probe_settings: ServiceSettings,
+) -> None:
+    async with probe_service(probe_settings, Probe()) as harness:
+        topic = probe_settings.physical_topic(PRODUCTS_TOPIC)
+        bootstrap = probe_settings.kafka_bootstrap_servers
+        # Not even JSON: a type this service does not handle is passed over by its
+        # header, so its body is never parsed (and nothing is dead-lettered).
+        for _ in range(3):
+            await produce_raw(bootstrap, topic, b"\xff not json", _headers(ELSEWHERE), b"ONE")
+        await eventually(lambda: _consumed_to_end(probe_settings, topic))
+        assert await harness.inbox() == {}
+
+        # One key, so one partition: the handled events keep their order around the
+        # skipped ones.
+        for code in ("FIRST", "SECOND", "THIRD"):
+            await produce_raw(bootstrap, topic, b"{}", _headers(ELSEWHERE), b"ONE")
+            body = cataloged(code).model_dump_json().encode()
+            await produce_raw(bootstrap, topic, body, _headers(ProductCataloged.type), b"ONE")
+        await eventually(lambda: _has(harness, {"FIRST", "SECOND", "THIRD"}))
+        await eventually(lambda: _consumed_to_end(probe_settings, topic))
+        assert harness.probe.calls == ["FIRST", "SECOND", "THIRD"]
+        consumer = harness.runtime.consumer
+        assert consumer is not None
+        assert consumer.unhandled[ELSEWHERE] == 6
+        assert consumer.dead_lettered == 0
+        assert len(await harness.inbox()) == 3
+
+
+ELSEWHERE = "onedoor.somebody.else.v1"
+
+
+def _headers(event_type: str) -> list[tuple[str, bytes]]:
+    event_id = str(uuid.uuid4())
+    return to_headers(
+        event_id=event_id,
+        event_type=event_type,
+        source="/test",
+        time=datetime.now(UTC),
+        correlation_id=event_id,
+        subject=None,
+        causation_id=None,
+        traceparent=None,
+    )
+
+
+async def _consumed_to_end(settings: ServiceSettings, topic: str) -> bool:
+    """Whether the consumer group's committed offsets reached the end of every partition."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.consumer_group,
+        enable_auto_commit=False,
+    )
+    await reader.start()
+    try:
+        await reader.topics()
+        partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+        ends = await reader.end_offsets(partitions)
+        committed = {p: await reader.committed(p) or 0 for p in partitions}
+        return all(committed[p] == ends[p] for p in partitions)
+    finally:
+        await reader.stop()
+
+
+async def test_the_relay_reads_the_outbox_again_at_once_only_after_a_full_batch(
+    probe_settings: ServiceSettings,
+) -> None:
+    settings = probe_settings.model_copy(
+        update={"outbox_batch_size": 2, "outbox_poll_interval_s": 3600.0}
+    )
+    claims: list[str] = []
+
+    def count_claims(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT outbox_message.seq"):
+            claims.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count_claims)
+    try:
+        async with probe_service(settings, Probe()) as harness:
+            await harness.publish(cataloged("ONE"), cataloged("TWO"), cataloged("THREE"))
+            await eventually(lambda: _has(harness, {"ONE", "TWO", "THREE"}))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count_claims)
+    # The pass at start (nothing yet), then a full batch of two and the last one; no
+    # query of an outbox the partial batch just emptied.
+    assert len(claims) == 3
 
 
 async def test_a_new_broker_receives_the_retained_outbox_again(

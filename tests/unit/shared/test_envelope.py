@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.messaging.envelope import MalformedEvent, from_record, to_headers
+from shared.messaging.envelope import MalformedEvent, event_type, from_record, to_headers
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -59,3 +59,10 @@ def test_records_that_are_not_our_cloudevents_are_malformed(
         )
     with pytest.raises(MalformedEvent):
         from_record(headers, value)
+
+
+def test_the_event_type_is_read_from_its_header_alone() -> None:
+    headers = [("ce_id", b"1"), ("ce_type", b"onedoor.request.submitted.v1")]
+    assert event_type(headers) == "onedoor.request.submitted.v1"
+    assert event_type([("ce_id", b"1")]) is None
+    assert event_type(None) is None
