@@ -114,8 +114,15 @@ interface ProviderProps {
   authConfig?: AuthConfig;
 }
 
+// The signed-in token for what is not GraphQL (CSV downloads: exports.ts); in memory only.
+let currentToken: string | null = null;
+export function sessionToken(): string | null {
+  return currentToken;
+}
+
 export function SessionProvider({ children, initial = null, authConfig }: ProviderProps) {
   const [session, setSession] = useState<Session | null>(initial);
+  currentToken = session?.token ?? null;
   const [ended, setEnded] = useState<"expired" | null>(null);
   const [config, setConfig] = useState<AuthConfig | null>(authConfig ?? null);
 

@@ -7,8 +7,10 @@ a session that expires without losing a draft. Every main page is checked with a
 from __future__ import annotations
 
 import asyncio
+import csv
 import email
 import email.policy
+import io
 import re
 from email.message import EmailMessage
 from typing import Any
@@ -193,7 +195,9 @@ async def test_a_desk_triages_into_two_engagements_a_provider_declines_one_and_t
     await screenshot(desk_page, "desk-unmet-demand")
 
 
-async def test_a_desk_searches_its_queue_for_a_word(page: Page, door: Door) -> None:
+async def test_a_desk_searches_its_queue_for_a_word_and_downloads_it(
+    page: Page, door: Door
+) -> None:
     searched = await submit_as_client(
         door, "MINUSMA", "Ballot logistics for the Timbuktu region", description="By river."
     )
@@ -206,6 +210,16 @@ async def test_a_desk_searches_its_queue_for_a_word(page: Page, door: Door) -> N
     await expect(rows).to_have_count(1)
     await expect(rows).to_have_text("Ballot logistics for the Timbuktu region")
     assert (await rows.get_attribute("href") or "").endswith(searched)
+    # The queue as CSV, with the search applied: a download through the door.
+    async with page.expect_download() as started:
+        await page.get_by_role("button", name="Download the queue (CSV)").click()
+    download = await started.value
+    assert download.suggested_filename == "desk-queue.csv"
+    saved = await download.path()
+    exported = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert [(row["id"], row["title"]) for row in exported] == [
+        (searched, "Ballot logistics for the Timbuktu region")
+    ]
     await page.get_by_role("searchbox", name="Search the queue").fill("?!")
     await page.get_by_role("button", name="Search", exact=True).click()
     await expect(page.get_by_role("alert")).to_contain_text("not valid")

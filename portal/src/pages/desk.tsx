@@ -5,7 +5,7 @@ import { useTranslation } from "react-i18next";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import type { RequestSort, RequestStatus } from "../gql/graphql";
-import { ErrorList, Field, Loading, Status } from "../components";
+import { CsvDownload, ErrorList, Field, Loading, Status } from "../components";
 import { formatDateTime, formatNumber } from "../format";
 import { useSession } from "../session";
 import { Pager, useCursorPages } from "./requests";
@@ -36,6 +36,11 @@ export function DeskQueuePage() {
   const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null, reopened: reopened || null, disputed: disputed || null };
   const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort, search: search || null } });
   const page = result.data?.deskQueue;
+  // The export takes the queue's filters as the service's query string does.
+  const exported: Record<string, string> = { sort: sort.toLowerCase() };
+  if (status) exported.status = status.toLowerCase();
+  if (search) exported.search = search;
+  for (const [flag, on] of Object.entries({ breached, overlapping, reopened, disputed })) if (on) exported[flag] = "true";
   return (
     <section>
       <h1>{t("desk.queue")}</h1>
@@ -92,13 +97,17 @@ export function DeskQueuePage() {
         </tbody>
       </table>
       <Pager {...pagerProps(page?.pageInfo)} />
+      <p className="downloads">
+        <CsvDownload service="desks" name="queue" params={exported} label={t("exports.queue")} />{" "}
+        <CsvDownload service="desks" name="sla-breaches" params={exported} label={t("exports.slaBreaches")} />
+      </p>
     </section>
   );
 }
 
 const DeskMetrics = graphql(`
   query DeskMetrics($desk: String!) {
-    deskMetrics(deskCode: $desk) { deskCode requests open openBreached awaitingTriage overlappingOpen unmetDemand averageHoursToRoute averageSatisfaction awaitingApproval averageHoursAwaitingApproval }
+    deskMetrics(deskCode: $desk) { deskCode requests open openBreached awaitingTriage overlappingOpen unmetDemand averageHoursToRoute averageSatisfaction awaitingApproval averageHoursAwaitingApproval reopenings disputes }
   }
 `);
 
@@ -125,8 +134,15 @@ export function DeskMetricsPage() {
           <dt>{t("metrics.satisfaction")}</dt><dd>{n(m.averageSatisfaction)}</dd>
           <dt>{t("metrics.awaitingApproval")}</dt><dd>{n(m.awaitingApproval)}</dd>
           <dt>{t("metrics.hoursAwaitingApproval")}</dt><dd>{n(m.averageHoursAwaitingApproval)}</dd>
+          <dt>{t("metrics.reopenings")}</dt><dd>{n(m.reopenings)}</dd>
+          <dt>{t("metrics.disputes")}</dt><dd>{n(m.disputes)}</dd>
         </dl>
       )}
+      <p className="downloads">
+        <CsvDownload service="desks" name="coordination-metrics" params={{}} label={t("exports.coordinationMetrics")} />{" "}
+        <CsvDownload service="desks" name="unmet-demand" params={{}} label={t("exports.unmetDemand")} />{" "}
+        <CsvDownload service="desks" name="sla-breaches" params={{}} label={t("exports.slaBreaches")} />
+      </p>
     </section>
   );
 }

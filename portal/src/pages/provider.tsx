@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { DeclineReason, EngagementRowFragment } from "../gql/graphql";
-import { ErrorList, Field, Loading, Status } from "../components";
+import { CsvDownload, ErrorList, Field, Loading, Status } from "../components";
 import { formatDate, formatDateTime, formatNumber } from "../format";
 import { Pager, useCursorPages } from "./requests";
 
@@ -58,6 +58,9 @@ export function ProviderQueuePage() {
   return (
     <section>
       <h1>{t("provider.queue")}</h1>
+      <p className="downloads">
+        <CsvDownload service="products" name="engagements" params={{}} label={t("exports.engagements")} />
+      </p>
       <Loading busy={result.fetching} />
       <ErrorList error={result.error} />
       <table>

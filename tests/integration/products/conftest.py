@@ -116,7 +116,10 @@ def routed(product: str = "ELECTORAL_ASSISTANCE", **changes: Any) -> RequestRout
 @pytest.fixture
 async def provider(platform: PlatformSettings, databases: Databases) -> AsyncIterator[Provider]:
     settings = ProductsSettings(
-        **platform.model_dump(), **FAST_RETRY, database_url=await databases.migrated(PRODUCTS)
+        **platform.model_dump(),
+        **FAST_RETRY,
+        database_url=await databases.migrated(PRODUCTS),
+        export_chunk_rows=2,  # so that an export here is read in several chunks
     )
     producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap_servers)
     await producer.start()
