@@ -29,7 +29,9 @@ from shared.service import ServiceDefinition
 from shared.testing.databases import Databases
 
 EVERY_SERVICE = pytest.mark.parametrize(
-    "definition", [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS, INSIGHTS], ids=lambda d: d.name
+    "definition",
+    [DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS, INSIGHTS],
+    ids=lambda d: d.name,
 )
 PLATFORM_TABLES = [OutboxMessage, InboxEntry, PlatformState]
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
