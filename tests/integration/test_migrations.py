@@ -20,6 +20,7 @@ from services.desks.app import DEFINITION as DESKS
 from services.insights.app import DEFINITION as INSIGHTS
 from services.lessons.app import DEFINITION as LESSONS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
+from services.notifications.models import Person
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
 from services.products.app import DEFINITION as PRODUCTS
 from shared.db import create_engine
@@ -164,3 +165,33 @@ async def _differences(engine: AsyncEngine, definition: ServiceDefinition) -> li
                 definition.all_metadata,
             )
         )
+
+
+async def test_people_registered_before_the_new_notification_kinds_get_them_turned_on(
+    databases: Databases,
+) -> None:
+    """A new person gets every kind, so one registered earlier hears of the kinds added
+    since as well; a kind they had turned off stays off."""
+    engine = create_engine(await databases.new("notifications"))
+    before_new_kinds = ["request_status_changed", "sla_at_risk", "sla_breached", "task_assigned"]
+    try:
+        await upgrade(engine, NOTIFICATIONS.migrations_dir, "7f28b9fd3a38")
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Person),
+                {"key": "client:MINUSMA:liaison-1", "role": "client", "kinds": before_new_kinds,
+                 "created_at": AT, "updated_at": AT},
+            )  # fmt: skip
+        await upgrade(engine, NOTIFICATIONS.migrations_dir)
+        async with engine.connect() as connection:
+            kinds = await connection.scalar(select(Person.kinds))
+        assert kinds == [
+            *before_new_kinds,
+            "approval_requested",
+            "approval_decided",
+            "request_reopened",
+            "delivery_disputed",
+        ]
+        assert "public_comment" not in kinds and "engagement_proposed" not in kinds
+    finally:
+        await engine.dispose()

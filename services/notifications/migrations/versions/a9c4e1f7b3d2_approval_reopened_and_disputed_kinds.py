@@ -1,8 +1,9 @@
-"""reopened and disputed kinds, on for everyone registered before them
+"""approval, reopened and disputed kinds, on for everyone registered before them
 
 A person's `kinds` are the kinds they want, and a new person gets every kind; so the
-two new kinds (a client reopened a request, disputed a delivery) start on for the
-people registered before them too (each can turn them off in the preferences).
+four new kinds (a request awaits approval, an approval was decided, a client reopened
+a request, disputed a delivery) start on for the people registered before them too
+(each can turn them off in the preferences).
 
 Revision ID: a9c4e1f7b3d2
 Revises: 7f28b9fd3a38
@@ -22,7 +23,7 @@ down_revision: str | None = '7f28b9fd3a38'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NEW_KINDS = ["request_reopened", "delivery_disputed"]
+NEW_KINDS = ["approval_requested", "approval_decided", "request_reopened", "delivery_disputed"]
 person = sa.table("person", sa.column("key", sa.String), sa.column("kinds", sa.JSON))
 
 
