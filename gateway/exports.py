@@ -24,7 +24,7 @@ from shared.errors import DomainError
 router = APIRouter(tags=["exports"])
 
 # The services that serve exports (shared/exports.py).
-EXPORTING_SERVICES = frozenset({"desks", "products"})
+EXPORTING_SERVICES = frozenset({"desks", "products", "insights"})
 EXPORT_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 # A refusal's body is a small JSON detail; anything longer is not one.

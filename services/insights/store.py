@@ -12,7 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlmodel import col
 
 from contracts.http.insights.responses import CountrySummary, PartyKind, WhoDoesWhatRow
@@ -231,15 +243,25 @@ async def who_does_what(
     return rows, total
 
 
-async def who_does_what_stream(
-    session: AsyncSession, table: Aggregate, where: Sequence[ColumnElement[bool]], chunk: int
-) -> Any:
-    """The 3W lines for an export, `chunk` at a time (a server-side cursor where the
-    driver has one), so a large export is never held whole."""
+async def who_does_what_after(
+    session: AsyncSession,
+    table: Aggregate,
+    where: Sequence[ColumnElement[bool]],
+    after: AggregateKey | None,
+    size: int,
+) -> tuple[list[WhoDoesWhatRow], AggregateKey | None]:
+    """One chunk of an export: up to `size` 3W lines after the key `after`, in key order
+    (a keyset, so each chunk is one short indexed read), and the key to go on from, or
+    None when this was the last chunk."""
+    if after is not None:
+        group = [getattr(table, name) for name in TOTAL_KEY_COLUMNS]
+        where = [*where, tuple_(*group) > tuple_(*after)]
+    rows = (await session.execute(_grouped(table, where).limit(size))).all()
     names = await provider_names(session)
-    result = await session.stream(_grouped(table, where).execution_options(yield_per=chunk))
-    async for partition in result.partitions(chunk):
-        yield [_who_does_what_row(row, names) for row in partition]
+    last = (
+        tuple(getattr(rows[-1], name) for name in TOTAL_KEY_COLUMNS) if len(rows) == size else None
+    )
+    return [_who_does_what_row(row, names) for row in rows], last
 
 
 def _who_does_what_row(row: Any, names: dict[str, str]) -> WhoDoesWhatRow:

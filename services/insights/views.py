@@ -2,19 +2,16 @@
 
 HXL (the Humanitarian Exchange Language, hxlstandard.org) tags each column so HDX and
 the tools that read HXL know what it holds; the standard puts the hashtag row directly
-under the header row. Every cell starting with `=`, `+`, `-` or `@` is prefixed with
-`'` so a spreadsheet shows it as text instead of running it as a formula.
+under the header row. The CSV itself is written by shared/exports.py, which also
+escapes every cell a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 
 from contracts.http.insights.responses import WhoDoesWhatRow
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from shared.exports import Cells
 
 Column = tuple[str, str, Callable[[WhoDoesWhatRow], object]]
 
@@ -33,28 +30,14 @@ WHO_DOES_WHAT_COLUMNS: Sequence[Column] = (
 )
 
 
-def safe_cell(value: object) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+def who_does_what_header() -> list[str]:
+    return [header for header, _, _ in WHO_DOES_WHAT_COLUMNS]
 
 
-def csv_lines(rows: Iterable[Sequence[object]]) -> str:
-    """Rows as CSV text (RFC 4180 quoting, CRLF line ends), every cell made safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
-    return buffer.getvalue()
+def who_does_what_tags() -> list[str]:
+    """The HXL hashtag row, which goes directly under the header row."""
+    return [tag for _, tag, _ in WHO_DOES_WHAT_COLUMNS]
 
 
-def who_does_what_head() -> str:
-    """The header row and the HXL hashtag row."""
-    return csv_lines(
-        [
-            [header for header, _, _ in WHO_DOES_WHAT_COLUMNS],
-            [tag for _, tag, _ in WHO_DOES_WHAT_COLUMNS],
-        ]
-    )
-
-
-def who_does_what_csv(rows: Iterable[WhoDoesWhatRow]) -> str:
-    return csv_lines([[value(row) for _, _, value in WHO_DOES_WHAT_COLUMNS] for row in rows])
+def who_does_what_cells(rows: Iterable[WhoDoesWhatRow]) -> list[Cells]:
+    return [[value(row) for _, _, value in WHO_DOES_WHAT_COLUMNS] for row in rows]

@@ -1,11 +1,14 @@
 """Insights end to end: a request submitted through the one door reaches the insights
 service as events, and its 3W/4W lines come back through the gateway, each caller's
-own part only."""
+own part only, and as a CSV download through the door."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+import httpx
 import pytest
 
 from shared.auth import Role
@@ -87,3 +90,21 @@ async def test_who_does_what_through_the_door_each_caller_its_part(door: Door) -
     assert [entry["country"] for entry in by_country["data"]["whoDoesWhatByCountry"]] == ["LBY"]
     # Arguments are checked at the door before they reach a URL.
     assert codes(await door.call(WHO, hq, filter={"country": "libya"})) == ["BAD_USER_INPUT"]
+
+    # The same lines as CSV with HXL tags, downloaded through the door's export route,
+    # each caller's own part again; the service and the name are checked at the door.
+    export = door.url.removesuffix("/graphql") + "/exports/insights/who-does-what.csv"
+    async with httpx.AsyncClient(timeout=10) as http:
+        mine = await http.get(export, params={"client_code": CLIENT}, headers=client)
+        others = await http.get(export, params={"client_code": CLIENT}, headers=other_client)
+        anonymous = await http.get(export)
+        unknown = await http.get(door.url.removesuffix("/graphql") + "/exports/lessons/x.csv",
+                                 headers=hq)  # fmt: skip
+    assert mine.status_code == 200 and mine.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(mine.text)))
+    assert rows[1][:3] == ["#country+code", "#region+name", "#org+name"]
+    assert sorted((row[3], row[2]) for row in rows[2:]) == sorted(
+        (line["partyKind"].lower(), line["orgName"]) for line in found
+    )
+    assert len(list(csv.reader(io.StringIO(others.text)))) == 2  # the header and tags only
+    assert (anonymous.status_code, unknown.status_code) == (401, 404)

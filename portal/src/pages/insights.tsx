@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import type { PartyKind, WhoDoesWhatFilter } from "../gql/graphql";
-import { ErrorList, Field, Loading, Status } from "../components";
+import { CsvDownload, ErrorList, Field, Loading, Status } from "../components";
 import { formatDate, formatNumber } from "../format";
 import { Pager } from "./requests";
 
@@ -26,6 +26,16 @@ const WhoDoesWhat = graphql(`
   }
 `);
 
+/** The same filter as the export's query parameters (the service's REST names). */
+function exportParams(filter: WhoDoesWhatFilter): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (filter.country) params.country = filter.country;
+  if (filter.partyKind) params.party_kind = filter.partyKind.toLowerCase();
+  if (filter.start) params.start = filter.start;
+  if (filter.end) params.end = filter.end;
+  return params;
+}
+
 /** The filter the form describes, only the fields given (a month's start or end). */
 function filterOf(country: string, kind: PartyKind | "", start: string, end: string): WhoDoesWhatFilter {
   const filter: WhoDoesWhatFilter = {};
@@ -43,10 +53,8 @@ export function WhoDoesWhatPage() {
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
   const [offset, setOffset] = useState(0);
-  const [result] = useQuery({
-    query: WhoDoesWhat,
-    variables: { filter: filterOf(country, kind, start, end), first: PAGE, offset },
-  });
+  const filter = filterOf(country, kind, start, end);
+  const [result] = useQuery({ query: WhoDoesWhat, variables: { filter, first: PAGE, offset } });
   const page = result.data?.whoDoesWhat;
   const countries = result.data?.whoDoesWhatByCountry ?? [];
   const n = (value: number) => formatNumber(value, i18n.language);
@@ -76,6 +84,9 @@ export function WhoDoesWhatPage() {
           <input id="insights-end" type="month" value={end} onChange={(e) => restart(() => setEnd(e.target.value))} />
         </Field>
       </form>
+      <p className="downloads">
+        <CsvDownload service="insights" name="who-does-what" params={exportParams(filter)} label={t("exports.whoDoesWhat")} />
+      </p>
       <ErrorList error={result.error} />
       <Loading busy={result.fetching} />
       <h2>{t("insights.byCountry")}</h2>

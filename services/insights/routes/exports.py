@@ -1,9 +1,12 @@
 """CSV exports of the views, streamed: `GET /exports/{name}.csv?<the view's filters>`.
 
-The rows are read and written a chunk at a time from their own session (the
-response outlives the route's dependencies), so a large export is never held whole.
+Written by shared/exports.py as every service's exports are: the rows are read a chunk
+at a time, each chunk in its own short transaction after the previous chunk's last key
+(on SQLite a transaction holds the write lock, so one held for a whole download would
+stop the consumers), and sent as they come; a large export is never held whole.
 
-Exports: `who-does-what` (the 3W/4W with HXL hashtags; the filters of `/who-does-what`).
+Exports: `who-does-what` (the 3W/4W with its HXL hashtag row; the filters of
+`/who-does-what`).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.insights.routes.filters import ScopeDep, Selection, WhoDoesWhatFilterDep
 from services.insights.settings import InsightsSettings
-from services.insights.store import who_does_what_stream
-from services.insights.views import who_does_what_csv, who_does_what_head
+from services.insights.store import AggregateKey, who_does_what_after
+from services.insights.views import who_does_what_cells, who_does_what_header, who_does_what_tags
 from shared.db import AsyncSession
+from shared.exports import Cells, csv_response, sessions_of
 
 router = APIRouter(tags=["exports"])
 
@@ -32,19 +36,23 @@ async def export_who_does_what(
     request: Request, scope: ScopeDep, filters: WhoDoesWhatFilterDep
 ) -> StreamingResponse:
     settings: InsightsSettings = request.app.state.settings
-    return StreamingResponse(
-        _who_does_what_chunks(
-            request.app.state.sessions, filters.selection(scope), settings.export_chunk_rows
-        ),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="who-does-what.csv"'},
+    chunks = _who_does_what_chunks(
+        sessions_of(request), filters.selection(scope), settings.export_chunk_rows
     )
+    return csv_response("who-does-what.csv", who_does_what_header(), chunks)
 
 
 async def _who_does_what_chunks(
-    sessions: async_sessionmaker[AsyncSession], selected: Selection, chunk: int
-) -> AsyncIterator[str]:
-    yield who_does_what_head()
-    async with sessions() as session, session.begin():
-        async for rows in who_does_what_stream(session, selected.table, selected.where, chunk):
-            yield who_does_what_csv(rows)
+    sessions: async_sessionmaker[AsyncSession], selected: Selection, size: int
+) -> AsyncIterator[list[Cells]]:
+    yield [who_does_what_tags()]
+    after: AggregateKey | None = None
+    while True:
+        async with sessions() as session, session.begin():
+            rows, after = await who_does_what_after(
+                session, selected.table, selected.where, after, size
+            )
+        if rows:
+            yield who_does_what_cells(rows)
+        if after is None:
+            return

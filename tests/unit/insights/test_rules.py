@@ -10,7 +10,6 @@ import pytest
 
 from contracts.http.insights.responses import PartyKind
 from services.insights import domain
-from services.insights.views import csv_lines, safe_cell
 from shared.auth import Principal, Role
 from shared.errors import DomainError
 
@@ -81,12 +80,3 @@ def test_a_window_is_counted_in_months_and_must_not_end_before_it_starts() -> No
     assert domain.month_window(None, None) == (None, None)
     with pytest.raises(DomainError):
         domain.month_window(T2, T1)
-
-
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", '=HYPERLINK("x")'])
-def test_a_cell_that_a_spreadsheet_would_run_is_text(cell: str) -> None:
-    assert safe_cell(cell) == "'" + cell
-
-
-def test_csv_quotes_and_keeps_plain_cells() -> None:
-    assert csv_lines([["MLI", "a,b", 3, "=x"]]) == 'MLI,"a,b",3,\'=x\r\n'
