@@ -10,7 +10,8 @@ match expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 MAX_TERMS = 40
 _WORD = re.compile(r"[^\W_]+")
@@ -27,6 +28,27 @@ ENGLISH_STOPWORDS = frozenset(
     where why how all any both each few more most other some such no nor not only own
     same so than too very s t can will just don should now""".split()
 )
+
+
+def hand_managed(
+    fts_table: str, vector_column: str, vector_index: str
+) -> Callable[[str | None, str, Any], bool]:
+    """Alembic's include_name filter for a service's search objects, which its migrations
+    manage by hand (neither engine's index is in the models): the FTS5 table and its
+    shadow tables on SQLite, the tsvector column and its GIN index on PostgreSQL."""
+
+    def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+        if name is None:
+            return True
+        if type_ == "table":
+            return not name.startswith(fts_table)
+        if type_ == "column":
+            return name != vector_column
+        if type_ == "index":
+            return name != vector_index
+        return True
+
+    return include_name
 
 
 def search_terms(

@@ -51,17 +51,8 @@ FACETS = ("theme", "country", "region", "client_kind")
 MAX_TERMS = 40
 
 
-def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
-    """Alembic name filter: the search objects are managed by hand in the migrations."""
-    if name is None:
-        return True
-    if type_ == "table":
-        return not name.startswith(FTS_TABLE)
-    if type_ == "column":
-        return name != SEARCH_VECTOR
-    if type_ == "index":
-        return name != SEARCH_INDEX
-    return True
+# Alembic leaves the search objects to the migrations, which manage them by hand.
+include_name = fulltext.hand_managed(FTS_TABLE, SEARCH_VECTOR, SEARCH_INDEX)
 
 
 def search_terms(text: str) -> list[str]:
