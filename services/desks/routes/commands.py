@@ -325,7 +325,9 @@ async def reopen_request(
     async with _change(commands, principal, request_id, body, Role.client) as change:
         request = change.aggregate
         reason = (body.reason or "").strip() or "reopened by the client"
-        from_status = await _back_to_desk(change, principal, settings, reason, "reopened")
+        from_status = await _back_to_desk(
+            change, principal, settings, reason, "reopened", RequestReopened
+        )
         request.reopen_count += 1
         change.publish(
             RequestReopened(
@@ -355,7 +357,9 @@ async def dispute_request(
     async with _change(commands, principal, request_id, body, Role.client) as change:
         request = change.aggregate
         reason = domain.require_reason(body.reason, "a dispute")
-        from_status = await _back_to_desk(change, principal, settings, reason, "disputed")
+        from_status = await _back_to_desk(
+            change, principal, settings, reason, "disputed", RequestDisputed
+        )
         request.dispute_count += 1
         change.publish(
             RequestDisputed(
@@ -378,6 +382,7 @@ async def _back_to_desk(
     settings: SettingsDep,
     reason: str,
     what: str,
+    event: type[RequestReopened | RequestDisputed],
 ) -> RequestStatus:
     """Reopen or dispute: within the window, the move back to the desk, the reason kept
     and a timeline entry of its own. Answers where the request was."""
@@ -404,7 +409,7 @@ async def _back_to_desk(
         session,
         request.id,
         at=now,
-        event_type=f"onedoor.request.{what}.v1",
+        event_type=event.type,
         actor=principal.actor,
         summary=f"{what} by the client: {reason}",
     )
