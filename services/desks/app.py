@@ -10,11 +10,19 @@ from sqlalchemy import func, select
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
-from services.desks.routes import admin, approvals, commands, exports, intake, queries
+from services.desks.routes import (
+    admin,
+    approvals,
+    calendars,
+    commands,
+    exports,
+    intake,
+    queries,
+)
 from services.desks.search import include_name
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
-from services.desks.workers import SLA_SCHEDULER, SLA_WARNER
+from services.desks.workers import SLA_RETARGET, SLA_SCHEDULER, SLA_WARNER
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.service import ServiceDefinition, create_service_app
@@ -40,11 +48,12 @@ DEFINITION = ServiceDefinition(
         approvals.router,
         admin.router,
         exports.router,
+        calendars.router,
     ],
     handlers=handlers,
     seed=seed_reference_data,
     readiness_checks=[catalog_is_loaded],
-    workers=[SLA_SCHEDULER, SLA_WARNER],
+    workers=[SLA_SCHEDULER, SLA_WARNER, SLA_RETARGET],
     metrics=[sla_breaches],
     include_name=include_name,
 )

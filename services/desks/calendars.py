@@ -65,7 +65,7 @@ def zone_of(name: str) -> ZoneInfo:
 
 
 def minutes_of(clock_time: str, *, field: str) -> int:
-    """"08:30" as minutes after midnight; "24:00" is the end of the day."""
+    """ "08:30" as minutes after midnight; "24:00" is the end of the day."""
     match = _CLOCK_TIME.match(clock_time)
     minutes = int(match[1]) * 60 + int(match[2]) if match else -1
     if not 0 <= minutes <= DAY_MINUTES:
@@ -226,7 +226,7 @@ def _first_shown(zone: ZoneInfo, local: datetime, low: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class DeskCalendar:
+class DeskWorkingTime:
     """A desk's working calendar and the urgencies its clocks count around the clock
     (an emergency does not wait for Monday)."""
 
@@ -237,7 +237,7 @@ class DeskCalendar:
         return ALWAYS_OPEN if urgency in self.around_the_clock else self.working
 
 
-ALWAYS_OPEN_DESK = DeskCalendar(ALWAYS_OPEN)
+ALWAYS_OPEN_DESK = DeskWorkingTime(ALWAYS_OPEN)
 
 
 @dataclass(frozen=True)

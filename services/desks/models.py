@@ -166,6 +166,11 @@ class SlaClockState(DesksTable, table=True):
     escalated_to: str | None = Field(default=None, max_length=300)
     # When the owner and the chief were warned that it is about to run out (once).
     warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Its progress in working time (calendars.ClockProgress): the target and what had
+    # elapsed up to `counted_from`, so a new calendar or target keeps what elapsed.
+    target_s: float
+    elapsed_s: float = Field(default=0.0)
+    counted_from: datetime = Field(sa_type=UTCDateTime)
 
 
 class Comment(DesksTable, table=True):
@@ -294,3 +299,23 @@ class RequestSearchText(DesksTable, table=True):
     request_id: str = Field(foreign_key="service_request.id", primary_key=True, max_length=36)
     public_text: str = Field(sa_column=Column(Text, nullable=False))
     internal_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class DeskCalendar(DesksTable, table=True):
+    """A desk's business calendar, on which its SLA clocks count working time (see
+    services/desks/calendars.py). Data an admin edits, versioned like an approval rule;
+    a desk without one counts around the clock."""
+
+    __tablename__ = "desk_calendar"
+
+    desk_code: str = Field(primary_key=True, foreign_key="desk.code", max_length=40)
+    time_zone: str = Field(max_length=64)
+    # [{"weekday": "monday", "start": "08:00", "end": "12:30"}, ...], sorted.
+    working_hours: list[dict[str, str]] = Field(sa_type=JSONColumn)
+    # [{"date": "2026-12-25", "name": "Christmas Day"}, ...]; the name may be null.
+    holidays: list[dict[str, str | None]] = Field(sa_type=JSONColumn)
+    # Urgencies whose clocks run around the clock at this desk (e.g. immediate).
+    around_the_clock: list[str] = Field(sa_type=JSONColumn)
+    version: int = Field(default=1)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str = Field(max_length=300)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
-from services.desks.models import ApprovalRule, Client, CountryDesk, Desk
+from services.desks.calendars import ALWAYS_OPEN_DESK
+from services.desks.clocks import recompute_desk_clocks, working_time
+from services.desks.models import ApprovalRule, Client, CountryDesk, Desk, DeskCalendar
 from shared.clock import Clock
 from shared.db import AsyncSession
 from shared.messaging import Publisher
@@ -175,3 +177,69 @@ async def seed_reference_data(session: AsyncSession, _publisher: Publisher, cloc
     for rule in approval_rules(clock.now()):
         if await session.get(ApprovalRule, rule.id) is None:
             session.add(rule)
+    await _seed_calendars(session, clock.now())
+
+
+# Each desk's business calendar: the time zone of its region, a working week of two
+# periods a day with a lunch break (eight working hours), New Year's Day and Christmas,
+# and IMMEDIATE requests counted around the clock (an emergency does not wait for
+# Monday). The Middle East desk works Sunday to Thursday. A desk not seeded here (an
+# admin's) gets a calendar that is around the clock, what its clocks counted before.
+DESK_ZONES = {
+    "AFRICA_I": "Africa/Nairobi",
+    "AFRICA_II": "Africa/Bamako",
+    "AMERICAS": "America/Bogota",
+    "ASIA_PACIFIC": "Asia/Bangkok",
+    "EUROPE": "Europe/Brussels",
+    "MIDDLE_EAST_WEST_ASIA": "Asia/Amman",
+}
+MONDAY_TO_FRIDAY = ("monday", "tuesday", "wednesday", "thursday", "friday")
+SUNDAY_TO_THURSDAY = ("sunday", "monday", "tuesday", "wednesday", "thursday")
+HOLIDAYS = [
+    {"date": "2026-12-25", "name": "Christmas Day"},
+    {"date": "2027-01-01", "name": "New Year's Day"},
+    {"date": "2027-12-25", "name": "Christmas Day"},
+]
+EVERY_DAY = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def desk_calendar(desk_code: str, now: datetime) -> DeskCalendar:
+    zone = DESK_ZONES.get(desk_code)
+    if zone is None:
+        return DeskCalendar(
+            desk_code=desk_code,
+            time_zone="UTC",
+            working_hours=[{"weekday": day, "start": "00:00", "end": "24:00"} for day in EVERY_DAY],
+            holidays=[],
+            around_the_clock=[],
+            updated_at=now,
+            updated_by=SEED_ACTOR,
+        )
+    days = SUNDAY_TO_THURSDAY if desk_code == "MIDDLE_EAST_WEST_ASIA" else MONDAY_TO_FRIDAY
+    return DeskCalendar(
+        desk_code=desk_code,
+        time_zone=zone,
+        working_hours=[
+            {"weekday": day, "start": start, "end": end}
+            for day in days
+            for start, end in (("08:00", "12:30"), ("13:30", "17:00"))
+        ],
+        holidays=[dict(holiday) for holiday in HOLIDAYS],
+        around_the_clock=["immediate"],
+        updated_at=now,
+        updated_by=SEED_ACTOR,
+    )
+
+
+async def _seed_calendars(session: AsyncSession, now: datetime) -> None:
+    """A calendar for every desk without one. Clocks already open there ran around the
+    clock until now: they count that in, and on from now on the new calendar."""
+    await session.flush()
+    desks = (await session.scalars(select(Desk.code))).all()
+    for code in desks:
+        if await session.get(DeskCalendar, code) is None:
+            calendar = desk_calendar(code, now)
+            session.add(calendar)
+            await recompute_desk_clocks(
+                session, code, before=ALWAYS_OPEN_DESK, after=working_time(calendar), at=now
+            )

@@ -12,6 +12,10 @@ from shared.settings import ServiceSettings
 
 HOUR = 1.0
 DAY = 24 * HOUR
+# Targets count working time on the desk's calendar (services/desks/calendars.py): a
+# working day is the seeded calendars' eight hours; an urgency a desk keeps around the
+# clock (immediate, as seeded) counts every hour, so its days are whole days.
+WORKING_DAY = 8 * HOUR
 
 
 class OverlapThresholds(TypedDict):
@@ -25,8 +29,16 @@ class OverlapThresholds(TypedDict):
 
 DEFAULT_SLA_TARGETS_HOURS: dict[str, dict[str, float]] = {
     Urgency.immediate.value: {"acknowledge": 1 * HOUR, "triage": 4 * HOUR, "deliver": 7 * DAY},
-    Urgency.priority.value: {"acknowledge": 4 * HOUR, "triage": 1 * DAY, "deliver": 30 * DAY},
-    Urgency.routine.value: {"acknowledge": 1 * DAY, "triage": 3 * DAY, "deliver": 90 * DAY},
+    Urgency.priority.value: {
+        "acknowledge": 4 * HOUR,
+        "triage": 1 * WORKING_DAY,
+        "deliver": 20 * WORKING_DAY,
+    },
+    Urgency.routine.value: {
+        "acknowledge": 1 * WORKING_DAY,
+        "triage": 3 * WORKING_DAY,
+        "deliver": 60 * WORKING_DAY,
+    },
 }
 
 
@@ -34,7 +46,7 @@ class DesksSettings(ServiceSettings):
     service_name: str = "desks"
     port: int = 8101
 
-    # Hours per urgency and clock, e.g. ONEDOOR_SLA_TARGETS_HOURS='{"immediate": {...}}'.
+    # Working hours per urgency and clock, e.g. ONEDOOR_SLA_TARGETS_HOURS='{"immediate": {...}}'.
     sla_targets_hours: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SLA_TARGETS_HOURS.items()}
     )

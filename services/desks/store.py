@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, func, insert, select, true, update
@@ -185,26 +185,6 @@ async def locked_request(session: AsyncSession, request_id: str) -> ServiceReque
 # --- SLA clocks -----------------------------------------------------------------------
 
 
-def start_clocks(
-    session: AsyncSession, request: ServiceRequest, targets: domain.SlaTargets
-) -> list[SlaClockState]:
-    """The request's clocks from submission; those its intake status already stops
-    (triage, when the client named products and the request went out at once) are
-    started stopped."""
-    stopped = domain.clocks_stopped_by_status(RequestStatus(request.status))
-    clocks = [
-        SlaClockState(
-            request_id=request.id,
-            clock=clock.value,
-            due_at=due_at,
-            stopped_at=request.created_at if clock in stopped else None,
-        )
-        for clock, due_at in domain.due_times(request.urgency, request.created_at, targets).items()
-    ]
-    session.add_all(clocks)
-    return clocks
-
-
 async def stop_clocks(
     session: AsyncSession, request_id: str, clocks: Iterable[SlaClock], at: datetime
 ) -> None:
@@ -226,22 +206,6 @@ async def stop_clocks(
 async def acknowledge(session: AsyncSession, request: ServiceRequest, at: datetime) -> None:
     """The desk has looked at the request: its acknowledge clock stops."""
     await stop_clocks(session, request.id, [SlaClock.acknowledge], at)
-
-
-async def shift_running_clocks(session: AsyncSession, request_id: str, by: timedelta) -> None:
-    """Resume after a hold: running clocks are due later by the time spent on hold."""
-    clocks = (
-        await session.scalars(
-            select(SlaClockState).where(
-                col(SlaClockState.request_id) == request_id,
-                col(SlaClockState.stopped_at).is_(None),
-                col(SlaClockState.breached_at).is_(None),
-            )
-        )
-    ).all()
-    for clock in clocks:
-        clock.due_at = clock.due_at + by
-        session.add(clock)
 
 
 # --- Approvals ------------------------------------------------------------------------

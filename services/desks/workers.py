@@ -1,5 +1,6 @@
-"""The SLA scheduler: a periodic tick that breaches the clocks that ran out, and one
-that warns once of a clock about to run out (RequestSlaAtRisk, for notifications).
+"""The SLA scheduler: a periodic tick that breaches the clocks that ran out, one that
+warns once of a clock about to run out (RequestSlaAtRisk, for notifications), and one
+that recomputes the running clocks whose target is no longer the configured one.
 
 Each tick takes a bounded batch of clocks that are due, neither stopped nor
 breached, of requests not on hold
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlmodel import col
 
 from contracts.enums import SlaClock, Urgency
 from contracts.events import RequestSlaAtRisk, RequestSlaBreached
+from services.desks.calendars import target_of
+from services.desks.clocks import recompute_open_clocks, working_time_of
 from services.desks.domain import PAUSING_STATUSES
 from services.desks.models import ServiceRequest, SlaClockState
 from services.desks.settings import DesksSettings
@@ -100,6 +103,51 @@ async def warn_clocks_at_risk(context: WorkerContext) -> int:
     return len(at_risk)
 
 
+async def retarget_clocks(context: WorkerContext) -> int:
+    """One tick: the running clocks whose target differs from ONEDOOR_SLA_TARGETS_HOURS
+    (changed since they started) take the configured one, keeping the working time they
+    had counted, and are due anew (up to a batch of requests); return how many clocks."""
+    settings = context.settings
+    assert isinstance(settings, DesksSettings)
+    targets = settings.sla_targets_hours
+    other_target = or_(
+        *(
+            and_(
+                col(ServiceRequest.urgency) == urgency,
+                col(SlaClockState.clock) == clock,
+                col(SlaClockState.target_s) != target_of(targets, urgency, clock),
+            )
+            for urgency in targets
+            for clock in targets[urgency]
+        )
+    )
+    query = (
+        select(ServiceRequest)
+        .join(SlaClockState, col(ServiceRequest.id) == col(SlaClockState.request_id))
+        .where(
+            col(SlaClockState.stopped_at).is_(None),
+            col(SlaClockState.breached_at).is_(None),
+            other_target,
+        )
+        .distinct()
+        .limit(settings.sla_scheduler_batch)
+    )
+    async with context.sessions() as session, session.begin():
+        requests = (await session.scalars(query)).all()
+        recomputed = 0
+        for desk_code in sorted({request.desk_code for request in requests}):
+            working = await working_time_of(session, desk_code)
+            recomputed += await recompute_open_clocks(
+                session,
+                [request for request in requests if request.desk_code == desk_code],
+                before=working,
+                after=working,
+                at=context.clock.now(),
+                targets=targets,
+            )
+    return recomputed
+
+
 def _running_clocks(
     settings: DesksSettings, *conditions: ColumnElement[bool]
 ) -> Select[SlaClockState, ServiceRequest]:
@@ -128,3 +176,4 @@ def _interval(settings: ServiceSettings) -> float:
 
 SLA_SCHEDULER = PeriodicWorker("sla-scheduler", breach_due_clocks, _interval)
 SLA_WARNER = PeriodicWorker("sla-warner", warn_clocks_at_risk, _interval)
+SLA_RETARGET = PeriodicWorker("sla-retarget", retarget_clocks, _interval)

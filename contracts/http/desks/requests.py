@@ -113,3 +113,28 @@ class ApprovalRuleBody(BaseModel):
 
 class ApprovalRuleUpdate(ApprovalRuleBody, ExpectedVersion):
     pass
+
+
+class WorkingPeriodIn(BaseModel):
+    """One working period of a weekday, local time of the desk ("08:00"-"12:30")."""
+
+    weekday: str = Field(max_length=20, description="monday ... sunday")
+    start: str = Field(max_length=10, description="HH:MM")
+    end: str = Field(max_length=10, description="HH:MM; 24:00 is the end of the day")
+
+
+class HolidayIn(BaseModel):
+    date: str = Field(max_length=40, description="YYYY-MM-DD, a local date of the desk")
+    name: str | None = Field(default=None, max_length=480)
+
+
+class DeskCalendarUpdate(ExpectedVersion):
+    """A desk's business calendar (services/desks/calendars.py checks it, with a precise
+    refusal): the whole calendar, replacing the one before."""
+
+    time_zone: str = Field(max_length=100, description="IANA time zone, e.g. Africa/Bamako")
+    working_hours: list[WorkingPeriodIn] = Field(max_length=200)
+    holidays: list[HolidayIn] = Field(default_factory=list, max_length=2000)
+    around_the_clock: list[Urgency] = Field(
+        default_factory=list, description="Urgencies whose clocks count every hour"
+    )

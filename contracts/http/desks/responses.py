@@ -229,3 +229,41 @@ class DeskPublic(DeskOut):
 class CountryDeskOut(BaseModel):
     country: str
     desk_code: str
+
+
+class WorkingPeriodPublic(BaseModel):
+    weekday: str = Field(description="monday ... sunday")
+    start: str = Field(description="HH:MM, the desk's local time")
+    end: str = Field(description="HH:MM; 24:00 is the end of the day")
+
+
+class HolidayPublic(BaseModel):
+    date: date
+    name: str | None
+
+
+class DeskCalendarPublic(BaseModel):
+    """A desk's business calendar: its SLA clocks count working time on it."""
+
+    desk_code: str
+    time_zone: str = Field(description="IANA time zone")
+    working_hours: list[WorkingPeriodPublic]
+    holidays: list[HolidayPublic]
+    around_the_clock: list[Urgency] = Field(
+        description="Urgencies whose clocks count every hour, not only working hours"
+    )
+    version: int = Field(description="Pass it as expectedVersion to change the calendar")
+    updated_at: datetime
+    updated_by: str
+
+
+class SlaClockTime(BaseModel):
+    """An SLA clock's time on its desk's calendar, at the moment of reading."""
+
+    request_id: str
+    clock: str
+    due_at: datetime
+    remaining_working_seconds: float | None = Field(
+        description="Working time left (negative: overdue); null once the clock stopped"
+    )
+    paused: bool = Field(description="On hold or awaiting approval: the clock does not run")

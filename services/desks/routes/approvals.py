@@ -22,6 +22,7 @@ from contracts.events import RequestApprovalDecided
 from contracts.http.desks.requests import ApprovalDecisionBody, ApprovalRuleBody, ApprovalRuleUpdate
 from contracts.http.desks.responses import ApprovalRulePublic, RequestPublic
 from services.desks import domain
+from services.desks.clocks import resume_clocks
 from services.desks.models import ApprovalRule, Desk, RequestApproval, ServiceRequest
 from services.desks.routes.commands import REQUEST
 from services.desks.settings import DesksSettings, SettingsDep
@@ -33,7 +34,6 @@ from services.desks.store import (
     move,
     pending_approval,
     rule_spec,
-    shift_running_clocks,
     visibility,
 )
 from services.desks.views import present
@@ -106,7 +106,7 @@ async def approve_request(
             publisher=change,
             reason="approved" + (f": {comment}" if comment else ""),
         )
-        await shift_running_clocks(session, request.id, now - approval.requested_at)
+        await resume_clocks(session, request, paused_since=approval.requested_at, at=now)
         await acknowledge(session, request, now)
         await _route_named_products(change)
         return await change.present(_present)

@@ -36,6 +36,7 @@ from contracts.http.desks.requests import (
 )
 from contracts.http.desks.responses import AttachmentPublic, CommentPublic, RequestPublic
 from services.desks import domain, search
+from services.desks.clocks import resume_clocks
 from services.desks.domain import RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
 from services.desks.settings import SettingsDep
@@ -48,7 +49,6 @@ from services.desks.store import (
     follow_routings,
     move,
     routings_of,
-    shift_running_clocks,
     status_entered_at,
     visibility,
     visible_request,
@@ -244,7 +244,7 @@ async def resume_request(
             reason="resumed",
         )
         if held_since is not None:
-            await shift_running_clocks(session, request.id, now - held_since)
+            await resume_clocks(session, request, paused_since=held_since, at=now)
         request.held_from, request.held_since, request.status_reason = None, None, None
         await follow_routings(session, request, at=now, actor="desks:automation", publisher=change)
         return await change.present(_present)

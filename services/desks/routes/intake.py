@@ -13,6 +13,7 @@ from contracts.events import RequestSubmitted
 from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
 from services.desks import domain, search
+from services.desks.clocks import start_clocks, working_time_of
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
@@ -23,7 +24,6 @@ from services.desks.store import (
     change_status,
     flag_overlaps,
     request_approval,
-    start_clocks,
 )
 from services.desks.views import present, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
@@ -140,7 +140,12 @@ async def _take_in(
         else []
     )
     routings = [] if rules else _route_named_products(work, request)
-    clocks = start_clocks(session, request, settings.sla_targets_hours)
+    clocks = start_clocks(
+        session,
+        request,
+        settings.sla_targets_hours,
+        await working_time_of(session, request.desk_code),
+    )
     overlaps = await flag_overlaps(
         session, request, at=now, publisher=work, **settings.overlap_thresholds()
     )

@@ -16,7 +16,7 @@ from services.desks.calendars import (
     MAX_HOLIDAYS,
     CalendarError,
     ClockProgress,
-    DeskCalendar,
+    DeskWorkingTime,
     WorkingCalendar,
     add_working,
     working_between,
@@ -111,7 +111,7 @@ def test_around_the_clock_is_elapsed_time() -> None:
         "Europe/Brussels", [(day, "00:00", "24:00") for day in (*WEEK, "saturday", "sunday")]
     )
     assert working_between(midnight_to_midnight, start, start + 48 * H) == 48 * H
-    desk = DeskCalendar(BAMAKO, frozenset({"immediate"}))
+    desk = DeskWorkingTime(BAMAKO, frozenset({"immediate"}))
     assert desk.for_urgency("immediate") is ALWAYS_OPEN
     assert desk.for_urgency("routine") is BAMAKO
 
@@ -179,7 +179,9 @@ def test_bad_calendar_data_is_refused_with_what_is_wrong(
 
 
 def test_too_many_holidays_are_refused_and_touching_periods_join() -> None:
-    many = [((datetime(2026, 1, 1) + timedelta(days=n)).date().isoformat(), None) for n in range(401)]
+    many = [
+        ((datetime(2026, 1, 1) + timedelta(days=n)).date().isoformat(), None) for n in range(401)
+    ]
     with pytest.raises(CalendarError, match=f"at most {MAX_HOLIDAYS} holidays"):
         working_calendar("UTC", [("monday", "08:00", "17:00")], many)
     joined = working_calendar("UTC", [("monday", "12:00", "17:00"), ("monday", "08:00", "12:00")])
