@@ -121,9 +121,9 @@ async def retarget_clocks(context: WorkerContext) -> int:
             for clock in targets[urgency]
         )
     )
-    query = (
-        select(ServiceRequest)
-        .join(SlaClockState, col(ServiceRequest.id) == col(SlaClockState.request_id))
+    retargeted = (
+        select(col(SlaClockState.request_id))
+        .join(ServiceRequest, col(ServiceRequest.id) == col(SlaClockState.request_id))
         .where(
             col(SlaClockState.stopped_at).is_(None),
             col(SlaClockState.breached_at).is_(None),
@@ -132,6 +132,7 @@ async def retarget_clocks(context: WorkerContext) -> int:
         .distinct()
         .limit(settings.sla_scheduler_batch)
     )
+    query = select(ServiceRequest).where(col(ServiceRequest.id).in_(retargeted))
     async with context.sessions() as session, session.begin():
         requests = (await session.scalars(query)).all()
         recomputed = 0
