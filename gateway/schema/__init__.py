@@ -18,6 +18,7 @@ from contracts.events import (
     REQUESTS_TOPIC,
 )
 from gateway.schema.approvals import ApprovalsMutation, ApprovalsQuery
+from gateway.schema.calendars import CalendarsMutation, CalendarsQuery
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
 from gateway.schema.insights import InsightsQuery
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
@@ -35,6 +36,7 @@ Query = merge_types(
     (
         RequestsQuery,
         ApprovalsQuery,
+        CalendarsQuery,
         ProductsQuery,
         LessonsQuery,
         PartnershipsQuery,
@@ -47,6 +49,7 @@ Mutation = merge_types(
     (
         RequestsMutation,
         ApprovalsMutation,
+        CalendarsMutation,
         ProductsMutation,
         LessonsMutation,
         PartnershipsMutation,

@@ -52,6 +52,7 @@ from contracts.http.desks.responses import DeskMetrics as DeskMetricsPublic
 from contracts.http.desks.responses import RequestMetrics as RequestMetricsPublic
 from gateway.clients import service_path
 from gateway.context import BatchLoad, GatewayContext, Item, group_by_request
+from gateway.schema.calendars import SlaClockTimeLeft, clock_times_of
 from gateway.schema.common import (
     COUNTRY,
     GatewayInfo,
@@ -200,6 +201,13 @@ class ServiceRequest:
     products: list[ProductCode]
     details: JSON
     sla: list[SlaClockState] = strawberry.field(name="slaClocks")
+
+    @strawberry.field(
+        description="Each SLA clock's due time and the working time it has left now, on "
+        "the desk's business calendar"
+    )
+    async def sla_time_left(self, info: GatewayInfo) -> list[SlaClockTimeLeft]:
+        return await clock_times_of(info, str(self.id))
 
     @strawberry.field(
         description="Published lessons suggested for this request, best first, with why"
