@@ -1,5 +1,5 @@
 // The admin's view: the catalog and its forms, desks and the country map, the approval
-// rules, partners and frameworks, the webhook delivery log and the e-mail queue, each
+// rules, the desks' business calendars, partners and frameworks, the webhook delivery log and the e-mail queue, each
 // with retry.
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -8,6 +8,7 @@ import { graphql } from "../gql";
 import { ErrorList, Field, Loading, Status } from "../components";
 import { formatDate, formatDateTime } from "../format";
 import { ApprovalRulesSection } from "./approvals";
+import { DeskCalendarsSection } from "./calendars";
 
 const AdminData = graphql(`
   query AdminData {
@@ -71,6 +72,7 @@ export function AdminPage() {
         <button type="submit" disabled={!country || !desk}>{t("admin.map")}</button>
       </form>
       <ApprovalRulesSection />
+      <DeskCalendarsSection />
       <h2>{t("admin.partners")}</h2>
       <ul>{data?.partners.map((p) => <li key={p.code}>{p.name} ({p.code}) {p.webhookUrl ?? ""}</li>)}</ul>
       <h2>{t("admin.frameworks")}</h2>

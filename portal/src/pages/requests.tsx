@@ -207,6 +207,7 @@ export const RequestView = graphql(`
     version createdAt updatedAt breached overlapCount satisfactionScore
     routings { id productCode status engagementId engagementStatus declineReason routedAt }
     slaClocks { clock dueAt stoppedAt breachedAt }
+    slaTimeLeft { clock remainingWorkingSeconds paused }
     timeline { at eventType actor summary }
     comments { id author authorRole body internal createdAt }
     attachments { id name url mediaType sizeBytes addedBy addedAt }
@@ -324,6 +325,7 @@ export function RequestPage() {
         {request.slaClocks.map((clock) => (
           <li key={clock.clock}>
             {t(`clock.${clock.clock}`, { defaultValue: clock.clock })}: {t("requests.due", { at: formatDateTime(clock.dueAt, i18n.language) })}
+            <TimeLeft left={request.slaTimeLeft.find((item) => item.clock === clock.clock)} />
             {clock.breachedAt && <span className="flag breached"> {t("requests.breached")}</span>}
           </li>
         ))}
@@ -508,5 +510,20 @@ function ClientActions({ request, actions, onDone }: { request: RequestViewFragm
       )}
       <ErrorList error={withdrawal.error ?? confirmation.error ?? reopening.error ?? dispute.error ?? attachment.error} />
     </div>
+  );
+}
+
+// The working time a running clock has left on its desk's calendar (or is overdue by).
+function TimeLeft({ left }: { left?: { remainingWorkingSeconds?: number | null; paused: boolean } }) {
+  const { t } = useTranslation();
+  const seconds = left?.remainingWorkingSeconds;
+  if (seconds === null || seconds === undefined) return null;
+  const minutes = Math.round(Math.abs(seconds) / 60);
+  const span = { hours: Math.floor(minutes / 60), minutes: minutes % 60 };
+  return (
+    <span>
+      {" · "}{t(seconds >= 0 ? "requests.workingTimeLeft" : "requests.workingTimeOverdue", span)}
+      {left?.paused && ` (${t("requests.clockPaused")})`}
+    </span>
   );
 }
