@@ -497,3 +497,19 @@ async def test_an_analyst_sees_who_does_what_where_and_a_client_its_own_part(
     # Another client's lines are not its to see: nothing in Burundi for the Mali team.
     await expect(page.get_by_text("Nothing here yet.").first).to_be_visible()
     await screenshot(page, "client-who-does-what-other-country")
+
+
+async def test_an_admin_edits_a_desks_business_calendar(page: Page) -> None:
+    await sign_in(page, "admin", path="/admin")
+    await page.get_by_text("ASIA_PACIFIC: Asia/Bangkok (version 1)").click()
+    calendar = page.get_by_role("form", name="Calendar of ASIA_PACIFIC")
+    saturday = calendar.get_by_label("Working hours on Saturday")
+    await saturday.fill("13:00-09:00")
+    await calendar.get_by_role("button", name="Save the calendar of ASIA_PACIFIC").click()
+    await expect(calendar).to_contain_text("saturday 13:00-09:00: the end is not after the start")
+    await saturday.fill("09:00-13:00")
+    await calendar.get_by_role("button", name="Save the calendar of ASIA_PACIFIC").click()
+    await page.get_by_text("ASIA_PACIFIC: Asia/Bangkok (version 2)").click()
+    await expect(calendar.get_by_label("Working hours on Saturday")).to_have_value("09:00-13:00")
+    await assert_accessible(page)
+    await screenshot(page, "admin-desk-calendar")

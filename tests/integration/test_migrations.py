@@ -5,7 +5,7 @@ reaches the new heads with its rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,18 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import String, column, func, insert, inspect, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.desks.app import DEFINITION as DESKS
+from services.desks.models import Client, Desk, ServiceRequest, SlaClockState
 from services.insights.app import DEFINITION as INSIGHTS
 from services.lessons.app import DEFINITION as LESSONS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.notifications.models import Person
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
 from services.products.app import DEFINITION as PRODUCTS
-from shared.db import create_engine
+from shared.db import UTCDateTime, create_engine
 from shared.messaging import InboxEntry, OutboxMessage, PlatformState, PlatformTable
 from shared.migrations import PLATFORM_BRANCH, alembic_config, upgrade
 from shared.service import ServiceDefinition
@@ -193,5 +194,64 @@ async def test_people_registered_before_the_new_notification_kinds_get_them_turn
             "delivery_disputed",
         ]
         assert "public_comment" not in kinds and "engagement_proposed" not in kinds
+    finally:
+        await engine.dispose()
+
+
+async def test_sla_clocks_from_before_calendars_keep_their_due_time_and_count_from_submission(
+    databases: Databases,
+) -> None:
+    """A clock started before business calendars ran around the clock: it gets the target
+    it was due by (with any wait already in its due time) and counts from submission."""
+    engine = create_engine(await databases.new("desks"))
+    clock = table(
+        "sla_clock",
+        column("request_id", String),
+        column("clock", String),
+        column("due_at", UTCDateTime(timezone=True)),
+    )
+    try:
+        await upgrade(engine, DESKS.migrations_dir, "e7a3c5d9f1b4")
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Desk), {"code": "AFRICA_II", "name": "Africa II", "region": "Sahel"}
+            )
+            await connection.execute(
+                insert(Client),
+                {"code": "MINUSMA", "name": "MINUSMA", "kind": "mission", "country": "MLI"},
+            )
+            await connection.execute(
+                insert(ServiceRequest),
+                {
+                    "id": "request-1",
+                    "client_code": "MINUSMA",
+                    "client_kind": "mission",
+                    "country": "MLI",
+                    "region": "Sahel",
+                    "desk_code": "AFRICA_II",
+                    "title": "Advice",
+                    "description": "",
+                    "urgency": "routine",
+                    "status": "submitted",
+                    "products": [],
+                    "details": {},
+                    "submitted_by": "client:MINUSMA:focal",
+                    "created_at": AT,
+                    "updated_at": AT,
+                },
+            )
+            await connection.execute(
+                insert(clock), {"request_id": "request-1", "clock": "acknowledge", "due_at": AT + timedelta(hours=30)}
+            )  # fmt: skip
+        await upgrade(engine, DESKS.migrations_dir)
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(SlaClockState.due_at, SlaClockState.target_s).add_columns(
+                        SlaClockState.elapsed_s, SlaClockState.counted_from
+                    )
+                )
+            ).one()
+        assert tuple(row) == (AT + timedelta(hours=30), 30 * 3600.0, 0.0, AT)
     finally:
         await engine.dispose()
