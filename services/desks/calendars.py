@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
@@ -54,14 +55,21 @@ ALWAYS_OPEN = WorkingCalendar(ZoneInfo("UTC"), tuple(((0, DAY_MINUTES),) for _ i
 # --- Reading a calendar from its data ---------------------------------------------
 
 
+# Files of the zone database that are no zone of their own: the machine's own setting
+# ("localtime") or tzdata's placeholder ("Factory").
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
 def zone_of(name: str) -> ZoneInfo:
     """The IANA zone called `name` (e.g. Africa/Bamako), or CalendarError."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarError(
-            f"{name!r} is not an IANA time zone (e.g. Africa/Bamako)", "timeZone"
-        ) from None
+    if name not in _zone_names():
+        raise CalendarError(f"{name!r} is not an IANA time zone (e.g. Africa/Bamako)", "timeZone")
+    return ZoneInfo(name)
 
 
 def minutes_of(clock_time: str, *, field: str) -> int:

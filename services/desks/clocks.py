@@ -28,6 +28,21 @@ from services.desks.calendars import (
 from services.desks.models import DeskCalendar, RequestApproval, ServiceRequest, SlaClockState
 from shared.db import AsyncSession
 
+EVERY_DAY = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def around_the_clock_calendar(desk_code: str, *, at: datetime, by: str) -> DeskCalendar:
+    """The calendar of a desk nobody set one for: every hour counts (as before calendars)."""
+    return DeskCalendar(
+        desk_code=desk_code,
+        time_zone="UTC",
+        working_hours=[{"weekday": day, "start": "00:00", "end": "24:00"} for day in EVERY_DAY],
+        holidays=[],
+        around_the_clock=[],
+        updated_at=at,
+        updated_by=by,
+    )
+
 
 def working_time(calendar: DeskCalendar | None) -> DeskWorkingTime:
     """The working time of a desk's calendar row (a desk without one: around the clock)."""

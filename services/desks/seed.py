@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import SQLModel, select
 
 from services.desks.calendars import ALWAYS_OPEN_DESK
-from services.desks.clocks import recompute_desk_clocks, working_time
+from services.desks.clocks import around_the_clock_calendar, recompute_desk_clocks, working_time
 from services.desks.models import ApprovalRule, Client, CountryDesk, Desk, DeskCalendar
 from shared.clock import Clock
 from shared.db import AsyncSession
@@ -200,21 +200,12 @@ HOLIDAYS = [
     {"date": "2027-01-01", "name": "New Year's Day"},
     {"date": "2027-12-25", "name": "Christmas Day"},
 ]
-EVERY_DAY = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def desk_calendar(desk_code: str, now: datetime) -> DeskCalendar:
     zone = DESK_ZONES.get(desk_code)
     if zone is None:
-        return DeskCalendar(
-            desk_code=desk_code,
-            time_zone="UTC",
-            working_hours=[{"weekday": day, "start": "00:00", "end": "24:00"} for day in EVERY_DAY],
-            holidays=[],
-            around_the_clock=[],
-            updated_at=now,
-            updated_by=SEED_ACTOR,
-        )
+        return around_the_clock_calendar(desk_code, at=now, by=SEED_ACTOR)
     days = SUNDAY_TO_THURSDAY if desk_code == "MIDDLE_EAST_WEST_ASIA" else MONDAY_TO_FRIDAY
     return DeskCalendar(
         desk_code=desk_code,

@@ -13,19 +13,21 @@ from contracts.http.desks.responses import (
     CountryDeskOut,
     DeskOut,
 )
-from services.desks.models import CountryDesk, Desk
+from services.desks.clocks import around_the_clock_calendar
+from services.desks.models import CountryDesk, Desk, DeskCalendar
 from shared.auth import CurrentPrincipal, Role
 from shared.errors import DomainError
-from shared.service import SessionDep
+from shared.service import ClockDep, SessionDep
 
 router = APIRouter(tags=["reference"])
 
 
 @router.put("/desks/{code}", response_model=DeskOut)
 async def put_desk(
-    code: str, body: DeskBody, principal: CurrentPrincipal, session: SessionDep
+    code: str, body: DeskBody, principal: CurrentPrincipal, session: SessionDep, clock: ClockDep
 ) -> DeskOut:
-    """Create or rename a desk."""
+    """Create or rename a desk; a new one counts its SLA clocks around the clock until an
+    admin gives it a business calendar."""
     principal.require(Role.admin)
     if not code.replace("_", "").isalnum() or not code.isupper() or len(code) > 40:
         raise DomainError(
@@ -35,6 +37,9 @@ async def put_desk(
         desk = await session.get(Desk, code) or Desk(code=code, name=body.name, region=body.region)
         desk.name, desk.region = body.name.strip(), body.region.strip()
         session.add(desk)
+        if await session.get(DeskCalendar, code) is None:  # a new desk: around the clock
+            await session.flush()
+            session.add(around_the_clock_calendar(code, at=clock.now(), by=principal.actor))
     return DeskOut(code=desk.code, name=desk.name, region=desk.region)
 
 

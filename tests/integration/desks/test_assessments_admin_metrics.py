@@ -105,6 +105,8 @@ async def test_the_country_map_is_data_an_admin_edits(desks: DesksUnderTest) -> 
         "/desks/SAHEL", json={"name": "Sahel", "region": "The Sahel"}, headers=admin
     )
     assert created.status_code == 200, created.text
+    calendar = (await desks.http.get("/desk-calendars/SAHEL", headers=admin)).json()
+    assert (calendar["time_zone"], len(calendar["working_hours"])) == ("UTC", 7)  # every hour
     unknown = await desks.http.put("/country-desks/MLI", json={"desk_code": "NOPE"}, headers=admin)
     assert unknown.status_code == 404
     bad = await desks.http.put("/country-desks/mali", json={"desk_code": "SAHEL"}, headers=admin)

@@ -158,6 +158,7 @@ def test_a_clock_keeps_what_elapsed_when_its_calendar_or_target_changes() -> Non
     [
         ("Mars/Olympus", [("monday", "08:00", "17:00")], [], "not an IANA time zone"),
         ("../etc/passwd", [("monday", "08:00", "17:00")], [], "not an IANA time zone"),
+        ("localtime", [("monday", "08:00", "17:00")], [], "not an IANA time zone"),
         ("UTC", [("monday", "17:00", "08:00")], [], "the end is not after the start"),
         ("UTC", [("monday", "08:00", "12:00"), ("monday", "11:00", "13:00")], [], "overlaps"),
         ("UTC", [("monday", "8:00", "17:00")], [], "not a time of day"),
