@@ -189,13 +189,8 @@ SlaTargets = Mapping[str, Mapping[str, float]]  # urgency -> clock -> hours
 # - triage: stopped when the request is first routed (at intake when the client named
 #   products), or when it ends (rejected, withdrawn).
 # - deliver: stopped when the request is delivered, or when it ends.
-# A request on hold pauses its running clocks: on resume their due times move on by
-# the time spent on hold.
-
-
-def due_times(urgency: str, start: datetime, targets: SlaTargets) -> dict[SlaClock, datetime]:
-    hours = targets[urgency]
-    return {clock: start + timedelta(hours=hours[clock.value]) for clock in SlaClock}
+# Each is due after its target in working time on the desk's business calendar, and a
+# request on hold pauses its running clocks (services/desks/clocks.py).
 
 
 def clocks_stopped_by_status(status: RequestStatus) -> frozenset[SlaClock]:

@@ -35,8 +35,8 @@ BAMAKO = working_calendar(
 BRUSSELS = working_calendar("Europe/Brussels", [(day, "08:00", "17:00") for day in WEEK])
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_split_day_counts_only_its_periods() -> None:

@@ -11,6 +11,13 @@ import pytest
 
 from contracts.events import SlaClock
 from services.desks import domain
+from services.desks.calendars import (
+    WEEKDAYS,
+    DeskWorkingTime,
+    add_working,
+    target_of,
+    working_calendar,
+)
 from services.desks.domain import KnownProduct, RequestStatus, RoutingStatus
 from services.desks.settings import DEFAULT_SLA_TARGETS_HOURS, DesksSettings
 from shared.errors import DomainError, check_version
@@ -159,15 +166,32 @@ def test_resume_returns_where_the_request_was_held() -> None:
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def test_due_times_follow_the_urgency_targets() -> None:
-    due = domain.due_times("immediate", START, DEFAULT_SLA_TARGETS_HOURS)
-    assert due == {
+def test_due_times_follow_the_urgency_targets_in_working_time() -> None:
+    office = working_calendar("UTC", [(day, "09:00", "17:00") for day in WEEKDAYS[:5]])
+    desk = DeskWorkingTime(office, frozenset({"immediate"}))
+
+    def due(urgency: str) -> dict[SlaClock, datetime]:
+        calendar = desk.for_urgency(urgency)
+        return {
+            clock: add_working(
+                calendar,
+                START,
+                timedelta(seconds=target_of(DEFAULT_SLA_TARGETS_HOURS, urgency, clock.value)),
+            )
+            for clock in SlaClock
+        }
+
+    assert due("immediate") == {
         SlaClock.acknowledge: START + timedelta(hours=1),
         SlaClock.triage: START + timedelta(hours=4),
         SlaClock.deliver: START + timedelta(days=7),
     }
-    routine = domain.due_times("routine", START, DEFAULT_SLA_TARGETS_HOURS)
-    assert routine[SlaClock.acknowledge] == START + timedelta(days=1)
+    routine = due("routine")
+    # Monday 09:00 + one working day: the end of Monday's; three: Wednesday's.
+    assert routine[SlaClock.acknowledge] == START + timedelta(hours=8)
+    assert routine[SlaClock.triage] == START + timedelta(days=2, hours=8)
+    # Sixty working days: the twelfth Friday, 17:00.
+    assert routine[SlaClock.deliver] == START + timedelta(weeks=11, days=4, hours=8)
 
 
 @pytest.mark.parametrize(
