@@ -224,10 +224,11 @@ async def clock_times(
             .order_by(col(SlaClockState.request_id), col(SlaClockState.due_at))
         )
     ).all()
+    waits = {request.id: await paused_since(session, request) for request in requests}
     times = []
     for clock in clocks:
         request = by_id[clock.request_id]
-        paused = await paused_since(session, request) if clock.stopped_at is None else None
+        paused = waits[request.id] if clock.stopped_at is None else None
         calendar = working.get(request.desk_code, ALWAYS_OPEN_DESK).for_urgency(request.urgency)
         remaining = (
             None
