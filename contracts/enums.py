@@ -46,6 +46,8 @@ class RequestStatus(StrEnum):
     on_hold = "on_hold"
     rejected = "rejected"
     withdrawn = "withdrawn"
+    # Closed as the duplicate of another request (merged into it): final.
+    merged = "merged"
 
 
 class ApprovalDecision(StrEnum):

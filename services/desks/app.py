@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
-from services.desks.routes import admin, approvals, commands, exports, intake, queries
+from services.desks.routes import admin, approvals, commands, exports, intake, links, queries
 from services.desks.search import include_name
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
@@ -40,6 +40,7 @@ DEFINITION = ServiceDefinition(
         approvals.router,
         admin.router,
         exports.router,
+        links.router,
     ],
     handlers=handlers,
     seed=seed_reference_data,

@@ -61,12 +61,12 @@ async def submit_request(
 
     async def create() -> RequestPublic:
         async with commands.begin() as work:
-            return await _take_in(body, principal, work, settings, idempotency_key)
+            return await take_in(body, principal, work, settings, idempotency_key)
 
     return await create_once(idempotency_key, find, create)
 
 
-async def _take_in(
+async def take_in(
     body: RequestCreate,
     principal: Principal,
     work: UnitOfWork,
