@@ -21,6 +21,7 @@ from gateway.schema.approvals import ApprovalsMutation, ApprovalsQuery
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
 from gateway.schema.insights import InsightsQuery
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
+from gateway.schema.links import LinksMutation
 from gateway.schema.notifications import (
     NotificationsMutation,
     NotificationsQuery,
@@ -47,6 +48,7 @@ Mutation = merge_types(
     (
         RequestsMutation,
         ApprovalsMutation,
+        LinksMutation,
         ProductsMutation,
         LessonsMutation,
         PartnershipsMutation,

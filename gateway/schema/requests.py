@@ -40,6 +40,8 @@ from contracts.http.desks.responses import (
     CountryDeskOut,
     DeskOut,
     DeskPublic,
+    LinkedRequestPublic,
+    LinkRelation,
     OverlapPublic,
     RequestPage,
     RequestPublic,
@@ -105,6 +107,7 @@ class RequestApproval:
 class Comment:
     id: strawberry.ID
     request_id: strawberry.ID
+    from_request_id: strawberry.ID | None
 
 
 @derived(AttachmentPublic, description="A document attached by reference")
@@ -170,6 +173,7 @@ timelines_by_request = _listed_by_request("timelines", TimelineEntryPublic)
 comments_by_request = _listed_by_request("comments", CommentPublic)
 attachments_by_request = _listed_by_request("attachments", AttachmentPublic)
 overlaps_by_request = _listed_by_request("overlaps", OverlapPublic)
+linked_by_request = _listed_by_request("linked", LinkedRequestPublic)
 
 
 async def metrics_by_request(
@@ -193,6 +197,10 @@ async def desks_by_code(context: GatewayContext, codes: list[str]) -> list[DeskP
     return [by_code.get(code) for code in codes]
 
 
+# A request's links are requests: named lazily, as the type is complete only once built.
+LinkedRequest = Annotated["ServiceRequest", strawberry.lazy("gateway.schema.requests")]
+
+
 @derived(RequestPublic)
 class ServiceRequest:
     id: strawberry.ID
@@ -200,6 +208,36 @@ class ServiceRequest:
     products: list[ProductCode]
     details: JSON
     sla: list[SlaClockState] = strawberry.field(name="slaClocks")
+    parent_id: strawberry.ID | None
+
+    async def _linked(self, info: GatewayInfo, relation: LinkRelation) -> list[LinkedRequest]:
+        items = await context_of(info).loader(linked_by_request).load(str(self.id))
+        return [
+            from_contract(ServiceRequest, item.request)
+            for item in items
+            if item.relation is relation
+        ]
+
+    @strawberry.field(description="The request this one is a child of, if the caller may see it")
+    async def parent(self, info: GatewayInfo) -> LinkedRequest | None:
+        found = await self._linked(info, LinkRelation.parent)
+        return found[0] if found else None
+
+    @strawberry.field(description="Its children (a programme split by its desk), oldest first")
+    async def children(self, info: GatewayInfo) -> list[LinkedRequest]:
+        return await self._linked(info, LinkRelation.child)
+
+    @strawberry.field(
+        description="The request it was merged into, when the caller may see that one "
+        "(a client: only its own)"
+    )
+    async def merged_into(self, info: GatewayInfo) -> LinkedRequest | None:
+        found = await self._linked(info, LinkRelation.merged_into)
+        return found[0] if found else None
+
+    @strawberry.field(description="The duplicates merged into it that the caller may see")
+    async def merged_requests(self, info: GatewayInfo) -> list[LinkedRequest]:
+        return await self._linked(info, LinkRelation.merged_from)
 
     @strawberry.field(
         description="Published lessons suggested for this request, best first, with why"
@@ -526,7 +564,7 @@ async def act(
     return from_contract(ServiceRequest, answer)
 
 
-def _details(details: Any) -> dict[str, Any]:
+def request_details(details: Any) -> dict[str, Any]:
     if details is not None and not isinstance(details, dict):
         raise bad_input("details must be an object keyed by product code", "INVALID_DETAILS")
     return details or {}
@@ -547,7 +585,7 @@ class RequestsMutation:
             description=input.description,
             products=[str(code) for code in input.products],
             urgency=input.urgency,
-            details=_details(input.details),
+            details=request_details(input.details),
             client_code=input.client_code,
         )
         answer = await context.clients.desks.post(
@@ -580,7 +618,7 @@ class RequestsMutation:
         body = RouteBody(
             expected_version=expected_version,
             products=[str(code) for code in input.products],
-            details=_details(input.details),
+            details=request_details(input.details),
             owner=input.owner,
         )
         return await act(info, id, "route", body)
