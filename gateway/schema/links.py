@@ -58,7 +58,7 @@ class LinksMutation:
         body = ChildLinkBody(
             expected_version=expected_version, child_id=uuid_arg(child_id, "childId")
         )
-        return await act(info, id, "children/link", body)
+        return await act(info, id, "link-child", body)
 
     @strawberry.mutation(description="Desk: take a child out of its parent; answers the parent")
     async def unlink_child_request(
@@ -67,7 +67,7 @@ class LinksMutation:
         body = ChildLinkBody(
             expected_version=expected_version, child_id=uuid_arg(child_id, "childId")
         )
-        return await act(info, id, "children/unlink", body)
+        return await act(info, id, "unlink-child", body)
 
     @strawberry.mutation(
         description="Desk: the request's status follows its children (delivered when all "

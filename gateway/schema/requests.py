@@ -197,6 +197,16 @@ async def desks_by_code(context: GatewayContext, codes: list[str]) -> list[DeskP
     return [by_code.get(code) for code in codes]
 
 
+async def linked_of(
+    info: GatewayInfo, request_id: str, relation: LinkRelation
+) -> list[ServiceRequest]:
+    """The requests linked to one as `relation` that the caller may see (desks decides)."""
+    items = await context_of(info).loader(linked_by_request).load(request_id)
+    return [
+        from_contract(ServiceRequest, item.request) for item in items if item.relation is relation
+    ]
+
+
 # A request's links are requests: named lazily, as the type is complete only once built.
 LinkedRequest = Annotated["ServiceRequest", strawberry.lazy("gateway.schema.requests")]
 
@@ -210,34 +220,26 @@ class ServiceRequest:
     sla: list[SlaClockState] = strawberry.field(name="slaClocks")
     parent_id: strawberry.ID | None
 
-    async def _linked(self, info: GatewayInfo, relation: LinkRelation) -> list[LinkedRequest]:
-        items = await context_of(info).loader(linked_by_request).load(str(self.id))
-        return [
-            from_contract(ServiceRequest, item.request)
-            for item in items
-            if item.relation is relation
-        ]
-
     @strawberry.field(description="The request this one is a child of, if the caller may see it")
     async def parent(self, info: GatewayInfo) -> LinkedRequest | None:
-        found = await self._linked(info, LinkRelation.parent)
+        found = await linked_of(info, str(self.id), LinkRelation.parent)
         return found[0] if found else None
 
     @strawberry.field(description="Its children (a programme split by its desk), oldest first")
     async def children(self, info: GatewayInfo) -> list[LinkedRequest]:
-        return await self._linked(info, LinkRelation.child)
+        return await linked_of(info, str(self.id), LinkRelation.child)
 
     @strawberry.field(
         description="The request it was merged into, when the caller may see that one "
         "(a client: only its own)"
     )
     async def merged_into(self, info: GatewayInfo) -> LinkedRequest | None:
-        found = await self._linked(info, LinkRelation.merged_into)
+        found = await linked_of(info, str(self.id), LinkRelation.merged_into)
         return found[0] if found else None
 
     @strawberry.field(description="The duplicates merged into it that the caller may see")
     async def merged_requests(self, info: GatewayInfo) -> list[LinkedRequest]:
-        return await self._linked(info, LinkRelation.merged_from)
+        return await linked_of(info, str(self.id), LinkRelation.merged_from)
 
     @strawberry.field(
         description="Published lessons suggested for this request, best first, with why"

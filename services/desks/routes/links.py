@@ -177,7 +177,7 @@ async def create_child(
         return await change.present(_present)
 
 
-@router.post("/requests/{request_id}/children/link", response_model=RequestPublic)
+@router.post("/requests/{request_id}/link-child", response_model=RequestPublic)
 async def link_child(
     request_id: str, body: ChildLinkBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
@@ -201,7 +201,7 @@ async def link_child(
         return await change.present(_present)
 
 
-@router.post("/requests/{request_id}/children/unlink", response_model=RequestPublic)
+@router.post("/requests/{request_id}/unlink-child", response_model=RequestPublic)
 async def unlink_child(
     request_id: str, body: ChildLinkBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:

@@ -50,7 +50,7 @@ async def test_a_programme_split_into_children_follows_them_to_delivery(
     assert made.status_code == 200, made.text
     assert made.json()["version"] == programme["version"] + 1
     existing = await desks.submit(client, title="Civic education campaign")
-    linking = await desks.act(programme["id"], "children/link", officer, child_id=existing["id"])
+    linking = await desks.act(programme["id"], "link-child", officer, child_id=existing["id"])
     assert linking.status_code == 200, linking.text
 
     children = await linked(desks, programme["id"], client)
@@ -71,17 +71,17 @@ async def test_a_programme_split_into_children_follows_them_to_delivery(
 
     other_client = await desks.submit(desks.client("UNCT_MALI"), title="Civic education")
     assert (
-        await refused(desks, programme["id"], "children/link", child_id=other_client["id"])
+        await refused(desks, programme["id"], "link-child", child_id=other_client["id"])
         == "LINK_OTHER_CLIENT"
     )
-    assert await refused(desks, audit_id, "children/link", child_id=programme["id"]) == "LINK_CYCLE"
+    assert await refused(desks, audit_id, "link-child", child_id=programme["id"]) == "LINK_CYCLE"
     assert (
-        await refused(desks, programme["id"], "children/link", child_id=existing["id"])
+        await refused(desks, programme["id"], "link-child", child_id=existing["id"])
         == "ALREADY_LINKED"
     )
     assert (
         await refused(
-            desks, programme["id"], "children/link", child_id=existing["id"], expected_version=1
+            desks, programme["id"], "link-child", child_id=existing["id"], expected_version=1
         )
         == "VERSION_CONFLICT"
     )
