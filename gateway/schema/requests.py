@@ -114,6 +114,7 @@ class Comment:
 class Attachment:
     id: strawberry.ID
     request_id: strawberry.ID
+    from_request_id: strawberry.ID | None
 
 
 @derived(

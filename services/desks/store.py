@@ -539,6 +539,8 @@ def overlap_candidates(
         .where(
             col(ServiceRequest.country) == request.country,
             col(ServiceRequest.id) != request.id,
+            # A child made from its parent shares its words: that is the split, not a duplicate.
+            col(ServiceRequest.id) != (request.parent_id or ""),
             col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
             ~exists().where(
                 col(OverlapLink.request_id) == request.id,

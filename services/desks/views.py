@@ -120,5 +120,14 @@ def comment_public(comment: Comment, *, merged_into: str | None = None) -> Comme
     )
 
 
-def attachment_public(attachment: Attachment) -> AttachmentPublic:
-    return AttachmentPublic(**attachment.model_dump())
+def attachment_public(
+    attachment: Attachment, *, merged_into: str | None = None
+) -> AttachmentPublic:
+    """An attachment; one of a duplicate shown from the request it was merged into."""
+    if merged_into is None:
+        return AttachmentPublic(**attachment.model_dump())
+    return AttachmentPublic(
+        **attachment.model_dump(exclude={"request_id"}),
+        request_id=merged_into,
+        from_request_id=attachment.request_id,
+    )

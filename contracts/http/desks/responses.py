@@ -169,6 +169,9 @@ class AttachmentPublic(BaseModel):
     added_by: str
     added_at: datetime
     request_id: str
+    from_request_id: str | None = Field(
+        default=None, description="The duplicate merged into this request it was attached to"
+    )
 
 
 class OverlapPublic(BaseModel):

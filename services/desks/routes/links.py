@@ -169,7 +169,7 @@ async def create_child(
         new = RequestCreate(
             **body.model_dump(exclude={"expected_version"}), client_code=parent.client_code
         )
-        answer = await take_in(new, principal, change, settings, None)
+        answer = await take_in(new, principal, change, settings, None, parent_id=parent.id)
         child = await session.get(ServiceRequest, answer.id)
         assert child is not None  # just taken in, in this session
         _linked(change, child, principal, created=True)

@@ -139,14 +139,28 @@ async def get_comments(
 async def get_attachments(
     principal: CurrentPrincipal, session: SessionDep, request_id: RequestIds
 ) -> list[AttachmentPublic]:
+    # As comments: a merged duplicate's attachments are shown from its survivor.
     query = (
-        select(Attachment)
+        select(Attachment, col(ServiceRequest.merged_into_id))
         .join(ServiceRequest, col(ServiceRequest.id) == col(Attachment.request_id))
-        .where(col(Attachment.request_id).in_(request_id), visibility(principal))
+        .where(
+            or_(
+                col(Attachment.request_id).in_(request_id),
+                col(ServiceRequest.merged_into_id).in_(request_id),
+            ),
+            visibility(principal),
+        )
         .order_by(col(Attachment.added_at), col(Attachment.id))
     )
+    asked = set(request_id)
     async with session.begin():
-        return [attachment_public(row) for row in (await session.scalars(query)).all()]
+        rows = (await session.execute(query)).all()
+    return [
+        attachment_public(row)
+        if row.request_id in asked
+        else attachment_public(row, merged_into=merged_into)
+        for row, merged_into in rows
+    ]
 
 
 @router.get("/overlaps", response_model=list[OverlapPublic])

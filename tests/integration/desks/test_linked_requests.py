@@ -43,7 +43,7 @@ async def test_a_programme_split_into_children_follows_them_to_delivery(
         programme["id"],
         "children",
         officer,
-        title="Voter registration audit",
+        title="Electoral cycle support programme: voter registration audit",
         products=["ELECTORAL_ASSISTANCE"],
         details=ELECTORAL,
     )
@@ -63,6 +63,7 @@ async def test_a_programme_split_into_children_follows_them_to_delivery(
         "routed",
         "MINUSMA",
     )
+    assert audit["overlap_count"] == 0  # its parent's words: a split, not a duplicate
     assert [(e["child_id"], e["created"]) for e in await desks.outbox(LINKED)] == [
         (audit_id, True),
         (existing["id"], False),
@@ -143,6 +144,18 @@ async def test_a_duplicate_of_another_client_is_merged_and_neither_learns_of_the
         )
         assert response.status_code == 201, response.text
 
+    attached = await desks.http.post(
+        f"/requests/{duplicate['id']}/attachments",
+        json={
+            "name": "Polling map",
+            "media_type": "application/pdf",
+            "size_bytes": 10,
+            "url": "https://docs.example.org/map.pdf",
+        },
+        headers=team,
+    )
+    assert attached.status_code == 201, attached.text
+
     assert (
         await refused(desks, duplicate["id"], "merge", into_request_id=duplicate["id"])
         == "MERGE_INTO_ITSELF"
@@ -183,6 +196,12 @@ async def test_a_duplicate_of_another_client_is_merged_and_neither_learns_of_the
         ("Same need as MINUSMA's: merge", survivor["id"], duplicate["id"]),
         ("Our focal point is in Bamako", survivor["id"], None),
     }
+    attachments = (
+        await desks.http.get("/attachments", params={"request_id": survivor["id"]}, headers=officer)
+    ).json()
+    assert [(a["name"], a["from_request_id"]) for a in attachments] == [
+        ("Polling map", duplicate["id"])
+    ]
     assert await linked(desks, survivor["id"], officer) == {("merged_from", duplicate["id"])}
     assert await linked(desks, duplicate["id"], officer) == {("merged_into", survivor["id"])}
 
@@ -191,6 +210,10 @@ async def test_a_duplicate_of_another_client_is_merged_and_neither_learns_of_the
         await desks.http.get("/comments", params={"request_id": survivor["id"]}, headers=mission)
     ).json()
     assert [c["body"] for c in mission_view] == ["Our focal point is in Bamako"]
+    hidden = await desks.http.get(
+        "/attachments", params={"request_id": survivor["id"]}, headers=mission
+    )
+    assert hidden.json() == []
     assert await linked(desks, survivor["id"], mission) == set()
     assert await linked(desks, duplicate["id"], team) == set()
     seen_by_mission = str(await desks.timeline(survivor["id"], mission))
