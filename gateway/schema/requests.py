@@ -13,9 +13,12 @@ from strawberry.scalars import JSON
 from contracts.enums import RequestStatus, Urgency
 from contracts.events import (
     RequestAssigned,
+    RequestChildLinked,
+    RequestChildUnlinked,
     RequestOverlapFlagged,
     RequestSlaBreached,
     RequestStatusChanged,
+    RequestStatusDerivationChanged,
 )
 from contracts.http.common import ExpectedVersion
 from contracts.http.desks.requests import (
@@ -800,7 +803,16 @@ class RequestsMutation:
 
 
 # The events after which a subscriber is sent the request's new state.
-REQUEST_UPDATES = (RequestStatusChanged, RequestAssigned, RequestSlaBreached, RequestOverlapFlagged)
+# (A parent's links are keyed by the parent: its page follows its children being added.)
+REQUEST_UPDATES = (
+    RequestStatusChanged,
+    RequestAssigned,
+    RequestSlaBreached,
+    RequestOverlapFlagged,
+    RequestChildLinked,
+    RequestChildUnlinked,
+    RequestStatusDerivationChanged,
+)
 
 
 @strawberry.type
