@@ -46,6 +46,8 @@ class RequestStatus(StrEnum):
     on_hold = "on_hold"
     rejected = "rejected"
     withdrawn = "withdrawn"
+    # Closed as the duplicate of another request (merged into it): final.
+    merged = "merged"
 
 
 class ApprovalDecision(StrEnum):
@@ -118,6 +120,8 @@ class NotificationKind(StrEnum):
     approval_decided = "approval_decided"
     request_reopened = "request_reopened"
     delivery_disputed = "delivery_disputed"
+    # Told to both clients of a merge, each about its own request only.
+    request_merged = "request_merged"
 
 
 class Language(StrEnum):

@@ -582,6 +582,80 @@ class RequestDisputed(Event):
         return self.request_id
 
 
+class RequestChildLinked(Event):
+    """A desk split a programme request: a child linked under its parent (a new request
+    made from the parent, or an existing request of the same client)."""
+
+    type: ClassVar[str] = "onedoor.request.child-linked.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str = Field(description="The parent")
+    child_id: str
+    client_code: str = Field(description="The client of both: links never cross clients")
+    desk_code: str
+    created: bool = Field(description="The child was made from the parent (not linked)")
+    linked_by: str
+    linked_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestChildUnlinked(Event):
+    """A desk took a child out of its parent: both go on as requests of their own."""
+
+    type: ClassVar[str] = "onedoor.request.child-unlinked.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str = Field(description="The parent")
+    child_id: str
+    client_code: str
+    desk_code: str
+    unlinked_by: str
+    unlinked_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestStatusDerivationChanged(Event):
+    """A desk turned on (or off) the parent's status derived from its children."""
+
+    type: ClassVar[str] = "onedoor.request.status-derivation-changed.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    client_code: str
+    desk_code: str
+    derived: bool
+    changed_by: str
+    changed_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class RequestMerged(Event):
+    """A desk merged a duplicate into the request it duplicates: the duplicate is closed
+    as merged (its move is a RequestStatusChanged as well), its conversation shown from
+    the survivor to those who may see it. No title or description: the two requests may
+    be two clients'."""
+
+    type: ClassVar[str] = "onedoor.request.merged.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str = Field(description="The duplicate, now merged")
+    survivor_id: str = Field(description="The request it was merged into")
+    client_code: str
+    survivor_client_code: str
+    desk_code: str
+    merged_by: str
+    merged_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
 def _all_event_models() -> list[type[Event]]:
     return [
         ProductCataloged,
@@ -610,6 +684,10 @@ def _all_event_models() -> list[type[Event]]:
         RequestApprovalDecided,
         RequestReopened,
         RequestDisputed,
+        RequestChildLinked,
+        RequestChildUnlinked,
+        RequestStatusDerivationChanged,
+        RequestMerged,
     ]
 
 

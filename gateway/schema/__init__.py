@@ -22,6 +22,7 @@ from gateway.schema.calendars import CalendarsMutation, CalendarsQuery
 from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
 from gateway.schema.insights import InsightsQuery
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
+from gateway.schema.links import LinksMutation
 from gateway.schema.notifications import (
     NotificationsMutation,
     NotificationsQuery,
@@ -50,6 +51,7 @@ Mutation = merge_types(
         RequestsMutation,
         ApprovalsMutation,
         CalendarsMutation,
+        LinksMutation,
         ProductsMutation,
         LessonsMutation,
         PartnershipsMutation,

@@ -13,9 +13,12 @@ from strawberry.scalars import JSON
 from contracts.enums import RequestStatus, Urgency
 from contracts.events import (
     RequestAssigned,
+    RequestChildLinked,
+    RequestChildUnlinked,
     RequestOverlapFlagged,
     RequestSlaBreached,
     RequestStatusChanged,
+    RequestStatusDerivationChanged,
 )
 from contracts.http.common import ExpectedVersion
 from contracts.http.desks.requests import (
@@ -40,6 +43,8 @@ from contracts.http.desks.responses import (
     CountryDeskOut,
     DeskOut,
     DeskPublic,
+    LinkedRequestPublic,
+    LinkRelation,
     OverlapPublic,
     RequestPage,
     RequestPublic,
@@ -106,12 +111,14 @@ class RequestApproval:
 class Comment:
     id: strawberry.ID
     request_id: strawberry.ID
+    from_request_id: strawberry.ID | None
 
 
 @derived(AttachmentPublic, description="A document attached by reference")
 class Attachment:
     id: strawberry.ID
     request_id: strawberry.ID
+    from_request_id: strawberry.ID | None
 
 
 @derived(
@@ -171,6 +178,7 @@ timelines_by_request = _listed_by_request("timelines", TimelineEntryPublic)
 comments_by_request = _listed_by_request("comments", CommentPublic)
 attachments_by_request = _listed_by_request("attachments", AttachmentPublic)
 overlaps_by_request = _listed_by_request("overlaps", OverlapPublic)
+linked_by_request = _listed_by_request("linked", LinkedRequestPublic)
 
 
 async def metrics_by_request(
@@ -194,6 +202,20 @@ async def desks_by_code(context: GatewayContext, codes: list[str]) -> list[DeskP
     return [by_code.get(code) for code in codes]
 
 
+async def linked_of(
+    info: GatewayInfo, request_id: str, relation: LinkRelation
+) -> list[ServiceRequest]:
+    """The requests linked to one as `relation` that the caller may see (desks decides)."""
+    items = await context_of(info).loader(linked_by_request).load(request_id)
+    return [
+        from_contract(ServiceRequest, item.request) for item in items if item.relation is relation
+    ]
+
+
+# A request's links are requests: named lazily, as the type is complete only once built.
+LinkedRequest = Annotated["ServiceRequest", strawberry.lazy("gateway.schema.requests")]
+
+
 @derived(RequestPublic)
 class ServiceRequest:
     id: strawberry.ID
@@ -201,6 +223,28 @@ class ServiceRequest:
     products: list[ProductCode]
     details: JSON
     sla: list[SlaClockState] = strawberry.field(name="slaClocks")
+    parent_id: strawberry.ID | None
+
+    @strawberry.field(description="The request this one is a child of, if the caller may see it")
+    async def parent(self, info: GatewayInfo) -> LinkedRequest | None:
+        found = await linked_of(info, str(self.id), LinkRelation.parent)
+        return found[0] if found else None
+
+    @strawberry.field(description="Its children (a programme split by its desk), oldest first")
+    async def children(self, info: GatewayInfo) -> list[LinkedRequest]:
+        return await linked_of(info, str(self.id), LinkRelation.child)
+
+    @strawberry.field(
+        description="The request it was merged into, when the caller may see that one "
+        "(a client: only its own)"
+    )
+    async def merged_into(self, info: GatewayInfo) -> LinkedRequest | None:
+        found = await linked_of(info, str(self.id), LinkRelation.merged_into)
+        return found[0] if found else None
+
+    @strawberry.field(description="The duplicates merged into it that the caller may see")
+    async def merged_requests(self, info: GatewayInfo) -> list[LinkedRequest]:
+        return await linked_of(info, str(self.id), LinkRelation.merged_from)
 
     @strawberry.field(
         description="Each SLA clock's due time and the working time it has left now, on "
@@ -534,7 +578,7 @@ async def act(
     return from_contract(ServiceRequest, answer)
 
 
-def _details(details: Any) -> dict[str, Any]:
+def request_details(details: Any) -> dict[str, Any]:
     if details is not None and not isinstance(details, dict):
         raise bad_input("details must be an object keyed by product code", "INVALID_DETAILS")
     return details or {}
@@ -555,7 +599,7 @@ class RequestsMutation:
             description=input.description,
             products=[str(code) for code in input.products],
             urgency=input.urgency,
-            details=_details(input.details),
+            details=request_details(input.details),
             client_code=input.client_code,
         )
         answer = await context.clients.desks.post(
@@ -588,7 +632,7 @@ class RequestsMutation:
         body = RouteBody(
             expected_version=expected_version,
             products=[str(code) for code in input.products],
-            details=_details(input.details),
+            details=request_details(input.details),
             owner=input.owner,
         )
         return await act(info, id, "route", body)
@@ -767,7 +811,16 @@ class RequestsMutation:
 
 
 # The events after which a subscriber is sent the request's new state.
-REQUEST_UPDATES = (RequestStatusChanged, RequestAssigned, RequestSlaBreached, RequestOverlapFlagged)
+# (A parent's links are keyed by the parent: its page follows its children being added.)
+REQUEST_UPDATES = (
+    RequestStatusChanged,
+    RequestAssigned,
+    RequestSlaBreached,
+    RequestOverlapFlagged,
+    RequestChildLinked,
+    RequestChildUnlinked,
+    RequestStatusDerivationChanged,
+)
 
 
 @strawberry.type

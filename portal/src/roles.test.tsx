@@ -54,6 +54,10 @@ describe("role-based views", () => {
     expect(requestActions("desk_officer", "ON_HOLD")).toEqual(expect.arrayContaining(["resume"]));
     expect(requestActions("desk_officer", "AWAITING_APPROVAL")).toContain("approve");
     expect(requestActions("desk_officer", "AWAITING_APPROVAL")).not.toContain("hold");
+    expect(requestActions("desk_officer", "TRIAGED")).toEqual(expect.arrayContaining(["split", "merge"]));
+    expect(requestActions("desk_officer", "DELIVERED")).not.toContain("merge");
+    expect(requestActions("desk_officer", "MERGED")).toEqual(["comment", "note", "attach", "assessment"]);
+    expect(requestActions("client", "MERGED")).toEqual(["comment", "attach"]);
     expect(requestActions("provider", "SUBMITTED")).toEqual([]);
     expect(requestActions("partner", "SUBMITTED")).toEqual([]);
   });

@@ -51,7 +51,7 @@ export function homeOf(role: Role): string {
 export function requestActions(role: Role, status: string): string[] {
   if (role === "client") {
     const actions = ["comment", "attach"];
-    if (!["WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("withdraw");
+    if (!["WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED", "MERGED"].includes(status)) actions.push("withdraw");
     if (status === "DELIVERED") actions.push("confirm");
     // Within the desks' window only: the service says so when it has passed.
     if (["DELIVERED", "CLOSED"].includes(status)) actions.push("reopen");
@@ -63,8 +63,11 @@ export function requestActions(role: Role, status: string): string[] {
     if (status === "TRIAGED") actions.push("route");
     // Awaiting approval: its approver decides (the desks service checks who that is).
     if (status === "AWAITING_APPROVAL") actions.push("approve");
-    if (!["ON_HOLD", "AWAITING_APPROVAL", "WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED"].includes(status)) actions.push("hold", "reject");
+    if (!["ON_HOLD", "AWAITING_APPROVAL", "WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED", "MERGED"].includes(status)) actions.push("hold", "reject");
     if (status === "ON_HOLD") actions.push("resume");
+    // Linked requests: a finished request takes no links; only an open one is merged.
+    if (!["WITHDRAWN", "REJECTED", "MERGED"].includes(status)) actions.push("split");
+    if (!["WITHDRAWN", "REJECTED", "CLOSED", "DELIVERED", "MERGED"].includes(status)) actions.push("merge");
     return actions;
   }
   return [];
@@ -73,10 +76,10 @@ export function requestActions(role: Role, status: string): string[] {
 /** The notification kinds the preferences screen offers a role: those that can concern
  * it (the notifications service decides who is told; HQ roles see every kind). */
 export const NOTIFICATION_KINDS: Record<Role, NotificationKind[]> = {
-  client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "APPROVAL_DECIDED"],
+  client: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "APPROVAL_DECIDED", "REQUEST_MERGED"],
   desk_officer: ["SLA_AT_RISK", "SLA_BREACHED", "APPROVAL_REQUESTED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
   provider: ["ENGAGEMENT_PROPOSED"],
   partner: ["TASK_ASSIGNED"],
-  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
-  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "REQUEST_REOPENED", "DELIVERY_DISPUTED"],
+  hq_analyst: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "REQUEST_REOPENED", "DELIVERY_DISPUTED", "REQUEST_MERGED"],
+  admin: ["REQUEST_STATUS_CHANGED", "PUBLIC_COMMENT", "SLA_AT_RISK", "SLA_BREACHED", "ENGAGEMENT_PROPOSED", "TASK_ASSIGNED", "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "REQUEST_REOPENED", "DELIVERY_DISPUTED", "REQUEST_MERGED"],
 };

@@ -17,6 +17,7 @@ from services.desks.routes import (
     commands,
     exports,
     intake,
+    links,
     queries,
 )
 from services.desks.search import include_name
@@ -49,6 +50,7 @@ DEFINITION = ServiceDefinition(
         admin.router,
         exports.router,
         calendars.router,
+        links.router,
     ],
     handlers=handlers,
     seed=seed_reference_data,

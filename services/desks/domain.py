@@ -29,21 +29,25 @@ MAX_DETAILS_BYTES = 64 * 1024
 
 
 S = RequestStatus
+# Every open request may be merged into the one it duplicates (services/desks/links.py).
 TRANSITIONS: Mapping[RequestStatus, frozenset[RequestStatus]] = {
-    S.submitted: frozenset({S.triaged, S.on_hold, S.rejected, S.withdrawn, S.awaiting_approval}),
+    S.submitted: frozenset(
+        {S.triaged, S.on_hold, S.rejected, S.withdrawn, S.awaiting_approval, S.merged}
+    ),
     # Approved: back to submitted, where intake would have left it (then routed at once
     # when the client named products); rejected by the approver; withdrawn by the client.
-    S.awaiting_approval: frozenset({S.submitted, S.rejected, S.withdrawn}),
-    S.triaged: frozenset({S.routed, S.on_hold, S.rejected, S.withdrawn}),
+    S.awaiting_approval: frozenset({S.submitted, S.rejected, S.withdrawn, S.merged}),
+    S.triaged: frozenset({S.routed, S.on_hold, S.rejected, S.withdrawn, S.merged}),
     # A declined engagement sends the request back to the desk (triaged).
-    S.routed: frozenset({S.in_progress, S.triaged, S.on_hold, S.withdrawn}),
-    S.in_progress: frozenset({S.delivered, S.on_hold, S.withdrawn}),
+    S.routed: frozenset({S.in_progress, S.triaged, S.on_hold, S.withdrawn, S.merged}),
+    S.in_progress: frozenset({S.delivered, S.on_hold, S.withdrawn, S.merged}),
     # A client may reopen (or dispute) a delivered or closed request: back to the desk.
     S.delivered: frozenset({S.closed, S.in_progress, S.triaged}),
-    S.on_hold: frozenset({S.submitted, S.triaged, S.routed, S.in_progress, S.withdrawn}),
+    S.on_hold: frozenset({S.submitted, S.triaged, S.routed, S.in_progress, S.withdrawn, S.merged}),
     S.closed: frozenset({S.triaged}),
     S.rejected: frozenset(),
     S.withdrawn: frozenset(),
+    S.merged: frozenset(),
 }
 
 
@@ -68,7 +72,7 @@ RESOLVED_ROUTINGS = frozenset({R.rerouted, R.unmet})
 OPEN_STATUSES = frozenset(
     {S.submitted, S.awaiting_approval, S.triaged, S.routed, S.in_progress, S.on_hold}
 )
-TERMINAL_STATUSES = frozenset({S.closed, S.rejected, S.withdrawn})
+TERMINAL_STATUSES = frozenset({S.closed, S.rejected, S.withdrawn, S.merged})
 # The forward path a request follows while its routings decide where it is.
 FLOW = (S.submitted, S.triaged, S.routed, S.in_progress, S.delivered)
 # Where a desk officer may (re)route products: before routing, or after a decline.

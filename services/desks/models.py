@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, Text, UniqueConstraint, false
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -97,6 +97,13 @@ class ServiceRequest(DesksTable, table=True):
     dispute_count: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # Linked requests (services/desks/links.py): the parent it is a child of, whether its
+    # own status follows its children's, and the request it was merged into.
+    parent_id: str | None = Field(default=None, index=True, max_length=36)
+    derives_status_from_children: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    merged_into_id: str | None = Field(default=None, index=True, max_length=36)
 
     __table_args__ = (
         Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),

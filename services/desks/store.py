@@ -21,7 +21,7 @@ from contracts.events import (
     RequestRouted,
     RequestStatusChanged,
 )
-from services.desks import domain
+from services.desks import domain, links
 from services.desks.domain import RoutingStatus, transition
 from services.desks.models import (
     ApprovalRule,
@@ -35,6 +35,7 @@ from services.desks.models import (
     TimelineEntry,
 )
 from shared.auth import Principal, Role
+from shared.commands import bump_version
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Publisher
@@ -169,6 +170,49 @@ async def move(
         satisfaction_score=satisfaction_score,
     )
     await stop_clocks(session, request.id, domain.clocks_stopped_by_status(target), at)
+    if request.parent_id is not None:
+        await follow_children(session, request.parent_id, at=at, publisher=publisher)
+
+
+DERIVED_STATUS_ACTOR = "desks:linked-requests"
+
+
+async def follow_children(
+    session: AsyncSession, parent_id: str, *, at: datetime, publisher: Publisher
+) -> None:
+    """A child moved: its parent follows, when its status is derived from its children
+    (services/desks/links.py). The parent is a second aggregate of the change: locked,
+    and its version bumped once when it moves."""
+    parent = await locked_request(session, parent_id)
+    if parent is not None and await derive_status(session, parent, at=at, publisher=publisher):
+        bump_version(parent)
+
+
+async def derive_status(
+    session: AsyncSession, parent: ServiceRequest, *, at: datetime, publisher: Publisher
+) -> bool:
+    """Move a parent whose status is derived to where its children put it, one status
+    at a time (each its own event and timeline entry); whether it moved."""
+    if not parent.derives_status_from_children:
+        return False
+    statuses = (
+        await session.scalars(
+            select(col(ServiceRequest.status)).where(col(ServiceRequest.parent_id) == parent.id)
+        )
+    ).all()
+    target = links.derived_parent_status([RequestStatus(status) for status in statuses])
+    steps = domain.path_to(RequestStatus(parent.status), target)
+    for step in steps:
+        await move(
+            session,
+            parent,
+            step,
+            at=at,
+            actor=DERIVED_STATUS_ACTOR,
+            publisher=publisher,
+            reason=f"derived from its children: {step.value.replace('_', ' ')}",
+        )
+    return bool(steps)
 
 
 async def locked_request(session: AsyncSession, request_id: str) -> ServiceRequest | None:
@@ -459,6 +503,8 @@ def overlap_candidates(
         .where(
             col(ServiceRequest.country) == request.country,
             col(ServiceRequest.id) != request.id,
+            # A child made from its parent shares its words: that is the split, not a duplicate.
+            col(ServiceRequest.id) != (request.parent_id or ""),
             col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
             ~exists().where(
                 col(OverlapLink.request_id) == request.id,

@@ -109,9 +109,25 @@ async def _grouped(session: AsyncSession, model: Any, ids: list[str]) -> dict[st
     return grouped(rows, lambda row: row.request_id, ids)
 
 
-def comment_public(comment: Comment) -> CommentPublic:
-    return CommentPublic(**comment.model_dump())
+def comment_public(comment: Comment, *, merged_into: str | None = None) -> CommentPublic:
+    """A comment; one written on a duplicate shown from the request it was merged into."""
+    if merged_into is None:
+        return CommentPublic(**comment.model_dump())
+    return CommentPublic(
+        **comment.model_dump(exclude={"request_id"}),
+        request_id=merged_into,
+        from_request_id=comment.request_id,
+    )
 
 
-def attachment_public(attachment: Attachment) -> AttachmentPublic:
-    return AttachmentPublic(**attachment.model_dump())
+def attachment_public(
+    attachment: Attachment, *, merged_into: str | None = None
+) -> AttachmentPublic:
+    """An attachment; one of a duplicate shown from the request it was merged into."""
+    if merged_into is None:
+        return AttachmentPublic(**attachment.model_dump())
+    return AttachmentPublic(
+        **attachment.model_dump(exclude={"request_id"}),
+        request_id=merged_into,
+        from_request_id=attachment.request_id,
+    )

@@ -16,7 +16,7 @@ from shared.auth import Principal, Role
 from shared.errors import DomainError
 
 # When an organisation's part has ended, per what it is engaged in.
-REQUEST_ENDED = frozenset({"closed", "rejected", "withdrawn"})
+REQUEST_ENDED = frozenset({"closed", "rejected", "withdrawn", "merged"})
 ENGAGEMENT_ENDED = frozenset({"declined", "delivered", "closed", "withdrawn"})
 ASSESSMENT_ENDED = frozenset({"concluded", "cancelled"})
 
@@ -66,6 +66,7 @@ REQUEST_ORDER = (
     "closed",
     "rejected",
     "withdrawn",
+    "merged",
 )
 ENGAGEMENT_ORDER = (
     "proposed",

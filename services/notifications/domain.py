@@ -112,6 +112,26 @@ def returned_to_desk(
     )
 
 
+def merged(duplicate: tuple[str, str, str], survivor: tuple[str, str, str]) -> list[Draft]:
+    """Each client of a merge hears of its own request only (id, client, title): the
+    duplicate's client that it was merged, the survivor's that a duplicate came in.
+    Neither hears of the other's request, which may be another client's."""
+    return [
+        Draft(
+            audience=client_audience(client_code),
+            kind=NotificationKind.request_merged,
+            title=title,
+            link=request_link(request_id),
+            request_id=request_id,
+            params={"side": side},
+        )
+        for side, (request_id, client_code, title) in (
+            ("duplicate", duplicate),
+            ("survivor", survivor),
+        )
+    ]
+
+
 def person_audiences(principal: Principal, desk_chiefs: dict[str, str]) -> frozenset[str]:
     """The caller's audiences (shared/audiences.py), and for a desk officer the desk
     chief's when they are its chief (`desk_chiefs`: desk code -> subject); a desk whose

@@ -9,7 +9,7 @@ nothing.
 
 from __future__ import annotations
 
-from contracts.enums import NotificationKind
+from contracts.enums import NotificationKind, RequestStatus
 from contracts.events import (
     AssessmentTaskAssigned,
     EngagementProposed,
@@ -18,6 +18,7 @@ from contracts.events import (
     RequestAssigned,
     RequestCommentAdded,
     RequestDisputed,
+    RequestMerged,
     RequestReopened,
     RequestSlaAtRisk,
     RequestSlaBreached,
@@ -72,6 +73,8 @@ async def on_request_assigned(event: RequestAssigned, context: EventContext) -> 
 
 @handlers.on(RequestStatusChanged)
 async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
+    if event.to_status == RequestStatus.merged:  # told by on_request_merged instead
+        return
     title = await _title(context.session, event.request_id)
     await _record(
         context,
@@ -106,6 +109,18 @@ async def on_request_reopened(event: RequestReopened, context: EventContext) -> 
             event.reason,
         ),
     )
+
+
+@handlers.on(RequestMerged)
+async def on_request_merged(event: RequestMerged, context: EventContext) -> None:
+    session = context.session
+    duplicate = (event.request_id, event.client_code, await _title(session, event.request_id))
+    survivor = (
+        event.survivor_id,
+        event.survivor_client_code,
+        await _title(session, event.survivor_id),
+    )
+    await _record(context, *domain.merged(duplicate, survivor))
 
 
 @handlers.on(RequestDisputed)

@@ -25,6 +25,7 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.approval_decided: "Your request was {decision}: {title}",
         K.request_reopened: "Reopened by its client: {title}",
         K.delivery_disputed: "Delivery disputed by its client: {title}",
+        K.request_merged: "Merged with a duplicate request by the desk: {title}",
     },
     Language.fr: {
         K.request_status_changed: "Votre demande est maintenant {to_status} : {title}",
@@ -37,6 +38,7 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.approval_decided: "Décision d’approbation sur votre demande ({decision}) : {title}",
         K.request_reopened: "Rouverte par son client : {title}",
         K.delivery_disputed: "Livraison contestée par son client : {title}",
+        K.request_merged: "Fusionnée avec une demande en double par le bureau : {title}",
     },
     Language.es: {
         K.request_status_changed: "Su solicitud está ahora en {to_status}: {title}",
@@ -49,6 +51,7 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.approval_decided: "Decisión de aprobación sobre su solicitud ({decision}): {title}",
         K.request_reopened: "Reabierta por su cliente: {title}",
         K.delivery_disputed: "Entrega impugnada por su cliente: {title}",
+        K.request_merged: "Fusionada con una solicitud duplicada por la oficina: {title}",
     },
     Language.ar: {
         K.request_status_changed: "أصبحت حالة طلبك {to_status}: {title}",
@@ -61,6 +64,7 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.approval_decided: "قرار الاعتماد بشأن طلبك ({decision}): {title}",
         K.request_reopened: "أعاد العميل فتح الطلب: {title}",
         K.delivery_disputed: "اعترض العميل على التسليم: {title}",
+        K.request_merged: "دمج المكتب الطلب مع طلب مكرر: {title}",
     },
     Language.zh: {
         K.request_status_changed: "您的请求现为 {to_status}：{title}",
@@ -73,6 +77,7 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.approval_decided: "您的请求的审批决定（{decision}）：{title}",
         K.request_reopened: "客户已重新打开请求：{title}",
         K.delivery_disputed: "客户对交付提出异议：{title}",
+        K.request_merged: "服务台已将请求与重复请求合并：{title}",
     },
     Language.ru: {
         K.request_status_changed: "Статус вашего запроса теперь {to_status}: {title}",
@@ -85,6 +90,7 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.approval_decided: "Решение об утверждении вашего запроса ({decision}): {title}",
         K.request_reopened: "Клиент снова открыл запрос: {title}",
         K.delivery_disputed: "Клиент оспорил результат: {title}",
+        K.request_merged: "Бюро объединило запрос с дублирующим: {title}",
     },
 }
 

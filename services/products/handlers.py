@@ -30,7 +30,8 @@ from shared.messaging import EventContext, EventHandlers
 handlers = EventHandlers()
 
 AUTO_ACTOR = "products:auto-accept"
-WITHDRAWN = "withdrawn"
+# A request withdrawn by its client, or merged into another (its work goes on there).
+ENDED_REQUEST = frozenset({"withdrawn", "merged"})
 
 
 @handlers.on(RequestRouted)
@@ -119,13 +120,14 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
 
 @handlers.on(RequestStatusChanged)
 async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
-    """A client withdrew its request: stop the work not yet delivered.
+    """A client withdrew its request, or its desk merged it into another: stop the work
+    not yet delivered.
 
     Proposed, accepted, planning and deployed engagements become `withdrawn`: their
     capacity slot and their experts' days are freed at once. Delivered work stays
     delivered (the provider still closes it); declined and closed ones are final.
     """
-    if event.to_status != WITHDRAWN:
+    if event.to_status not in ENDED_REQUEST:
         return
     engagements = (
         await context.session.scalars(

@@ -513,3 +513,32 @@ async def test_an_admin_edits_a_desks_business_calendar(page: Page) -> None:
     await expect(calendar.get_by_label("Working hours on Saturday")).to_have_value("09:00-13:00")
     await assert_accessible(page)
     await screenshot(page, "admin-desk-calendar")
+
+
+async def test_a_desk_merges_a_duplicate_and_its_client_learns_only_that_it_was_merged(
+    browser_page_pair: tuple[Page, Page], door: Door
+) -> None:
+    officer_page, liaison_page = browser_page_pair
+    need = "Mapping of the polling stations of the Kidal and Menaka circles"
+    survivor = await submit_as_client(door, "MINUSMA", f"MINUSMA: {need}", description=need)
+    duplicate = await submit_as_client(door, "UNCT_MALI", f"UNCT: {need}", description=need)
+
+    await sign_in(officer_page, "desk_officer", "AFRICA_II", path=f"/requests/{duplicate}")
+    await officer_page.get_by_role(
+        "button", name=f"Merge this request into “MINUSMA: {need}”"
+    ).click()
+    await expect(officer_page.locator(".request .status").first).to_have_text("Merged")
+    linked = officer_page.get_by_role("region", name="Linked requests")
+    await expect(linked.get_by_role("link", name=f"MINUSMA: {need}")).to_be_visible()
+    await assert_accessible(officer_page)
+    await screenshot(officer_page, "desk-request-merged")
+
+    # Its client reads that it was merged, never into whose request.
+    await sign_in(liaison_page, "client", "UNCT_MALI", path=f"/requests/{duplicate}")
+    await expect(liaison_page.locator(".request .status").first).to_have_text("Merged")
+    await expect(liaison_page.get_by_role("region", name="Linked requests")).to_contain_text(
+        "Merged into a request the desk handles for the same need."
+    )
+    await expect(liaison_page.get_by_text(f"MINUSMA: {need}")).to_have_count(0)
+    await expect(liaison_page.locator(f"a[href$='{survivor}']")).to_have_count(0)
+    await screenshot(liaison_page, "client-request-merged")

@@ -100,6 +100,35 @@ class ApprovalDecisionBody(ExpectedVersion):
     )
 
 
+class ChildRequestBody(ExpectedVersion):
+    """A child made from its parent (`expected_version`: the parent's), for the parent's
+    client; it is taken in like any new request."""
+
+    title: str = Field(max_length=MAX_TITLE * 4)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION * 4)
+    products: list[str] = Field(default_factory=list, max_length=50)
+    urgency: Urgency = Urgency.routine
+    details: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ChildLinkBody(ExpectedVersion):
+    """An existing request of the parent's client linked under it, or taken out of it
+    (`expected_version`: the parent's)."""
+
+    child_id: str = Field(max_length=36)
+
+
+class StatusDerivationBody(ExpectedVersion):
+    derived: bool = Field(description="The parent's status follows its children")
+
+
+class MergeBody(ExpectedVersion):
+    """Merge this request (the duplicate; `expected_version` is its version) into the
+    request it duplicates."""
+
+    into_request_id: str = Field(max_length=36)
+
+
 class ApprovalRuleBody(BaseModel):
     """An approval rule's conditions; a condition left out is "any", at least one is given."""
 

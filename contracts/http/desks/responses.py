@@ -4,6 +4,7 @@ assessments, its conversation and timeline, overlaps, metrics, unmet demand, des
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -103,6 +104,26 @@ class RequestPublic(BaseModel):
     )
     reopen_count: int = Field(default=0, description="How often its client reopened it")
     dispute_count: int = Field(default=0, description="How often its client disputed a delivery")
+    parent_id: str | None = Field(default=None, description="The request it is a child of")
+    derives_status_from_children: bool = Field(
+        default=False, description="Its status follows its children's (docs/desks.md)"
+    )
+
+
+class LinkRelation(StrEnum):
+    parent = "parent"
+    child = "child"
+    merged_into = "merged_into"
+    merged_from = "merged_from"
+
+
+class LinkedRequestPublic(BaseModel):
+    """A request linked to `request_id` (its parent, a child, the request it was merged
+    into, one merged into it), listed only when the caller may see it."""
+
+    request_id: str
+    relation: LinkRelation
+    request: RequestPublic
 
 
 class RequestEdge(BaseModel):
@@ -132,6 +153,9 @@ class CommentPublic(BaseModel):
     internal: bool
     created_at: datetime
     request_id: str
+    from_request_id: str | None = Field(
+        default=None, description="The duplicate merged into this request it was written on"
+    )
 
 
 class AttachmentPublic(BaseModel):
@@ -145,6 +169,9 @@ class AttachmentPublic(BaseModel):
     added_by: str
     added_at: datetime
     request_id: str
+    from_request_id: str | None = Field(
+        default=None, description="The duplicate merged into this request it was attached to"
+    )
 
 
 class OverlapPublic(BaseModel):

@@ -10,7 +10,7 @@ import { formatDateTime, formatNumber } from "../format";
 import { useSession } from "../session";
 import { Pager, useCursorPages } from "./requests";
 
-const STATUSES: RequestStatus[] = ["SUBMITTED", "AWAITING_APPROVAL", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN"];
+const STATUSES: RequestStatus[] = ["SUBMITTED", "AWAITING_APPROVAL", "TRIAGED", "ROUTED", "IN_PROGRESS", "DELIVERED", "CLOSED", "ON_HOLD", "REJECTED", "WITHDRAWN", "MERGED"];
 
 const DeskQueue = graphql(`
   query DeskQueue($first: Int!, $after: String, $filter: RequestFilter, $sort: RequestSort!, $search: String) {

@@ -9,6 +9,7 @@ import { ErrorList, Field } from "../components";
 import { SchemaForm } from "../forms/SchemaForm";
 import { detailsFrom, fieldErrors, formFields, type FormValues, type ObjectSchema } from "../forms/schemaForm";
 import { ApprovalDecision } from "./approvals";
+import { MergeButton } from "./links";
 
 const Triage = graphql(`
   mutation Triage($id: ID!, $version: Int!, $owner: String, $note: String) {
@@ -55,6 +56,9 @@ const ProductForms = graphql(`
     products { code name active requestForm }
   }
 `);
+
+// The statuses a request may be merged into (the desks service checks again).
+const OPEN = ["submitted", "awaiting_approval", "triaged", "routed", "in_progress", "on_hold"];
 
 interface Props {
   request: RequestViewFragment;
@@ -181,7 +185,12 @@ export function DeskActions({ request, actions, onDone }: Props) {
           <h3>{t("desk.overlaps")}</h3>
           <ul>
             {request.overlaps.map((o, i) => (
-              <li key={i}>{o.otherTitle ?? o.otherRequestId} ({o.otherClientCode}) · {o.sharedProducts.join(", ")}</li>
+              <li key={i}>
+                {o.otherTitle ?? o.otherRequestId} ({o.otherClientCode}) · {o.sharedProducts.join(", ")}{" "}
+                {actions.includes("merge") && o.otherRequestId && o.otherStatus && OPEN.includes(o.otherStatus) && (
+                  <MergeButton request={request} into={o.otherRequestId} title={o.otherTitle ?? o.otherRequestId} onDone={onDone} />
+                )}
+              </li>
             ))}
           </ul>
         </>

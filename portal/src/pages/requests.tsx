@@ -13,6 +13,7 @@ import { detailsFrom, fieldErrors, formFields, type FormValues, type ObjectSchem
 import { requestActions } from "../roles";
 import { useDraft, useSession } from "../session";
 import { DeskActions } from "./deskActions";
+import { LinkActions, LinkedRequests } from "./links";
 
 const MyRequests = graphql(`
   query MyRequests($first: Int!, $after: String) {
@@ -209,13 +210,18 @@ export const RequestView = graphql(`
     slaClocks { clock dueAt stoppedAt breachedAt }
     slaTimeLeft { clock remainingWorkingSeconds paused }
     timeline { at eventType actor summary }
-    comments { id author authorRole body internal createdAt }
+    comments { id author authorRole body internal createdAt fromRequestId }
     attachments { id name url mediaType sizeBytes addedBy addedAt }
     suggestions { lessonId title summary reasons score }
-    overlaps { otherRequestId otherTitle otherClientCode sharedProducts similarity }
+    overlaps { otherRequestId otherTitle otherClientCode otherStatus sharedProducts similarity }
     metrics { handOffs routings declines breaches entitiesInvolved }
     jointAssessments { id status partners scope }
     approvals { id rules decision decidedBy decidedAt comment requestedAt }
+    derivesStatusFromChildren
+    parent { id title status }
+    children { id title status }
+    mergedInto { id title status }
+    mergedRequests { id title status }
   }
 `);
 
@@ -294,6 +300,7 @@ export function RequestPage() {
         )}
       </dl>
       <p>{request.description}</p>
+      <LinkedRequests request={request} />
       {request.approvals.length > 0 && (
         <>
           <h2>{t("approvals.history")}</h2>
@@ -319,6 +326,7 @@ export function RequestPage() {
       </ul>
 
       {(role === "desk_officer" || role === "admin") && <DeskActions request={request} actions={actions} onDone={reload} />}
+      {actions.includes("split") && <LinkActions request={request} onDone={reload} />}
 
       <h2>{t("requests.sla")}</h2>
       <ul>
@@ -352,7 +360,8 @@ export function RequestPage() {
       <ul className="comments">
         {request.comments.map((c) => (
           <li key={c.id} className={c.internal ? "internal" : undefined}>
-            <strong>{c.author}</strong> {c.internal && <em>({t("requests.internalNote")})</em>} · {formatDateTime(c.createdAt, i18n.language)}
+            <strong>{c.author}</strong> {c.internal && <em>({t("requests.internalNote")})</em>} {c.fromRequestId && <em>({t("links.fromMerged")})</em>} ·{" "}
+            {formatDateTime(c.createdAt, i18n.language)}
             <p>{c.body}</p>
           </li>
         ))}

@@ -61,18 +61,21 @@ async def submit_request(
 
     async def create() -> RequestPublic:
         async with commands.begin() as work:
-            return await _take_in(body, principal, work, settings, idempotency_key)
+            return await take_in(body, principal, work, settings, idempotency_key)
 
     return await create_once(idempotency_key, find, create)
 
 
-async def _take_in(
+async def take_in(
     body: RequestCreate,
     principal: Principal,
     work: UnitOfWork,
     settings: DesksSettings,
     idempotency_key: str | None,
+    parent_id: str | None = None,
 ) -> RequestPublic:
+    """Take a new request in; `parent_id`: a child a desk made from its parent
+    (routes/links.py), never flagged as overlapping that parent."""
     session = work.session
     client, desk = await _client_and_desk(body, principal, session)
     if principal.role is Role.desk_officer and desk.code != principal.desk:
@@ -105,6 +108,7 @@ async def _take_in(
         updated_at=now,
         match_words=domain.match_words(body.title, body.description),
         idempotency_key=idempotency_key,
+        parent_id=parent_id,
     )
     session.add(request)
     submitted = RequestSubmitted(

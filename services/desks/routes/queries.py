@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -108,30 +108,59 @@ async def get_comments(
 ) -> list[CommentPublic]:
     """The conversation on several requests, oldest first. A client never sees the
     desk's internal notes; a provider neither (they are the desk's)."""
+    # A duplicate merged into one of them brings its conversation along, each comment
+    # shown under the visibility of the request it was written on.
     query = (
-        select(Comment)
+        select(Comment, col(ServiceRequest.merged_into_id))
         .join(ServiceRequest, col(ServiceRequest.id) == col(Comment.request_id))
-        .where(col(Comment.request_id).in_(request_id), visibility(principal))
+        .where(
+            or_(
+                col(Comment.request_id).in_(request_id),
+                col(ServiceRequest.merged_into_id).in_(request_id),
+            ),
+            visibility(principal),
+        )
         .order_by(col(Comment.created_at), col(Comment.id))
     )
     if principal.role in (Role.client, Role.provider):
         query = query.where(col(Comment.internal).is_(False))
+    asked = set(request_id)
     async with session.begin():
-        return [comment_public(row) for row in (await session.scalars(query)).all()]
+        rows = (await session.execute(query)).all()
+    return [
+        comment_public(comment)
+        if comment.request_id in asked
+        else comment_public(comment, merged_into=merged_into)
+        for comment, merged_into in rows
+    ]
 
 
 @router.get("/attachments", response_model=list[AttachmentPublic])
 async def get_attachments(
     principal: CurrentPrincipal, session: SessionDep, request_id: RequestIds
 ) -> list[AttachmentPublic]:
+    # As comments: a merged duplicate's attachments are shown from its survivor.
     query = (
-        select(Attachment)
+        select(Attachment, col(ServiceRequest.merged_into_id))
         .join(ServiceRequest, col(ServiceRequest.id) == col(Attachment.request_id))
-        .where(col(Attachment.request_id).in_(request_id), visibility(principal))
+        .where(
+            or_(
+                col(Attachment.request_id).in_(request_id),
+                col(ServiceRequest.merged_into_id).in_(request_id),
+            ),
+            visibility(principal),
+        )
         .order_by(col(Attachment.added_at), col(Attachment.id))
     )
+    asked = set(request_id)
     async with session.begin():
-        return [attachment_public(row) for row in (await session.scalars(query)).all()]
+        rows = (await session.execute(query)).all()
+    return [
+        attachment_public(row)
+        if row.request_id in asked
+        else attachment_public(row, merged_into=merged_into)
+        for row, merged_into in rows
+    ]
 
 
 @router.get("/overlaps", response_model=list[OverlapPublic])

@@ -12,6 +12,7 @@ from contracts.events import (
     RequestAssigned,
     RequestCommentAdded,
     RequestDisputed,
+    RequestMerged,
     RequestReopened,
     RequestSlaBreached,
     SlaClock,
@@ -266,3 +267,37 @@ async def test_a_reopening_and_a_dispute_reach_the_owner_or_the_whole_desk(
         "items"
     ] == []
     assert (await notifications.page(notifications.client()))["items"] == []
+
+
+async def test_a_merge_tells_each_client_of_its_own_request_only(
+    notifications: Notifications,
+) -> None:
+    survivor, duplicate = _id(), _id()
+    merged = RequestMerged(
+        request_id=duplicate,
+        survivor_id=survivor,
+        client_code="UNCT_MALI",
+        survivor_client_code="MINUSMA",
+        desk_code="AFRICA_II",
+        merged_by="desk_officer:AFRICA_II:amina",
+        merged_at=START,
+    )
+    await notifications.feed(
+        submitted(survivor).model_copy(update={"title": "Voter registration audit"}),
+        submitted(duplicate, client="UNCT_MALI").model_copy(update={"title": "Census of voters"}),
+        # The duplicate's move to merged is told by the merge, not as a status change.
+        status_changed(duplicate, "merged", client="UNCT_MALI", from_status="triaged"),
+    )
+    await notifications.feed(merged)  # keyed by the duplicate: after both are known
+
+    for client, request_id, title in (
+        ("MINUSMA", survivor, "Voter registration audit"),
+        ("UNCT_MALI", duplicate, "Census of voters"),
+    ):
+        [item] = (await notifications.page(notifications.client(client)))["items"]
+        assert (item["kind"], item["request_id"], item["title"]) == (
+            "request_merged",
+            request_id,
+            title,
+        )
+        assert item["link"] == f"/requests/{request_id}"

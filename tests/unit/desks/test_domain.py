@@ -29,6 +29,9 @@ ALLOWED = {
     (S.submitted, S.awaiting_approval),
     (S.awaiting_approval, S.submitted), (S.awaiting_approval, S.rejected),
     (S.awaiting_approval, S.withdrawn),
+    # Merged as a duplicate: from every open status.
+    (S.submitted, S.merged), (S.awaiting_approval, S.merged), (S.triaged, S.merged),
+    (S.routed, S.merged), (S.in_progress, S.merged), (S.on_hold, S.merged),
 }  # fmt: skip
 
 
