@@ -582,6 +582,30 @@ class RequestDisputed(Event):
         return self.request_id
 
 
+class RequestAttachmentAdded(Event):
+    """A document the client may see was attached to its request: uploaded (and found
+    clean by the scanner) or by reference. Metadata only, never the file's bytes;
+    internal desk documents are never published."""
+
+    type: ClassVar[str] = "onedoor.request.attachment-added.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    attachment_id: str
+    client_code: str
+    desk_code: str
+    name: str
+    media_type: str
+    size_bytes: int
+    uploaded: bool = Field(description="Uploaded to the door, rather than a reference")
+    sha256: str | None = Field(default=None, description="The uploaded file's SHA-256")
+    added_by: str
+    added_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
 def _all_event_models() -> list[type[Event]]:
     return [
         ProductCataloged,
@@ -610,6 +634,7 @@ def _all_event_models() -> list[type[Event]]:
         RequestApprovalDecided,
         RequestReopened,
         RequestDisputed,
+        RequestAttachmentAdded,
     ]
 
 

@@ -7,10 +7,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from services.desks.attachments import attachment_storage
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
-from services.desks.routes import admin, approvals, commands, exports, intake, queries
+from services.desks.routes import (
+    admin,
+    approvals,
+    attachments,
+    commands,
+    exports,
+    intake,
+    queries,
+)
 from services.desks.search import include_name
 from services.desks.seed import seed_reference_data
 from services.desks.settings import DesksSettings
@@ -40,6 +49,7 @@ DEFINITION = ServiceDefinition(
         approvals.router,
         admin.router,
         exports.router,
+        attachments.router,
     ],
     handlers=handlers,
     seed=seed_reference_data,
@@ -47,6 +57,7 @@ DEFINITION = ServiceDefinition(
     workers=[SLA_SCHEDULER, SLA_WARNER],
     metrics=[sla_breaches],
     include_name=include_name,
+    resources=[attachment_storage],
 )
 
 

@@ -114,4 +114,4 @@ def comment_public(comment: Comment) -> CommentPublic:
 
 
 def attachment_public(attachment: Attachment) -> AttachmentPublic:
-    return AttachmentPublic(**attachment.model_dump())
+    return AttachmentPublic(**attachment.model_dump(), uploaded=attachment.storage_key is not None)

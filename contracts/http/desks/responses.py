@@ -135,7 +135,8 @@ class CommentPublic(BaseModel):
 
 
 class AttachmentPublic(BaseModel):
-    """A document attached by reference."""
+    """A document of a request: attached by reference, or uploaded (then `url` is its
+    download path on the door, served once the scanner found it clean)."""
 
     id: str
     name: str
@@ -145,6 +146,12 @@ class AttachmentPublic(BaseModel):
     added_by: str
     added_at: datetime
     request_id: str
+    uploaded: bool = Field(default=False, description="Uploaded to the door (not a reference)")
+    sha256: str | None = Field(default=None, description="The uploaded file's SHA-256")
+    scan_status: str | None = Field(
+        default=None, description="An uploaded file's scan: clean, pending or infected"
+    )
+    internal: bool = Field(default=False, description="A desk document the client never sees")
 
 
 class OverlapPublic(BaseModel):

@@ -28,6 +28,7 @@ from contracts.http.desks.responses import (
     UnmetDemandPublic,
 )
 from services.desks import domain, search
+from services.desks.attachments import attachment_visibility
 from services.desks.models import (
     Attachment,
     Comment,
@@ -127,7 +128,11 @@ async def get_attachments(
     query = (
         select(Attachment)
         .join(ServiceRequest, col(ServiceRequest.id) == col(Attachment.request_id))
-        .where(col(Attachment.request_id).in_(request_id), visibility(principal))
+        .where(
+            col(Attachment.request_id).in_(request_id),
+            visibility(principal),
+            attachment_visibility(principal),
+        )
         .order_by(col(Attachment.added_at), col(Attachment.id))
     )
     async with session.begin():
