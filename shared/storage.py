@@ -9,7 +9,8 @@ client sent: `checked_key` refuses every other shape before a key reaches a path
 URL. Keys are generated ids rather than content hashes so that each attachment owns its
 blob (deleting one never touches another's) and one tenant cannot learn, by a
 deduplicated upload, that another holds the same file; the content's SHA-256 is kept
-beside it instead, and S3 verifies it on upload.
+beside it instead, and sent to S3 as the signed payload hash (AWS refuses a body that
+does not match it; SeaweedFS, the tests' store, does not check it).
 
 An upload is first staged (`stage`): streamed to a temporary file while it is counted
 against its limit and hashed, so neither the service nor the store holds it in memory.
@@ -216,7 +217,6 @@ class S3BlobStore:
     async def put(self, key: str, staged: StagedFile, media_type: str) -> None:
         url = self._url(key)
         headers = {"content-type": media_type, "content-length": str(staged.size)}
-        # The signed payload hash makes the store verify what it received.
         request = self._http.build_request(
             "PUT",
             url,
