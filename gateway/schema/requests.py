@@ -107,7 +107,11 @@ class Comment:
     request_id: strawberry.ID
 
 
-@derived(AttachmentPublic, description="A document attached by reference")
+@derived(
+    AttachmentPublic,
+    description="A document of a request: attached by reference, or uploaded through "
+    "POST /requests/{id}/attachments and downloaded from its `url`",
+)
 class Attachment:
     id: strawberry.ID
     request_id: strawberry.ID
