@@ -13,6 +13,7 @@ import email.policy
 import io
 import re
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -497,3 +498,29 @@ async def test_an_analyst_sees_who_does_what_where_and_a_client_its_own_part(
     # Another client's lines are not its to see: nothing in Burundi for the Mali team.
     await expect(page.get_by_text("Nothing here yet.").first).to_be_visible()
     await screenshot(page, "client-who-does-what-other-country")
+
+
+async def test_a_liaison_uploads_a_file_to_its_request_and_downloads_it(
+    page: Page, door: Door, tmp_path: Path
+) -> None:
+    request_id = await submit_as_client(door, "MINUSMA", "Audit of the voter register")
+    await sign_in(page, "client", "MINUSMA", path=f"/requests/{request_id}")
+    plan = tmp_path / "Plan d'audit.pdf"
+    plan.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    await page.get_by_label("File", exact=True).set_input_files(plan)
+    await page.get_by_role("button", name="Upload", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text("File uploaded.")
+    download_button = page.get_by_role("button", name="Download Plan d'audit.pdf")
+    async with page.expect_download() as started:
+        await download_button.click()
+    download = await started.value
+    assert download.suggested_filename == "Plan d'audit.pdf"
+    assert (await download.path()).read_bytes() == plan.read_bytes()
+    # A program named like a PDF: refused with the reason, and nothing is listed.
+    disguised = tmp_path / "minutes.pdf"
+    disguised.write_bytes(b"MZ\x90\x00" + b"\x00" * 60)
+    await page.get_by_label("File", exact=True).set_input_files(disguised)
+    await page.get_by_role("button", name="Upload", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("cannot be attached")
+    await expect(page.get_by_role("button", name="Download minutes.pdf")).to_have_count(0)
+    await assert_accessible(page)

@@ -6,7 +6,9 @@ import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { RequestViewFragment } from "../gql/graphql";
+import { downloadAttachment, uploadAttachment } from "../attachments";
 import { ErrorList, Field, Loading, Status } from "../components";
+import { DownloadError } from "../exports";
 import { formatDateTime, formatNumber } from "../format";
 import { SchemaForm } from "../forms/SchemaForm";
 import { detailsFrom, fieldErrors, formFields, type FormValues, type ObjectSchema } from "../forms/schemaForm";
@@ -209,7 +211,7 @@ export const RequestView = graphql(`
     slaClocks { clock dueAt stoppedAt breachedAt }
     timeline { at eventType actor summary }
     comments { id author authorRole body internal createdAt }
-    attachments { id name url mediaType sizeBytes addedBy addedAt }
+    attachments { id name url mediaType sizeBytes addedBy addedAt uploaded scanStatus internal }
     suggestions { lessonId title summary reasons score }
     overlaps { otherRequestId otherTitle otherClientCode sharedProducts similarity }
     metrics { handOffs routings declines breaches entitiesInvolved }
@@ -360,16 +362,20 @@ export function RequestPage() {
           <h2>{t("requests.attachments")}</h2>
           <ul>
             {request.attachments.map((a) => (
-              <li key={a.id}>
-                <a href={a.url} rel="noreferrer noopener">
-                  {a.name}
-                </a>{" "}
+              <li key={a.id} className={a.internal ? "internal" : undefined}>
+                {a.uploaded ? <UploadedFile attachment={a} /> : (
+                  <a href={a.url} rel="noreferrer noopener">
+                    {a.name}
+                  </a>
+                )}{" "}
                 ({formatNumber(a.sizeBytes, i18n.language, { style: "unit", unit: "byte", unitDisplay: "narrow", notation: "compact" })})
+                {a.internal && <em> ({t("requests.uploadInternal")})</em>}
               </li>
             ))}
           </ul>
         </>
       )}
+      {actions.includes("attach") && <UploadForm requestId={request.id} internalAllowed={actions.includes("note")} onDone={reload} />}
       <CommentForm requestId={request.id} internalAllowed={actions.includes("note")} onDone={reload} />
       {role === "client" && <ClientActions request={request} actions={actions} onDone={reload} />}
 
@@ -382,6 +388,85 @@ export function RequestPage() {
         ))}
       </ol>
     </section>
+  );
+}
+
+type AttachmentView = RequestViewFragment["attachments"][number];
+
+/** An uploaded file: downloaded with the session's token; not before its virus scan. */
+function UploadedFile({ attachment }: { attachment: AttachmentView }) {
+  const { t } = useTranslation();
+  const [failed, setFailed] = useState<string | null>(null);
+  if (attachment.scanStatus === "pending") {
+    return <span>{attachment.name} <em>({t("requests.scanPending")})</em></span>;
+  }
+  const download = async () => {
+    setFailed(null);
+    try {
+      await downloadAttachment(attachment.url, attachment.name);
+    } catch (error) {
+      setFailed(error instanceof DownloadError ? error.code : "INTERNAL");
+    }
+  };
+  return (
+    <>
+      <button type="button" className="link" onClick={download} aria-label={`${t("requests.download")} ${attachment.name}`}>
+        {attachment.name}
+      </button>
+      {failed && <span role="alert" className="error"> {t(`errors.${failed}`, { defaultValue: t("errors.INTERNAL") })}</span>}
+    </>
+  );
+}
+
+function UploadForm({ requestId, internalAllowed, onDone }: { requestId: string; internalAllowed: boolean; onDone(): void }) {
+  const { t } = useTranslation();
+  const [file, setFile] = useState<File | null>(null);
+  const [internal, setInternal] = useState(false);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [outcome, setOutcome] = useState<{ ok: boolean; code?: string } | null>(null);
+  async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!file) return;
+    const form = event.currentTarget;
+    setOutcome(null);
+    setProgress(0);
+    try {
+      await uploadAttachment(requestId, file, internal, setProgress);
+      setOutcome({ ok: true });
+      setFile(null);
+      form.reset();
+      onDone();
+    } catch (error) {
+      setOutcome({ ok: false, code: error instanceof DownloadError ? error.code : "INTERNAL" });
+    } finally {
+      setProgress(null);
+    }
+  }
+  return (
+    <form onSubmit={onSubmit} aria-label={t("requests.uploadTitle")}>
+      <Field id="upload-file" label={t("requests.uploadFile")}>
+        <input id="upload-file" type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      </Field>
+      {internalAllowed && (
+        <label className="check">
+          <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> {t("requests.uploadInternal")}
+        </label>
+      )}
+      {progress !== null && (
+        <p aria-live="polite">
+          <progress max={1} value={progress} aria-label={t("requests.uploadTitle")} /> {t("requests.uploading", { percent: Math.round(progress * 100) })}
+        </p>
+      )}
+      {outcome?.ok && <p role="status">{t("requests.uploadDone")}</p>}
+      {outcome && !outcome.ok && (
+        <div className="error" role="alert">
+          <p>{t(`errors.${outcome.code}`, { defaultValue: t("errors.INTERNAL") })}</p>
+        </div>
+      )}
+      <button type="submit" disabled={!file || progress !== null}>
+        {t("requests.upload")}
+      </button>
+    </form>
   );
 }
 
