@@ -95,6 +95,7 @@ class RequestSubmitted(Event):
     urgency: Urgency
     submitted_by: str
     submitted_at: datetime
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
 
     def key(self) -> str:
         return self.request_id
@@ -345,6 +346,10 @@ class LessonPublished(Event):
     client_kinds: list[str] = Field(default_factory=list)
     source_kind: str | None = Field(default=None, description="engagement, assessment or direct")
     author_entity: str | None = None
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
+    translation_of: str | None = Field(
+        default=None, description="The original lesson this one translates"
+    )
 
     def key(self) -> str:
         return self.lesson_id

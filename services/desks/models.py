@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Column, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -96,6 +96,11 @@ class ServiceRequest(DesksTable, table=True):
     )
     dispute_count: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    # The language it is written in (contracts/enums.CONTENT_LANGUAGES); English before
+    # languages were recorded.
+    language: str = Field(
+        default="en", sa_column=Column(String(8), nullable=False, server_default="en", index=True)
     )
 
     __table_args__ = (

@@ -103,6 +103,7 @@ class RequestPublic(BaseModel):
     )
     reopen_count: int = Field(default=0, description="How often its client reopened it")
     dispute_count: int = Field(default=0, description="How often its client disputed a delivery")
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
 
 
 class RequestEdge(BaseModel):

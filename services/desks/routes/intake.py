@@ -105,6 +105,7 @@ async def _take_in(
         updated_at=now,
         match_words=domain.match_words(body.title, body.description),
         idempotency_key=idempotency_key,
+        language=body.language,
     )
     session.add(request)
     submitted = RequestSubmitted(
@@ -120,6 +121,7 @@ async def _take_in(
         urgency=body.urgency,
         submitted_by=principal.actor,
         submitted_at=now,
+        language=request.language,
     )
     work.publish(submitted)
     add_timeline(

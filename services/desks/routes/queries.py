@@ -208,6 +208,7 @@ class QueueFilter:
     reopened: bool | None = None
     disputed: bool | None = None
     sort: RequestSort = RequestSort.newest
+    language: Annotated[list[str] | None, Query(max_length=10)] = None
     text: Annotated[str | None, Query(alias="search", max_length=search.MAX_SEARCH * 4)] = None
 
     def conditions(self, session: AsyncSession, principal: Principal) -> list[ColumnElement[bool]]:
@@ -234,6 +235,8 @@ class QueueFilter:
         ):
             if flag is not None:
                 conditions.append(col(count) > 0 if flag else col(count) == 0)
+        if self.language:
+            conditions.append(col(ServiceRequest.language).in_(self.language))
         if self.text is not None:
             terms = search.queue_search_terms(self.text)
             conditions.append(search.matching(session, terms, principal))
