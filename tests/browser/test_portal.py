@@ -524,3 +524,20 @@ async def test_a_liaison_uploads_a_file_to_its_request_and_downloads_it(
     await expect(page.get_by_role("alert")).to_contain_text("cannot be attached")
     await expect(page.get_by_role("button", name="Download minutes.pdf")).to_have_count(0)
     await assert_accessible(page)
+
+
+async def test_a_liaison_writes_a_request_in_french_and_the_desk_filters_its_queue_by_it(
+    page: Page,
+) -> None:
+    title = "Appui à la révision du fichier électoral"
+    await sign_in(page, "client", "MINUSMA", path="/requests/new")
+    await page.get_by_label("Title *").fill(title)
+    await page.get_by_label("Written in").select_option("fr")
+    await page.get_by_role("button", name="Submit the request").click()
+    await expect(page.get_by_role("definition").filter(has_text="Français")).to_be_visible()
+    await sign_in(page, "desk_officer", "AFRICA_II")
+    await page.get_by_label("Written in").select_option("fr")
+    rows = page.get_by_role("table").get_by_role("link")
+    await expect(rows.filter(has_text=title)).to_have_count(1)
+    await page.get_by_label("Written in").select_option("ar")
+    await expect(rows.filter(has_text=title)).to_have_count(0)

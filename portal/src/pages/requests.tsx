@@ -7,7 +7,7 @@ import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { RequestViewFragment } from "../gql/graphql";
 import { downloadAttachment, uploadAttachment } from "../attachments";
-import { ErrorList, Field, Loading, Status } from "../components";
+import { ContentLanguageSelect, ErrorList, Field, Loading, Status, languageName } from "../components";
 import { DownloadError } from "../exports";
 import { formatDateTime, formatNumber } from "../format";
 import { SchemaForm } from "../forms/SchemaForm";
@@ -114,9 +114,10 @@ interface RequestDraft {
   urgency: "ROUTINE" | "PRIORITY" | "IMMEDIATE";
   products: string[];
   details: Record<string, FormValues>;
+  language?: string;
 }
 
-const EMPTY_DRAFT: RequestDraft = { title: "", description: "", urgency: "ROUTINE", products: [], details: {} };
+const EMPTY_DRAFT: RequestDraft = { title: "", description: "", urgency: "ROUTINE", products: [], details: {}, language: "en" };
 
 export function NewRequestPage() {
   const { t } = useTranslation();
@@ -135,7 +136,7 @@ export function NewRequestPage() {
     event.preventDefault();
     const details = Object.fromEntries(draft.products.map((code) => [code, detailsFrom(fieldsOf(code), draft.details[code] ?? {})]));
     const result = await submit({
-      input: { title: draft.title, description: draft.description, urgency: draft.urgency, products: draft.products, details },
+      input: { title: draft.title, description: draft.description, urgency: draft.urgency, products: draft.products, details, language: draft.language ?? "en" },
     });
     const id = result.data?.submitRequest.id;
     if (id) {
@@ -163,6 +164,7 @@ export function NewRequestPage() {
             ))}
           </select>
         </Field>
+        <ContentLanguageSelect id="request-language" value={draft.language ?? "en"} onChange={(language) => setDraft({ ...draft, language })} />
         <fieldset className="choices">
           <legend>{t("requests.products")}</legend>
           <p className="hint">{t("requests.productsHint")}</p>
@@ -204,7 +206,7 @@ export function NewRequestPage() {
 
 export const RequestView = graphql(`
   fragment RequestView on ServiceRequest {
-    id title description status urgency clientCode country deskCode products owner statusReason
+    id title description status urgency clientCode country deskCode products owner statusReason language
     desk { name }
     version createdAt updatedAt breached overlapCount satisfactionScore
     routings { id productCode status engagementId engagementStatus declineReason routedAt }
@@ -285,6 +287,8 @@ export function RequestPage() {
         <dd>{request.desk?.name ?? request.deskCode}</dd>
         <dt>{t("requests.urgency")}</dt>
         <dd>{t(`urgency.${request.urgency}`)}</dd>
+        <dt>{t("common.writtenIn")}</dt>
+        <dd lang={request.language}>{languageName(request.language)}</dd>
         <dt>{t("requests.owner")}</dt>
         <dd>{request.owner ?? "—"}</dd>
         {request.statusReason && (
