@@ -523,6 +523,7 @@ async def test_a_liaison_uploads_a_file_to_its_request_and_downloads_it(
     await page.get_by_role("button", name="Upload", exact=True).click()
     await expect(page.get_by_role("alert")).to_contain_text("cannot be attached")
     await expect(page.get_by_role("button", name="Download minutes.pdf")).to_have_count(0)
+    await screenshot(page, "client-uploads-a-file")
     await assert_accessible(page)
 
 
