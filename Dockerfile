@@ -28,8 +28,11 @@ ENV PATH=/opt/onedoor/bin:$PATH \
     ONEDOOR_HOST=0.0.0.0 \
     ONEDOOR_PORT=8000 \
     ONEDOOR_VAR_DIR=/tmp/onedoor
+# /var/lib/onedoor/attachments: where compose keeps the desks' uploaded files (a named
+# volume takes this folder's owner); Kubernetes keeps them in S3 instead.
 RUN groupadd --system --gid 10001 onedoor \
-    && useradd --system --uid 10001 --gid onedoor --no-create-home --shell /usr/sbin/nologin onedoor
+    && useradd --system --uid 10001 --gid onedoor --no-create-home --shell /usr/sbin/nologin onedoor \
+    && install -d -o 10001 -g 10001 /var/lib/onedoor/attachments
 COPY --from=build /opt/onedoor /opt/onedoor
 # Processes run from the source tree: each service finds its Alembic
 # migrations/ next to its code.

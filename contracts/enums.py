@@ -133,3 +133,11 @@ class Language(StrEnum):
     fr = "fr"
     ru = "ru"
     es = "es"
+
+
+# The languages a request or a lesson may be written in, as BCP-47 primary language
+# subtags: the six UN languages, those the desks and the lessons' readers work in. The
+# contracts carry them as strings (GraphQL `String`), so another language joins here
+# without a schema change. Content written before languages were recorded is English.
+CONTENT_LANGUAGES = frozenset(language.value for language in Language)
+DEFAULT_CONTENT_LANGUAGE = Language.en.value

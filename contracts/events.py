@@ -95,6 +95,7 @@ class RequestSubmitted(Event):
     urgency: Urgency
     submitted_by: str
     submitted_at: datetime
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
 
     def key(self) -> str:
         return self.request_id
@@ -345,6 +346,10 @@ class LessonPublished(Event):
     client_kinds: list[str] = Field(default_factory=list)
     source_kind: str | None = Field(default=None, description="engagement, assessment or direct")
     author_entity: str | None = None
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
+    translation_of: str | None = Field(
+        default=None, description="The original lesson this one translates"
+    )
 
     def key(self) -> str:
         return self.lesson_id
@@ -656,6 +661,30 @@ class RequestMerged(Event):
         return self.request_id
 
 
+class RequestAttachmentAdded(Event):
+    """A document the client may see was attached to its request: uploaded (and found
+    clean by the scanner) or by reference. Metadata only, never the file's bytes;
+    internal desk documents are never published."""
+
+    type: ClassVar[str] = "onedoor.request.attachment-added.v1"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str
+    attachment_id: str
+    client_code: str
+    desk_code: str
+    name: str
+    media_type: str
+    size_bytes: int
+    uploaded: bool = Field(description="Uploaded to the door, rather than a reference")
+    sha256: str | None = Field(default=None, description="The uploaded file's SHA-256")
+    added_by: str
+    added_at: datetime
+
+    def key(self) -> str:
+        return self.request_id
+
+
 def _all_event_models() -> list[type[Event]]:
     return [
         ProductCataloged,
@@ -688,6 +717,7 @@ def _all_event_models() -> list[type[Event]]:
         RequestChildUnlinked,
         RequestStatusDerivationChanged,
         RequestMerged,
+        RequestAttachmentAdded,
     ]
 
 

@@ -30,6 +30,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from gateway.attachments import UPLOAD_ROUTE
+from gateway.attachments import router as attachments_router
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.dev_signin import include_auth
@@ -192,7 +194,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.include_router(feeds_router)
     app.include_router(exports_router)
+    app.include_router(attachments_router)
     app.state.token_verifier = verifier  # the exports' bearer check (shared.auth)
+    app.state.settings = settings  # the attachments' upload limits
     include_auth(app, settings)
     mount_portal(app, settings.portal_dist_dir)
 
@@ -219,7 +223,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         }
         return JSONResponse(body, status_code=200 if live.healthy else 503)
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_for=[(UPLOAD_ROUTE, settings.max_upload_bytes)],
+    )
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     if origins:
         app.add_middleware(

@@ -17,7 +17,7 @@ a caller's id can never change which route of a service is reached.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from functools import cache
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
@@ -118,14 +118,28 @@ class ServiceClient:
         return await self._call("DELETE", path, authorization, answer, params=params)
 
     async def open_stream(
-        self, path: ServicePath, authorization: str, params: Any = None
+        self,
+        path: ServicePath,
+        authorization: str,
+        params: Any = None,
+        *,
+        method: str = "GET",
+        content: AsyncIterator[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
-        """A GET whose body the caller reads as it arrives (`aiter_raw`) and then closes
-        (`aclose`): exports, passed through without being held in memory."""
+        """A call whose body the caller reads as it arrives (`aiter_raw`) and then closes
+        (`aclose`): exports and attachments, passed through without being held in memory
+        (an upload's `content` is streamed to the service as well)."""
         if not isinstance(path, ServicePath):
             raise TypeError("build service paths with service_path()")
         request = self._http.build_request(
-            "GET", path, headers={"Authorization": authorization}, params=params
+            method,
+            path,
+            headers={"Authorization": authorization, **(headers or {})},
+            params=params,
+            content=content,
+            timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
         )
         try:
             return await self._http.send(request, stream=True)

@@ -40,7 +40,7 @@ async def export_csv(service: str, name: str, request: Request) -> Response:
     except DomainError as error:
         return JSONResponse(error.body(), status_code=401, headers={"WWW-Authenticate": "Bearer"})
     if service not in EXPORTING_SERVICES or not EXPORT_NAME.fullmatch(name):
-        return _refusal(404, "NOT_FOUND", f"no export {service}/{name}.csv")
+        return refusal(404, "NOT_FOUND", f"no export {service}/{name}.csv")
     clients: ServiceClients = request.app.state.clients
     try:
         upstream = await clients.by_name[service].open_stream(
@@ -49,9 +49,9 @@ async def export_csv(service: str, name: str, request: Request) -> Response:
             params=list(request.query_params.multi_items()),
         )
     except ServiceError as error:
-        return _refusal(503, error.code, error.message)
+        return refusal(503, error.code, error.message)
     if upstream.status_code != 200:
-        return await _passed_refusal(upstream)
+        return await passed_refusal(upstream)
     return StreamingResponse(
         upstream.aiter_raw(),
         media_type=CSV_MEDIA_TYPE,
@@ -64,18 +64,18 @@ async def export_csv(service: str, name: str, request: Request) -> Response:
     )
 
 
-async def _passed_refusal(upstream: httpx.Response) -> Response:
+async def passed_refusal(upstream: httpx.Response) -> Response:
     """The service's refusal as it gave it (its status and JSON detail), bounded in size."""
     body = b""
     try:
         async for part in upstream.aiter_raw():
             body += part
             if len(body) > MAX_ERROR_BYTES:
-                return _refusal(502, "BAD_SERVICE_RESPONSE", "the service answered oddly")
+                return refusal(502, "BAD_SERVICE_RESPONSE", "the service answered oddly")
     finally:
         await upstream.aclose()
     return Response(body, status_code=upstream.status_code, media_type="application/json")
 
 
-def _refusal(status: int, code: str, message: str) -> JSONResponse:
+def refusal(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"detail": {"code": code, "message": message}}, status_code=status)

@@ -8,7 +8,8 @@ A refusal is a GraphQL error with a code like any other.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import (
@@ -167,17 +168,30 @@ class BodySizeLimit:
     without a length cannot slip past.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger_for: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Routes whose bodies are files (attachment uploads), each with its own bound.
+        self.larger_for = larger_for
+
+    def _limit(self, path: str) -> int:
+        return next(
+            (limit for route, limit in self.larger_for if route.fullmatch(path)), self.max_bytes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send, max_bytes)
             return
         received = 0
 
@@ -186,19 +200,17 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await self._refuse(send)
+            await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
-        body = coded_error_body(
-            f"the request body exceeds {self.max_bytes} bytes", "REQUEST_TOO_LARGE"
-        )
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
+        body = coded_error_body(f"the request body exceeds {max_bytes} bytes", "REQUEST_TOO_LARGE")
         await send(
             {
                 "type": "http.response.start",

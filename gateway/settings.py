@@ -25,6 +25,10 @@ class GatewaySettings(PlatformSettings):
     max_list_items: int = Field(default=200, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1000)
     service_timeout_s: float = Field(default=10.0, gt=0)
+    # An attachment upload's body (gateway/attachments.py): the desks service's own limit
+    # (ONEDOOR_ATTACHMENT_MAX_BYTES) plus the form's few bytes; and how long one may take.
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024 + 64 * 1024, ge=1000)
+    upload_timeout_s: float = Field(default=300.0, gt=0)
     max_connections_per_service: int = Field(default=100, ge=1)
     # Events a subscriber may fall behind by before its subscription is ended.
     live_queue_size: int = Field(default=1000, ge=1)

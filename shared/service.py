@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,6 +44,8 @@ MetricsProbe = Callable[[AsyncSession], Awaitable[list[Reading]]]
 # Alembic's include_name hook: False for database objects a service manages by hand
 # in its migrations (e.g. full-text indexes), so autogenerate leaves them alone.
 IncludeName = Callable[[str | None, str, Any], bool]
+# Something a service holds for its app's lifetime (desks' file store), put on app.state.
+Resource = Callable[[FastAPI, Any], AbstractAsyncContextManager[None]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class ServiceDefinition:
     workers: Sequence[PeriodicWorker] = ()
     include_name: IncludeName | None = None
     metrics: Sequence[MetricsProbe] = ()
+    resources: Sequence[Resource] = ()
 
     @property
     def all_metadata(self) -> list[MetaData]:
@@ -89,10 +92,13 @@ def create_service_app(
         workers = [RunningWorker(worker, context) for worker in every_worker]
         app.state.workers = workers
         try:
-            await runtime.start()
-            for worker in workers:
-                worker.start()
-            yield
+            async with AsyncExitStack() as resources:
+                for resource in definition.resources:
+                    await resources.enter_async_context(resource(app, settings))
+                await runtime.start()
+                for worker in workers:
+                    worker.start()
+                yield
         finally:
             for worker in workers:
                 await worker.stop()

@@ -4,6 +4,7 @@
   loopback port, for the whole session. Tests isolate themselves with a
   unique `kafka_namespace` (topic and group prefix), not with fakes.
 - `postgres`: a throw-away PostgreSQL 15 server (initdb/pg_ctl) for the session.
+- `s3_server`: a real S3-compatible object store (SeaweedFS) for the session.
 - `databases`: fresh databases per test, on SQLite and on PostgreSQL (every test
   that takes it runs twice): empty (`new`) or a service's, migrated and seeded
   (`migrated`, a copy of a template each worker makes once).
@@ -35,6 +36,7 @@ from shared.processes import EmbeddedBroker, free_port, start_embedded_broker
 from shared.settings import PlatformSettings
 from shared.testing.databases import Databases, DatabaseTemplates
 from shared.testing.postgres import PostgresServer
+from shared.testing.s3 import S3Server
 
 MEMORY_FILE_SYSTEM = Path("/dev/shm")
 # A run's PostgreSQL clusters and SQLite files take a few hundred MB; a container's
@@ -66,6 +68,16 @@ def broker() -> Iterator[EmbeddedBroker]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-compatible store (SeaweedFS) for the session, started on first use."""
+    server = S3Server.start()
     try:
         yield server
     finally:

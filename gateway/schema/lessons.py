@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -105,6 +105,12 @@ class LessonFilter:
     client_kinds: list[str] = strawberry.field(default_factory=list)
     published_from: datetime | None = None
     published_to: datetime | None = None
+    languages: list[str] = strawberry.field(
+        default_factory=list, description="Written in one of these languages (BCP-47)"
+    )
+    translation_of: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the translations of this lesson"
+    )
 
     def params(self) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -112,6 +118,8 @@ class LessonFilter:
             "country": self.countries,
             "region": self.regions,
             "client_kind": self.client_kinds,
+            "language": self.languages,
+            "translation_of": str(self.translation_of) if self.translation_of else None,
         }
         for name, moment in (
             ("published_from", self.published_from),
@@ -128,7 +136,10 @@ class LessonFilter:
             (set(self.countries), event.countries),
             (set(self.regions), event.regions),
             (set(self.client_kinds), event.client_kinds),
+            (set(self.languages), [event.language]),
         )
+        if self.translation_of and event.translation_of != str(self.translation_of):
+            return False
         return all(not values or bool(values & set(have)) for values, have in wanted)
 
 
@@ -147,6 +158,7 @@ class LessonFacets:
     countries: list[FacetCount]
     regions: list[FacetCount]
     client_kinds: list[FacetCount]
+    languages: list[FacetCount]
 
 
 @strawberry.type
@@ -215,6 +227,7 @@ class SavedLessonFilter:
     regions: list[str]
     client_kinds: list[str]
     created_at: datetime
+    languages: list[str]
 
     @classmethod
     def of(cls, saved: SavedFilterPublic) -> SavedLessonFilter:
@@ -228,6 +241,7 @@ class SavedLessonFilter:
             regions=criteria.regions,
             client_kinds=criteria.client_kinds,
             created_at=saved.created_at,
+            languages=criteria.languages,
         )
 
 
@@ -250,6 +264,11 @@ class LessonInput:
     regions: list[str] = strawberry.field(default_factory=list)
     client_kinds: list[str] = strawberry.field(default_factory=list)
     sensitivity: Sensitivity = Sensitivity.internal
+    language: str | None = strawberry.field(
+        default=None,
+        description="The language it is written in (BCP-47: ar, en, es, fr, ru, zh); "
+        "unchanged when absent (a new lesson: en)",
+    )
 
     def content(self) -> LessonContent:
         """What a draft says, as the lessons service reads it (new or edited)."""
@@ -262,6 +281,7 @@ class LessonInput:
             regions=self.regions,
             client_kinds=self.client_kinds,
             sensitivity=self.sensitivity,
+            language=self.language,
         )
 
 
@@ -342,6 +362,7 @@ class LessonsQuery:
                 countries=_facet(facets, "country"),
                 regions=_facet(facets, "region"),
                 client_kinds=_facet(facets, "client_kind"),
+                languages=_facet(facets, "language"),
             ),
             next_offset=result.next_offset,
         )
@@ -406,13 +427,21 @@ async def _move(
 class LessonsMutation:
     @strawberry.mutation(description="Start a draft lesson")
     async def create_lesson(
-        self, info: GatewayInfo, input: LessonInput, idempotency_key: IdempotencyKey = None
+        self,
+        info: GatewayInfo,
+        input: LessonInput,
+        idempotency_key: IdempotencyKey = None,
+        translation_of: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The original lesson this one translates"),
+        ] = None,
     ) -> Lesson:
         context = context_of(info)
+        original = uuid_arg(translation_of, "translationOf") if translation_of else None
         answer = await lessons_service(context).post(
             service_path("lessons"),
             context.authorization,
-            LessonCreate(**input.content().model_dump()),
+            LessonCreate(**input.content().model_dump(), translation_of=original),
             LessonPublic,
             headers=idempotency_headers(idempotency_key),
         )
@@ -474,6 +503,7 @@ class LessonsMutation:
                 countries=criteria.countries,
                 regions=criteria.regions,
                 client_kinds=criteria.client_kinds,
+                languages=criteria.languages,
             ),
         )
         created = await lessons_service(context).post(

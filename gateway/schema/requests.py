@@ -114,7 +114,11 @@ class Comment:
     from_request_id: strawberry.ID | None
 
 
-@derived(AttachmentPublic, description="A document attached by reference")
+@derived(
+    AttachmentPublic,
+    description="A document of a request: attached by reference, or uploaded through "
+    "POST /requests/{id}/attachments and downloaded from its `url`",
+)
 class Attachment:
     id: strawberry.ID
     request_id: strawberry.ID
@@ -325,6 +329,9 @@ class SubmitRequestInput:
     client_code: str | None = strawberry.field(
         default=None, description="Desk officers and admins submit on behalf of a client"
     )
+    language: str = strawberry.field(
+        default="en", description="The language it is written in (BCP-47): ar, en, es, fr, ru, zh"
+    )
 
 
 async def fetch_request(context: GatewayContext, request_id: str) -> ServiceRequest:
@@ -355,6 +362,9 @@ class RequestFilter:
     reopened: bool | None = strawberry.field(default=None, description="Reopened by its client")
     disputed: bool | None = strawberry.field(
         default=None, description="Its client disputed a delivery"
+    )
+    language: list[str] | None = strawberry.field(
+        default=None, description="Written in one of these languages (BCP-47)"
     )
 
 
@@ -443,6 +453,8 @@ def _filter_params(filter: RequestFilter) -> dict[str, Any]:
         params["client"] = filter.client_code
     if filter.owner:
         params["owner"] = filter.owner
+    if filter.language:
+        params["language"] = filter.language
     for flag in ("breached", "overlapping", "reopened", "disputed"):
         value = getattr(filter, flag)
         if value is not None:
@@ -601,6 +613,7 @@ class RequestsMutation:
             urgency=input.urgency,
             details=request_details(input.details),
             client_code=input.client_code,
+            language=input.language,
         )
         answer = await context.clients.desks.post(
             service_path("requests"),

@@ -4,6 +4,7 @@ import type { CombinedError } from "urql";
 import { useTranslation } from "react-i18next";
 import { errorMessages } from "./format";
 import { DownloadError, downloadCsv } from "./exports";
+import { LANGUAGES } from "./i18n";
 
 export function ErrorList({ error }: { error?: CombinedError }) {
   const { t } = useTranslation();
@@ -59,4 +60,27 @@ export function CsvDownload({ service, name, params, label }: { service: string;
       {failed && <span role="alert" className="error">{t(`errors.${failed}`, { defaultValue: t("errors.INTERNAL") })}</span>}
     </>
   );
+}
+
+/** The language a request or a lesson is written in (named in itself); `anyLabel` adds
+ * an empty choice, for filters. */
+export function ContentLanguageSelect({ id, value, onChange, anyLabel }: { id: string; value: string; onChange(code: string): void; anyLabel?: string }) {
+  const { t } = useTranslation();
+  return (
+    <Field id={id} label={t("common.writtenIn")}>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        {anyLabel !== undefined && <option value="">{anyLabel}</option>}
+        {LANGUAGES.map((language) => (
+          <option key={language.code} value={language.code} lang={language.code}>
+            {language.name}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** A content language's own name, for showing it. */
+export function languageName(code: string): string {
+  return LANGUAGES.find((language) => language.code === code)?.name ?? code;
 }

@@ -22,11 +22,14 @@ export async function downloadCsv(service: string, name: string, params: Record<
   save(await response.blob(), filenameOf(response.headers.get("content-disposition")) ?? `${name}.csv`);
 }
 
-function filenameOf(disposition: string | null): string | null {
+/** The exact name (RFC 8187 `filename*`) when the answer has it, else the plain one. */
+export function filenameOf(disposition: string | null): string | null {
+  const exact = disposition?.match(/filename\*=UTF-8''([^;]+)/)?.[1];
+  if (exact) return decodeURIComponent(exact);
   return disposition?.match(/filename="([^"]+)"/)?.[1] ?? null;
 }
 
-function save(file: Blob, filename: string): void {
+export function save(file: Blob, filename: string): void {
   const url = URL.createObjectURL(file);
   const link = document.createElement("a");
   link.href = url;

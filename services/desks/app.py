@@ -7,12 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from services.desks.attachments import attachment_storage
 from services.desks.handlers import handlers
 from services.desks.metrics import sla_breaches
 from services.desks.models import CatalogProduct, DesksTable
 from services.desks.routes import (
     admin,
     approvals,
+    attachments,
     calendars,
     commands,
     exports,
@@ -51,6 +53,7 @@ DEFINITION = ServiceDefinition(
         exports.router,
         calendars.router,
         links.router,
+        attachments.router,
     ],
     handlers=handlers,
     seed=seed_reference_data,
@@ -58,6 +61,7 @@ DEFINITION = ServiceDefinition(
     workers=[SLA_SCHEDULER, SLA_WARNER, SLA_RETARGET],
     metrics=[sla_breaches],
     include_name=include_name,
+    resources=[attachment_storage],
 )
 
 

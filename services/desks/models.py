@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Column, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -104,6 +104,11 @@ class ServiceRequest(DesksTable, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
     merged_into_id: str | None = Field(default=None, index=True, max_length=36)
+    # The language it is written in (contracts/enums.CONTENT_LANGUAGES); English before
+    # languages were recorded.
+    language: str = Field(
+        default="en", sa_column=Column(String(8), nullable=False, server_default="en", index=True)
+    )
 
     __table_args__ = (
         Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),
@@ -193,7 +198,8 @@ class Comment(DesksTable, table=True):
 
 
 class Attachment(DesksTable, table=True):
-    """A document attached by reference: the file lives elsewhere, the desk keeps where."""
+    """A document of a request: attached by reference (the file lives elsewhere, the desk
+    keeps where) or uploaded (the file is in the blob store under `storage_key`)."""
 
     id: str = Field(primary_key=True, max_length=36)
     request_id: str = Field(foreign_key="service_request.id", index=True, max_length=36)
@@ -203,6 +209,15 @@ class Attachment(DesksTable, table=True):
     url: str = Field(max_length=2000)
     added_by: str = Field(max_length=300)
     added_at: datetime = Field(sa_type=UTCDateTime)
+    # Uploaded files only (services/desks/attachments.py): where the blob is, its hash,
+    # and the scanner's verdict (clean | pending | infected); a file is served when clean.
+    storage_key: str | None = Field(default=None, max_length=64)
+    sha256: str | None = Field(default=None, max_length=64)
+    scan_status: str | None = Field(default=None, max_length=20)
+    # A desk's own document, never shown to the client (like an internal note).
+    internal: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class OverlapLink(DesksTable, table=True):

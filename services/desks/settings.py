@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypedDict
+from pathlib import Path
+from typing import Annotated, Literal, TypedDict
 
 from fastapi import Depends, Request
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from contracts.enums import SlaClock, Urgency
 from shared.settings import ServiceSettings
@@ -42,6 +43,24 @@ DEFAULT_SLA_TARGETS_HOURS: dict[str, dict[str, float]] = {
 }
 
 
+# What a request accepts as an uploaded attachment (checked on the content too).
+DEFAULT_ATTACHMENT_MEDIA_TYPES = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+)
+
+
 class DesksSettings(ServiceSettings):
     service_name: str = "desks"
     port: int = 8101
@@ -70,6 +89,45 @@ class DesksSettings(ServiceSettings):
     overlap_min_similarity_without_products: float = Field(default=0.5, ge=0, le=1)
     overlap_max_candidates: int = Field(default=100, ge=1)
     overlap_max_links: int = Field(default=3, ge=1)
+
+    # Uploaded attachments (services/desks/attachments.py): limits, the scanner hook and
+    # where files are kept: `files` under ONEDOOR_ATTACHMENT_DIR (default var/attachments)
+    # or `s3`, one bucket of an S3-compatible store.
+    attachment_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    attachment_media_types: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ATTACHMENT_MEDIA_TYPES), min_length=1
+    )
+    attachment_scanner: str = Field(
+        default="services.desks.attachments:AcceptEveryFile", pattern=r"^[\w.]+:\w+$"
+    )
+    attachment_storage: Literal["files", "s3"] = "files"
+    attachment_dir: Path | None = None
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "onedoor-attachments"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9-]*/)*$")
+
+    @property
+    def attachment_root(self) -> Path:
+        return self.attachment_dir or self.var_dir / "attachments"
+
+    @property
+    def attachment_staging_dir(self) -> Path:
+        """Uploads in progress, beside the files so that storing one is a rename."""
+        return self.attachment_root / ".staging"
+
+    @model_validator(mode="after")
+    def _s3_needs_where_and_who(self) -> DesksSettings:
+        if self.attachment_storage == "s3" and not (
+            self.s3_endpoint_url and self.s3_access_key_id and self.s3_secret_access_key
+        ):
+            raise ValueError(
+                "ONEDOOR_ATTACHMENT_STORAGE=s3 needs ONEDOOR_S3_ENDPOINT_URL, "
+                "ONEDOOR_S3_ACCESS_KEY_ID and ONEDOOR_S3_SECRET_ACCESS_KEY"
+            )
+        return self
 
     @field_validator("sla_targets_hours")
     @classmethod

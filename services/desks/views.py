@@ -124,10 +124,12 @@ def attachment_public(
     attachment: Attachment, *, merged_into: str | None = None
 ) -> AttachmentPublic:
     """An attachment; one of a duplicate shown from the request it was merged into."""
+    uploaded = attachment.storage_key is not None
     if merged_into is None:
-        return AttachmentPublic(**attachment.model_dump())
+        return AttachmentPublic(**attachment.model_dump(), uploaded=uploaded)
     return AttachmentPublic(
         **attachment.model_dump(exclude={"request_id"}),
         request_id=merged_into,
         from_request_id=attachment.request_id,
+        uploaded=uploaded,
     )

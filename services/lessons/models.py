@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -57,6 +57,14 @@ class Lesson(LessonsTable, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     version: int = 1
+    # The language it is written in (contracts/enums.CONTENT_LANGUAGES; also a facet row,
+    # so search and feeds filter on it), and the original it translates, if it does
+    # (checked when the translation is made; lessons are archived, never deleted, so no
+    # foreign key: on SQLite adding one would rebuild the table and its search triggers).
+    language: str = Field(
+        default="en", sa_column=Column(String(8), nullable=False, server_default="en")
+    )
+    translation_of: str | None = Field(default=None, index=True, max_length=36)
 
 
 class LessonTag(LessonsTable, table=True):
@@ -67,7 +75,8 @@ class LessonTag(LessonsTable, table=True):
     __table_args__ = (Index("ix_lesson_tag_value", "facet", "value", "lesson_id"),)
 
     lesson_id: str = Field(foreign_key="lesson.id", primary_key=True, max_length=36)
-    facet: str = Field(primary_key=True, max_length=20)  # theme | country | region | client_kind
+    # theme | country | region | client_kind | language
+    facet: str = Field(primary_key=True, max_length=20)
     value: str = Field(primary_key=True, max_length=120)
 
 

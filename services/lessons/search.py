@@ -47,7 +47,7 @@ from shared.db import AsyncSession
 FTS_TABLE = "lesson_fts"
 SEARCH_VECTOR = "search_vector"
 SEARCH_INDEX = "ix_lesson_search_vector"
-FACETS = ("theme", "country", "region", "client_kind")
+FACETS = ("theme", "country", "region", "client_kind", "language")
 MAX_TERMS = 40
 
 
@@ -151,8 +151,11 @@ class LessonFilter:
     countries: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     client_kinds: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
     published_from: datetime | None = None
     published_to: datetime | None = None
+    # The translations of one lesson (published ones, like every search).
+    translation_of: str | None = None
 
     def by_facet(self) -> dict[str, tuple[str, ...]]:
         return {
@@ -160,6 +163,7 @@ class LessonFilter:
             "country": self.countries,
             "region": self.regions,
             "client_kind": self.client_kinds,
+            "language": self.languages,
         }
 
 
@@ -177,6 +181,8 @@ def published_and_visible(
                 col(LessonTag.facet) == facet, col(LessonTag.value).in_(values)
             )
             conditions.append(col(Lesson.id).in_(tagged))
+    if lesson_filter.translation_of is not None:
+        conditions.append(col(Lesson.translation_of) == lesson_filter.translation_of)
     if lesson_filter.published_from is not None:
         conditions.append(col(Lesson.published_at) >= lesson_filter.published_from)
     if lesson_filter.published_to is not None:

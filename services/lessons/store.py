@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlmodel import col
 
-from contracts.enums import LessonStatus, Sensitivity
+from contracts.enums import DEFAULT_CONTENT_LANGUAGE, LessonStatus, Sensitivity
 from contracts.events import LessonPublished, LessonStatusChanged
 from services.lessons.domain import (
     COMMAND_TARGET,
@@ -77,6 +77,7 @@ async def set_tags(session: AsyncSession, lesson: Lesson) -> None:
         "country": lesson.countries,
         "region": lesson.regions,
         "client_kind": lesson.client_kinds,
+        "language": [lesson.language],
     }
     session.add_all(
         LessonTag(lesson_id=lesson.id, facet=facet, value=value)
@@ -122,6 +123,8 @@ async def create_draft(
     at: datetime,
     publisher: Publisher,
     idempotency_key: str | None = None,
+    language: str = DEFAULT_CONTENT_LANGUAGE,
+    translation_of: str | None = None,
 ) -> Lesson:
     lesson = Lesson(
         id=str(uuid.uuid4()),
@@ -143,6 +146,8 @@ async def create_draft(
         idempotency_key=idempotency_key,
         created_at=at,
         updated_at=at,
+        language=language,
+        translation_of=translation_of,
     )
     session.add(lesson)
     await session.flush()
@@ -221,4 +226,6 @@ def published_event(lesson: Lesson) -> LessonPublished:
         client_kinds=lesson.client_kinds,
         source_kind=lesson.source_kind,
         author_entity=lesson.authoring_entity,
+        language=lesson.language,
+        translation_of=lesson.translation_of,
     )

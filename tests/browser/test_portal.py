@@ -13,6 +13,7 @@ import email.policy
 import io
 import re
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -542,3 +543,47 @@ async def test_a_desk_merges_a_duplicate_and_its_client_learns_only_that_it_was_
     await expect(liaison_page.get_by_text(f"MINUSMA: {need}")).to_have_count(0)
     await expect(liaison_page.locator(f"a[href$='{survivor}']")).to_have_count(0)
     await screenshot(liaison_page, "client-request-merged")
+
+
+async def test_a_liaison_uploads_a_file_to_its_request_and_downloads_it(
+    page: Page, door: Door, tmp_path: Path
+) -> None:
+    request_id = await submit_as_client(door, "MINUSMA", "Audit of the voter register")
+    await sign_in(page, "client", "MINUSMA", path=f"/requests/{request_id}")
+    plan = tmp_path / "Plan d'audit.pdf"
+    plan.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    await page.get_by_label("File", exact=True).set_input_files(plan)
+    await page.get_by_role("button", name="Upload", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text("File uploaded.")
+    download_button = page.get_by_role("button", name="Download Plan d'audit.pdf")
+    async with page.expect_download() as started:
+        await download_button.click()
+    download = await started.value
+    assert download.suggested_filename == "Plan d'audit.pdf"
+    assert (await download.path()).read_bytes() == plan.read_bytes()
+    # A program named like a PDF: refused with the reason, and nothing is listed.
+    disguised = tmp_path / "minutes.pdf"
+    disguised.write_bytes(b"MZ\x90\x00" + b"\x00" * 60)
+    await page.get_by_label("File", exact=True).set_input_files(disguised)
+    await page.get_by_role("button", name="Upload", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("cannot be attached")
+    await expect(page.get_by_role("button", name="Download minutes.pdf")).to_have_count(0)
+    await screenshot(page, "client-uploads-a-file")
+    await assert_accessible(page)
+
+
+async def test_a_liaison_writes_a_request_in_french_and_the_desk_filters_its_queue_by_it(
+    page: Page,
+) -> None:
+    title = "Appui à la révision du fichier électoral"
+    await sign_in(page, "client", "MINUSMA", path="/requests/new")
+    await page.get_by_label("Title *").fill(title)
+    await page.get_by_label("Written in").select_option("fr")
+    await page.get_by_role("button", name="Submit the request").click()
+    await expect(page.get_by_role("definition").filter(has_text="Français")).to_be_visible()
+    await sign_in(page, "desk_officer", "AFRICA_II")
+    await page.get_by_label("Written in").select_option("fr")
+    rows = page.get_by_role("table").get_by_role("link")
+    await expect(rows.filter(has_text=title)).to_have_count(1)
+    await page.get_by_label("Written in").select_option("ar")
+    await expect(rows.filter(has_text=title)).to_have_count(0)

@@ -20,6 +20,7 @@ from services.desks.app import DEFINITION as DESKS
 from services.desks.models import Client, Desk, ServiceRequest, SlaClockState
 from services.insights.app import DEFINITION as INSIGHTS
 from services.lessons.app import DEFINITION as LESSONS
+from services.lessons.models import Lesson, LessonTag
 from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.notifications.models import Person
 from services.partnerships.app import DEFINITION as PARTNERSHIPS
@@ -256,3 +257,57 @@ async def test_sla_clocks_from_before_calendars_keep_their_due_time_and_count_fr
         assert tuple(row) == (AT + timedelta(hours=30), 30 * 3600.0, 0.0, AT)
     finally:
         await engine.dispose()
+
+
+async def test_requests_and_lessons_from_before_languages_are_english(
+    databases: Databases,
+) -> None:
+    """The languages' revisions fill in the rows already there: requests and lessons are
+    English, and each lesson gets its language facet, so filters and counts find it."""
+    desks = create_engine(await databases.new("desks"))
+    lessons = create_engine(await databases.new("lessons"))
+    stamp = {"created_at": AT, "updated_at": AT}
+    try:
+        await upgrade(desks, DESKS.migrations_dir, "f2b8c4d6a9e1")
+        async with desks.begin() as connection:
+            await connection.execute(
+                insert(Desk), {"code": "AFRICA_II", "name": "Africa II", "region": "Africa"}
+            )
+            await connection.execute(
+                insert(Client),
+                {
+                    "code": "MINUSMA",
+                    "name": "MINUSMA",
+                    "kind": "peacekeeping_operation",
+                    "country": "MLI",
+                },
+            )
+            await connection.execute(
+                insert(ServiceRequest),
+                {"id": "request-1", "client_code": "MINUSMA", "client_kind": "peacekeeping_operation",
+                 "country": "MLI", "region": "Africa", "desk_code": "AFRICA_II", "title": "Old",
+                 "description": "", "urgency": "routine", "status": "submitted", "products": [],
+                 "details": {}, "submitted_by": "client:MINUSMA:x", "version": 1, **stamp},
+            )  # fmt: skip
+        await upgrade(lessons, LESSONS.migrations_dir, "c3e8a1d5b7f2")
+        async with lessons.begin() as connection:
+            await connection.execute(
+                insert(Lesson),
+                {"id": "lesson-1", "title": "Old", "summary": "", "body": "", "themes": [],
+                 "countries": [], "regions": [], "client_kinds": [], "source_kind": "direct",
+                 "authoring_entity": "headquarters", "sensitivity": "public",
+                 "status": "published", "version": 1, **stamp},
+            )  # fmt: skip
+        await upgrade(desks, DESKS.migrations_dir)
+        await upgrade(lessons, LESSONS.migrations_dir)
+        async with desks.connect() as connection:
+            assert await connection.scalar(select(ServiceRequest.language)) == "en"
+        async with lessons.connect() as connection:
+            assert (
+                await connection.execute(select(Lesson.language, Lesson.translation_of))
+            ).one() == ("en", None)
+            tags = select(LessonTag.facet, LessonTag.value).where(LessonTag.lesson_id == "lesson-1")
+            assert (await connection.execute(tags)).all() == [("language", "en")]
+    finally:
+        await desks.dispose()
+        await lessons.dispose()

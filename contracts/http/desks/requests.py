@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, HttpUrl
 
-from contracts.enums import ClientKind, Urgency
-from contracts.http.common import ExpectedVersion
+from contracts.enums import DEFAULT_CONTENT_LANGUAGE, ClientKind, Urgency
+from contracts.http.common import ContentLanguage, ExpectedVersion
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -32,6 +32,7 @@ class RequestCreate(BaseModel):
     client_code: str | None = Field(
         default=None, description="Whom the request is for; a client may only submit for itself"
     )
+    language: ContentLanguage = DEFAULT_CONTENT_LANGUAGE
 
 
 class TriageBody(ExpectedVersion):

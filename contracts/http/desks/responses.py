@@ -104,6 +104,7 @@ class RequestPublic(BaseModel):
     )
     reopen_count: int = Field(default=0, description="How often its client reopened it")
     dispute_count: int = Field(default=0, description="How often its client disputed a delivery")
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
     parent_id: str | None = Field(default=None, description="The request it is a child of")
     derives_status_from_children: bool = Field(
         default=False, description="Its status follows its children's (docs/desks.md)"
@@ -159,7 +160,8 @@ class CommentPublic(BaseModel):
 
 
 class AttachmentPublic(BaseModel):
-    """A document attached by reference."""
+    """A document of a request: attached by reference, or uploaded (then `url` is its
+    download path on the door, served once the scanner found it clean)."""
 
     id: str
     name: str
@@ -172,6 +174,12 @@ class AttachmentPublic(BaseModel):
     from_request_id: str | None = Field(
         default=None, description="The duplicate merged into this request it was attached to"
     )
+    uploaded: bool = Field(default=False, description="Uploaded to the door (not a reference)")
+    sha256: str | None = Field(default=None, description="The uploaded file's SHA-256")
+    scan_status: str | None = Field(
+        default=None, description="An uploaded file's scan: clean, pending or infected"
+    )
+    internal: bool = Field(default=False, description="A desk document the client never sees")
 
 
 class OverlapPublic(BaseModel):

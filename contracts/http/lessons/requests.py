@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from contracts.enums import LessonCommand, Sensitivity, SourceKind
-from contracts.http.common import ExpectedVersion
+from contracts.http.common import ContentLanguage, ExpectedVersion
 
 MAX_TITLE = 300
 MAX_SUMMARY = 2_000
@@ -25,12 +25,20 @@ class LessonContent(BaseModel):
     regions: list[str] = Field(default_factory=list, max_length=100)
     client_kinds: list[str] = Field(default_factory=list, max_length=100)
     sensitivity: Sensitivity = Sensitivity.internal
+    language: ContentLanguage | None = Field(
+        default=None, description="The language it is written in; unchanged (new: en) when absent"
+    )
 
 
 class LessonCreate(LessonContent):
     source_kind: SourceKind = SourceKind.direct
     source_ref: str | None = Field(default=None, max_length=100)
     authoring_entity: str | None = Field(default=None, max_length=200)
+    translation_of: str | None = Field(
+        default=None,
+        max_length=36,
+        description="The original lesson this one translates (into another language)",
+    )
 
 
 class LessonEdit(LessonContent, ExpectedVersion):
@@ -47,6 +55,7 @@ class FilterCriteria(BaseModel):
     countries: list[str] = Field(default_factory=list, max_length=50)
     regions: list[str] = Field(default_factory=list, max_length=50)
     client_kinds: list[str] = Field(default_factory=list, max_length=50)
+    languages: list[ContentLanguage] = Field(default_factory=list, max_length=10)
 
 
 class SavedFilterCreate(BaseModel):

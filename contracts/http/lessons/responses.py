@@ -34,6 +34,10 @@ class LessonPublic(BaseModel):
     owner_kind: str
     owner_code: str | None
     created_by: str
+    language: str = Field(default="en", description="The language it is written in (BCP-47)")
+    translation_of: str | None = Field(
+        default=None, description="The original lesson this one translates"
+    )
 
 
 class HistoryEntryPublic(BaseModel):
@@ -91,6 +95,7 @@ class FilterCriteriaPublic(BaseModel):
     countries: list[str]
     regions: list[str]
     client_kinds: list[str]
+    languages: list[str] = Field(default_factory=list)
 
 
 class SavedFilterPublic(BaseModel):

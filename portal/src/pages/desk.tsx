@@ -5,7 +5,7 @@ import { useTranslation } from "react-i18next";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import type { RequestSort, RequestStatus } from "../gql/graphql";
-import { CsvDownload, ErrorList, Field, Loading, Status } from "../components";
+import { ContentLanguageSelect, CsvDownload, ErrorList, Field, Loading, Status } from "../components";
 import { formatDateTime, formatNumber } from "../format";
 import { useSession } from "../session";
 import { Pager, useCursorPages } from "./requests";
@@ -28,18 +28,20 @@ export function DeskQueuePage() {
   const [overlapping, setOverlapping] = useState(false);
   const [reopened, setReopened] = useState(false);
   const [disputed, setDisputed] = useState(false);
+  const [language, setLanguage] = useState("");
   const [sort, setSort] = useState<RequestSort>("NEWEST");
   // What is typed applies when the search is submitted, not at every keystroke.
   const [typed, setTyped] = useState("");
   const [search, setSearch] = useState("");
   const { after, restart, pagerProps } = useCursorPages();
-  const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null, reopened: reopened || null, disputed: disputed || null };
+  const filter = { status: status ? [status] : null, breached: breached || null, overlapping: overlapping || null, reopened: reopened || null, disputed: disputed || null, language: language ? [language] : null };
   const [result] = useQuery({ query: DeskQueue, variables: { first: 20, after, filter, sort, search: search || null } });
   const page = result.data?.deskQueue;
   // The export takes the queue's filters as the service's query string does.
   const exported: Record<string, string> = { sort: sort.toLowerCase() };
   if (status) exported.status = status.toLowerCase();
   if (search) exported.search = search;
+  if (language) exported.language = language;
   for (const [flag, on] of Object.entries({ breached, overlapping, reopened, disputed })) if (on) exported[flag] = "true";
   return (
     <section>
@@ -60,6 +62,7 @@ export function DeskQueuePage() {
             {(["NEWEST", "OLDEST", "RECENTLY_UPDATED"] as const).map((s) => <option key={s} value={s}>{t(`sort.${s}`)}</option>)}
           </select>
         </Field>
+        <ContentLanguageSelect id="queue-language" value={language} anyLabel={t("common.all")} onChange={(code) => { setLanguage(code); restart(); }} />
         <label><input type="checkbox" checked={breached} onChange={(e) => { setBreached(e.target.checked); restart(); }} /> {t("requests.breached")}</label>
         <label><input type="checkbox" checked={overlapping} onChange={(e) => { setOverlapping(e.target.checked); restart(); }} /> {t("desk.overlappingOnly")}</label>
         <label><input type="checkbox" checked={reopened} onChange={(e) => { setReopened(e.target.checked); restart(); }} /> {t("desk.reopenedOnly")}</label>

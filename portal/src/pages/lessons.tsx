@@ -6,17 +6,17 @@ import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { LessonFilter } from "../gql/graphql";
-import { ErrorList, Field, Loading, Status } from "../components";
+import { ContentLanguageSelect, ErrorList, Field, Loading, Status, languageName } from "../components";
 import { formatDateTime, formatNumber } from "../format";
 import { safeHtml } from "../markdown";
 
 export const LessonCard = graphql(`
-  fragment LessonCard on Lesson { id title summary themes countries publishedAt status version }
+  fragment LessonCard on Lesson { id title summary themes countries publishedAt status version language translationOf }
 `);
 
 const Feed = graphql(`
-  query Feed($first: Int!) {
-    lessons(first: $first) { edges { node { ...LessonCard } } }
+  query Feed($first: Int!, $filter: LessonFilter) {
+    lessons(first: $first, filter: $filter) { edges { node { ...LessonCard } } }
     savedLessonFilters { id name themes countries }
   }
 `);
@@ -28,7 +28,7 @@ const Search = graphql(`
     searchLessons(query: $query, filter: $filter, first: 20, offset: $offset) {
       total nextOffset
       hits { score lesson { ...LessonCard } }
-      facets { themes { value count } countries { value count } }
+      facets { themes { value count } countries { value count } languages { value count } }
     }
   }
 `);
@@ -38,7 +38,7 @@ const SaveFilter = graphql(`
   }
 `);
 
-type Card = { id: string; title: string; summary: string; themes: string[]; publishedAt?: string | null };
+type Card = { id: string; title: string; summary: string; themes: string[]; publishedAt?: string | null; language: string };
 
 function LessonList({ lessons }: { lessons: Card[] }) {
   const { i18n } = useTranslation();
@@ -46,7 +46,7 @@ function LessonList({ lessons }: { lessons: Card[] }) {
     <ul className="lessons">
       {lessons.map((l) => (
         <li key={l.id}>
-          <Link to={`/lessons/${l.id}`}>{l.title}</Link> <small>{l.themes.join(", ")} · {formatDateTime(l.publishedAt, i18n.language)}</small>
+          <Link to={`/lessons/${l.id}`} lang={l.language}>{l.title}</Link> <small>{languageName(l.language)} · {l.themes.join(", ")} · {formatDateTime(l.publishedAt, i18n.language)}</small>
           <p>{l.summary}</p>
         </li>
       ))}
@@ -57,10 +57,14 @@ function LessonList({ lessons }: { lessons: Card[] }) {
 export function LessonsPage() {
   const { t, i18n } = useTranslation();
   // Coming back to the feed fetches it again: what was pushed meanwhile is in it.
-  const [feed] = useQuery({ query: Feed, variables: { first: 20 }, requestPolicy: "cache-and-network" });
-  const [live] = useSubscription({ query: Published }, (seen: Card[] = [], event) => [event.lessonPublished, ...seen]);
   const [query, setQuery] = useState("");
   const [theme, setTheme] = useState("");
+  // The language filters the feed at once, and the search when it is submitted.
+  const [language, setLanguage] = useState("");
+  const languages = language ? [language] : [];
+  const [feed] = useQuery({ query: Feed, variables: { first: 20, filter: { languages } }, requestPolicy: "cache-and-network" });
+  const [live] = useSubscription({ query: Published }, (seen: Card[] = [], event) =>
+    !language || event.lessonPublished.language === language ? [event.lessonPublished, ...seen] : seen);
   const [submitted, setSubmitted] = useState<{ query: string; filter: LessonFilter } | null>(null);
   const [search] = useQuery({
     query: Search,
@@ -72,7 +76,7 @@ export function LessonsPage() {
   const fetched = feed.data?.lessons.edges.map((e) => e.node) ?? [];
   const liveIds = new Set((live.data ?? []).map((l) => l.id));
   const lessons = [...(live.data ?? []), ...fetched.filter((l) => !liveIds.has(l.id))];
-  const filter: LessonFilter = { themes: theme ? [theme] : [] };
+  const filter: LessonFilter = { themes: theme ? [theme] : [], languages };
   return (
     <section>
       <h1>{t("lessons.feed")}</h1>
@@ -83,6 +87,7 @@ export function LessonsPage() {
         <Field id="lesson-theme" label={t("lessons.theme")}>
           <input id="lesson-theme" value={theme} onChange={(e) => setTheme(e.target.value)} />
         </Field>
+        <ContentLanguageSelect id="lesson-language" value={language} anyLabel={t("common.all")} onChange={setLanguage} />
         <button type="submit">{t("lessons.searchButton")}</button>
       </form>
       {submitted && (
@@ -92,7 +97,7 @@ export function LessonsPage() {
           {search.data && (
             <div className="facets">
               {search.data.searchLessons.facets.themes.map((f) => (
-                <button type="button" key={f.value} onClick={() => { setTheme(f.value); setSubmitted({ query, filter: { themes: [f.value] } }); }}>
+                <button type="button" key={f.value} onClick={() => { setTheme(f.value); setSubmitted({ query, filter: { themes: [f.value], languages } }); }}>
                   {f.value} ({formatNumber(f.count, i18n.language)})
                 </button>
               ))}

@@ -6,7 +6,9 @@ import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { RequestViewFragment } from "../gql/graphql";
-import { ErrorList, Field, Loading, Status } from "../components";
+import { downloadAttachment, uploadAttachment } from "../attachments";
+import { ContentLanguageSelect, ErrorList, Field, Loading, Status, languageName } from "../components";
+import { DownloadError } from "../exports";
 import { formatDateTime, formatNumber } from "../format";
 import { SchemaForm } from "../forms/SchemaForm";
 import { detailsFrom, fieldErrors, formFields, type FormValues, type ObjectSchema } from "../forms/schemaForm";
@@ -113,9 +115,10 @@ interface RequestDraft {
   urgency: "ROUTINE" | "PRIORITY" | "IMMEDIATE";
   products: string[];
   details: Record<string, FormValues>;
+  language?: string;
 }
 
-const EMPTY_DRAFT: RequestDraft = { title: "", description: "", urgency: "ROUTINE", products: [], details: {} };
+const EMPTY_DRAFT: RequestDraft = { title: "", description: "", urgency: "ROUTINE", products: [], details: {}, language: "en" };
 
 export function NewRequestPage() {
   const { t } = useTranslation();
@@ -134,7 +137,7 @@ export function NewRequestPage() {
     event.preventDefault();
     const details = Object.fromEntries(draft.products.map((code) => [code, detailsFrom(fieldsOf(code), draft.details[code] ?? {})]));
     const result = await submit({
-      input: { title: draft.title, description: draft.description, urgency: draft.urgency, products: draft.products, details },
+      input: { title: draft.title, description: draft.description, urgency: draft.urgency, products: draft.products, details, language: draft.language ?? "en" },
     });
     const id = result.data?.submitRequest.id;
     if (id) {
@@ -162,6 +165,7 @@ export function NewRequestPage() {
             ))}
           </select>
         </Field>
+        <ContentLanguageSelect id="request-language" value={draft.language ?? "en"} onChange={(language) => setDraft({ ...draft, language })} />
         <fieldset className="choices">
           <legend>{t("requests.products")}</legend>
           <p className="hint">{t("requests.productsHint")}</p>
@@ -203,7 +207,7 @@ export function NewRequestPage() {
 
 export const RequestView = graphql(`
   fragment RequestView on ServiceRequest {
-    id title description status urgency clientCode country deskCode products owner statusReason
+    id title description status urgency clientCode country deskCode products owner statusReason language
     desk { name }
     version createdAt updatedAt breached overlapCount satisfactionScore
     routings { id productCode status engagementId engagementStatus declineReason routedAt }
@@ -211,7 +215,7 @@ export const RequestView = graphql(`
     slaTimeLeft { clock remainingWorkingSeconds paused }
     timeline { at eventType actor summary }
     comments { id author authorRole body internal createdAt fromRequestId }
-    attachments { id name url mediaType sizeBytes addedBy addedAt }
+    attachments { id name url mediaType sizeBytes addedBy addedAt uploaded scanStatus internal fromRequestId }
     suggestions { lessonId title summary reasons score }
     overlaps { otherRequestId otherTitle otherClientCode otherStatus sharedProducts similarity }
     metrics { handOffs routings declines breaches entitiesInvolved }
@@ -290,6 +294,8 @@ export function RequestPage() {
         <dd>{request.desk?.name ?? request.deskCode}</dd>
         <dt>{t("requests.urgency")}</dt>
         <dd>{t(`urgency.${request.urgency}`)}</dd>
+        <dt>{t("common.writtenIn")}</dt>
+        <dd lang={request.language}>{languageName(request.language)}</dd>
         <dt>{t("requests.owner")}</dt>
         <dd>{request.owner ?? "—"}</dd>
         {request.statusReason && (
@@ -371,16 +377,20 @@ export function RequestPage() {
           <h2>{t("requests.attachments")}</h2>
           <ul>
             {request.attachments.map((a) => (
-              <li key={a.id}>
-                <a href={a.url} rel="noreferrer noopener">
-                  {a.name}
-                </a>{" "}
+              <li key={a.id} className={a.internal ? "internal" : undefined}>
+                {a.uploaded ? <UploadedFile attachment={a} /> : (
+                  <a href={a.url} rel="noreferrer noopener">
+                    {a.name}
+                  </a>
+                )}{" "}
                 ({formatNumber(a.sizeBytes, i18n.language, { style: "unit", unit: "byte", unitDisplay: "narrow", notation: "compact" })})
+                {a.internal && <em> ({t("requests.uploadInternal")})</em>}
               </li>
             ))}
           </ul>
         </>
       )}
+      {actions.includes("attach") && <UploadForm requestId={request.id} internalAllowed={actions.includes("note")} onDone={reload} />}
       <CommentForm requestId={request.id} internalAllowed={actions.includes("note")} onDone={reload} />
       {role === "client" && <ClientActions request={request} actions={actions} onDone={reload} />}
 
@@ -393,6 +403,85 @@ export function RequestPage() {
         ))}
       </ol>
     </section>
+  );
+}
+
+type AttachmentView = RequestViewFragment["attachments"][number];
+
+/** An uploaded file: downloaded with the session's token; not before its virus scan. */
+function UploadedFile({ attachment }: { attachment: AttachmentView }) {
+  const { t } = useTranslation();
+  const [failed, setFailed] = useState<string | null>(null);
+  if (attachment.scanStatus === "pending") {
+    return <span>{attachment.name} <em>({t("requests.scanPending")})</em></span>;
+  }
+  const download = async () => {
+    setFailed(null);
+    try {
+      await downloadAttachment(attachment.url, attachment.name);
+    } catch (error) {
+      setFailed(error instanceof DownloadError ? error.code : "INTERNAL");
+    }
+  };
+  return (
+    <>
+      <button type="button" className="link" onClick={download} aria-label={`${t("requests.download")} ${attachment.name}`}>
+        {attachment.name}
+      </button>
+      {failed && <span role="alert" className="error"> {t(`errors.${failed}`, { defaultValue: t("errors.INTERNAL") })}</span>}
+    </>
+  );
+}
+
+function UploadForm({ requestId, internalAllowed, onDone }: { requestId: string; internalAllowed: boolean; onDone(): void }) {
+  const { t } = useTranslation();
+  const [file, setFile] = useState<File | null>(null);
+  const [internal, setInternal] = useState(false);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [outcome, setOutcome] = useState<{ ok: boolean; code?: string } | null>(null);
+  async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!file) return;
+    const form = event.currentTarget;
+    setOutcome(null);
+    setProgress(0);
+    try {
+      await uploadAttachment(requestId, file, internal, setProgress);
+      setOutcome({ ok: true });
+      setFile(null);
+      form.reset();
+      onDone();
+    } catch (error) {
+      setOutcome({ ok: false, code: error instanceof DownloadError ? error.code : "INTERNAL" });
+    } finally {
+      setProgress(null);
+    }
+  }
+  return (
+    <form onSubmit={onSubmit} aria-label={t("requests.uploadTitle")}>
+      <Field id="upload-file" label={t("requests.uploadFile")}>
+        <input id="upload-file" type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      </Field>
+      {internalAllowed && (
+        <label className="check">
+          <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> {t("requests.uploadInternal")}
+        </label>
+      )}
+      {progress !== null && (
+        <p aria-live="polite">
+          <progress max={1} value={progress} aria-label={t("requests.uploadTitle")} /> {t("requests.uploading", { percent: Math.round(progress * 100) })}
+        </p>
+      )}
+      {outcome?.ok && <p role="status">{t("requests.uploadDone")}</p>}
+      {outcome && !outcome.ok && (
+        <div className="error" role="alert">
+          <p>{t(`errors.${outcome.code}`, { defaultValue: t("errors.INTERNAL") })}</p>
+        </div>
+      )}
+      <button type="submit" disabled={!file || progress !== null}>
+        {t("requests.upload")}
+      </button>
+    </form>
   );
 }
 

@@ -39,6 +39,7 @@ from services.desks import domain, search
 from services.desks.clocks import resume_clocks
 from services.desks.domain import RoutingStatus
 from services.desks.models import Attachment, Comment, Routing, ServiceRequest, UnmetDemand
+from services.desks.routes.attachments import announce_attachment
 from services.desks.settings import SettingsDep
 from services.desks.store import (
     acknowledge,
@@ -593,12 +594,5 @@ async def attach_to_request(
             added_at=work.now,
         )
         work.session.add(attachment)
-        add_timeline(
-            work.session,
-            request.id,
-            at=work.now,
-            event_type="onedoor.desks.attachment",
-            actor=principal.actor,
-            summary=f"attached {attachment.name} ({attachment.media_type})",
-        )
+        announce_attachment(work, request, attachment)
         return attachment_public(attachment)

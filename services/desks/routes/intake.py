@@ -109,6 +109,7 @@ async def take_in(
         match_words=domain.match_words(body.title, body.description),
         idempotency_key=idempotency_key,
         parent_id=parent_id,
+        language=body.language,
     )
     session.add(request)
     submitted = RequestSubmitted(
@@ -124,6 +125,7 @@ async def take_in(
         urgency=body.urgency,
         submitted_by=principal.actor,
         submitted_at=now,
+        language=request.language,
     )
     work.publish(submitted)
     add_timeline(

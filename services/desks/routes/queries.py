@@ -28,6 +28,7 @@ from contracts.http.desks.responses import (
     UnmetDemandPublic,
 )
 from services.desks import domain, search
+from services.desks.attachments import attachment_visibility
 from services.desks.models import (
     Attachment,
     Comment,
@@ -149,6 +150,7 @@ async def get_attachments(
                 col(ServiceRequest.merged_into_id).in_(request_id),
             ),
             visibility(principal),
+            attachment_visibility(principal),
         )
         .order_by(col(Attachment.added_at), col(Attachment.id))
     )
@@ -232,6 +234,7 @@ class QueueFilter:
     reopened: bool | None = None
     disputed: bool | None = None
     sort: RequestSort = RequestSort.newest
+    language: Annotated[list[str] | None, Query(max_length=10)] = None
     text: Annotated[str | None, Query(alias="search", max_length=search.MAX_SEARCH * 4)] = None
 
     def conditions(self, session: AsyncSession, principal: Principal) -> list[ColumnElement[bool]]:
@@ -258,6 +261,8 @@ class QueueFilter:
         ):
             if flag is not None:
                 conditions.append(col(count) > 0 if flag else col(count) == 0)
+        if self.language:
+            conditions.append(col(ServiceRequest.language).in_(self.language))
         if self.text is not None:
             terms = search.queue_search_terms(self.text)
             conditions.append(search.matching(session, terms, principal))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlmodel import col
 
-from contracts.enums import LessonStatus
+from contracts.enums import DEFAULT_CONTENT_LANGUAGE, LessonStatus
 from contracts.http.lessons.requests import LessonContent, LessonCreate, LessonEdit, WorkflowMove
 from contracts.http.lessons.responses import LessonPublic
 from services.lessons import domain
@@ -108,6 +108,9 @@ async def _create(
     work: UnitOfWork,
     idempotency_key: str | None,
 ) -> Lesson:
+    language = body.language or DEFAULT_CONTENT_LANGUAGE
+    if body.translation_of is not None:
+        await _check_original(work, principal, body.translation_of, language)
     return await create_draft(
         work.session,
         content,
@@ -120,7 +123,31 @@ async def _create(
         at=work.now,
         publisher=work,
         idempotency_key=idempotency_key,
+        language=language,
+        translation_of=body.translation_of,
     )
+
+
+async def _check_original(
+    work: UnitOfWork, principal: Principal, original_id: str, language: str
+) -> None:
+    """A translation links to an original the writer may read, itself no translation (so
+    every translation hangs off one lesson), written in another language."""
+    original = await work.session.scalar(
+        select(Lesson).where(col(Lesson.id) == original_id, readable(principal))
+    )
+    if original is None:
+        raise DomainError("LESSON_NOT_FOUND", f"no lesson {original_id}")
+    if original.translation_of is not None:
+        raise DomainError(
+            "BAD_USER_INPUT",
+            "link a translation to the original lesson, not to another translation",
+            original=original.translation_of,
+        )
+    if original.language == language:
+        raise DomainError(
+            "BAD_USER_INPUT", f"a translation is in another language than its original ({language})"
+        )
 
 
 @router.put("/lessons/{lesson_id}", response_model=LessonPublic)
@@ -152,6 +179,8 @@ async def edit_lesson(
             setattr(lesson, name, value)
         lesson.title = content.title.strip()
         lesson.sensitivity = body.sensitivity.value
+        if body.language is not None:
+            lesson.language = body.language
         lesson.updated_at = change.now
         await set_tags(change.session, lesson)
         add_history(

@@ -43,6 +43,7 @@ def _as_filter(criteria: FilterCriteria) -> LessonFilter:
         countries=tuple(criteria.countries),
         regions=tuple(criteria.regions),
         client_kinds=tuple(criteria.client_kinds),
+        languages=tuple(criteria.languages),
     )
 
 

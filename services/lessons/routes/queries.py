@@ -42,6 +42,8 @@ def lesson_filter(
     country: Annotated[list[str] | None, Query(max_length=50)] = None,
     region: Annotated[list[str] | None, Query(max_length=50)] = None,
     client_kind: Annotated[list[str] | None, Query(max_length=50)] = None,
+    language: Annotated[list[str] | None, Query(max_length=10)] = None,
+    translation_of: Annotated[str | None, Query(max_length=36)] = None,
     published_from: datetime | None = None,
     published_to: datetime | None = None,
 ) -> LessonFilter:
@@ -53,6 +55,8 @@ def lesson_filter(
         countries=tuple(country or ()),
         regions=tuple(region or ()),
         client_kinds=tuple(client_kind or ()),
+        languages=tuple(language or ()),
+        translation_of=translation_of,
         published_from=published_from,
         published_to=published_to,
     )

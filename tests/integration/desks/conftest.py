@@ -5,6 +5,7 @@ test moves. Providers and partners are played by the test: it publishes their ev
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -128,22 +129,25 @@ class DesksUnderTest(ServiceUnderTest):
             )
 
 
-@pytest.fixture
-async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterator[DesksUnderTest]:
-    settings = DesksSettings(
+@asynccontextmanager
+async def desks_service(
+    platform: PlatformSettings, databases: Databases, **overrides: Any
+) -> AsyncIterator[DesksUnderTest]:
+    """The desks service with the catalog arrived; `settings` override the tests' own."""
+    settings = {
         **platform.model_dump(),
         **FAST_RETRY,
-        database_url=await databases.migrated(DESKS),
         # Tests tick the scheduler themselves; the background loop must stay out of it.
-        sla_scheduler_interval_s=3600,
-        desk_chiefs={"AFRICA_II": CHIEF},
+        "sla_scheduler_interval_s": 3600,
+        "desk_chiefs": {"AFRICA_II": CHIEF},
         # Small chunks, so that every export here is read and sent in several.
-        export_chunk_rows=3,
-    )
+        "export_chunk_rows": 3,
+        **overrides,
+    }
     async with running_service(
         DESKS,
         create_desks,
-        settings,
+        DesksSettings(**settings, database_url=await databases.migrated(DESKS)),
         ManualClock(),
         harness=DesksUnderTest,
         prepare_database=False,
@@ -156,4 +160,10 @@ async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterat
             return count == len(CATALOG)
 
         await eventually(catalog_arrived)
+        yield under_test
+
+
+@pytest.fixture
+async def desks(platform: PlatformSettings, databases: Databases) -> AsyncIterator[DesksUnderTest]:
+    async with desks_service(platform, databases) as under_test:
         yield under_test
