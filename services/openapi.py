@@ -18,17 +18,10 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from contracts.generate import check_or_write, drift_of
-from services.desks.app import DEFINITION as DESKS
-from services.insights.app import DEFINITION as INSIGHTS
-from services.lessons.app import DEFINITION as LESSONS
-from services.notifications.app import DEFINITION as NOTIFICATIONS
-from services.partnerships.app import DEFINITION as PARTNERSHIPS
-from services.products.app import DEFINITION as PRODUCTS
+from services.definitions import DEFINITIONS
 from shared.service import ServiceDefinition
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "contracts" / "openapi"
-
-SERVICES = (DESKS, PRODUCTS, LESSONS, PARTNERSHIPS, NOTIFICATIONS, INSIGHTS)
 
 
 def openapi_document(service: ServiceDefinition) -> dict[str, Any]:
@@ -44,7 +37,7 @@ def rendered_files() -> dict[Path, str]:
             openapi_document(service), indent=2, sort_keys=True
         )
         + "\n"
-        for service in SERVICES
+        for service in DEFINITIONS.values()
     }
 
 

@@ -186,20 +186,18 @@ class EmbeddedStack:
         return env
 
     def _prepare_databases(self) -> None:
-        """Apply migrations and seed reference data, all services at once (idempotent)."""
-        running = {
-            name: start_child(
-                [sys.executable, "-m", f"services.{name}", "migrate", "seed"],
-                self._service_env(name),
-                self.logs_dir / f"{name}.log",
-            )
-            for name in SERVICES
+        """Apply migrations and seed reference data (idempotent), every service in one
+        process: six interpreters importing the stack would cost more than the work."""
+        args = [sys.executable, "-m", "services.prepare", *SERVICES]
+        if self.settings.database_url_template:
+            args += ["--database-url-template", self.settings.database_url_template]
+        env = {
+            "ONEDOOR_VAR_DIR": str(self.var_dir),
+            "ONEDOOR_LOG_LEVEL": self.settings.log_level,
         }
-        failed = [name for name, process in running.items() if process.wait() != 0]
-        if failed:
-            raise StackFailed(
-                f"migrations or seeding failed for {', '.join(failed)}; see {self.logs_dir}"
-            )
+        log_file = self.logs_dir / "prepare.log"
+        if start_child(args, env, log_file).wait() != 0:
+            raise StackFailed(f"migrations or seeding failed; see {log_file}")
 
     def _define_children(self) -> list[Child]:
         ports = self._service_ports()
