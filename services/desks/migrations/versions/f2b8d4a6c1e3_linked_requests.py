@@ -21,21 +21,25 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('service_request', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('parent_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                'derives_status_from_children',
-                sa.Boolean(),
-                server_default=sa.false(),
-                nullable=False,
-            )
-        )
-        batch_op.add_column(sa.Column('merged_into_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True))
-        batch_op.create_index(batch_op.f('ix_service_request_parent_id'), ['parent_id'], unique=False)
-        batch_op.create_index(
-            batch_op.f('ix_service_request_merged_into_id'), ['merged_into_id'], unique=False
-        )
+    # Plain ALTER TABLE, not a batch: in a batch, SQLite would rebuild service_request for
+    # the expression default (false()), and dropping the old table fails once clocks
+    # and comments refer to its rows (and would drop the queue search's triggers).
+    op.add_column(
+        'service_request',
+        sa.Column('parent_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+    )
+    op.add_column(
+        'service_request',
+        sa.Column(
+            'derives_status_from_children', sa.Boolean(), server_default=sa.false(), nullable=False
+        ),
+    )
+    op.add_column(
+        'service_request',
+        sa.Column('merged_into_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+    )
+    op.create_index('ix_service_request_parent_id', 'service_request', ['parent_id'])
+    op.create_index('ix_service_request_merged_into_id', 'service_request', ['merged_into_id'])
 
 
 def downgrade() -> None:
