@@ -118,6 +118,18 @@ class NotificationKind(StrEnum):
     approval_decided = "approval_decided"
     request_reopened = "request_reopened"
     delivery_disputed = "delivery_disputed"
+    # A followed theme, country or region (see FollowKind): its lessons and its requests.
+    followed_lesson_changed = "followed_lesson_changed"
+    followed_request_changed = "followed_request_changed"
+
+
+class FollowKind(StrEnum):
+    """The taxonomy a person can follow: the lessons' themes (product codes), countries
+    (ISO 3166 alpha-3) and regions, which requests carry too."""
+
+    theme = "theme"
+    country = "country"
+    region = "region"
 
 
 class Language(StrEnum):
