@@ -27,6 +27,7 @@ from shared.audiences import (
 from shared.auth import Principal, Role
 from shared.errors import DomainError
 from shared.sensitivity import visible_sensitivities
+from shared.text import xml_illegal_characters
 
 ALL_KINDS: tuple[NotificationKind, ...] = tuple(NotificationKind)
 DEFAULT_LANGUAGE = Language.en
@@ -254,11 +255,18 @@ class Follower:
     term: Term
 
 
+def check_term(kind: FollowKind, code: str) -> None:
+    """A term's shape, before any lookup: a country is an alpha-3 code, and no code
+    holds a character a document (or a database) cannot carry."""
+    if kind is FollowKind.country and not COUNTRY_CODE.fullmatch(code):
+        raise DomainError("BAD_USER_INPUT", "a country is an ISO 3166 alpha-3 code", field="code")
+    if xml_illegal_characters(code):
+        raise DomainError("BAD_USER_INPUT", "code holds characters it cannot", field="code")
+
+
 def check_follow(kind: FollowKind, code: str, known: bool, following: int) -> None:
     """A term the platform uses, and room in the person's list (a follow already there
     is no new one: the caller checks that first)."""
-    if kind is FollowKind.country and not COUNTRY_CODE.fullmatch(code):
-        raise DomainError("BAD_USER_INPUT", "a country is an ISO 3166 alpha-3 code", field="code")
     if not known:
         raise DomainError("BAD_USER_INPUT", f"no {kind.value} {code} is known", field="code")
     if following >= MAX_FOLLOWS:

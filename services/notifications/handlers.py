@@ -289,7 +289,6 @@ async def on_lesson_published(event: LessonPublished, context: EventContext) -> 
         sensitivity=event.sensitivity,
     )
     lesson = await context.session.merge(lesson)
-    context.session.add(lesson)
     terms = domain.lesson_terms(lesson.themes, lesson.countries, lesson.regions)
     await remember_terms(context.session, terms)
     await _tell_lesson_followers(context, lesson, change)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path
 
 from contracts.enums import FollowKind
 from contracts.http.notifications.responses import FollowPublic
+from services.notifications.domain import check_term
 from services.notifications.models import Person
 from services.notifications.settings import SettingsDep
 from services.notifications.store import follow, follows_of, register, unfollow
@@ -51,6 +52,7 @@ async def follow_term(
 ) -> list[FollowPublic]:
     """Follow a term the platform uses (BAD_USER_INPUT for an unknown one, or past the
     limit); the caller's follows after it."""
+    check_term(kind, code)
     async with commands.begin() as work:
         reader = await register(work.session, principal, settings, work.now)
         await follow(work.session, reader.person, kind, code, work.now)
@@ -65,6 +67,7 @@ async def unfollow_term(
     commands: CommandsDep,
     settings: SettingsDep,
 ) -> list[FollowPublic]:
+    check_term(kind, code)
     async with commands.begin() as work:
         reader = await register(work.session, principal, settings, work.now)
         await unfollow(work.session, reader.person, kind, code)

@@ -25,11 +25,13 @@ def follower(key: str, role: Role, *audiences: str, term: domain.Term = MALI) ->
         (FollowKind.country, "mli", True, 0),  # not an alpha-3 code
         (FollowKind.country, "XYZ", False, 0),  # no such country on the platform
         (FollowKind.region, "Atlantis", False, 0),
+        (FollowKind.region, "West\x00Africa", True, 0),  # nothing a database cannot carry
         (FollowKind.theme, "ELECTIONS", True, domain.MAX_FOLLOWS),  # the list is full
     ],
 )
 def test_a_follow_is_refused(kind: FollowKind, code: str, known: bool, following: int) -> None:
     with pytest.raises(DomainError) as refused:
+        domain.check_term(kind, code)
         domain.check_follow(kind, code, known, following)
     assert refused.value.code == "BAD_USER_INPUT"
 
