@@ -122,6 +122,18 @@ class NotificationKind(StrEnum):
     delivery_disputed = "delivery_disputed"
     # Told to both clients of a merge, each about its own request only.
     request_merged = "request_merged"
+    # A followed theme, country or region (see FollowKind): its lessons and its requests.
+    followed_lesson_changed = "followed_lesson_changed"
+    followed_request_changed = "followed_request_changed"
+
+
+class FollowKind(StrEnum):
+    """The taxonomy a person can follow: the lessons' themes (product codes), countries
+    (ISO 3166 alpha-3) and regions, which requests carry too."""
+
+    theme = "theme"
+    country = "country"
+    region = "region"
 
 
 class Language(StrEnum):

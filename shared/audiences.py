@@ -37,8 +37,17 @@ def partner_audience(partner_code: str) -> str:
     return f"partner:{partner_code}"
 
 
+def person_audience(actor: str) -> str:
+    """One person, whatever their role: what they follow is told to them alone."""
+    return f"person:{actor}"
+
+
 def audiences_of(principal: Principal) -> frozenset[str]:
-    """Every audience the caller belongs to (none for HQ analysts and admins)."""
+    """Every audience the caller belongs to: themselves, and their tenant's."""
+    return _tenant_audiences(principal) | {person_audience(principal.actor)}
+
+
+def _tenant_audiences(principal: Principal) -> frozenset[str]:
     if principal.role is Role.client and principal.client:
         return frozenset({client_audience(principal.client)})
     if principal.role is Role.desk_officer and principal.desk:

@@ -14,11 +14,12 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from contracts.enums import Language, MailStatus, NotificationKind
+from contracts.enums import FollowKind, Language, MailStatus, NotificationKind
 from contracts.events import Event, NotificationRecorded
 from contracts.http.notifications.requests import PreferencesBody
 from contracts.http.notifications.responses import (
     AllRead,
+    FollowPublic,
     MailPublic,
     NotificationPage,
     NotificationPublic,
@@ -42,6 +43,7 @@ from shared.audiences import may_concern
 
 strawberry.enum(NotificationKind)
 strawberry.enum(Language, name="EmailLanguage")
+strawberry.enum(FollowKind)
 
 
 def notifications_service(context: GatewayContext) -> ServiceClient:
@@ -73,6 +75,11 @@ class NotificationConnection:
 class Mail:
     id: strawberry.ID
     notification_id: strawberry.ID
+
+
+@derived(FollowPublic, description="A theme, country or region you follow")
+class Follow:
+    pass
 
 
 @derived(AllRead)
@@ -137,6 +144,14 @@ class NotificationsQuery:
         )
         return from_contract(NotificationPreferences, found)
 
+    @strawberry.field(description="The themes, countries and regions you follow")
+    async def follows(self, info: GatewayInfo) -> list[Follow]:
+        context = context_of(info)
+        found = await notifications_service(context).get(
+            service_path("follows"), context.authorization, list[FollowPublic]
+        )
+        return all_from_contract(Follow, found)
+
     @strawberry.field(description="Admins: the e-mail queue, newest first (status DEAD: to retry)")
     async def mail_queue(
         self, info: GatewayInfo, status: list[MailStatus] | None = None, first: int = 100
@@ -200,6 +215,28 @@ class NotificationsMutation:
             PreferencesPublic,
         )
         return from_contract(NotificationPreferences, changed)
+
+    @strawberry.mutation(
+        description="Follow a theme, country or region: hear of its lessons and of the "
+        "requests on it you may see (again: no change). Your follows after it."
+    )
+    async def follow(self, info: GatewayInfo, kind: FollowKind, code: str) -> list[Follow]:
+        context = context_of(info)
+        found = await notifications_service(context).post(
+            service_path("follows", kind.value, code),
+            context.authorization,
+            None,
+            list[FollowPublic],
+        )
+        return all_from_contract(Follow, found)
+
+    @strawberry.mutation(description="Stop following a term (not followed: no change)")
+    async def unfollow(self, info: GatewayInfo, kind: FollowKind, code: str) -> list[Follow]:
+        context = context_of(info)
+        found = await notifications_service(context).delete(
+            service_path("follows", kind.value, code), context.authorization, list[FollowPublic]
+        )
+        return all_from_contract(Follow, found)
 
 
 def _may_concern(context: GatewayContext) -> EventFilter:

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from contracts.enums import LessonCommand as LessonCommand  # the lessons modules read it from here
-from contracts.enums import LessonStatus, Sensitivity
+from contracts.enums import LessonStatus
 from contracts.enums import SourceKind as SourceKind  # the lessons modules read it from here
 from contracts.events import AssessmentConcluded, EngagementDelivered
 from contracts.http.lessons.requests import MAX_BODY as MAX_BODY
 from contracts.http.lessons.requests import MAX_SUMMARY as MAX_SUMMARY
 from contracts.http.lessons.requests import MAX_TITLE as MAX_TITLE
-from shared.auth import HQ_ROLES, Principal, Role
+from shared.auth import Principal, Role
 from shared.errors import DomainError
+from shared.sensitivity import visible_sensitivities as visible_sensitivities  # read from here
 from shared.state_machine import StateMachine
 from shared.text import xml_illegal_characters
 
@@ -55,17 +56,6 @@ COMMAND_TARGET: Mapping[LessonCommand, LessonStatus] = {
 
 REVIEWERS = frozenset({Role.hq_analyst, Role.admin})
 AUTHORS = frozenset({Role.provider, Role.desk_officer, Role.hq_analyst, Role.admin})
-
-
-def visible_sensitivities(role: Role) -> frozenset[Sensitivity]:
-    """Restricted lessons reach HQ roles only; partners see public lessons only.
-
-    The one rule for queries, search, suggestions, feeds and subscriptions alike."""
-    if role in HQ_ROLES:
-        return frozenset(Sensitivity)
-    if role is Role.partner:
-        return frozenset({Sensitivity.public})
-    return frozenset({Sensitivity.public, Sensitivity.internal})
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.notifications.handlers import handlers
 from services.notifications.metrics import mail_messages
 from services.notifications.models import NotificationsTable
-from services.notifications.routes import admin, commands, queries
+from services.notifications.routes import admin, commands, follows, queries
 from services.notifications.settings import NotificationsSettings
 from services.notifications.workers import MAIL_SENDER
 from shared.clock import Clock
@@ -22,7 +22,7 @@ DEFINITION = ServiceDefinition(
     title="Notifications",
     metadata=NotificationsTable.metadata,
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[commands.router, queries.router, admin.router],
+    routers=[commands.router, queries.router, follows.router, admin.router],
     handlers=handlers,
     workers=[MAIL_SENDER],
     metrics=[mail_messages],

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from contracts.enums import Language, NotificationKind
+from contracts.enums import FollowKind, Language, NotificationKind, RequestStatus
 from shared.audiences import (
     audiences_of,
     client_audience,
     desk_audience,
     desk_chief_audience,
     partner_audience,
+    person_audience,
     product_audience,
 )
 from shared.auth import Principal, Role
 from shared.errors import DomainError
+from shared.sensitivity import visible_sensitivities
+from shared.text import xml_illegal_characters
 
 ALL_KINDS: tuple[NotificationKind, ...] = tuple(NotificationKind)
 DEFAULT_LANGUAGE = Language.en
@@ -235,3 +239,150 @@ def check_preferences(email_enabled: bool, email_address: str | None) -> None:
         raise DomainError(
             "BAD_USER_INPUT", "e-mail needs an address to go to", field="email_address"
         )
+
+
+# Following: a person hears of the lessons, requests and engagements on a theme, a
+# country or a region they follow, and only of those they could open themselves.
+
+MAX_FOLLOWS = 50
+COUNTRY_CODE = re.compile(r"[A-Z]{3}")
+CLOSED_REQUEST_STATUSES = frozenset(
+    {RequestStatus.closed, RequestStatus.rejected, RequestStatus.withdrawn}
+)
+Term = tuple[FollowKind, str]
+
+
+class FollowChange(StrEnum):
+    """What happened to a followed lesson, request or engagement (a notice's `change`)."""
+
+    lesson_published = "lesson_published"
+    lesson_revised = "lesson_revised"
+    lesson_archived = "lesson_archived"
+    request_opened = "request_opened"
+    request_closed = "request_closed"
+    engagement_opened = "engagement_opened"
+    engagement_closed = "engagement_closed"
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A person who follows one of an event's terms: their role and audiences (as their
+    token named them on their last call) decide what they may be told."""
+
+    key: str
+    role: Role
+    audiences: frozenset[str]
+    term: Term
+
+
+def check_term(kind: FollowKind, code: str) -> None:
+    """A term's shape, before any lookup: a country is an alpha-3 code, and no code
+    holds a character a document (or a database) cannot carry."""
+    if kind is FollowKind.country and not COUNTRY_CODE.fullmatch(code):
+        raise DomainError("BAD_USER_INPUT", "a country is an ISO 3166 alpha-3 code", field="code")
+    if xml_illegal_characters(code):
+        raise DomainError("BAD_USER_INPUT", "code holds characters it cannot", field="code")
+
+
+def check_follow(kind: FollowKind, code: str, known: bool, following: int) -> None:
+    """A term the platform uses, and room in the person's list (a follow already there
+    is no new one: the caller checks that first)."""
+    if not known:
+        raise DomainError("BAD_USER_INPUT", f"no {kind.value} {code} is known", field="code")
+    if following >= MAX_FOLLOWS:
+        raise DomainError(
+            "BAD_USER_INPUT", f"one follows at most {MAX_FOLLOWS} terms", field="code"
+        )
+
+
+def lesson_terms(themes: list[str], countries: list[str], regions: list[str]) -> list[Term]:
+    return [
+        *((FollowKind.theme, code) for code in themes),
+        *((FollowKind.country, code) for code in countries),
+        *((FollowKind.region, code) for code in regions),
+    ]
+
+
+def request_terms(country: str | None, region: str | None) -> list[Term]:
+    terms: list[Term] = []
+    if country:
+        terms.append((FollowKind.country, country))
+    if region:
+        terms.append((FollowKind.region, region))
+    return terms
+
+
+def may_read_lesson(role: Role, sensitivity: str) -> bool:
+    return sensitivity in {s.value for s in visible_sensitivities(role)}
+
+
+def may_see_request(
+    follower: Follower, client_code: str, desk_code: str, product_code: str | None = None
+) -> bool:
+    """The desks service's tenancy (services/desks/store.py `visibility`) over what this
+    service knows of the follower: HQ sees every request, a client its own, a desk
+    officer its desk's, a provider the engagements of its products. (A provider's
+    routed requests are the desks service's to know: providers hear of engagements.)"""
+    if follower.role in (Role.admin, Role.hq_analyst):
+        return True
+    if follower.role is Role.client:
+        return client_audience(client_code) in follower.audiences
+    if follower.role is Role.desk_officer:
+        return desk_audience(desk_code) in follower.audiences
+    if follower.role is Role.provider and product_code is not None:
+        return product_audience(product_code) in follower.audiences
+    return False
+
+
+def _term_params(term: Term) -> dict[str, str]:
+    return {"followed_kind": term[0].value, "followed_code": term[1]}
+
+
+def followed_lesson_drafts(
+    followers: list[Follower], lesson_id: str, title: str, sensitivity: str, change: FollowChange
+) -> list[Draft]:
+    """One notice per follower who may read the lesson (a person following two of its
+    terms hears once)."""
+    readers = {f.key: f for f in reversed(followers) if may_read_lesson(f.role, sensitivity)}
+    return [
+        Draft(
+            audience=person_audience(follower.key),
+            kind=NotificationKind.followed_lesson_changed,
+            title=title,
+            link=f"/lessons/{lesson_id}",
+            subject_id=lesson_id,
+            params={"change": change.value, **_term_params(follower.term)},
+        )
+        for follower in sorted(readers.values(), key=lambda f: f.key)
+    ]
+
+
+def followed_request_drafts(
+    followers: list[Follower],
+    request_id: str,
+    title: str,
+    client_code: str,
+    desk_code: str,
+    change: FollowChange,
+    engagement: tuple[str, str] | None = None,
+) -> list[Draft]:
+    """One notice per follower who may see the request (or, for an engagement given as
+    (engagement id, product code), the engagement)."""
+    product_code = engagement[1] if engagement else None
+    seers = {
+        f.key: f
+        for f in reversed(followers)
+        if may_see_request(f, client_code, desk_code, product_code)
+    }
+    return [
+        Draft(
+            audience=person_audience(follower.key),
+            kind=NotificationKind.followed_request_changed,
+            title=title,
+            link=request_link(request_id),
+            request_id=request_id,
+            subject_id=engagement[0] if engagement else None,
+            params={"change": change.value, **_term_params(follower.term)},
+        )
+        for follower in sorted(seers.values(), key=lambda f: f.key)
+    ]

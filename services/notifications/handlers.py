@@ -9,10 +9,16 @@ nothing.
 
 from __future__ import annotations
 
-from contracts.enums import NotificationKind, RequestStatus
+from contracts.enums import FollowKind, LessonStatus, NotificationKind, RequestStatus
 from contracts.events import (
     AssessmentTaskAssigned,
+    EngagementAccepted,
+    EngagementDeclined,
+    EngagementDelivered,
     EngagementProposed,
+    LessonPublished,
+    LessonStatusChanged,
+    ProductCataloged,
     RequestApprovalDecided,
     RequestApprovalRequested,
     RequestAssigned,
@@ -26,8 +32,9 @@ from contracts.events import (
     RequestSubmitted,
 )
 from services.notifications import domain
-from services.notifications.models import KnownRequest
-from services.notifications.store import record
+from services.notifications.domain import FollowChange
+from services.notifications.models import KnownLesson, KnownRequest
+from services.notifications.store import followers_of, record, remember_terms
 from shared.db import AsyncSession
 from shared.messaging import EventContext, EventHandlers
 
@@ -49,14 +56,18 @@ async def _title(session: AsyncSession, request_id: str) -> str:
 async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
     if await context.session.get(KnownRequest, event.request_id) is not None:
         return
-    context.session.add(
-        KnownRequest(
-            id=event.request_id,
-            client_code=event.client_code,
-            desk_code=event.desk_code,
-            title=event.title[:200],
-        )
+    known = KnownRequest(
+        id=event.request_id,
+        client_code=event.client_code,
+        desk_code=event.desk_code,
+        title=event.title[:200],
+        country=event.country,
+        region=event.region[:200],
     )
+    context.session.add(known)
+    terms = domain.request_terms(known.country, known.region)
+    await remember_terms(context.session, terms)
+    await _tell_request_followers(context, known, FollowChange.request_opened)
 
 
 @handlers.on(RequestAssigned)
@@ -82,6 +93,10 @@ async def on_request_status_changed(event: RequestStatusChanged, context: EventC
             event.request_id, event.client_code, title, event.from_status, event.to_status
         ),
     )
+    if event.to_status in domain.CLOSED_REQUEST_STATUSES:
+        known = await context.session.get(KnownRequest, event.request_id)
+        if known is not None:
+            await _tell_request_followers(context, known, FollowChange.request_closed)
 
 
 @handlers.on(RequestCommentAdded)
@@ -206,3 +221,101 @@ async def on_approval_decided(event: RequestApprovalDecided, context: EventConte
         context,
         domain.approval_decided(event.request_id, event.client_code, title, event.decision.value),
     )
+
+
+# Following: the followers of a theme, country or region hear of its lessons, requests
+# and engagements (domain.py decides which of them may be told).
+
+
+async def _tell_request_followers(
+    context: EventContext,
+    known: KnownRequest,
+    change: FollowChange,
+    engagement: tuple[str, str] | None = None,
+) -> None:
+    followers = await followers_of(
+        context.session, domain.request_terms(known.country, known.region)
+    )
+    drafts = domain.followed_request_drafts(
+        followers, known.id, known.title, known.client_code, known.desk_code, change, engagement
+    )
+    await _record(context, *drafts)
+
+
+async def _tell_engagement_followers(
+    context: EventContext, request_id: str, engagement_id: str, product_code: str, opened: bool
+) -> None:
+    known = await context.session.get(KnownRequest, request_id)
+    if known is None:  # a request this service never heard of has no place to follow
+        return
+    change = FollowChange.engagement_opened if opened else FollowChange.engagement_closed
+    await _tell_request_followers(context, known, change, (engagement_id, product_code))
+
+
+@handlers.on(EngagementAccepted)
+async def on_engagement_accepted(event: EngagementAccepted, context: EventContext) -> None:
+    await _tell_engagement_followers(
+        context, event.request_id, event.engagement_id, event.product_code, opened=True
+    )
+
+
+@handlers.on(EngagementDelivered)
+async def on_engagement_delivered(event: EngagementDelivered, context: EventContext) -> None:
+    await _tell_engagement_followers(
+        context, event.request_id, event.engagement_id, event.product_code, opened=False
+    )
+
+
+@handlers.on(EngagementDeclined)
+async def on_engagement_declined(event: EngagementDeclined, context: EventContext) -> None:
+    await _tell_engagement_followers(
+        context, event.request_id, event.engagement_id, event.product_code, opened=False
+    )
+
+
+@handlers.on(ProductCataloged)
+async def on_product_cataloged(event: ProductCataloged, context: EventContext) -> None:
+    """A product's code is a theme lessons are written on: it may be followed."""
+    await remember_terms(context.session, [(FollowKind.theme, event.code)])
+
+
+async def _tell_lesson_followers(
+    context: EventContext, lesson: KnownLesson, change: FollowChange
+) -> None:
+    terms = domain.lesson_terms(lesson.themes, lesson.countries, lesson.regions)
+    followers = await followers_of(context.session, terms)
+    drafts = domain.followed_lesson_drafts(
+        followers, lesson.id, lesson.title, lesson.sensitivity, change
+    )
+    await _record(context, *drafts)
+
+
+@handlers.on(LessonPublished)
+async def on_lesson_published(event: LessonPublished, context: EventContext) -> None:
+    """Published, or revised when it was published before (its terms as they are now)."""
+    known = await context.session.get(KnownLesson, event.lesson_id)
+    change = FollowChange.lesson_revised if known else FollowChange.lesson_published
+    lesson = KnownLesson(
+        id=event.lesson_id,
+        title=event.title[:300],
+        themes=list(event.themes),
+        countries=list(event.countries),
+        regions=list(event.regions),
+        sensitivity=event.sensitivity,
+    )
+    lesson = await context.session.merge(lesson)
+    terms = domain.lesson_terms(lesson.themes, lesson.countries, lesson.regions)
+    await remember_terms(context.session, terms)
+    await _tell_lesson_followers(context, lesson, change)
+
+
+@handlers.on(LessonStatusChanged)
+async def on_lesson_status_changed(event: LessonStatusChanged, context: EventContext) -> None:
+    """An archived lesson's followers hear of it (a draft archived unpublished was never
+    known here, and has nobody to tell)."""
+    if event.to_status != LessonStatus.archived.value:
+        return
+    lesson = await context.session.get(KnownLesson, event.lesson_id)
+    if lesson is not None:
+        lesson.sensitivity = event.sensitivity
+        await _tell_lesson_followers(context, lesson, FollowChange.lesson_archived)

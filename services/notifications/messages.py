@@ -26,6 +26,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.request_reopened: "Reopened by its client: {title}",
         K.delivery_disputed: "Delivery disputed by its client: {title}",
         K.request_merged: "Merged with a duplicate request by the desk: {title}",
+        K.followed_lesson_changed: "{change_label} ({followed_label} {followed_code}): {title}",
+        K.followed_request_changed: "{change_label} ({followed_label} {followed_code}): {title}",
     },
     Language.fr: {
         K.request_status_changed: "Votre demande est maintenant {to_status} : {title}",
@@ -39,6 +41,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.request_reopened: "Rouverte par son client : {title}",
         K.delivery_disputed: "Livraison contestée par son client : {title}",
         K.request_merged: "Fusionnée avec une demande en double par le bureau : {title}",
+        K.followed_lesson_changed: "{change_label} ({followed_label} {followed_code}) : {title}",
+        K.followed_request_changed: "{change_label} ({followed_label} {followed_code}) : {title}",
     },
     Language.es: {
         K.request_status_changed: "Su solicitud está ahora en {to_status}: {title}",
@@ -52,6 +56,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.request_reopened: "Reabierta por su cliente: {title}",
         K.delivery_disputed: "Entrega impugnada por su cliente: {title}",
         K.request_merged: "Fusionada con una solicitud duplicada por la oficina: {title}",
+        K.followed_lesson_changed: "{change_label} ({followed_label} {followed_code}): {title}",
+        K.followed_request_changed: "{change_label} ({followed_label} {followed_code}): {title}",
     },
     Language.ar: {
         K.request_status_changed: "أصبحت حالة طلبك {to_status}: {title}",
@@ -65,6 +71,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.request_reopened: "أعاد العميل فتح الطلب: {title}",
         K.delivery_disputed: "اعترض العميل على التسليم: {title}",
         K.request_merged: "دمج المكتب الطلب مع طلب مكرر: {title}",
+        K.followed_lesson_changed: "{change_label} ({followed_label} {followed_code}): {title}",
+        K.followed_request_changed: "{change_label} ({followed_label} {followed_code}): {title}",
     },
     Language.zh: {
         K.request_status_changed: "您的请求现为 {to_status}：{title}",
@@ -78,6 +86,8 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.request_reopened: "客户已重新打开请求：{title}",
         K.delivery_disputed: "客户对交付提出异议：{title}",
         K.request_merged: "服务台已将请求与重复请求合并：{title}",
+        K.followed_lesson_changed: "{change_label}（{followed_label} {followed_code}）：{title}",
+        K.followed_request_changed: "{change_label}（{followed_label} {followed_code}）：{title}",
     },
     Language.ru: {
         K.request_status_changed: "Статус вашего запроса теперь {to_status}: {title}",
@@ -91,7 +101,76 @@ SUBJECTS: dict[Language, dict[NotificationKind, str]] = {
         K.request_reopened: "Клиент снова открыл запрос: {title}",
         K.delivery_disputed: "Клиент оспорил результат: {title}",
         K.request_merged: "Бюро объединило запрос с дублирующим: {title}",
+        K.followed_lesson_changed: "{change_label} ({followed_label} {followed_code}): {title}",
+        K.followed_request_changed: "{change_label} ({followed_label} {followed_code}): {title}",
     },
+}
+
+# What happened to a followed lesson, request or engagement (a notice's `change`), and
+# what was followed (its `followed_kind`), in each language.
+FOLLOW_CHANGES: dict[Language, dict[str, str]] = {
+    Language.en: {
+        "lesson_published": "Lesson published",
+        "lesson_revised": "Lesson revised",
+        "lesson_archived": "Lesson archived",
+        "request_opened": "Request opened",
+        "request_closed": "Request closed",
+        "engagement_opened": "Engagement opened",
+        "engagement_closed": "Engagement closed",
+    },
+    Language.fr: {
+        "lesson_published": "Enseignement publié",
+        "lesson_revised": "Enseignement révisé",
+        "lesson_archived": "Enseignement archivé",
+        "request_opened": "Demande ouverte",
+        "request_closed": "Demande clôturée",
+        "engagement_opened": "Engagement ouvert",
+        "engagement_closed": "Engagement clôturé",
+    },
+    Language.es: {
+        "lesson_published": "Lección publicada",
+        "lesson_revised": "Lección revisada",
+        "lesson_archived": "Lección archivada",
+        "request_opened": "Solicitud abierta",
+        "request_closed": "Solicitud cerrada",
+        "engagement_opened": "Compromiso abierto",
+        "engagement_closed": "Compromiso cerrado",
+    },
+    Language.ar: {
+        "lesson_published": "نُشر درس مستفاد",
+        "lesson_revised": "نُقّح درس مستفاد",
+        "lesson_archived": "أُرشف درس مستفاد",
+        "request_opened": "فُتح طلب",
+        "request_closed": "أُغلق طلب",
+        "engagement_opened": "بدأ التزام",
+        "engagement_closed": "انتهى التزام",
+    },
+    Language.zh: {
+        "lesson_published": "经验教训已发布",
+        "lesson_revised": "经验教训已修订",
+        "lesson_archived": "经验教训已归档",
+        "request_opened": "请求已开启",
+        "request_closed": "请求已关闭",
+        "engagement_opened": "服务承接已开始",
+        "engagement_closed": "服务承接已结束",
+    },
+    Language.ru: {
+        "lesson_published": "Опубликован урок",
+        "lesson_revised": "Пересмотрен урок",
+        "lesson_archived": "Урок отправлен в архив",
+        "request_opened": "Открыт запрос",
+        "request_closed": "Закрыт запрос",
+        "engagement_opened": "Начато участие",
+        "engagement_closed": "Завершено участие",
+    },
+}
+FOLLOWED_KINDS: dict[Language, dict[str, str]] = {
+    Language.en: {"theme": "theme", "country": "country", "region": "region"},
+    Language.fr: {"theme": "thème", "country": "pays", "region": "région"},
+    Language.es: {"theme": "tema", "country": "país", "region": "región"},
+    Language.ar: {"theme": "الموضوع", "country": "البلد", "region": "المنطقة"},
+    Language.zh: {"theme": "主题", "country": "国家", "region": "区域"},
+    Language.ru: {"theme": "тема", "country": "страна", "region": "регион"},
 }
 
 # The body's two lines around the link, and the footer saying why the e-mail came.
@@ -134,6 +213,8 @@ def render_mail(
     portal_url: str,
 ) -> RenderedMail:
     values = _Blank({**params, "title": title})
+    values["change_label"] = FOLLOW_CHANGES[language].get(params.get("change", ""), "")
+    values["followed_label"] = FOLLOWED_KINDS[language].get(params.get("followed_kind", ""), "")
     subject = SUBJECTS[language][kind].format_map(values)
     body = f"{subject}\n\n{OPEN_IN_PORTAL[language]}\n{portal_url}\n\n-- \n{FOOTER[language]}\n"
     return RenderedMail(subject=" ".join(subject.split())[:300], body=body)

@@ -27,6 +27,46 @@ class KnownRequest(NotificationsTable, table=True):
     desk_code: str = Field(max_length=64)
     title: str = Field(max_length=200)
     owner: str | None = Field(default=None, max_length=300)
+    # Where it is, so the followers of its country or region hear of it (none for a
+    # request submitted before this service kept them).
+    country: str | None = Field(default=None, max_length=3)
+    region: str | None = Field(default=None, max_length=200)
+
+
+class KnownLesson(NotificationsTable, table=True):
+    """What a follower's notice needs of a published lesson: its terms, so that its
+    archiving reaches the followers its publishing reached, and its sensitivity."""
+
+    __tablename__ = "known_lesson"
+
+    id: str = Field(primary_key=True, max_length=36)
+    title: str = Field(max_length=300)
+    themes: list[str] = Field(sa_type=JSONColumn)
+    countries: list[str] = Field(sa_type=JSONColumn)
+    regions: list[str] = Field(sa_type=JSONColumn)
+    sensitivity: str = Field(max_length=20)
+
+
+class KnownTerm(NotificationsTable, table=True):
+    """A theme, country or region the platform has used (a product's code, a request's
+    or a lesson's country and region): what may be followed."""
+
+    __tablename__ = "known_term"
+
+    kind: str = Field(primary_key=True, max_length=20)
+    code: str = Field(primary_key=True, max_length=200)
+
+
+class Follow(NotificationsTable, table=True):
+    """A term a person follows. A set: the key is the whole row, so following twice is
+    one follow."""
+
+    __table_args__ = (Index("ix_follow_kind_code", "kind", "code"),)
+
+    person_key: str = Field(foreign_key="person.key", primary_key=True, max_length=300)
+    kind: str = Field(primary_key=True, max_length=20)
+    code: str = Field(primary_key=True, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Notification(NotificationsTable, table=True):

@@ -9,13 +9,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlmodel import col
 
-from contracts.enums import NotificationKind
+from contracts.enums import FollowKind, NotificationKind
 from contracts.events import NotificationRecorded
-from services.notifications.domain import ALL_KINDS, Draft, person_audiences
+from services.notifications.domain import (
+    ALL_KINDS,
+    Draft,
+    Follower,
+    Term,
+    check_follow,
+    person_audiences,
+)
 from services.notifications.models import (
+    Follow,
+    KnownTerm,
     MailMessage,
     Notification,
     Person,
@@ -23,7 +32,7 @@ from services.notifications.models import (
     ReadMark,
 )
 from services.notifications.settings import NotificationsSettings
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Publisher
@@ -201,3 +210,79 @@ async def _mail_readers(
         .order_by(col(Person.key))
     )
     return [person for person in (await session.scalars(query)).all() if kind in person.kinds]
+
+
+async def remember_terms(session: AsyncSession, terms: Sequence[Term]) -> None:
+    """Make these terms followable (the ones already known stay as they are)."""
+    for kind, code in dict.fromkeys(terms):
+        if code and await session.get(KnownTerm, (kind.value, code)) is None:
+            session.add(KnownTerm(kind=kind.value, code=code))
+
+
+async def follows_of(session: AsyncSession, person: Person) -> list[Follow]:
+    query = select(Follow).where(col(Follow.person_key) == person.key)
+    order = (col(Follow.kind), col(Follow.code))
+    return list((await session.scalars(query.order_by(*order))).all())
+
+
+async def follow(
+    session: AsyncSession, person: Person, kind: FollowKind, code: str, now: datetime
+) -> None:
+    """Idempotent: a term already followed stays followed, once."""
+    if await session.get(Follow, (person.key, kind.value, code)) is not None:
+        return
+    known = await session.get(KnownTerm, (kind.value, code)) is not None
+    following = await session.scalar(
+        select(func.count()).select_from(Follow).where(col(Follow.person_key) == person.key)
+    )
+    check_follow(kind, code, known, int(following or 0))
+    session.add(Follow(person_key=person.key, kind=kind.value, code=code, created_at=now))
+
+
+async def unfollow(session: AsyncSession, person: Person, kind: FollowKind, code: str) -> None:
+    """Idempotent: a term not followed stays not followed."""
+    await session.execute(
+        delete(Follow).where(
+            col(Follow.person_key) == person.key,
+            col(Follow.kind) == kind.value,
+            col(Follow.code) == code,
+        )
+    )
+
+
+async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Follower]:
+    """Everyone who follows one of these terms, with the role and audiences that decide
+    what they may be told; in the terms' order, so a person's first term names it."""
+    if not terms:
+        return []
+    matches = or_(
+        *(and_(col(Follow.kind) == kind.value, col(Follow.code) == code) for kind, code in terms)
+    )
+    rows = (
+        await session.execute(
+            select(Follow, Person)
+            .join(Person, col(Person.key) == col(Follow.person_key))
+            .where(matches)
+        )
+    ).all()
+    if not rows:
+        return []
+    keys = sorted({person.key for _, person in rows})
+    audiences: dict[str, set[str]] = {key: set() for key in keys}
+    for key, audience in await session.execute(
+        select(col(PersonAudience.person_key), col(PersonAudience.audience)).where(
+            col(PersonAudience.person_key).in_(keys)
+        )
+    ):
+        audiences[key].add(audience)
+    order = {term: index for index, term in enumerate(terms)}
+    followers = [
+        Follower(
+            key=person.key,
+            role=Role(person.role),
+            audiences=frozenset(audiences[person.key]),
+            term=(FollowKind(found.kind), found.code),
+        )
+        for found, person in rows
+    ]
+    return sorted(followers, key=lambda follower: (order[follower.term], follower.key))

@@ -256,6 +256,11 @@ async def test_a_partner_accepts_its_task_and_posts_findings(page: Page, door: D
 async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, door: Door) -> None:
     await sign_in(page, "hq_analyst")
     await expect(page.get_by_role("heading", name="Lessons learned")).to_be_visible()
+    # The analyst follows the theme from the filters, and hears of its lesson in the bell.
+    await page.get_by_label("Theme (product code)").fill("MEDIATION_SUPPORT")
+    await page.get_by_role("button", name="Follow MEDIATION_SUPPORT").click()
+    following = page.get_by_role("button", name="Following MEDIATION_SUPPORT")
+    await expect(following).to_have_attribute("aria-pressed", "true")
     await live_subscription(page, "lessonPublished")
     provider = door.headers(Role.provider, products=["MEDIATION_SUPPORT"])
     analyst = door.headers(Role.hq_analyst)
@@ -278,6 +283,11 @@ async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, 
 
     link = page.get_by_role("link", name=title)
     await expect(link).to_be_visible()  # pushed by lessonPublished, no reload
+    await page.get_by_role("button", name=re.compile(r"^Notifications")).click()
+    notices = page.get_by_role("region", name="Notifications")
+    notice = f"Lesson published (theme MEDIATION_SUPPORT): “{title}”"
+    await expect(notices.get_by_role("link", name=notice)).to_be_visible()
+    await page.get_by_role("button", name=re.compile(r"^Notifications")).click()
     await assert_accessible(page)
     await screenshot(page, "analyst-feed-live")
     await link.click()
@@ -347,7 +357,8 @@ async def test_a_liaison_sets_email_in_french_and_hears_of_the_desks_comment_liv
     await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
     # A client is offered what can concern a client: its requests, not providers' news.
     kinds = page.get_by_role("group", name="Tell me about").get_by_role("checkbox")
-    await expect(kinds).to_have_count(3)  # status, comments, approval decisions
+    # Status, comments, approval decisions, and what it follows (lessons, requests).
+    await expect(kinds).to_have_count(5)
     await expect(page.get_by_label("A comment on my request")).to_be_checked()
     await page.get_by_label("Also send me e-mail").check()
     await page.get_by_label("E-mail address").fill("liaison@unct-mali.example.org")

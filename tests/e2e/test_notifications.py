@@ -19,6 +19,7 @@ from shared.runner import EmbeddedStack
 from shared.testing.graphql_ws import subscription
 from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
+from tests.e2e.test_lessons import publish_lesson
 
 pytestmark = pytest.mark.e2e
 SHARED_STACK = "e2e"
@@ -172,3 +173,64 @@ async def test_an_admin_reads_the_mail_queue_and_only_a_dead_mail_is_retried(
     assert codes(await door.call(RETRY_MAIL, admin, id="../mail")) == ["BAD_USER_INPUT"]
     assert codes(await door.call(RETRY_MAIL, admin, id=mine["id"])) == ["ILLEGAL_TRANSITION"]
     assert len(mails_to(stack, address)) == 1
+
+
+FOLLOW = "mutation($kind: FollowKind!, $code: String!) { follow(kind: $kind, code: $code) { kind code } }"
+FOLLOWED = (
+    f"""{{ notifications(first: 50) {{ edges {{ node {{ {NOTIFICATION} subjectId }} }} }} }}"""
+)
+
+
+async def test_a_follower_hears_of_a_lesson_on_their_country_only_if_they_may_read_it(
+    stack: EmbeddedStack, door: Door
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    analyst = door.headers(Role.hq_analyst, subject=f"analyst-{tag}")
+    client = door.headers(Role.client, client="MINUSMA", subject=f"liaison-{tag}")
+    address = f"analyst-{tag}@un.example.org"
+    current = (await door.call(PREFERENCES, analyst))["data"]["notificationPreferences"]
+    wanted = {"kinds": current["kinds"], "emailEnabled": True, "emailAddress": address}
+    assert "errors" not in await door.call(UPDATE, analyst, v=current["version"], input=wanted)
+    assert codes(await door.call(FOLLOW, analyst, kind="COUNTRY", code="ATL")) == ["BAD_USER_INPUT"]
+
+    def lesson(title: str, sensitivity: str) -> dict[str, Any]:
+        return {
+            "title": title, "summary": "", "body": "", "themes": ["ELECTORAL_ASSISTANCE"],
+            "countries": ["MLI"], "regions": [], "sensitivity": sensitivity,
+        }  # fmt: skip
+
+    # Mali is a term the platform uses once a lesson (or a request) names it.
+    await publish_lesson(door, **lesson(f"Mali known {tag}", "PUBLIC"))
+
+    async def both_follow() -> bool:
+        answers = [
+            await door.call(FOLLOW, headers, kind="COUNTRY", code="MLI")
+            for headers in (analyst, client)
+        ]
+        return all("errors" not in answer for answer in answers)
+
+    await eventually(both_follow, timeout_s=30, interval_s=0.2)
+
+    restricted = await publish_lesson(door, **lesson(f"Restricted {tag}", "RESTRICTED"))
+    internal = await publish_lesson(door, **lesson(f"Internal {tag}", "INTERNAL"))
+
+    async def notices(headers: dict[str, str], count: int) -> list[str] | None:
+        listed = (await door.call(FOLLOWED, headers))["data"]["notifications"]["edges"]
+        found = sorted(
+            edge["node"]["subjectId"]
+            for edge in listed
+            if edge["node"]["kind"] == "FOLLOWED_LESSON_CHANGED"
+        )
+        return found if len(found) >= count else None
+
+    assert await eventually(lambda: notices(analyst, 2), timeout_s=30, interval_s=0.2) == sorted(
+        [restricted, internal]
+    )
+    # Both were handled for the analyst: the client was told of the one it may read only.
+    assert await notices(client, 1) == [internal]
+
+    mails = await eventually(lambda: _at_least(stack, address, 2), timeout_s=30)
+    assert sorted(str(m["Subject"]) for m in mails) == [
+        f"Lesson published (country MLI): Internal {tag}",
+        f"Lesson published (country MLI): Restricted {tag}",
+    ]

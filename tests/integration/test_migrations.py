@@ -194,6 +194,8 @@ async def test_people_registered_before_the_new_notification_kinds_get_them_turn
             "request_reopened",
             "delivery_disputed",
             "request_merged",
+            "followed_lesson_changed",
+            "followed_request_changed",
         ]
         assert "public_comment" not in kinds and "engagement_proposed" not in kinds
     finally:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from contracts.enums import Language, MailStatus, NotificationKind
+from contracts.enums import FollowKind, Language, MailStatus, NotificationKind
 
 
 class NotificationPublic(BaseModel):
@@ -46,6 +46,15 @@ class PreferencesPublic(BaseModel):
     email_address: str | None
     language: Language = Field(description="The language of the person's e-mails")
     version: int
+
+
+class FollowPublic(BaseModel):
+    """A term a person follows: they hear of its lessons and of the requests on it they
+    may see."""
+
+    kind: FollowKind
+    code: str
+    created_at: datetime
 
 
 class MailPublic(BaseModel):

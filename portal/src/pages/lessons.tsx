@@ -9,6 +9,7 @@ import type { LessonFilter } from "../gql/graphql";
 import { ContentLanguageSelect, ErrorList, Field, Loading, Status, languageName } from "../components";
 import { formatDateTime, formatNumber } from "../format";
 import { safeHtml } from "../markdown";
+import { FollowToggle } from "./follows";
 
 export const LessonCard = graphql(`
   fragment LessonCard on Lesson { id title summary themes countries publishedAt status version language translationOf }
@@ -65,6 +66,8 @@ export function LessonsPage() {
   const [feed] = useQuery({ query: Feed, variables: { first: 20, filter: { languages } }, requestPolicy: "cache-and-network" });
   const [live] = useSubscription({ query: Published }, (seen: Card[] = [], event) =>
     !language || event.lessonPublished.language === language ? [event.lessonPublished, ...seen] : seen);
+  const [country, setCountry] = useState("");
+  const [region, setRegion] = useState("");
   const [submitted, setSubmitted] = useState<{ query: string; filter: LessonFilter } | null>(null);
   const [search] = useQuery({
     query: Search,
@@ -76,7 +79,12 @@ export function LessonsPage() {
   const fetched = feed.data?.lessons.edges.map((e) => e.node) ?? [];
   const liveIds = new Set((live.data ?? []).map((l) => l.id));
   const lessons = [...(live.data ?? []), ...fetched.filter((l) => !liveIds.has(l.id))];
-  const filter: LessonFilter = { themes: theme ? [theme] : [], languages };
+  const filter: LessonFilter = {
+    themes: theme ? [theme] : [],
+    countries: country.trim() ? [country.trim()] : [],
+    regions: region.trim() ? [region.trim()] : [],
+    languages,
+  };
   return (
     <section>
       <h1>{t("lessons.feed")}</h1>
@@ -88,6 +96,15 @@ export function LessonsPage() {
           <input id="lesson-theme" value={theme} onChange={(e) => setTheme(e.target.value)} />
         </Field>
         <ContentLanguageSelect id="lesson-language" value={language} anyLabel={t("common.all")} onChange={setLanguage} />
+        <FollowToggle kind="THEME" code={theme} />
+        <Field id="lesson-country" label={t("lessons.country")}>
+          <input id="lesson-country" value={country} maxLength={3} onChange={(e) => setCountry(e.target.value.toUpperCase())} />
+        </Field>
+        <FollowToggle kind="COUNTRY" code={country} />
+        <Field id="lesson-region" label={t("lessons.region")}>
+          <input id="lesson-region" value={region} onChange={(e) => setRegion(e.target.value)} />
+        </Field>
+        <FollowToggle kind="REGION" code={region} />
         <button type="submit">{t("lessons.searchButton")}</button>
       </form>
       {submitted && (

@@ -12,6 +12,7 @@ import { formatDateTime } from "../format";
 import { LANGUAGES } from "../i18n";
 import { NOTIFICATION_KINDS } from "../roles";
 import { useSession } from "../session";
+import { FollowList } from "./follows";
 
 const Latest = graphql(`
   query LatestNotifications {
@@ -67,6 +68,8 @@ function useSentence() {
       product: params.product_code ?? "",
       rules: params.rules ?? "",
       decision: params.decision ? t(`approvals.outcome.${params.decision}`) : "",
+      change: params.change ? t(`notifications.change.${params.change}`) : "",
+      followed: params.followed_kind ? `${t(`notifications.followKind.${params.followed_kind.toUpperCase()}`)} ${params.followed_code ?? ""}` : "",
     });
 }
 
@@ -185,6 +188,7 @@ export function NotificationPreferencesPage() {
         <button type="submit" disabled={saved.fetching}>{t("notifications.save")}</button>
         {saved.data && !saved.error && <p role="status">{t("notifications.saved")}</p>}
       </form>
+      <FollowList />
     </section>
   );
 }

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from contracts.enums import Sensitivity
 from contracts.events import ClientKind, DeliverableRef, EngagementDelivered
 from services.lessons.domain import (
     COMMAND_TARGET,
@@ -18,7 +19,6 @@ from services.lessons.domain import (
     LessonStatus,
     Owner,
     OwnerKind,
-    Sensitivity,
     after_action_draft,
     authorise_command,
     may_read_suggestions,

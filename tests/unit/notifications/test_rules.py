@@ -22,7 +22,14 @@ def test_every_kind_has_its_words_in_every_language(
         kind,
         language,
         "Electoral needs assessment",
-        {"to_status": "triaged", "clock": "triage", "product_code": "RULE_OF_LAW"},
+        {
+            "to_status": "triaged",
+            "clock": "triage",
+            "product_code": "RULE_OF_LAW",
+            "change": "lesson_published",
+            "followed_kind": "country",
+            "followed_code": "MLI",
+        },
         "https://portal.example.org/requests/r-1",
     )
     assert "Electoral needs assessment" in mail.subject
@@ -74,13 +81,17 @@ def test_who_reads_a_desk_chiefs_escalations() -> None:
 
 
 def test_audiences_of_each_role() -> None:
-    assert domain.person_audiences(
-        Principal(subject="s", role=Role.provider, products=("A_B", "C_D")), {}
-    ) == {"product:A_B", "product:C_D"}
-    assert domain.person_audiences(Principal(subject="s", role=Role.partner, partner="AU"), {}) == {
-        "partner:AU"
+    """Each person is an audience of their own (what they follow), beside their tenant's."""
+    provider = Principal(subject="s", role=Role.provider, products=("A_B", "C_D"))
+    assert domain.person_audiences(provider, {}) == {
+        "product:A_B",
+        "product:C_D",
+        f"person:{provider.actor}",
     }
-    assert domain.person_audiences(Principal(subject="s", role=Role.hq_analyst), {}) == frozenset()
+    partner = Principal(subject="s", role=Role.partner, partner="AU")
+    assert domain.person_audiences(partner, {}) == {"partner:AU", f"person:{partner.actor}"}
+    analyst = Principal(subject="s", role=Role.hq_analyst)
+    assert domain.person_audiences(analyst, {}) == {f"person:{analyst.actor}"}
 
 
 @pytest.mark.parametrize(
