@@ -233,6 +233,7 @@ class EngagementPart:
     accepted_at: datetime | None
     ended_at: datetime | None
     declined: bool
+    moved_at: datetime | None = None  # its newest status's time
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ class AssessmentPart:
     partners: tuple[str, ...]
     opened_at: datetime
     ended_at: datetime | None
+    moved_at: datetime | None = None  # its newest status's time
 
 
 @dataclass(frozen=True)
@@ -354,9 +356,9 @@ def _measured_until(history: RequestHistory, steps: Sequence[Step]) -> datetime:
         return steps[-1].at
     moments = [step.at for step in steps]
     for e in history.engagements:
-        moments += [e.started_at, *(m for m in (e.accepted_at, e.ended_at) if m is not None)]
+        moments += [e.started_at, *(m for m in (e.accepted_at, e.ended_at, e.moved_at) if m)]
     for a in history.assessments:
-        moments += [a.opened_at, *([a.ended_at] if a.ended_at else [])]
+        moments += [a.opened_at, *(m for m in (a.ended_at, a.moved_at) if m)]
     moments += [breach.breached_at for breach in history.breaches]
     return max(moments)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
+from contracts.http.insights.requests import Grouping
 from contracts.http.insights.responses import (
     AttributedBreach,
     CoordinationCost,
@@ -414,12 +414,18 @@ async def _history(session: AsyncSession, request: RequestFact) -> domain.Reques
         steps=tuple(domain.Step(s.at, s.status, s.actor) for s in steps),
         engagements=tuple(
             domain.EngagementPart(
-                e.product_code, e.started_at, e.accepted_at, e.ended_at, e.status == "declined"
+                e.product_code,
+                e.started_at,
+                e.accepted_at,
+                e.ended_at,
+                declined=e.status == "declined",
+                moved_at=e.status_at,
             )
             for e in engagements
         ),
         assessments=tuple(
-            domain.AssessmentPart(tuple(a.partners), a.opened_at, a.ended_at) for a in assessments
+            domain.AssessmentPart(tuple(a.partners), a.opened_at, a.ended_at, a.status_at)
+            for a in assessments
         ),
         breaches=tuple(domain.Breach(b.clock, b.breached_at) for b in breaches),
     )
@@ -750,13 +756,6 @@ def _request_figures(
         first_engagement_s=row.first_engagement_s,
         joint_assessment_s=row.joint_assessment_s,
     )
-
-
-class Grouping(StrEnum):
-    desk = "desk"
-    product = "product"
-    country = "country"
-    month = "month"
 
 
 GROUP_COLUMNS = {
