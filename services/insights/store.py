@@ -735,7 +735,7 @@ def _request_figures(
         route=CoordinationRoute(row.route),
         submitted_at=row.submitted_at,
         measured_until=row.measured_until,
-        measured_s=row.measured_s,
+        measured_seconds=row.measured_s,
         held_by=row.held_by,
         parties=[
             PartyTime(
@@ -753,8 +753,8 @@ def _request_figures(
         parties_involved=row.parties_involved,
         reroutings=row.reroutings,
         declines=row.declines,
-        first_engagement_s=row.first_engagement_s,
-        joint_assessment_s=row.joint_assessment_s,
+        first_engagement_seconds=row.first_engagement_s,
+        joint_assessment_seconds=row.joint_assessment_s,
     )
 
 

@@ -84,8 +84,8 @@ COORDINATION_COST_COLUMNS: Sequence[RequestColumn] = (
     ("Parties involved", lambda r: r.parties_involved),
     ("Re-routings", lambda r: r.reroutings),
     ("Declines", lambda r: r.declines),
-    ("Seconds to first engagement", lambda r: r.first_engagement_s),
-    ("Joint assessment seconds", lambda r: r.joint_assessment_s),
+    ("Seconds to first engagement", lambda r: r.first_engagement_seconds),
+    ("Joint assessment seconds", lambda r: r.joint_assessment_seconds),
     ("Breaches", lambda r: [f"{b.clock}@{';'.join(b.held_by)}" for b in r.breaches]),
 )
 

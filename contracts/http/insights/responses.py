@@ -100,7 +100,7 @@ class RequestFigures(BaseModel):
     route: CoordinationRoute
     submitted_at: datetime
     measured_until: datetime = Field(description="The end of the measured time")
-    measured_s: int = Field(description="Seconds measured, from submission")
+    measured_seconds: int = Field(description="Seconds measured, from submission")
     held_by: list[str] = Field(description="Who holds it at the end of the measured time")
     parties: list[PartyTime]
     breaches: list[AttributedBreach]
@@ -108,10 +108,10 @@ class RequestFigures(BaseModel):
     parties_involved: int
     reroutings: int
     declines: int
-    first_engagement_s: int | None = Field(
+    first_engagement_seconds: int | None = Field(
         description="From submission to the first accepted engagement (none yet: null)"
     )
-    joint_assessment_s: int = Field(description="Seconds its joint assessments were open")
+    joint_assessment_seconds: int = Field(description="Seconds its joint assessments were open")
 
 
 class RequestFiguresPage(BaseModel):

@@ -89,7 +89,7 @@ async def test_sla_time_per_party_of_each_request(fed: Insights) -> None:
         f"provider:{MS}": (0, 0, 0),
         "partner:AU": (0, 0, 0),
     }
-    assert mali["measured_s"] == 144 * HOUR and mali["held_by"] == [f"provider:{EA}"]
+    assert mali["measured_seconds"] == 144 * HOUR and mali["held_by"] == [f"provider:{EA}"]
     assert mali["breaches"] == [
         {"clock": "deliver", "breached_at": "2026-01-13T09:00:00Z", "held_by": [f"provider:{EA}"]}
     ]
@@ -108,11 +108,11 @@ async def test_sla_time_per_party_of_each_request(fed: Insights) -> None:
         for r in (mali, sierra_leone)
     ]
     assert costs == [(1, 5, 0, 1), (2, 3, 0, 0)]
-    assert (mali["first_engagement_s"], sierra_leone["first_engagement_s"]) == (
+    assert (mali["first_engagement_seconds"], sierra_leone["first_engagement_seconds"]) == (
         24 * HOUR,
         48 * HOUR,
     )
-    assert (mali["joint_assessment_s"], sierra_leone["joint_assessment_s"]) == (24 * HOUR, 0)
+    assert (mali["joint_assessment_seconds"], sierra_leone["joint_assessment_seconds"]) == (24 * HOUR, 0)
     only_intake = await fed.view("/request-figures", route="intake", country="SLE")
     assert [r["request_id"] for r in only_intake["items"]] == [R2]
 
