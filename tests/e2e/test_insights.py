@@ -135,7 +135,7 @@ async def test_coordination_figures_through_the_door_each_caller_its_part(door: 
             "urgency": "ROUTINE",
             "details": {
                 "ELECTORAL_ASSISTANCE": {
-                    "election_type": "parliamentary",
+                    "election_type": "general",
                     "election_date": "2027-05-01",
                 }
             },
