@@ -296,11 +296,26 @@ class CoordinationMonth(InsightsTable, table=True):
     partner_breaches: int = 0
 
 
-class PartyShare(InsightsTable, table=True):
+class PartyShareTotal(InsightsTable, table=True):
     """How many requests gave a kind of party each whole-percent share of their time,
-    per desk, client and product: the distributions' counts."""
+    per desk and product: the distributions' counts (a few thousand rows however many
+    requests), what every caller but a client reads."""
+
+    __tablename__ = "party_share_total"
+
+    desk_code: str = Field(primary_key=True, max_length=64)
+    product_code: str = Field(primary_key=True, max_length=64)
+    party_kind: str = Field(primary_key=True, max_length=10)
+    share_pct: int = Field(primary_key=True)
+    requests: int = 0
+
+
+class PartyShare(InsightsTable, table=True):
+    """The same counts per client too: what a client's distributions (its own requests)
+    and a client filter read."""
 
     __tablename__ = "party_share"
+    __table_args__ = (Index("ix_party_share_client", "client_code", "product_code"),)
 
     desk_code: str = Field(primary_key=True, max_length=64)
     client_code: str = Field(primary_key=True, max_length=64)

@@ -54,6 +54,7 @@ from services.insights.models import (
     EngagementFact,
     InsightsTable,
     PartyShare,
+    PartyShareTotal,
     ProductFact,
     ProductLoad,
     RequestCoordination,
@@ -370,7 +371,7 @@ async def refresh_figures(session: AsyncSession, request_id: str) -> None:
     history = await _history(session, request)
     figures = domain.figures_of(history)
     products = sorted({*request.products, *(e.product_code for e in history.engagements)})
-    row = _coordination_row(request, products, figures, len(history.assessments))
+    row = coordination_row(request, products, figures, len(history.assessments))
     if old is not None:
         await session.delete(old)
         await session.flush()
@@ -435,7 +436,7 @@ def _holder(key: domain.HolderKey) -> str:
     return f"{key[0].value}:{key[1]}"
 
 
-def _coordination_row(
+def coordination_row(
     request: RequestFact, products: list[str], figures: domain.RequestFiguresOf, assessments: int
 ) -> RequestCoordination:
     route = CoordinationRoute.intake if figures.routed_at_intake else CoordinationRoute.triage
@@ -527,6 +528,8 @@ def coordination_counts(row: RequestCoordination) -> Counts:
                 ("share_pct", _share(value, row.measured_s)),
             )
             counts.append(((PartyShare, share_key, ()), {"requests": 1}))
+            total_key = tuple(item for item in share_key if item[0] != "client_code")
+            counts.append(((PartyShareTotal, total_key, ()), {"requests": 1}))
     return counts
 
 
@@ -774,7 +777,7 @@ def _per_product(scope: domain.Scope, given: FigureFilter, by: Grouping) -> bool
 
 
 def _aggregate_conditions(
-    table: type[CoordinationMonth] | type[PartyShare],
+    table: type[CoordinationMonth] | type[PartyShare] | type[PartyShareTotal],
     scope: domain.Scope,
     given: FigureFilter,
     by: Grouping,
@@ -782,8 +785,8 @@ def _aggregate_conditions(
     """The caller's part of an aggregate (a partner's is read from its requests instead)
     and the filters its columns have."""
     conditions: list[ColumnElement[bool]] = []
-    if scope.client_code is not None:
-        conditions.append(col(table.client_code) == scope.client_code)
+    if table is not PartyShareTotal:  # the all-clients counts are never a client's
+        conditions += matching_columns(table, {"client_code": scope.client_code})
     if scope.desk_code is not None:
         conditions.append(col(table.desk_code) == scope.desk_code)
     if _per_product(scope, given, by):
@@ -797,7 +800,7 @@ def _aggregate_conditions(
         table,
         {
             "desk_code": given.desk_code,
-            "client_code": given.client_code,
+            "client_code": None if table is PartyShareTotal else given.client_code,
             "product_code": given.product_code,
         },
     )
@@ -859,7 +862,9 @@ async def _share_counts(
 ) -> ShareCounts:
     if scope.partner is not None:
         return (await _partner_sums(session, scope, given, by))[1]
-    table = PartyShare
+    # The all-clients counts unless a client's own are asked for (a client, a filter).
+    per_client = scope.client_code is not None or bool(given.client_code)
+    table: type[PartyShare] | type[PartyShareTotal] = PartyShare if per_client else PartyShareTotal
     key = getattr(table, GROUP_COLUMNS[by])
     query = (
         select(key, col(table.party_kind), col(table.share_pct), func.sum(col(table.requests)))
@@ -894,7 +899,7 @@ async def _partner_sums(
                 held = sums.setdefault((group, key["route"]), dict.fromkeys(MONTH_SUMS, 0))
                 for name, amount in amounts.items():
                     held[name] += amount
-            else:
+            elif table is PartyShare:
                 count = shares.setdefault((group, key["party_kind"]), {})
                 count[key["share_pct"]] = count.get(key["share_pct"], 0) + amounts["requests"]
     return sums, shares

@@ -3,9 +3,9 @@
 The new projections are empty for the events applied before this revision: rebuild the
 service's projections once after upgrading (docs/insights.md, Rebuilding).
 
-Revision ID: f50941dfd38c
+Revision ID: e6708a0a792e
 Revises: 3fd2d43ea2dc
-Create Date: 2026-12-01 22:49:03.664873
+Create Date: 2026-12-01 23:08:21.548867
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import shared.db
 from alembic import op
 
 
-revision: str = 'f50941dfd38c'
+revision: str = 'e6708a0a792e'
 down_revision: str | None = '3fd2d43ea2dc'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -60,6 +60,17 @@ def upgrade() -> None:
     sa.Column('share_pct', sa.Integer(), nullable=False),
     sa.Column('requests', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('desk_code', 'client_code', 'product_code', 'party_kind', 'share_pct')
+    )
+    with op.batch_alter_table('party_share', schema=None) as batch_op:
+        batch_op.create_index('ix_party_share_client', ['client_code', 'product_code'], unique=False)
+
+    op.create_table('party_share_total',
+    sa.Column('desk_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('product_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('party_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('share_pct', sa.Integer(), nullable=False),
+    sa.Column('requests', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('desk_code', 'product_code', 'party_kind', 'share_pct')
     )
     op.create_table('product_load',
     sa.Column('product_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -201,6 +212,10 @@ def downgrade() -> None:
 
     op.drop_table('request_coordination')
     op.drop_table('product_load')
+    op.drop_table('party_share_total')
+    with op.batch_alter_table('party_share', schema=None) as batch_op:
+        batch_op.drop_index('ix_party_share_client')
+
     op.drop_table('party_share')
     op.drop_table('coordination_month')
     # ### end Alembic commands ###
