@@ -939,7 +939,12 @@ async def share_distributions(
     session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
 ) -> list[ShareDistribution]:
     """Per group and kind of party: the median and 90th percentile of its share of the
-    requests' time, with the time it held them and the breaches attributed to it."""
+    requests' time, with the time it held them and the breaches attributed to it. The
+    share counts are kept per desk, client and product only, so those are the filters
+    the shares take (the time and breaches beside them are read alike)."""
+    given = FigureFilter(
+        desk_code=given.desk_code, client_code=given.client_code, product_code=given.product_code
+    )
     counts = await _share_counts(session, scope, given, by)
     sums: dict[str, dict[str, int]] = {}
     for (group, _), figures in (await _month_sums(session, scope, given, by)).items():
