@@ -210,6 +210,7 @@ class RequestCoordination(InsightsTable, table=True):
     country: str = Field(max_length=3)
     region: str = Field(max_length=64)
     products: list[str] = Field(sa_type=JSONColumn, description="Asked for or engaged")
+    partners: list[str] = Field(sa_type=JSONColumn, description="Of its joint assessments")
     status: str = Field(max_length=20)
     route: str = Field(max_length=10, description="intake or triage")
     submitted_at: datetime = Field(sa_type=UTCDateTime)
@@ -260,8 +261,10 @@ class RequestProduct(InsightsTable, table=True):
 # its old contribution off and adds its new one (store.apply_counts), so each is the sum
 # over the rows as they are, whatever order the events came in. A product code of ""
 # is the request as a whole (counted once); a product's own rows count the request once
-# per product.
+# per product. A partner of "" is everyone's count; a partner's own rows count the
+# requests of its joint assessments again, so a partner's part is an indexed read too.
 WHOLE_REQUEST = ""
+EVERYONE = ""
 
 
 class CoordinationMonth(InsightsTable, table=True):
@@ -270,6 +273,7 @@ class CoordinationMonth(InsightsTable, table=True):
 
     __tablename__ = "coordination_month"
 
+    partner: str = Field(primary_key=True, max_length=64)
     month: str = Field(primary_key=True, max_length=7)
     desk_code: str = Field(primary_key=True, max_length=64)
     country: str = Field(primary_key=True, max_length=3)
@@ -311,12 +315,13 @@ class PartyShareTotal(InsightsTable, table=True):
 
 
 class PartyShare(InsightsTable, table=True):
-    """The same counts per client too: what a client's distributions (its own requests)
-    and a client filter read."""
+    """The same counts per client (and partner) too: what a client's distributions (its
+    own requests), a client filter and a partner read."""
 
     __tablename__ = "party_share"
-    __table_args__ = (Index("ix_party_share_client", "client_code", "product_code"),)
+    __table_args__ = (Index("ix_party_share_client", "partner", "client_code", "product_code"),)
 
+    partner: str = Field(primary_key=True, max_length=64)
     desk_code: str = Field(primary_key=True, max_length=64)
     client_code: str = Field(primary_key=True, max_length=64)
     product_code: str = Field(primary_key=True, max_length=64)

@@ -47,6 +47,7 @@ from contracts.http.insights.responses import (
 )
 from services.insights import domain
 from services.insights.models import (
+    EVERYONE,
     WHOLE_REQUEST,
     ActivityLine,
     AssessmentFact,
@@ -371,7 +372,8 @@ async def refresh_figures(session: AsyncSession, request_id: str) -> None:
     history = await _history(session, request)
     figures = domain.figures_of(history)
     products = sorted({*request.products, *(e.product_code for e in history.engagements)})
-    row = coordination_row(request, products, figures, len(history.assessments))
+    partners = sorted({p for a in history.assessments for p in a.partners})
+    row = coordination_row(request, products, partners, figures, len(history.assessments))
     if old is not None:
         await session.delete(old)
         await session.flush()
@@ -437,7 +439,11 @@ def _holder(key: domain.HolderKey) -> str:
 
 
 def coordination_row(
-    request: RequestFact, products: list[str], figures: domain.RequestFiguresOf, assessments: int
+    request: RequestFact,
+    products: list[str],
+    partners: list[str],
+    figures: domain.RequestFiguresOf,
+    assessments: int,
 ) -> RequestCoordination:
     route = CoordinationRoute.intake if figures.routed_at_intake else CoordinationRoute.triage
     return RequestCoordination(
@@ -447,6 +453,7 @@ def coordination_row(
         country=request.country,
         region=request.region,
         products=products,
+        partners=partners,
         status=figures.status,
         route=route.value,
         submitted_at=request.submitted_at,
@@ -482,7 +489,8 @@ def _share(seconds: int, measured_s: int) -> int:
 
 def coordination_counts(row: RequestCoordination) -> Counts:
     """What one request adds to the cost-and-time aggregate and to the share counts: once
-    as a whole (product "") and once per product of it."""
+    as a whole (product "") and once per product of it; for everyone (partner "") and
+    again for each partner of its joint assessments."""
     seconds = {
         HoldingParty.client: row.client_s,
         HoldingParty.desk: row.desk_s,
@@ -507,29 +515,31 @@ def coordination_counts(row: RequestCoordination) -> Counts:
         **{f"{kind.value}_breaches": value for kind, value in breaches.items()},
     }
     counts: Counts = []
-    for product in (WHOLE_REQUEST, *row.products):
-        month_key = (
-            ("month", row.month),
-            ("desk_code", row.desk_code),
-            ("country", row.country),
-            ("client_code", row.client_code),
-            ("product_code", product),
-            ("route", row.route),
-        )
-        counts.append(((CoordinationMonth, month_key, (("region", row.region),)), amounts))
-        if not row.measured_s:
-            continue  # no time measured yet: no share to count
-        for kind, value in seconds.items():
-            share_key = (
+    for audience in (EVERYONE, *row.partners):
+        for product in (WHOLE_REQUEST, *row.products):
+            month_key = (
+                ("partner", audience),
+                ("month", row.month),
                 ("desk_code", row.desk_code),
+                ("country", row.country),
                 ("client_code", row.client_code),
                 ("product_code", product),
-                ("party_kind", kind.value),
-                ("share_pct", _share(value, row.measured_s)),
+                ("route", row.route),
             )
-            counts.append(((PartyShare, share_key, ()), {"requests": 1}))
-            total_key = tuple(item for item in share_key if item[0] != "client_code")
-            counts.append(((PartyShareTotal, total_key, ()), {"requests": 1}))
+            counts.append(((CoordinationMonth, month_key, (("region", row.region),)), amounts))
+            if not row.measured_s:
+                continue  # no time measured yet: no share to count
+            for kind, value in seconds.items():
+                share_key = (
+                    ("desk_code", row.desk_code),
+                    ("product_code", product),
+                    ("party_kind", kind.value),
+                    ("share_pct", _share(value, row.measured_s)),
+                )
+                per_client = (("partner", audience), ("client_code", row.client_code), *share_key)
+                counts.append(((PartyShare, per_client, ()), {"requests": 1}))
+                if audience == EVERYONE:
+                    counts.append(((PartyShareTotal, share_key, ()), {"requests": 1}))
     return counts
 
 
@@ -623,27 +633,22 @@ def _request_scope(scope: domain.Scope) -> list[ColumnElement[bool]]:
         conditions.append(_has_product(list(scope.products)))
     if scope.partner is not None:
         conditions.append(
-            select(col(RequestParty.request_id))
-            .where(
-                col(RequestParty.party_kind) == HoldingParty.partner.value,
-                col(RequestParty.party) == scope.partner,
-                col(RequestParty.request_id) == col(table.request_id),
+            col(table.request_id).in_(
+                select(col(RequestParty.request_id)).where(
+                    col(RequestParty.party_kind) == HoldingParty.partner.value,
+                    col(RequestParty.party) == scope.partner,
+                )
             )
-            .exists()
         )
     return conditions
 
 
 def _has_product(products: list[str]) -> ColumnElement[bool]:
+    """Requests with one of the products (a set read once from the product index)."""
     if not products:
         return false()
-    return (
-        select(col(RequestProduct.request_id))
-        .where(
-            col(RequestProduct.product_code).in_(products),
-            col(RequestProduct.request_id) == col(RequestCoordination.request_id),
-        )
-        .exists()
+    return col(RequestCoordination.request_id).in_(
+        select(col(RequestProduct.request_id)).where(col(RequestProduct.product_code).in_(products))
     )
 
 
@@ -684,8 +689,9 @@ async def request_figures(
 ) -> tuple[list[RequestFigures], int]:
     """The requests' figures, newest first; and how many match."""
     query = figures_query(scope, given)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    conditions = [*_request_scope(scope), *_request_filters(given)]
     table = RequestCoordination
+    total = await session.scalar(select(func.count(col(table.request_id))).where(*conditions)) or 0
     rows = (
         await session.scalars(
             query.order_by(col(table.submitted_at).desc(), col(table.request_id).desc())
@@ -782,11 +788,12 @@ def _aggregate_conditions(
     given: FigureFilter,
     by: Grouping,
 ) -> list[ColumnElement[bool]]:
-    """The caller's part of an aggregate (a partner's is read from its requests instead)
-    and the filters its columns have."""
+    """The caller's part of an aggregate and the filters its columns have."""
     conditions: list[ColumnElement[bool]] = []
     if table is not PartyShareTotal:  # the all-clients counts are never a client's
         conditions += matching_columns(table, {"client_code": scope.client_code})
+        partner = getattr(table, "partner")  # noqa: B009 (not on every table of the union)
+        conditions.append(partner == (scope.partner or EVERYONE))
     if scope.desk_code is not None:
         conditions.append(col(table.desk_code) == scope.desk_code)
     if _per_product(scope, given, by):
@@ -842,8 +849,6 @@ ShareCounts = dict[tuple[str, str], dict[int, int]]
 async def _month_sums(
     session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
 ) -> MonthSums:
-    if scope.partner is not None:
-        return (await _partner_sums(session, scope, given, by))[0]
     table = CoordinationMonth
     key = getattr(table, GROUP_COLUMNS[by])
     query = (
@@ -860,10 +865,10 @@ async def _month_sums(
 async def _share_counts(
     session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
 ) -> ShareCounts:
-    if scope.partner is not None:
-        return (await _partner_sums(session, scope, given, by))[1]
-    # The all-clients counts unless a client's own are asked for (a client, a filter).
-    per_client = scope.client_code is not None or bool(given.client_code)
+    # The all-clients counts unless a client's (or a partner's) own are asked for.
+    per_client = (
+        scope.client_code is not None or scope.partner is not None or bool(given.client_code)
+    )
     table: type[PartyShare] | type[PartyShareTotal] = PartyShare if per_client else PartyShareTotal
     key = getattr(table, GROUP_COLUMNS[by])
     query = (
@@ -875,34 +880,6 @@ async def _share_counts(
     for group, kind, share, requests in (await session.execute(query)).all():
         counts.setdefault((group, kind), {})[int(share)] = int(requests)
     return counts
-
-
-async def _partner_sums(
-    session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
-) -> tuple[MonthSums, ShareCounts]:
-    """A partner's part, which no aggregate is keyed by: its requests' own contributions
-    (a few of them) added up here exactly as the aggregates add them up."""
-    rows = (await session.scalars(figures_query(scope, given))).all()
-    per_product = _per_product(scope, given, by)
-    column = GROUP_COLUMNS[by]
-    sums: MonthSums = {}
-    shares: ShareCounts = {}
-    for row in rows:
-        for (table, identity, _), amounts in coordination_counts(row):
-            key = dict(identity)
-            if (key["product_code"] != WHOLE_REQUEST) != per_product:
-                continue
-            if given.product_code and key["product_code"] != given.product_code:
-                continue
-            group = key[column] if column in key else getattr(row, column)
-            if table is CoordinationMonth:
-                held = sums.setdefault((group, key["route"]), dict.fromkeys(MONTH_SUMS, 0))
-                for name, amount in amounts.items():
-                    held[name] += amount
-            elif table is PartyShare:
-                count = shares.setdefault((group, key["party_kind"]), {})
-                count[key["share_pct"]] = count.get(key["share_pct"], 0) + amounts["requests"]
-    return sums, shares
 
 
 def _average(total: int, count: int, unit: float = 1.0) -> float | None:

@@ -146,7 +146,10 @@ def figures_corpus(requests: Iterable[dict[str, Any]], seed: int) -> FiguresCorp
             status_at=request["submitted_at"],
         )
         figures = domain.figures_of(history)
-        row = coordination_row(fact, sorted(request["products"]), figures, len(history.assessments))
+        partners = sorted(request["partners"])
+        row = coordination_row(
+            fact, sorted(request["products"]), partners, figures, len(history.assessments)
+        )
         corpus.add(RequestCoordination, row.model_dump())
         for party in figures.parties:
             corpus.add(
