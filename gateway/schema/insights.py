@@ -1,7 +1,10 @@
 """The insights part of the schema: views computed from the event log by the insights
 service. `whoDoesWhat` is the 3W/4W (which organisations are engaged on which products,
 for which clients, where, since when, in what status) and `whoDoesWhatByCountry` its
-map-ready summary.
+map-ready summary. `requestFigures` is each request's SLA time per party and cost of
+coordination, `slaShares` each party's share per desk or product, `coordinationCosts`
+the cost per desk, product, country or month (through triage and routed at intake),
+and `demandWithoutSupply` unmet demand beside each product's supply.
 
 The caller's token is forwarded: the service gives each caller its own part (a client
 its requests, a provider its products, a partner its assessments, HQ everything).
@@ -12,13 +15,26 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.tools import merge_types
 
+from contracts.http.insights.requests import Grouping
 from contracts.http.insights.responses import (
+    AttributedBreach,
+    CoordinationRoute,
     CountrySummary,
+    DemandWithoutSupply,
+    HoldingParty,
     PartyKind,
+    PartyTime,
+    ProductLoadMonth,
+    RequestFigures,
+    RequestFiguresPage,
+    ShareDistribution,
+    UnmetDemandMonth,
     WhoDoesWhatPage,
     WhoDoesWhatRow,
 )
+from contracts.http.insights.responses import CoordinationCost as CoordinationCostRow
 from gateway.clients import ServiceClient, service_path
 from gateway.context import GatewayContext
 from gateway.schema.common import (
@@ -35,6 +51,9 @@ from gateway.schema.common import (
 )
 
 strawberry.enum(PartyKind, description="Who is engaged: a desk, a provider or a partner")
+strawberry.enum(HoldingParty, description="Who a request waits on: client, desk, provider, partner")
+strawberry.enum(CoordinationRoute, description="Routed at intake, or through the desk's triage")
+strawberry.enum(Grouping, name="FigureGrouping", description="What figures are grouped by")
 
 MAX_PAGE = 500
 MAX_OFFSET = 1_000_000
@@ -105,7 +124,7 @@ def filter_params(given: WhoDoesWhatFilter | None) -> dict[str, str]:
 
 
 @strawberry.type
-class InsightsQuery:
+class WhoDoesWhatQuery:
     @strawberry.field(
         description="Who does what where (3W/4W): organisations engaged per country, "
         "product, client and status, those you may see"
@@ -146,3 +165,176 @@ class InsightsQuery:
             params=filter_params(filter),
         )
         return all_from_contract(CountryEngagement, summaries)
+
+
+@derived(PartyTime, description="How long one party held a request")
+class RequestPartyTime:
+    pass
+
+
+@derived(AttributedBreach, description="An SLA breach and whoever held the request then")
+class RequestBreachHolder:
+    pass
+
+
+@derived(RequestFigures, description="A request's SLA time per party and cost of coordination")
+class RequestCoordinationFigures:
+    products: list[ProductCode]
+
+
+@strawberry.type(description="A page of requests' figures")
+class RequestFiguresConnection:
+    items: list[RequestCoordinationFigures]
+    total: int
+    has_next_page: bool
+
+
+@derived(ShareDistribution, description="A kind of party's share of the requests' time")
+class PartyShareDistribution:
+    pass
+
+
+@derived(CoordinationCostRow, description="The cost of coordination of a group of requests")
+class CoordinationCost:
+    pass
+
+
+@derived(UnmetDemandMonth, description="Demand recorded as unmet in a month")
+class UnmetDemandOfMonth:
+    product_code: ProductCode
+
+
+@derived(ProductLoadMonth, description="A product's supply in a month, beside its unmet demand")
+class ProductSupplyOfMonth:
+    product_code: ProductCode
+
+
+@derived(DemandWithoutSupply, description="Unmet demand beside supply")
+class DemandWithoutSupplyView:
+    unmet: list[UnmetDemandOfMonth]
+    load: list[ProductSupplyOfMonth]
+
+
+@strawberry.input(description="Which requests' figures: each field given narrows them")
+class CoordinationFilter:
+    start: datetime | None = strawberry.field(
+        default=None, description="Submitted (unmet demand: recorded) on or after, by month"
+    )
+    end: datetime | None = strawberry.field(
+        default=None, description="Submitted (unmet demand: recorded) on or before, by month"
+    )
+    desk_code: str | None = None
+    country: str | None = None
+    region: str | None = None
+    client_code: str | None = None
+    product_code: ProductCode | None = None
+    route: CoordinationRoute | None = None
+
+
+def coordination_params(given: CoordinationFilter | None) -> dict[str, str]:
+    """The service's query parameters, each code checked before it goes into a URL."""
+    if given is None:
+        return {}
+    place = WhoDoesWhatFilter(
+        start=given.start,
+        end=given.end,
+        country=given.country,
+        region=given.region,
+        desk_code=given.desk_code,
+        product_code=given.product_code,
+        client_code=given.client_code,
+    )
+    params = filter_params(place)
+    if given.route is not None:
+        params["route"] = given.route.value
+    return params
+
+
+@strawberry.type
+class CoordinationQuery:
+    @strawberry.field(
+        description="Per request, newest first: how long each party held it, its breaches "
+        "and who held it then, and its cost of coordination; the requests you may see"
+    )
+    async def request_figures(
+        self,
+        info: GatewayInfo,
+        filter: CoordinationFilter | None = None,
+        first: int = 100,
+        offset: int = 0,
+    ) -> RequestFiguresConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise bad_input(f"first must be between 1 and {MAX_PAGE}")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise bad_input(f"offset must be between 0 and {MAX_OFFSET}")
+        context = context_of(info)
+        page = await insights_service(context).get(
+            service_path("request-figures"),
+            context.authorization,
+            RequestFiguresPage,
+            params={**coordination_params(filter), "first": first, "offset": offset},
+        )
+        return RequestFiguresConnection(
+            items=all_from_contract(RequestCoordinationFigures, page.items),
+            total=page.total,
+            has_next_page=page.has_next_page,
+        )
+
+    @strawberry.field(
+        description="Per desk or product, each kind of party's share of the requests' time "
+        "(median and 90th percentile), with the time it held them and its breaches"
+    )
+    async def sla_shares(
+        self,
+        info: GatewayInfo,
+        filter: CoordinationFilter | None = None,
+        by: Grouping = Grouping.desk,
+    ) -> list[PartyShareDistribution]:
+        if by not in (Grouping.desk, Grouping.product):
+            raise bad_input("shares are grouped by DESK or PRODUCT")
+        context = context_of(info)
+        rows = await insights_service(context).get(
+            service_path("sla-shares"),
+            context.authorization,
+            list[ShareDistribution],
+            params={**coordination_params(filter), "by": by.value},
+        )
+        return all_from_contract(PartyShareDistribution, rows)
+
+    @strawberry.field(
+        description="The cost of coordination per desk, product, country or month (the "
+        "trend), through triage and routed at intake"
+    )
+    async def coordination_costs(
+        self,
+        info: GatewayInfo,
+        filter: CoordinationFilter | None = None,
+        by: Grouping = Grouping.month,
+    ) -> list[CoordinationCost]:
+        context = context_of(info)
+        rows = await insights_service(context).get(
+            service_path("coordination-costs"),
+            context.authorization,
+            list[CoordinationCostRow],
+            params={**coordination_params(filter), "by": by.value},
+        )
+        return all_from_contract(CoordinationCost, rows)
+
+    @strawberry.field(
+        description="Unmet demand per month, product, region and reason, beside each "
+        "product's supply (routed, accepted, declined, in hand, capacity)"
+    )
+    async def demand_without_supply(
+        self, info: GatewayInfo, filter: CoordinationFilter | None = None
+    ) -> DemandWithoutSupplyView:
+        context = context_of(info)
+        view = await insights_service(context).get(
+            service_path("demand-without-supply"),
+            context.authorization,
+            DemandWithoutSupply,
+            params=coordination_params(filter),
+        )
+        return from_contract(DemandWithoutSupplyView, view)
+
+
+InsightsQuery = merge_types("InsightsQuery", (WhoDoesWhatQuery, CoordinationQuery))

@@ -1,5 +1,6 @@
 """Events the insights service consumes: each one updates the fact it is about, then
-the request's lines are derived again (store.refresh_request).
+the request's lines and figures are derived again (store.refresh_request); an
+engagement's move also moves its product's monthly supply, and unmet demand its counts.
 
 Nothing here depends on the order events arrive in: a status is kept only if it is
 newer than the one held (domain.supersedes), a start time is the earliest seen, and an
@@ -20,12 +21,22 @@ from contracts.events import (
     EngagementProposed,
     EngagementStatusChanged,
     ProductCataloged,
+    RequestSlaBreached,
     RequestStatusChanged,
     RequestSubmitted,
+    UnmetDemandRecorded,
 )
 from services.insights import domain
-from services.insights.models import AssessmentFact, EngagementFact, ProductFact, RequestFact
-from services.insights.store import refresh_request
+from services.insights.models import (
+    AssessmentFact,
+    EngagementFact,
+    ProductFact,
+    RequestFact,
+    RequestStep,
+    SlaBreachFact,
+    UnmetDemandFact,
+)
+from services.insights.store import apply_counts, load_counts, refresh_request, unmet_counts
 from shared.db import AsyncSession
 from shared.messaging import EventContext, EventHandlers
 
@@ -55,15 +66,60 @@ async def on_request_submitted(event: RequestSubmitted, context: EventContext) -
 
 @handlers.on(RequestStatusChanged)
 async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
-    fact = await context.session.get(RequestFact, event.request_id)
+    session = context.session
+    fact = await session.get(RequestFact, event.request_id)
     if fact is None:  # the request's own topic orders submitted first; nothing to place
         return
+    step = RequestStep(
+        request_id=event.request_id,
+        at=event.changed_at,
+        status=event.to_status,
+        actor=event.actor,
+    )
+    if await session.get(RequestStep, (step.request_id, step.at, step.status)) is not None:
+        return  # the same move published again: the history has it
+    session.add(step)
     if domain.supersedes(
         domain.REQUEST_ORDER, (event.changed_at, event.to_status), (fact.status_at, fact.status)
     ):
         fact.status, fact.status_at = event.to_status, event.changed_at
-        context.session.add(fact)
-        await refresh_request(context.session, event.request_id)
+        session.add(fact)
+    await session.flush()
+    await refresh_request(session, event.request_id)
+
+
+@handlers.on(RequestSlaBreached)
+async def on_request_sla_breached(event: RequestSlaBreached, context: EventContext) -> None:
+    session = context.session
+    fact = await session.get(SlaBreachFact, (event.request_id, event.clock.value))
+    if fact is not None and fact.breached_at <= event.breached_at:
+        return
+    fact = fact or SlaBreachFact(
+        request_id=event.request_id, clock=event.clock.value, breached_at=event.breached_at
+    )
+    fact.breached_at = event.breached_at
+    session.add(fact)
+    await session.flush()
+    await refresh_request(session, event.request_id)
+
+
+@handlers.on(UnmetDemandRecorded)
+async def on_unmet_demand_recorded(event: UnmetDemandRecorded, context: EventContext) -> None:
+    session = context.session
+    if await session.get(UnmetDemandFact, (event.request_id, event.product_code)) is not None:
+        return  # kept once per request and product, as the desks keep it
+    fact = UnmetDemandFact(
+        request_id=event.request_id,
+        product_code=event.product_code,
+        client_code=event.client_code,
+        country=event.country,
+        region=event.region,
+        desk_code=event.desk_code,
+        reason_code=event.reason_code.value,
+        recorded_at=event.recorded_at,
+    )
+    session.add(fact)
+    await apply_counts(session, [], unmet_counts(fact))
 
 
 async def _engagement(
@@ -75,6 +131,7 @@ async def _engagement(
     at: datetime,
 ) -> None:
     fact = await session.get(EngagementFact, engagement_id)
+    before = _load_of(fact)
     if fact is None:
         fact = EngagementFact(
             id=engagement_id,
@@ -88,8 +145,27 @@ async def _engagement(
         fact.started_at = min(fact.started_at, at)
         if domain.supersedes(domain.ENGAGEMENT_ORDER, (at, status), (fact.status_at, fact.status)):
             fact.status, fact.status_at = status, at
+    if status in domain.SLOT_HOLDING:
+        fact.accepted_at = _earliest(fact.accepted_at, at)
+    if status in domain.ENGAGEMENT_ENDED:
+        fact.ended_at = _earliest(fact.ended_at, at)
     session.add(fact)
+    await apply_counts(session, load_counts(before), load_counts(_load_of(fact)))
+    await session.flush()
     await refresh_request(session, request_id)
+
+
+def _earliest(held: datetime | None, at: datetime) -> datetime:
+    return at if held is None else min(held, at)
+
+
+def _load_of(fact: EngagementFact | None) -> domain.EngagementLoad | None:
+    if fact is None:
+        return None
+    declined = fact.status == "declined"
+    return domain.EngagementLoad(
+        fact.product_code, fact.started_at, fact.accepted_at, fact.ended_at, declined
+    )
 
 
 @handlers.on(EngagementProposed)
@@ -160,10 +236,16 @@ async def _assessment_status(
     fact = await session.get(AssessmentFact, assessment_id)
     if fact is None:  # its own topic orders the opening first
         return
+    ended = status in domain.ASSESSMENT_ENDED and (fact.ended_at is None or at < fact.ended_at)
+    if ended:
+        fact.ended_at = at
     if domain.supersedes(domain.ASSESSMENT_ORDER, (at, status), (fact.status_at, fact.status)):
         fact.status, fact.status_at = status, at
-        session.add(fact)
-        await refresh_request(session, fact.request_id)
+    elif not ended:
+        return
+    session.add(fact)
+    await session.flush()
+    await refresh_request(session, fact.request_id)
 
 
 @handlers.on(AssessmentOpened)
@@ -200,4 +282,5 @@ async def on_product_cataloged(event: ProductCataloged, context: EventContext) -
         return
     fact = fact or ProductFact(code=event.code, name="", provider_unit="", revision=0)
     fact.name, fact.provider_unit, fact.revision = event.name, event.provider_unit, event.revision
+    fact.capacity = event.capacity
     context.session.add(fact)

@@ -10,6 +10,7 @@ events arrived in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    inspect,
     or_,
     select,
     true,
@@ -27,14 +29,43 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
-from contracts.http.insights.responses import CountrySummary, PartyKind, WhoDoesWhatRow
+from contracts.http.insights.requests import Grouping
+from contracts.http.insights.responses import (
+    AttributedBreach,
+    CoordinationCost,
+    CoordinationRoute,
+    CountrySummary,
+    DemandWithoutSupply,
+    HoldingParty,
+    PartyKind,
+    PartyTime,
+    ProductLoadMonth,
+    RequestFigures,
+    ShareDistribution,
+    UnmetDemandMonth,
+    WhoDoesWhatRow,
+)
 from services.insights import domain
 from services.insights.models import (
+    EVERYONE,
+    WHOLE_REQUEST,
     ActivityLine,
     AssessmentFact,
+    CoordinationMonth,
     EngagementFact,
+    InsightsTable,
+    PartyShare,
+    PartyShareTotal,
     ProductFact,
+    ProductLoad,
+    RequestCoordination,
     RequestFact,
+    RequestParty,
+    RequestProduct,
+    RequestStep,
+    SlaBreachFact,
+    UnmetDemandCount,
+    UnmetDemandFact,
     WhoDoesWhat,
     WhoDoesWhatTotal,
 )
@@ -59,7 +90,8 @@ Aggregate = type[WhoDoesWhat] | type[WhoDoesWhatTotal]
 
 
 async def refresh_request(session: AsyncSession, request_id: str) -> None:
-    """Derive the request's lines from its facts again and recount what they touch."""
+    """Derive the request's lines and figures from its facts again and recount what
+    they touch."""
     old = (
         await session.scalars(
             select(ActivityLine).where(col(ActivityLine.request_id) == request_id)
@@ -75,6 +107,7 @@ async def refresh_request(session: AsyncSession, request_id: str) -> None:
         await _recount(session, WhoDoesWhat, KEY_COLUMNS, key)
     for key in sorted({key[: len(TOTAL_KEY_COLUMNS)] for key in touched}):
         await _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, key)
+    await refresh_figures(session, request_id)
 
 
 async def _derived_lines(session: AsyncSession, request_id: str) -> list[ActivityLine]:
@@ -318,3 +351,728 @@ async def provider_names(session: AsyncSession) -> dict[str, str]:
     """Product code to the name of the unit that provides it (a handful of rows)."""
     rows = await session.execute(select(col(ProductFact.code), col(ProductFact.provider_unit)))
     return {code: unit for code, unit in rows.all()}
+
+
+# --- SLA time per party and the cost of coordination ---------------------------------
+
+# One count an aggregate row gets from a derived row: the table, its primary key, the
+# columns it carries besides (set when the row is made), and the amounts it adds.
+CountKey = tuple[type[InsightsTable], tuple[tuple[str, Any], ...], tuple[tuple[str, Any], ...]]
+Counts = list[tuple[CountKey, dict[str, int]]]
+
+
+async def refresh_figures(session: AsyncSession, request_id: str) -> None:
+    """Derive the request's figures from its facts again, and move the aggregates by the
+    difference between its old and new contributions."""
+    old = await session.get(RequestCoordination, request_id)
+    before = coordination_counts(old) if old is not None else []
+    request = await session.get(RequestFact, request_id)
+    if request is None:
+        return
+    history = await _history(session, request)
+    figures = domain.figures_of(history)
+    products = sorted({*request.products, *(e.product_code for e in history.engagements)})
+    partners = sorted({p for a in history.assessments for p in a.partners})
+    row = coordination_row(request, products, partners, figures, len(history.assessments))
+    if old is not None:
+        await session.delete(old)
+        await session.flush()
+    session.add(row)
+    await session.execute(delete(RequestParty).where(col(RequestParty.request_id) == request_id))
+    await session.execute(
+        delete(RequestProduct).where(col(RequestProduct.request_id) == request_id)
+    )
+    session.add_all(
+        RequestParty(
+            request_id=request_id,
+            party_kind=party.kind.value,
+            party=party.party,
+            seconds=party.seconds,
+            breaches=party.breaches,
+        )
+        for party in figures.parties
+    )
+    session.add_all(RequestProduct(request_id=request_id, product_code=p) for p in products)
+    await apply_counts(session, before, coordination_counts(row))
+
+
+async def _history(session: AsyncSession, request: RequestFact) -> domain.RequestHistory:
+    request_id = request.id
+    steps = await session.scalars(
+        select(RequestStep).where(col(RequestStep.request_id) == request_id)
+    )
+    engagements = await session.scalars(
+        select(EngagementFact).where(col(EngagementFact.request_id) == request_id)
+    )
+    assessments = await session.scalars(
+        select(AssessmentFact).where(col(AssessmentFact.request_id) == request_id)
+    )
+    breaches = await session.scalars(
+        select(SlaBreachFact).where(col(SlaBreachFact.request_id) == request_id)
+    )
+    return domain.RequestHistory(
+        client_code=request.client_code,
+        desk_code=request.desk_code,
+        submitted_at=request.submitted_at,
+        steps=tuple(domain.Step(s.at, s.status, s.actor) for s in steps),
+        engagements=tuple(
+            domain.EngagementPart(
+                e.product_code,
+                e.started_at,
+                e.accepted_at,
+                e.ended_at,
+                declined=e.status == "declined",
+                moved_at=e.status_at,
+            )
+            for e in engagements
+        ),
+        assessments=tuple(
+            domain.AssessmentPart(tuple(a.partners), a.opened_at, a.ended_at, a.status_at)
+            for a in assessments
+        ),
+        breaches=tuple(domain.Breach(b.clock, b.breached_at) for b in breaches),
+    )
+
+
+def _holder(key: domain.HolderKey) -> str:
+    return f"{key[0].value}:{key[1]}"
+
+
+def coordination_row(
+    request: RequestFact,
+    products: list[str],
+    partners: list[str],
+    figures: domain.RequestFiguresOf,
+    assessments: int,
+) -> RequestCoordination:
+    route = CoordinationRoute.intake if figures.routed_at_intake else CoordinationRoute.triage
+    return RequestCoordination(
+        request_id=request.id,
+        desk_code=request.desk_code,
+        client_code=request.client_code,
+        country=request.country,
+        region=request.region,
+        products=products,
+        partners=partners,
+        status=figures.status,
+        route=route.value,
+        submitted_at=request.submitted_at,
+        month=domain.month_of(request.submitted_at),
+        measured_until=figures.measured_until,
+        measured_s=figures.measured_s,
+        held_by=[_holder(key) for key in figures.held_by],
+        client_s=figures.seconds_of(HoldingParty.client),
+        desk_s=figures.seconds_of(HoldingParty.desk),
+        provider_s=figures.seconds_of(HoldingParty.provider),
+        partner_s=figures.seconds_of(HoldingParty.partner),
+        breaches=[
+            {
+                "clock": b.clock,
+                "breached_at": b.breached_at.isoformat(),
+                "held_by": [_holder(key) for key in b.held_by],
+            }
+            for b in figures.breaches
+        ],
+        hand_offs=figures.hand_offs,
+        parties_involved=len(figures.parties),
+        reroutings=figures.reroutings,
+        declines=figures.declines,
+        first_engagement_s=figures.first_engagement_s,
+        assessments=assessments,
+        joint_assessment_s=figures.joint_assessment_s,
+    )
+
+
+def _share(seconds: int, measured_s: int) -> int:
+    return round(100 * seconds / measured_s) if measured_s else 0
+
+
+def coordination_counts(row: RequestCoordination) -> Counts:
+    """What one request adds to the cost-and-time aggregate and to the share counts: once
+    as a whole (product "") and once per product of it; for everyone (partner "") and
+    again for each partner of its joint assessments."""
+    seconds = {
+        HoldingParty.client: row.client_s,
+        HoldingParty.desk: row.desk_s,
+        HoldingParty.provider: row.provider_s,
+        HoldingParty.partner: row.partner_s,
+    }
+    breaches = {kind: 0 for kind in HoldingParty}
+    for breach in row.breaches:
+        for kind in {HoldingParty(holder.split(":", 1)[0]) for holder in breach["held_by"]}:
+            breaches[kind] += 1
+    amounts = {
+        "requests": 1,
+        "hand_offs": row.hand_offs,
+        "parties_involved": row.parties_involved,
+        "reroutings": row.reroutings,
+        "declines": row.declines,
+        "engaged_requests": int(row.first_engagement_s is not None),
+        "first_engagement_s": row.first_engagement_s or 0,
+        "assessed_requests": int(row.assessments > 0),
+        "joint_assessment_s": row.joint_assessment_s,
+        **{f"{kind.value}_s": value for kind, value in seconds.items()},
+        **{f"{kind.value}_breaches": value for kind, value in breaches.items()},
+    }
+    counts: Counts = []
+    for audience in (EVERYONE, *row.partners):
+        for product in (WHOLE_REQUEST, *row.products):
+            month_key = (
+                ("partner", audience),
+                ("month", row.month),
+                ("desk_code", row.desk_code),
+                ("country", row.country),
+                ("client_code", row.client_code),
+                ("product_code", product),
+                ("route", row.route),
+            )
+            counts.append(((CoordinationMonth, month_key, (("region", row.region),)), amounts))
+            if not row.measured_s:
+                continue  # no time measured yet: no share to count
+            for kind, value in seconds.items():
+                share_key = (
+                    ("desk_code", row.desk_code),
+                    ("product_code", product),
+                    ("party_kind", kind.value),
+                    ("share_pct", _share(value, row.measured_s)),
+                )
+                per_client = (("partner", audience), ("client_code", row.client_code), *share_key)
+                counts.append(((PartyShare, per_client, ()), {"requests": 1}))
+                if audience == EVERYONE:
+                    counts.append(((PartyShareTotal, share_key, ()), {"requests": 1}))
+    return counts
+
+
+def load_counts(load: domain.EngagementLoad | None) -> Counts:
+    """What one engagement adds to its product's monthly supply."""
+    if load is None:
+        return []
+    return [
+        ((ProductLoad, (("product_code", product), ("month", month)), ()), {column: 1})
+        for product, month, column in load.counts()
+    ]
+
+
+def unmet_counts(fact: UnmetDemandFact) -> Counts:
+    key = (
+        ("month", domain.month_of(fact.recorded_at)),
+        ("product_code", fact.product_code),
+        ("region", fact.region),
+        ("country", fact.country),
+        ("desk_code", fact.desk_code),
+        ("client_code", fact.client_code),
+        ("reason_code", fact.reason_code),
+    )
+    return [((UnmetDemandCount, key, ()), {"requests": 1})]
+
+
+async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> None:
+    """Move each aggregate row by the difference of two sets of contributions (rows in
+    key order, so two transactions lock them in the same order); a row left with no
+    count is removed, so the aggregates hold exactly what the derived rows add up to."""
+    deltas: dict[CountKey, dict[str, int]] = {}
+    for sign, counts in ((-1, before), (1, after)):
+        for key, amounts in counts:
+            delta = deltas.setdefault(key, {})
+            for name, amount in amounts.items():
+                delta[name] = delta.get(name, 0) + sign * amount
+    for key in sorted(deltas, key=lambda k: (k[0].__tablename__, k[1])):
+        delta = deltas[key]
+        if not any(delta.values()):
+            continue
+        table, identity, extra = key
+        row = await session.get(table, dict(identity))
+        if row is None:
+            row = table(**dict(identity), **dict(extra))
+        for name, amount in delta.items():
+            setattr(row, name, getattr(row, name) + amount)
+        if all(getattr(row, name) == 0 for name in _counted(table)):
+            if inspect(row).persistent:
+                await session.delete(row)
+        else:
+            session.add(row)
+
+
+def _counted(table: type[InsightsTable]) -> list[str]:
+    keys = {column.name for column in table.__table__.primary_key}  # type: ignore[attr-defined]
+    return [
+        name
+        for name, field in table.model_fields.items()
+        if name not in keys and field.annotation is int
+    ]
+
+
+# --- the views' reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureFilter:
+    """The filters of the per-request, cost and share views (each reads those its table
+    has): months of submission, a desk, country, client, product and route."""
+
+    first_month: str | None = None
+    last_month: str | None = None
+    desk_code: str | None = None
+    country: str | None = None
+    region: str | None = None
+    client_code: str | None = None
+    product_code: str | None = None
+    route: CoordinationRoute | None = None
+
+
+def _request_scope(scope: domain.Scope) -> list[ColumnElement[bool]]:
+    """The caller's requests: a client its own, a desk officer its desk's, a provider
+    those with one of its products, a partner those of its joint assessments."""
+    table = RequestCoordination
+    conditions: list[ColumnElement[bool]] = []
+    if scope.client_code is not None:
+        conditions.append(col(table.client_code) == scope.client_code)
+    if scope.desk_code is not None:
+        conditions.append(col(table.desk_code) == scope.desk_code)
+    if scope.products is not None:
+        conditions.append(_has_product(list(scope.products)))
+    if scope.partner is not None:
+        conditions.append(
+            col(table.request_id).in_(
+                select(col(RequestParty.request_id)).where(
+                    col(RequestParty.party_kind) == HoldingParty.partner.value,
+                    col(RequestParty.party) == scope.partner,
+                )
+            )
+        )
+    return conditions
+
+
+def _has_product(products: list[str]) -> ColumnElement[bool]:
+    """Requests with one of the products (a set read once from the product index)."""
+    if not products:
+        return false()
+    return col(RequestCoordination.request_id).in_(
+        select(col(RequestProduct.request_id)).where(col(RequestProduct.product_code).in_(products))
+    )
+
+
+def _request_filters(given: FigureFilter) -> list[ColumnElement[bool]]:
+    table = RequestCoordination
+    conditions = matching_columns(
+        table,
+        {
+            "desk_code": given.desk_code,
+            "country": given.country,
+            "region": given.region,
+            "client_code": given.client_code,
+            "route": given.route.value if given.route else None,
+        },
+    )
+    if given.product_code:
+        conditions.append(_has_product([given.product_code]))
+    if given.first_month:
+        conditions.append(col(table.month) >= given.first_month)
+    if given.last_month:
+        conditions.append(col(table.month) <= given.last_month)
+    return conditions
+
+
+def matching_columns(
+    table: type[InsightsTable], filters: dict[str, Any]
+) -> list[ColumnElement[bool]]:
+    return [getattr(table, name) == value for name, value in filters.items() if value]
+
+
+def figures_query(scope: domain.Scope, given: FigureFilter) -> Select[RequestCoordination]:
+    """The caller's requests that match the filters (unordered)."""
+    return select(RequestCoordination).where(*_request_scope(scope), *_request_filters(given))
+
+
+async def request_figures(
+    session: AsyncSession, scope: domain.Scope, given: FigureFilter, *, limit: int, offset: int
+) -> tuple[list[RequestFigures], int]:
+    """The requests' figures, newest first; and how many match."""
+    query = figures_query(scope, given)
+    conditions = [*_request_scope(scope), *_request_filters(given)]
+    table = RequestCoordination
+    total = await session.scalar(select(func.count(col(table.request_id))).where(*conditions)) or 0
+    rows = (
+        await session.scalars(
+            query.order_by(col(table.submitted_at).desc(), col(table.request_id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return await figures_of_rows(session, list(rows)), total
+
+
+async def figures_of_rows(
+    session: AsyncSession, rows: Sequence[RequestCoordination]
+) -> list[RequestFigures]:
+    """The public shape of derived rows, their parties read in one query."""
+    parties = await session.scalars(
+        select(RequestParty).where(col(RequestParty.request_id).in_([r.request_id for r in rows]))
+    )
+    by_request: dict[str, list[RequestParty]] = {}
+    for party in parties:
+        by_request.setdefault(party.request_id, []).append(party)
+    names = await provider_names(session)
+    order = list(HoldingParty)
+    return [
+        _request_figures(
+            row,
+            sorted(
+                by_request.get(row.request_id, []),
+                key=lambda p: (order.index(HoldingParty(p.party_kind)), p.party),
+            ),
+            names,
+        )
+        for row in rows
+    ]
+
+
+def _request_figures(
+    row: RequestCoordination, parties: list[RequestParty], names: dict[str, str]
+) -> RequestFigures:
+    def name_of(kind: HoldingParty, party: str) -> str:
+        return names.get(party, party) if kind is HoldingParty.provider else party
+
+    return RequestFigures(
+        request_id=row.request_id,
+        desk_code=row.desk_code,
+        country=row.country,
+        region=row.region,
+        client_code=row.client_code,
+        products=row.products,
+        status=row.status,
+        route=CoordinationRoute(row.route),
+        submitted_at=row.submitted_at,
+        measured_until=row.measured_until,
+        measured_seconds=row.measured_s,
+        held_by=row.held_by,
+        parties=[
+            PartyTime(
+                party_kind=HoldingParty(p.party_kind),
+                party=p.party,
+                org_name=name_of(HoldingParty(p.party_kind), p.party),
+                seconds=p.seconds,
+                share_pct=_share(p.seconds, row.measured_s),
+                breaches=p.breaches,
+            )
+            for p in parties
+        ],
+        breaches=[AttributedBreach.model_validate(breach) for breach in row.breaches],
+        hand_offs=row.hand_offs,
+        parties_involved=row.parties_involved,
+        reroutings=row.reroutings,
+        declines=row.declines,
+        first_engagement_seconds=row.first_engagement_s,
+        joint_assessment_seconds=row.joint_assessment_s,
+    )
+
+
+GROUP_COLUMNS = {
+    Grouping.desk: "desk_code",
+    Grouping.product: "product_code",
+    Grouping.country: "country",
+    Grouping.month: "month",
+}
+
+
+def _per_product(scope: domain.Scope, given: FigureFilter, by: Grouping) -> bool:
+    """Whether to read the per-product rows (each request once per product) rather than
+    the whole requests': grouped by product, or narrowed to products (a provider, a
+    product filter), where a request counts for each of those products."""
+    return by is Grouping.product or scope.products is not None or bool(given.product_code)
+
+
+def _aggregate_conditions(
+    table: type[CoordinationMonth] | type[PartyShare] | type[PartyShareTotal],
+    scope: domain.Scope,
+    given: FigureFilter,
+    by: Grouping,
+) -> list[ColumnElement[bool]]:
+    """The caller's part of an aggregate and the filters its columns have."""
+    conditions: list[ColumnElement[bool]] = []
+    if table is not PartyShareTotal:  # the all-clients counts are never a client's
+        conditions += matching_columns(table, {"client_code": scope.client_code})
+        partner = getattr(table, "partner")  # noqa: B009 (not on every table of the union)
+        conditions.append(partner == (scope.partner or EVERYONE))
+    if scope.desk_code is not None:
+        conditions.append(col(table.desk_code) == scope.desk_code)
+    if _per_product(scope, given, by):
+        conditions.append(col(table.product_code) != WHOLE_REQUEST)
+    else:
+        conditions.append(col(table.product_code) == WHOLE_REQUEST)
+    if scope.products is not None:
+        products = list(scope.products)
+        conditions.append(col(table.product_code).in_(products) if products else false())
+    conditions += matching_columns(
+        table,
+        {
+            "desk_code": given.desk_code,
+            "client_code": None if table is PartyShareTotal else given.client_code,
+            "product_code": given.product_code,
+        },
+    )
+    if table is CoordinationMonth:
+        conditions += matching_columns(
+            table,
+            {
+                "country": given.country,
+                "region": given.region,
+                "route": given.route.value if given.route else None,
+            },
+        )
+        if given.first_month:
+            conditions.append(col(CoordinationMonth.month) >= given.first_month)
+        if given.last_month:
+            conditions.append(col(CoordinationMonth.month) <= given.last_month)
+    return conditions
+
+
+MONTH_SUMS = (
+    "requests",
+    "hand_offs",
+    "parties_involved",
+    "reroutings",
+    "declines",
+    "engaged_requests",
+    "first_engagement_s",
+    "assessed_requests",
+    "joint_assessment_s",
+    *(f"{kind.value}_s" for kind in HoldingParty),
+    *(f"{kind.value}_breaches" for kind in HoldingParty),
+)
+# A group's sums: (group key, route) -> column -> sum.
+MonthSums = dict[tuple[str, str], dict[str, int]]
+# A group's share counts: (group key, party kind) -> share -> requests.
+ShareCounts = dict[tuple[str, str], dict[int, int]]
+
+
+async def _month_sums(
+    session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
+) -> MonthSums:
+    table = CoordinationMonth
+    key = getattr(table, GROUP_COLUMNS[by])
+    query = (
+        select(key, col(table.route), *(func.sum(getattr(table, name)) for name in MONTH_SUMS))
+        .where(*_aggregate_conditions(table, scope, given, by))
+        .group_by(key, col(table.route))
+    )
+    return {
+        (row[0], row[1]): dict(zip(MONTH_SUMS, (int(v or 0) for v in row[2:]), strict=True))
+        for row in (await session.execute(query)).all()
+    }
+
+
+async def _share_counts(
+    session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
+) -> ShareCounts:
+    # The all-clients counts unless a client's (or a partner's) own are asked for.
+    per_client = (
+        scope.client_code is not None or scope.partner is not None or bool(given.client_code)
+    )
+    table: type[PartyShare] | type[PartyShareTotal] = PartyShare if per_client else PartyShareTotal
+    key = getattr(table, GROUP_COLUMNS[by])
+    query = (
+        select(key, col(table.party_kind), col(table.share_pct), func.sum(col(table.requests)))
+        .where(*_aggregate_conditions(table, scope, given, by))
+        .group_by(key, col(table.party_kind), col(table.share_pct))
+    )
+    counts: ShareCounts = {}
+    for group, kind, share, requests in (await session.execute(query)).all():
+        counts.setdefault((group, kind), {})[int(share)] = int(requests)
+    return counts
+
+
+def _average(total: int, count: int, unit: float = 1.0) -> float | None:
+    return round(total / count / unit, 2) if count else None
+
+
+async def coordination_costs(
+    session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
+) -> list[CoordinationCost]:
+    """The cost of coordination per group and route, in the group's order."""
+    sums = await _month_sums(session, scope, given, by)
+    return [
+        CoordinationCost(
+            key=group,
+            route=CoordinationRoute(route),
+            requests=figures["requests"],
+            hand_offs=_average(figures["hand_offs"], figures["requests"]) or 0.0,
+            parties_involved=_average(figures["parties_involved"], figures["requests"]) or 0.0,
+            reroutings=figures["reroutings"],
+            declines=figures["declines"],
+            first_engagement_hours=_average(
+                figures["first_engagement_s"], figures["engaged_requests"], 3600
+            ),
+            joint_assessment_hours=_average(
+                figures["joint_assessment_s"], figures["assessed_requests"], 3600
+            ),
+        )
+        for (group, route), figures in sorted(sums.items())
+        if figures["requests"]
+    ]
+
+
+async def share_distributions(
+    session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
+) -> list[ShareDistribution]:
+    """Per group and kind of party: the median and 90th percentile of its share of the
+    requests' time, with the time it held them and the breaches attributed to it. The
+    share counts are kept per desk, client and product only, so those are the filters
+    the shares take (the time and breaches beside them are read alike)."""
+    given = FigureFilter(
+        desk_code=given.desk_code, client_code=given.client_code, product_code=given.product_code
+    )
+    counts = await _share_counts(session, scope, given, by)
+    sums: dict[str, dict[str, int]] = {}
+    for (group, _), figures in (await _month_sums(session, scope, given, by)).items():
+        held = sums.setdefault(group, dict.fromkeys(MONTH_SUMS, 0))
+        for name, amount in figures.items():
+            held[name] += amount
+    order = list(HoldingParty)
+    return [
+        ShareDistribution(
+            key=group,
+            party_kind=HoldingParty(kind),
+            requests=sum(shares.values()),
+            median_share_pct=domain.percentile(shares, 0.5),
+            p90_share_pct=domain.percentile(shares, 0.9),
+            seconds=sums.get(group, {}).get(f"{kind}_s", 0),
+            breaches=sums.get(group, {}).get(f"{kind}_breaches", 0),
+        )
+        for (group, kind), shares in sorted(
+            counts.items(), key=lambda item: (item[0][0], order.index(HoldingParty(item[0][1])))
+        )
+    ]
+
+
+# --- demand without supply -----------------------------------------------------------
+
+
+def _unmet_conditions(scope: domain.Scope, given: FigureFilter) -> list[ColumnElement[bool]]:
+    """The caller's part of the unmet demand: a client's own, a desk's, a provider's
+    products', HQ all; a partner has no assessment in it and sees none."""
+    table = UnmetDemandCount
+    conditions: list[ColumnElement[bool]] = []
+    if scope.partner is not None:
+        conditions.append(false())
+    if scope.client_code is not None:
+        conditions.append(col(table.client_code) == scope.client_code)
+    if scope.desk_code is not None:
+        conditions.append(col(table.desk_code) == scope.desk_code)
+    if scope.products is not None:
+        products = list(scope.products)
+        conditions.append(col(table.product_code).in_(products) if products else false())
+    conditions += matching_columns(
+        table,
+        {
+            "product_code": given.product_code,
+            "region": given.region,
+            "country": given.country,
+            "desk_code": given.desk_code,
+            "client_code": given.client_code,
+        },
+    )
+    if given.first_month:
+        conditions.append(col(table.month) >= given.first_month)
+    if given.last_month:
+        conditions.append(col(table.month) <= given.last_month)
+    return conditions
+
+
+def may_read_supply(scope: domain.Scope) -> bool:
+    """Capacity and utilisation are the providers' figures: HQ, desks and providers
+    read them (as the products service's own utilisation), clients and partners not."""
+    return scope.client_code is None and scope.partner is None
+
+
+async def demand_without_supply(
+    session: AsyncSession, scope: domain.Scope, given: FigureFilter
+) -> DemandWithoutSupply:
+    table = UnmetDemandCount
+    grouped = (
+        select(
+            col(table.month),
+            col(table.product_code),
+            col(table.region),
+            col(table.reason_code),
+            func.sum(col(table.requests)),
+        )
+        .where(*_unmet_conditions(scope, given))
+        .group_by(
+            col(table.month), col(table.product_code), col(table.region), col(table.reason_code)
+        )
+        .order_by(
+            col(table.month), col(table.product_code), col(table.region), col(table.reason_code)
+        )
+    )
+    unmet = [
+        UnmetDemandMonth(
+            month=month, product_code=product, region=region, reason_code=reason, requests=int(n)
+        )
+        for month, product, region, reason, n in (await session.execute(grouped)).all()
+    ]
+    load = await _product_load(session, scope, given, unmet) if may_read_supply(scope) else []
+    return DemandWithoutSupply(unmet=unmet, load=load)
+
+
+async def _product_load(
+    session: AsyncSession,
+    scope: domain.Scope,
+    given: FigureFilter,
+    unmet: Sequence[UnmetDemandMonth],
+) -> list[ProductLoadMonth]:
+    """Per product and month: routed, accepted, declined, in hand at the month's end (the
+    running sum from the first month, whatever the window), against its capacity."""
+    conditions: list[ColumnElement[bool]] = []
+    if scope.products is not None:
+        conditions.append(col(ProductLoad.product_code).in_(list(scope.products)))
+    if given.product_code:
+        conditions.append(col(ProductLoad.product_code) == given.product_code)
+    if given.last_month:
+        conditions.append(col(ProductLoad.month) <= given.last_month)
+    rows = (
+        await session.scalars(
+            select(ProductLoad)
+            .where(*conditions)
+            .order_by(col(ProductLoad.product_code), col(ProductLoad.month))
+        )
+    ).all()
+    capacity = {
+        code: cap
+        for code, cap in (
+            await session.execute(select(col(ProductFact.code), col(ProductFact.capacity)))
+        ).all()
+    }
+    unmet_by: dict[tuple[str, str], int] = {}
+    for entry in unmet:
+        key = (entry.product_code, entry.month)
+        unmet_by[key] = unmet_by.get(key, 0) + entry.requests
+    by_product: dict[str, dict[str, ProductLoad]] = {}
+    for row in rows:
+        by_product.setdefault(row.product_code, {})[row.month] = row
+    for product, _ in unmet_by:
+        by_product.setdefault(product, {})
+    load: list[ProductLoadMonth] = []
+    for product, months in sorted(by_product.items()):
+        known = sorted({*months, *(m for p, m in unmet_by if p == product)})
+        in_hand = 0
+        for month in domain.month_range(known[0], known[-1]):
+            row = months.get(month) or ProductLoad(product_code=product, month=month)
+            in_hand += row.accepted - row.freed
+            if given.first_month and month < given.first_month:
+                continue
+            cap = capacity.get(product, 0)
+            load.append(
+                ProductLoadMonth(
+                    month=month,
+                    product_code=product,
+                    capacity=cap,
+                    requested=row.requested,
+                    accepted=row.accepted,
+                    declined=row.declined,
+                    in_hand=in_hand,
+                    utilisation=round(in_hand / cap, 2) if cap else None,
+                    unmet=unmet_by.get((product, month), 0),
+                )
+            )
+    return load

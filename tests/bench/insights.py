@@ -1,11 +1,14 @@
-"""The insights views over 100 000 requests: p50 / p95 of each view per caller.
+"""The insights views over 100 000 requests: p50 / p95 of each view per caller (the 3W,
+SLA time per party, the cost of coordination, demand without supply).
 
 The corpus: requests from 60 clients in 40 countries over 24 months, each asking for one
 to three of 8 products, each product engaged (accepted, planning, deployed, delivered,
 declined …), one in seven with a joint assessment with one or two partners. Its lines
 are derived by the service's own rules (services/insights/domain.py) and bulk-inserted
 into a migrated database per engine; the 3W aggregate is then counted from them in one
-statement (what the handlers' recount does key by key). SQLite always, PostgreSQL when
+statement (what the handlers' recount does key by key). The same requests get a status
+history, engagements, breaches and unmet demand (tests/bench/coordination.py), whose
+derived rows and aggregates are made by the service's own rules and inserted too. SQLite always, PostgreSQL when
 its server binaries are on this machine.
 
 Each view runs as its route runs it: a fresh session and transaction, the caller's
@@ -26,17 +29,32 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
-from contracts.http.insights.responses import WhoDoesWhatPage
+from contracts.http.insights.requests import Grouping
+from contracts.http.insights.responses import RequestFiguresPage, WhoDoesWhatPage
 from services.insights import domain
 from services.insights.app import DEFINITION as INSIGHTS
-from services.insights.models import ActivityLine, ProductFact, WhoDoesWhat, WhoDoesWhatTotal
+from services.insights.models import (
+    ActivityLine,
+    CoordinationMonth,
+    PartyShare,
+    ProductFact,
+    ProductLoad,
+    UnmetDemandCount,
+    WhoDoesWhat,
+    WhoDoesWhatTotal,
+)
 from services.insights.store import (
     KEY_COLUMNS,
     TOTAL_KEY_COLUMNS,
     Aggregate,
+    FigureFilter,
+    coordination_costs,
     country_summaries,
+    demand_without_supply,
     matching,
+    request_figures,
     scoped,
+    share_distributions,
     within,
 )
 from services.insights.store import who_does_what as who_does_what_lines
@@ -44,6 +62,7 @@ from shared.db import AsyncSession, create_engine, session_factory
 from shared.migrations import upgrade
 from shared.testing.databases import Databases
 from shared.testing.postgres import PostgresServer, PostgresUnavailable
+from tests.bench.coordination import FiguresCorpus, figures_corpus
 from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
 
 TARGET_P95_MS = 200.0
@@ -66,12 +85,16 @@ REQUEST_OUTCOMES = ("routed", "in_progress", "delivered", "closed", "on_hold", "
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def corpus(count: int, seed: int = CORPUS_SEED) -> list[dict[str, Any]]:
-    """The activity lines of `count` requests, as the service derives them."""
+def corpus(
+    count: int, seed: int = CORPUS_SEED
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The activity lines of `count` requests, as the service derives them, and the
+    requests themselves (where, which products and partners, when) for the figures."""
     rng = random.Random(seed)
     countries = [(f"C{index:02d}", REGIONS[index % len(REGIONS)]) for index in range(40)]
     clients = [(f"CLIENT_{index:02d}", rng.choice(countries)) for index in range(60)]
     rows: list[dict[str, Any]] = []
+    requests: list[dict[str, Any]] = []
     for number in range(count):
         client, (country, region) = rng.choice(clients)
         desk = f"DESK_{REGIONS.index(region)}"
@@ -83,6 +106,7 @@ def corpus(count: int, seed: int = CORPUS_SEED) -> list[dict[str, Any]]:
             started = submitted + timedelta(hours=rng.randrange(1, 72))
             outcome = rng.choice(ENGAGEMENT_OUTCOMES)
             lines.append(domain.provider_line(product, outcome, started, changed))
+        partners: list[str] = []
         if rng.random() < 1 / 7:
             partners = rng.sample(PARTNERS, rng.choice((1, 2)))
             opened = submitted + timedelta(days=rng.randrange(1, 10))
@@ -91,7 +115,19 @@ def corpus(count: int, seed: int = CORPUS_SEED) -> list[dict[str, Any]]:
         where = domain.Where(country, region, desk, client)
         request_id = f"{number:08d}-0000-4000-8000-000000000000"
         rows += [_line(request_id, where, line) for line in domain.merged(lines)]
-    return rows
+        requests.append(
+            {
+                "request_id": request_id,
+                "client_code": client,
+                "country": country,
+                "region": region,
+                "desk_code": desk,
+                "products": products,
+                "partners": tuple(partners),
+                "submitted_at": submitted,
+            }
+        )
+    return rows, requests
 
 
 def _line(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, Any]:
@@ -112,7 +148,7 @@ def _line(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, 
     }
 
 
-async def seed(url: str, lines: list[dict[str, Any]]) -> float:
+async def seed(url: str, lines: list[dict[str, Any]], figures: FiguresCorpus) -> float:
     started = time.monotonic()
     engine = create_engine(url)
     try:
@@ -120,10 +156,20 @@ async def seed(url: str, lines: list[dict[str, Any]]) -> float:
         async with session_factory(engine)() as session, session.begin():
             for offset in range(0, len(lines), 5000):
                 await session.execute(insert(ActivityLine), lines[offset : offset + 5000])
+            tables = {**figures.rows, **figures.aggregates()}
+            for table, rows in tables.items():
+                for offset in range(0, len(rows), 2000):
+                    await session.execute(insert(table), rows[offset : offset + 2000])
             await session.execute(
                 insert(ProductFact),
                 [
-                    {"code": code, "name": code, "provider_unit": f"{code} unit", "revision": 1}
+                    {
+                        "code": code,
+                        "name": code,
+                        "provider_unit": f"{code} unit",
+                        "revision": 1,
+                        "capacity": 400,
+                    }
                     for code in PRODUCTS
                 ],
             )
@@ -187,7 +233,63 @@ def views() -> dict[str, View]:
 
         return run
 
+    def figures(scope: domain.Scope, **filters: Any) -> View:
+        async def run(session: AsyncSession) -> str:
+            rows, total = await request_figures(
+                session, scope, FigureFilter(**filters), limit=100, offset=0
+            )
+            return RequestFiguresPage(
+                items=rows, total=total, has_next_page=total > 100
+            ).model_dump_json()
+
+        return run
+
+    def shares(scope: domain.Scope, by: Grouping) -> View:
+        async def run(session: AsyncSession) -> str:
+            rows = await share_distributions(session, scope, FigureFilter(), by)
+            return "".join(row.model_dump_json() for row in rows)
+
+        return run
+
+    def costs(scope: domain.Scope, by: Grouping, **filters: Any) -> View:
+        async def run(session: AsyncSession) -> str:
+            rows = await coordination_costs(session, scope, FigureFilter(**filters), by)
+            return "".join(row.model_dump_json() for row in rows)
+
+        return run
+
+    def demand(scope: domain.Scope, **filters: Any) -> View:
+        async def run(session: AsyncSession) -> str:
+            view = await demand_without_supply(session, scope, FigureFilter(**filters))
+            return view.model_dump_json()
+
+        return run
+
+    desk = domain.Scope(desk_code="DESK_0")
     return {
+        "SLA per request, HQ, newest 100": figures(hq),
+        "SLA per request, a client": figures(client),
+        "SLA per request, a provider": figures(provider),
+        "SLA per request, a partner": figures(partner),
+        "SLA shares by desk, HQ": shares(hq, Grouping.desk),
+        "SLA shares by product, HQ": shares(hq, Grouping.product),
+        "SLA shares by desk, a client": shares(client, Grouping.desk),
+        "SLA shares by product, a provider": shares(provider, Grouping.product),
+        "SLA shares by product, a partner": shares(partner, Grouping.product),
+        "cost by month, HQ": costs(hq, Grouping.month),
+        "cost by desk, HQ": costs(hq, Grouping.desk),
+        "cost by product, HQ": costs(hq, Grouping.product),
+        "cost by country, HQ, last year": costs(
+            hq, Grouping.country, first_month="2026-01", last_month="2026-12"
+        ),
+        "cost by month, a client": costs(client, Grouping.month),
+        "cost by month, a desk": costs(desk, Grouping.month),
+        "cost by month, a provider": costs(provider, Grouping.month),
+        "cost by month, a partner": costs(partner, Grouping.month),
+        "demand without supply, HQ": demand(hq),
+        "demand without supply, HQ, one region": demand(hq, region="Africa"),
+        "demand without supply, a provider": demand(provider),
+        "demand without supply, a client": demand(client),
         "3W, HQ, everything": lines(hq),
         "3W, HQ, last quarter": lines(hq, window=("2026-10", "2026-12")),
         "3W, HQ, one country": lines(hq, country="C07"),
@@ -211,15 +313,24 @@ async def measure(sessions: async_sessionmaker[AsyncSession], view: View, runs: 
     return timings
 
 
-async def _engine_run(url: str, lines: list[dict[str, Any]], runs: int) -> dict[str, Any]:
-    seed_s = await seed(url, lines)
+async def _engine_run(
+    url: str, lines: list[dict[str, Any]], figures: FiguresCorpus, runs: int
+) -> dict[str, Any]:
+    seed_s = await seed(url, lines, figures)
     engine = create_engine(url)
     try:
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
             aggregate_rows = {
                 table.__tablename__: await session.scalar(select(func.count()).select_from(table))
-                for table in (WhoDoesWhat, WhoDoesWhatTotal)
+                for table in (
+                    WhoDoesWhat,
+                    WhoDoesWhatTotal,
+                    CoordinationMonth,
+                    PartyShare,
+                    ProductLoad,
+                    UnmetDemandCount,
+                )
             }
         measured = {
             name: latency_summary(await measure(sessions, view, runs))
@@ -231,11 +342,12 @@ async def _engine_run(url: str, lines: list[dict[str, Any]], runs: int) -> dict[
 
 
 async def insights_views(*, requests: int, runs: int, work_dir: Path) -> BenchmarkResult:
-    lines = corpus(requests)
+    lines, requested = corpus(requests)
+    figures = figures_corpus(requested, CORPUS_SEED)
     runs_by_engine: dict[str, dict[str, Any]] = {}
     notes = [f"{requests:,} requests, {len(lines):,} activity lines; {runs} runs per view"]
     runs_by_engine["SQLite"] = await _engine_run(
-        f"sqlite+aiosqlite:///{work_dir / 'insights.db'}", lines, runs
+        f"sqlite+aiosqlite:///{work_dir / 'insights.db'}", lines, figures, runs
     )
     try:
         server = PostgresServer.start()
@@ -245,7 +357,7 @@ async def insights_views(*, requests: int, runs: int, work_dir: Path) -> Benchma
         try:
             databases = Databases("postgresql", work_dir, server)
             runs_by_engine["PostgreSQL"] = await _engine_run(
-                await databases.new("insights_bench"), lines, runs
+                await databases.new("insights_bench"), lines, figures, runs
             )
             await databases.drop_all()
         finally:

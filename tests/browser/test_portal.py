@@ -501,6 +501,18 @@ async def test_an_analyst_sees_who_does_what_where_and_a_client_its_own_part(
     await expect(page.get_by_role("rowheader", name="BDI")).to_be_visible()
     await screenshot(page, "analyst-who-does-what")
     await assert_accessible(page)
+    # The other insights tabs: the request's time per party, and supply beside demand.
+    await page.get_by_role("tab", name="SLA time per party").click()
+    await expect(page.get_by_role("heading", name="SLA time per party")).to_be_visible()
+    await page.get_by_label("Country").fill("BDI")
+    await expect(page.get_by_role("row").filter(has_text="BINUB").first).to_be_visible()
+    await page.get_by_role("tab", name="Demand without supply").click()
+    await expect(page.get_by_role("heading", name="Supply per product")).to_be_visible()
+    await expect(
+        page.get_by_role("row").filter(has_text="ELECTORAL_ASSISTANCE").first
+    ).to_be_visible()
+    await screenshot(page, "analyst-demand-without-supply")
+    await assert_accessible(page)
 
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, "client", "UNCT_MALI")

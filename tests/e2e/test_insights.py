@@ -108,3 +108,80 @@ async def test_who_does_what_through_the_door_each_caller_its_part(door: Door) -
     )
     assert len(list(csv.reader(io.StringIO(others.text)))) == 2  # the header and tags only
     assert (anonymous.status_code, unknown.status_code) == (401, 404)
+
+
+FIGURES = """query($filter: CoordinationFilter) {
+  requestFigures(filter: $filter, first: 500) { total items { requestId route status
+    measuredSeconds heldBy handOffs partiesInvolved firstEngagementSeconds
+    parties { partyKind party orgName seconds sharePct breaches } } }
+  coordinationCosts(filter: $filter, by: MONTH) { key route requests handOffs }
+  slaShares(filter: $filter, by: PRODUCT) { key partyKind requests medianSharePct p90SharePct }
+  demandWithoutSupply(filter: $filter) { unmet { month productCode requests }
+    load { month productCode capacity accepted inHand utilisation } } }"""
+
+
+async def test_coordination_figures_through_the_door_each_caller_its_part(door: Door) -> None:
+    """A request routed at intake reaches the SLA, cost and supply views for its client
+    and HQ, and none of another client's; the CSVs download through the door."""
+    client = door.headers(Role.client, client="UNSOM")
+    hq = door.headers(Role.hq_analyst)
+    submitted = await door.call(
+        SUBMIT,
+        client,
+        input={
+            "title": "Support to the federal electoral commission",
+            "description": "Voter registration in two federal member states.",
+            "products": ["ELECTORAL_ASSISTANCE"],
+            "urgency": "ROUTINE",
+            "details": {
+                "ELECTORAL_ASSISTANCE": {
+                    "election_type": "general",
+                    "election_date": "2027-05-01",
+                }
+            },
+        },
+    )
+    assert "errors" not in submitted, submitted
+    request_id = submitted["data"]["submitRequest"]["id"]
+
+    async def engaged() -> dict[str, Any] | None:
+        answer = await door.call(FIGURES, client)
+        assert "errors" not in answer, answer
+        mine = [
+            r for r in answer["data"]["requestFigures"]["items"] if r["requestId"] == request_id
+        ]
+        engaged = mine and mine[0]["firstEngagementSeconds"] is not None
+        return answer["data"] if engaged else None
+
+    data = await eventually(engaged, timeout_s=30)
+    figures = next(r for r in data["requestFigures"]["items"] if r["requestId"] == request_id)
+    assert figures["route"] == "INTAKE" and figures["status"] in {"routed", "in_progress"}
+    kinds = {(p["partyKind"], p["party"]) for p in figures["parties"]}
+    assert {("CLIENT", "UNSOM"), ("PROVIDER", "ELECTORAL_ASSISTANCE")} <= kinds
+    assert sum(p["seconds"] for p in figures["parties"]) <= figures["measuredSeconds"] + 5
+    assert {row["route"] for row in data["coordinationCosts"]} == {"INTAKE"}
+    # A request counts in the shares once time was measured (routed and accepted at intake
+    # within the same second, it has none yet).
+    measured = {"ELECTORAL_ASSISTANCE"} if figures["measuredSeconds"] else set()
+    assert {row["key"] for row in data["slaShares"]} == measured
+    # A client reads its own unmet demand, never the providers' supply.
+    assert data["demandWithoutSupply"]["load"] == []
+
+    other = door.headers(Role.client, client="UNCT_MALI")
+    theirs = await door.call(FIGURES, other, filter={"clientCode": "UNSOM"})
+    assert theirs["data"]["requestFigures"]["total"] == 0
+    supply = await door.call(FIGURES, hq, filter={"productCode": "ELECTORAL_ASSISTANCE"})
+    load = supply["data"]["demandWithoutSupply"]["load"]
+    assert load and all(row["capacity"] > 0 for row in load)
+    assert max(row["inHand"] for row in load) >= 1
+    assert codes(await door.call(FIGURES, hq, filter={"country": "somalia"})) == ["BAD_USER_INPUT"]
+
+    base = door.url.removesuffix("/graphql") + "/exports/insights/"
+    async with httpx.AsyncClient(timeout=10) as http:
+        per_party = await http.get(base + "sla-time-per-party.csv", headers=client)
+        cost = await http.get(base + "coordination-cost.csv", headers=client)
+        demand = await http.get(base + "demand-without-supply.csv", headers=hq)
+    assert per_party.status_code == cost.status_code == demand.status_code == 200
+    assert {row[0] for row in list(csv.reader(io.StringIO(per_party.text)))[1:]} == {request_id}
+    assert [row[0] for row in list(csv.reader(io.StringIO(cost.text)))[1:]] == [request_id]
+    assert next(csv.reader(io.StringIO(demand.text)))[:2] == ["Month", "Product"]

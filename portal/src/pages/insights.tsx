@@ -1,6 +1,8 @@
-// Who does what where (3W/4W): the organisations engaged per country, product, client
-// and status, and a summary per country. Every role opens the same page; the insights
-// service gives each caller its own part (HQ the whole picture).
+// The insights page: who does what where (3W/4W: the organisations engaged per country,
+// product, client and status, and a summary per country), and the tabs of
+// coordination.tsx (SLA time per party, the cost of coordination, demand without
+// supply). Every role opens the same page; the insights service gives each caller its
+// own part (HQ the whole picture).
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "urql";
@@ -9,6 +11,7 @@ import type { PartyKind, WhoDoesWhatFilter } from "../gql/graphql";
 import { CsvDownload, ErrorList, Field, Loading, Status } from "../components";
 import { formatDate, formatNumber } from "../format";
 import { Pager } from "./requests";
+import { CostOfCoordination, DemandWithoutSupplyView, SlaTimePerParty } from "./coordination";
 
 const PAGE = 50;
 const KINDS: PartyKind[] = ["DESK", "PROVIDER", "PARTNER"];
@@ -46,7 +49,37 @@ function filterOf(country: string, kind: PartyKind | "", start: string, end: str
   return filter;
 }
 
+const TABS = [
+  { key: "who", label: "coordination.tabWho", title: "insights.title", View: WhoDoesWhat3W },
+  { key: "sla", label: "coordination.tabSla", title: "coordination.slaTitle", View: SlaTimePerParty },
+  { key: "cost", label: "coordination.tabCost", title: "coordination.costTitle", View: CostOfCoordination },
+  { key: "demand", label: "coordination.tabDemand", title: "coordination.demandTitle", View: DemandWithoutSupplyView },
+] as const;
+
 export function WhoDoesWhatPage() {
+  const { t } = useTranslation();
+  const [selected, setSelected] = useState<(typeof TABS)[number]["key"]>("who");
+  const tab = TABS.find((candidate) => candidate.key === selected) ?? TABS[0];
+  return (
+    <section>
+      <h1>{t(tab.title)}</h1>
+      <div role="tablist" aria-label={t("coordination.tabsLabel")} className="tabs">
+        {TABS.map((candidate) => (
+          <button key={candidate.key} type="button" role="tab" id={`tab-${candidate.key}`}
+            aria-selected={candidate.key === selected} aria-controls={`panel-${candidate.key}`}
+            onClick={() => setSelected(candidate.key)}>
+            {t(candidate.label)}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab.key}`} aria-labelledby={`tab-${tab.key}`}>
+        <tab.View />
+      </div>
+    </section>
+  );
+}
+
+function WhoDoesWhat3W() {
   const { t, i18n } = useTranslation();
   const [country, setCountry] = useState("");
   const [kind, setKind] = useState<PartyKind | "">("");
@@ -63,8 +96,7 @@ export function WhoDoesWhatPage() {
     setOffset(0);
   };
   return (
-    <section>
-      <h1>{t("insights.title")}</h1>
+    <>
       <p>{t("insights.intro")}</p>
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
         <Field id="insights-country" label={t("insights.country")}>
@@ -153,6 +185,6 @@ export function WhoDoesWhatPage() {
         onPrevious={() => setOffset(Math.max(0, offset - PAGE))}
         onNext={() => setOffset(offset + PAGE)}
       />
-    </section>
+    </>
   );
 }

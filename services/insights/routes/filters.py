@@ -1,5 +1,7 @@
-"""The filters every 3W route takes (the view, its map summary and its export), parsed
-once: a time window, a place, an organisation, a product, a client."""
+"""The filters the routes take, parsed once: every 3W route's (the view, its map
+summary and its export: a time window, a place, an organisation, a product, a client),
+and the SLA, cost and demand views' (months, a place, a desk, a client, a product, a
+route)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Query
 from sqlalchemy import ColumnElement
 
-from contracts.http.insights.responses import PartyKind
+from contracts.http.insights.responses import CoordinationRoute, PartyKind
 from services.insights import domain
 from services.insights.models import WhoDoesWhat, WhoDoesWhatTotal
-from services.insights.store import Aggregate, matching, scoped, within
+from services.insights.store import Aggregate, FigureFilter, matching, scoped, within
 from shared.auth import CurrentPrincipal
 
 CODE = r"^[A-Za-z0-9_\-]{1,64}$"
@@ -82,3 +84,24 @@ def caller_scope(principal: CurrentPrincipal) -> domain.Scope:
 
 
 ScopeDep = Annotated[domain.Scope, Depends(caller_scope)]
+
+
+def _figure_filter(
+    start: Annotated[datetime | None, Query(description="Submitted on or after (by month)")] = None,
+    end: Annotated[datetime | None, Query(description="Submitted on or before (by month)")] = None,
+    desk_code: Annotated[str | None, Query(pattern=CODE)] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    client_code: Annotated[str | None, Query(pattern=CODE)] = None,
+    product_code: Annotated[str | None, Query(pattern=CODE)] = None,
+    route: CoordinationRoute | None = None,
+) -> FigureFilter:
+    """The filters of the SLA, cost and demand views (the months of submission, or of
+    the unmet demand's record)."""
+    first_month, last_month = domain.month_window(start, end)
+    return FigureFilter(
+        first_month, last_month, desk_code, country, region, client_code, product_code, route
+    )
+
+
+FigureFilterDep = Annotated[FigureFilter, Depends(_figure_filter)]

@@ -1,4 +1,6 @@
-"""Query routes: the 3W/4W (who does what where) and its summary per country.
+"""Query routes: the 3W/4W (who does what where) and its summary per country; SLA time
+per party (per request, and its shares per desk or product), the cost of coordination,
+and demand without supply.
 
 Every figure is the caller's part only (domain.scope_of): the service applies the
 scope itself, whatever the gateway did before it."""
@@ -9,9 +11,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from contracts.http.insights.responses import CountrySummary, WhoDoesWhatPage
-from services.insights.routes.filters import ScopeDep, WhoDoesWhatFilterDep
-from services.insights.store import country_summaries, who_does_what
+from contracts.http.insights.requests import Grouping
+from contracts.http.insights.responses import (
+    CoordinationCost,
+    CountrySummary,
+    DemandWithoutSupply,
+    RequestFiguresPage,
+    ShareDistribution,
+    WhoDoesWhatPage,
+)
+from services.insights.routes.filters import FigureFilterDep, ScopeDep, WhoDoesWhatFilterDep
+from services.insights.store import (
+    coordination_costs,
+    country_summaries,
+    demand_without_supply,
+    request_figures,
+    share_distributions,
+    who_does_what,
+)
+from shared.errors import DomainError
 from shared.service import SessionDep
 
 router = APIRouter(tags=["insights"])
@@ -40,3 +58,50 @@ async def get_country_summaries(
     """The map-ready summary: one entry per country with engagements in the window."""
     selected = filters.selection(scope)
     return await country_summaries(session, selected.table, selected.where)
+
+
+@router.get("/request-figures", response_model=RequestFiguresPage)
+async def get_request_figures(
+    scope: ScopeDep,
+    filters: FigureFilterDep,
+    session: SessionDep,
+    first: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> RequestFiguresPage:
+    """Per request, newest first: the time each party held it, its breaches and who held
+    it then, and its cost of coordination."""
+    rows, total = await request_figures(session, scope, filters, limit=first, offset=offset)
+    return RequestFiguresPage(items=rows, total=total, has_next_page=offset + len(rows) < total)
+
+
+@router.get("/sla-shares", response_model=list[ShareDistribution])
+async def get_sla_shares(
+    scope: ScopeDep,
+    filters: FigureFilterDep,
+    session: SessionDep,
+    by: Annotated[Grouping, Query(description="desk or product")] = Grouping.desk,
+) -> list[ShareDistribution]:
+    """Per desk or product, each kind of party's share of the requests' time."""
+    if by not in (Grouping.desk, Grouping.product):
+        raise DomainError("BAD_USER_INPUT", "shares are grouped by desk or product", field="by")
+    return await share_distributions(session, scope, filters, by)
+
+
+@router.get("/coordination-costs", response_model=list[CoordinationCost])
+async def get_coordination_costs(
+    scope: ScopeDep,
+    filters: FigureFilterDep,
+    session: SessionDep,
+    by: Grouping = Grouping.month,
+) -> list[CoordinationCost]:
+    """The cost of coordination per desk, product, country or month (the trend), each
+    through triage and routed at intake."""
+    return await coordination_costs(session, scope, filters, by)
+
+
+@router.get("/demand-without-supply", response_model=DemandWithoutSupply)
+async def get_demand_without_supply(
+    scope: ScopeDep, filters: FigureFilterDep, session: SessionDep
+) -> DemandWithoutSupply:
+    """Unmet demand per month, product, region and reason, beside each product's supply."""
+    return await demand_without_supply(session, scope, filters)

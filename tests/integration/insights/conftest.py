@@ -1,7 +1,7 @@
 """The insights service in-process on the real broker and a real database (SQLite and
 PostgreSQL), and a scenario of the other services' events to put on the broker: two
-requests in Mali and Sierra Leone, their engagements, and a joint assessment with
-the African Union."""
+requests in Mali and Sierra Leone, their status history, engagements, an SLA breach,
+unmet demand, and a joint assessment with the African Union."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from contracts.enums import AssessmentStatus, ClientKind, DeclineReason, Urgency
+from contracts.enums import AssessmentStatus, ClientKind, DeclineReason, SlaClock, Urgency
 from contracts.events import (
     AssessmentOpened,
     AssessmentStatusChanged,
@@ -23,8 +23,10 @@ from contracts.events import (
     EngagementProposed,
     Event,
     ProductCataloged,
+    RequestSlaBreached,
     RequestStatusChanged,
     RequestSubmitted,
+    UnmetDemandRecorded,
 )
 from services.insights.app import DEFINITION, InsightsSettings, create_app
 from shared.auth import Role
@@ -39,8 +41,8 @@ NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 R1, R2 = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
 
 
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, 0, tzinfo=UTC)
+def at(month: int, day: int, hour: int = 9) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
 
 
 class Insights(ServiceUnderTest):
@@ -132,25 +134,37 @@ def submitted(
     )
 
 
-def status(request_id: str, client: str, desk: str, old: str, new: str, when: datetime) -> Event:
+def status(
+    request_id: str,
+    client: str,
+    desk: str,
+    old: str,
+    new: str,
+    when: datetime,
+    actor: str | None = None,
+) -> Event:
     return RequestStatusChanged(
         request_id=request_id,
         client_code=client,
         desk_code=desk,
         from_status=old,
         to_status=new,
-        actor=f"desk_officer:{desk}:amina",
+        actor=actor or f"desk_officer:{desk}:amina",
         changed_at=when,
     )
 
 
 def scenario() -> list[Event]:
     """R1: MINUSMA in Mali asks for electoral assistance (accepted) and mediation
-    (declined), with a joint assessment with the AU; R2: Sierra Leone's government
-    asks for electoral assistance, delivered, and the request is closed."""
+    (declined, recorded as unmet demand), triaged by the desk, its triage clock breached
+    while the electoral provider held it, with a joint assessment with the AU; R2: Sierra
+    Leone's government asks for electoral assistance, routed at intake, delivered, and
+    the request is closed."""
     electoral, mediation = "ELECTORAL_ASSISTANCE", "MEDIATION_SUPPORT"
     r1 = [
         submitted(R1, "MINUSMA", "MLI", "AFRICA_II", [electoral, mediation], at(1, 10)),
+        status(R1, "MINUSMA", "AFRICA_II", "submitted", "triaged", at(1, 10, 13)),
+        status(R1, "MINUSMA", "AFRICA_II", "triaged", "routed", at(1, 11)),
         status(R1, "MINUSMA", "AFRICA_II", "submitted", "in_progress", at(1, 11)),
         EngagementAccepted(
             engagement_id="e1",
@@ -170,6 +184,29 @@ def scenario() -> list[Event]:
             declined_by="provider:MEDIATION_SUPPORT:ola",
             declined_at=at(1, 12),
         ),
+        UnmetDemandRecorded(
+            request_id=R1,
+            product_code=mediation,
+            client_code="MINUSMA",
+            client_kind=ClientKind.host_country,
+            country="MLI",
+            region="Africa",
+            desk_code="AFRICA_II",
+            reason_code=DeclineReason.capacity,
+            note="no mediator free before the elections",
+            recorded_by="desk_officer:AFRICA_II:amina",
+            recorded_at=at(1, 12, 15),
+        ),
+        RequestSlaBreached(
+            request_id=R1,
+            client_code="MINUSMA",
+            desk_code="AFRICA_II",
+            clock=SlaClock.deliver,
+            urgency=Urgency.priority,
+            due_at=at(1, 13),
+            breached_at=at(1, 13),
+            escalated_to="desk_chief:AFRICA_II",
+        ),
         AssessmentOpened(
             assessment_id="a1",
             request_id=R1,
@@ -188,8 +225,11 @@ def scenario() -> list[Event]:
             changed_at=at(1, 16),
         ),
     ]
+    intake, automation = "desk:AFRICA_I:intake", "desks:automation"
     r2 = [
         submitted(R2, "GOV_SIERRA_LEONE", "SLE", "AFRICA_I", [electoral], at(3, 5)),
+        status(R2, "GOV_SIERRA_LEONE", "AFRICA_I", "submitted", "triaged", at(3, 5), intake),
+        status(R2, "GOV_SIERRA_LEONE", "AFRICA_I", "triaged", "routed", at(3, 5), intake),
         EngagementProposed(
             engagement_id="e3",
             request_id=R2,
@@ -197,6 +237,15 @@ def scenario() -> list[Event]:
             product_code=electoral,
             proposed_at=at(3, 6),
         ),
+        EngagementAccepted(
+            engagement_id="e3",
+            request_id=R2,
+            routing_id="r3",
+            product_code=electoral,
+            accepted_by="provider:ELECTORAL_ASSISTANCE:ines",
+            accepted_at=at(3, 7),
+        ),
+        status(R2, "GOV_SIERRA_LEONE", "AFRICA_I", "routed", "in_progress", at(3, 7), automation),
         EngagementDelivered(
             engagement_id="e3",
             request_id=R2,
@@ -212,6 +261,9 @@ def scenario() -> list[Event]:
             deliverables=[],
             delivered_by="provider:ELECTORAL_ASSISTANCE:ines",
             delivered_at=at(4, 1),
+        ),
+        status(
+            R2, "GOV_SIERRA_LEONE", "AFRICA_I", "in_progress", "delivered", at(4, 1), automation
         ),
         status(R2, "GOV_SIERRA_LEONE", "AFRICA_I", "delivered", "closed", at(4, 20)),
     ]

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.insights.app import DEFINITION, create_app
-from services.insights.models import ActivityLine, WhoDoesWhat
+from services.insights.models import (
+    ActivityLine,
+    CoordinationMonth,
+    PartyShare,
+    ProductLoad,
+    RequestCoordination,
+    UnmetDemandCount,
+    WhoDoesWhat,
+)
 from services.insights.rebuild import rebuild
 from shared.clock import ManualClock
 from shared.db import create_engine, session_factory
@@ -20,7 +28,15 @@ from shared.testing.databases import Databases
 from shared.testing.services import running_service
 from tests.integration.insights.conftest import NOW, Insights, insights_settings, scenario
 
-VIEWS = (("/who-does-what", {"first": 500}), ("/who-does-what/countries", {}))
+VIEWS = (
+    ("/who-does-what", {"first": 500}),
+    ("/who-does-what/countries", {}),
+    ("/request-figures", {"first": 500}),
+    ("/sla-shares", {"by": "desk"}),
+    ("/sla-shares", {"by": "product"}),
+    *(("/coordination-costs", {"by": by}) for by in ("desk", "product", "country", "month")),
+    ("/demand-without-supply", {}),
+)
 
 
 async def figures(insights: Insights) -> list[Any]:
@@ -46,12 +62,14 @@ async def test_rebuild_replays_the_topics_into_an_empty_store(
     async with await started() as first:
         await first.feed(*events)
         recorded = await figures(first)
-    assert recorded[0]["total"] == 8
+    assert recorded[0]["total"] == 8 and recorded[2]["total"] == 2
+    assert recorded[-1]["unmet"] and recorded[-1]["load"]
 
     assert await rebuild(settings) > 0
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as session, session.begin():
-        for table in (WhoDoesWhat, ActivityLine, InboxEntry):
+        emptied = (WhoDoesWhat, ActivityLine, RequestCoordination, CoordinationMonth, PartyShare)
+        for table in (*emptied, ProductLoad, UnmetDemandCount, InboxEntry):
             assert await session.scalar(select(func.count()).select_from(table)) == 0
     await engine.dispose()
     async with await started() as again:
