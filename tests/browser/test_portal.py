@@ -357,8 +357,8 @@ async def test_a_liaison_sets_email_in_french_and_hears_of_the_desks_comment_liv
     await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
     # A client is offered what can concern a client: its requests, not providers' news.
     kinds = page.get_by_role("group", name="Tell me about").get_by_role("checkbox")
-    # Status, comments, approval decisions, and what it follows (lessons, requests).
-    await expect(kinds).to_have_count(5)
+    # Status, comments, approval decisions, merges, and what it follows (lessons, requests).
+    await expect(kinds).to_have_count(6)
     await expect(page.get_by_label("A comment on my request")).to_be_checked()
     await page.get_by_label("Also send me e-mail").check()
     await page.get_by_label("E-mail address").fill("liaison@unct-mali.example.org")
@@ -610,3 +610,93 @@ async def test_a_liaison_writes_a_request_in_french_and_the_desk_filters_its_que
     await expect(rows.filter(has_text=title)).to_have_count(1)
     await page.get_by_label("Written in").select_option("ar")
     await expect(rows.filter(has_text=title)).to_have_count(0)
+
+
+START_PLANNING = """mutation($id: ID!, $v: Int!) {
+  startPlanning(id: $id, expectedVersion: $v) { version } }"""
+DEPLOY = """mutation($id: ID!, $v: Int!) {
+  deployEngagement(id: $id, expectedVersion: $v) { version } }"""
+RECORD_DELIVERABLE = """mutation($id: ID!, $v: Int!, $d: DeliverableInput!) {
+  recordDeliverable(id: $id, expectedVersion: $v, deliverable: $d) { version } }"""
+DELIVER = """mutation($id: ID!, $v: Int!) {
+  deliverEngagement(id: $id, expectedVersion: $v) { status } }"""
+
+
+async def delivered_by_its_provider(door: Door, title: str) -> str:
+    """A MINUSMA request for electoral assistance, taken on and delivered by the
+    provider through the door, step by step as its officers would."""
+    request_id = await submit_as_client(
+        door,
+        "MINUSMA",
+        title,
+        products=["ELECTORAL_ASSISTANCE"],
+        details={
+            "ELECTORAL_ASSISTANCE": {"election_type": "general", "election_date": "2027-07-01"}
+        },
+    )
+    provider = door.headers(Role.provider, products=["ELECTORAL_ASSISTANCE"])
+
+    async def proposed() -> dict[str, Any] | None:
+        request = data(await door.call(REQUEST, provider, id=request_id))["request"]
+        return next(iter(request["engagements"]), None)
+
+    engagement = await eventually(proposed, timeout_s=30)
+
+    async def version() -> int:
+        return int((await proposed() or {})["version"])
+
+    deliverable = {
+        "title": "Voter register audit report",
+        "kind": "report",
+        "reference": "https://docs.example.org/ead/audit",
+        "deliveredOn": "2027-01-15",
+    }
+    for step, extra in (
+        (ACCEPT, {}),
+        (START_PLANNING, {}),
+        (DEPLOY, {}),
+        (RECORD_DELIVERABLE, {"d": deliverable}),
+        (DELIVER, {}),
+    ):
+        data(await door.call(step, provider, id=engagement["id"], v=await version(), **extra))
+    client = door.headers(Role.client, client="MINUSMA")
+
+    async def delivered() -> bool:
+        request = data(await door.call(REQUEST, client, id=request_id))["request"]
+        return bool(request["status"] == "DELIVERED")
+
+    await eventually(delivered, timeout_s=30)
+    return request_id
+
+
+async def test_a_liaison_disputes_a_delivery_with_a_reason_and_the_desk_sees_it_disputed(
+    browser_page_pair: tuple[Page, Page], door: Door
+) -> None:
+    liaison_page, officer_page = browser_page_pair
+    title = "Audit of the voter register in Gao"
+    request_id = await delivered_by_its_provider(door, title)
+    await sign_in(liaison_page, "client", "MINUSMA", path=f"/requests/{request_id}")
+    status = liaison_page.locator(".request .status").first
+    await expect(status).to_have_text("Delivered")
+
+    # A dispute needs its reason: refused without one, and nothing changes.
+    dispute = liaison_page.get_by_role("button", name="Dispute the delivery")
+    await dispute.click()
+    await expect(liaison_page.get_by_role("alert")).to_contain_text(
+        "Some of what you entered is not valid."
+    )
+    await expect(status).to_have_text("Delivered")
+    await liaison_page.get_by_label("Why (required to dispute)").fill(
+        "The report leaves out the Ansongo polling stations."
+    )
+    await dispute.click()
+    await expect(status).to_have_text("Triaged")
+    await screenshot(liaison_page, "client-disputes-a-delivery")
+    await assert_accessible(liaison_page)
+
+    # The desk finds it with the queue's "Disputed only" filter, flagged.
+    await sign_in(officer_page, "desk_officer", "AFRICA_II")
+    await officer_page.get_by_label("Disputed only").check()
+    row = officer_page.get_by_role("row").filter(has_text=title)
+    await expect(row).to_contain_text("Disputed")
+    await screenshot(officer_page, "desk-queue-disputed")
