@@ -58,6 +58,8 @@ WHO_IN_BURUNDI = (
 APPROVE_LESSON = (
     "mutation($id: ID!, $v: Int!) { approveLesson(id: $id, expectedVersion: $v) { status } }"
 )
+TRANSLATE = """mutation($input: LessonInput!, $of: ID!) {
+  createLesson(input: $input, translationOf: $of) { id version } }"""
 
 
 def data(answer: dict[str, Any]) -> Any:
@@ -280,6 +282,14 @@ async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, 
             APPROVE_LESSON, analyst, id=lesson["id"], v=version["submitLesson"]["version"]
         )
     )
+    # Its French translation, linked to it and published the same way.
+    french = "Les envoyés ont besoin d'une équipe de médiation en attente sous une semaine"
+    translation = {**content, "title": french, "language": "fr"}
+    created = data(await door.call(TRANSLATE, provider, input=translation, of=lesson["id"]))
+    draft = {"id": created["createLesson"]["id"], "v": created["createLesson"]["version"]}
+    sent = data(await door.call(SUBMIT_LESSON, provider, **draft))
+    approved = {"id": draft["id"], "v": sent["submitLesson"]["version"]}
+    data(await door.call(APPROVE_LESSON, analyst, **approved))
 
     link = page.get_by_role("link", name=title)
     await expect(link).to_be_visible()  # pushed by lessonPublished, no reload
@@ -294,9 +304,21 @@ async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, 
     await expect(page.locator(".markdown h2")).to_have_text("What happened")
     await expect(page.locator(".markdown strong")).to_have_text("three weeks")
     assert await page.locator(".markdown script").count() == 0
+    # The original names its translation; the translation leads back to the original.
+    other_languages = page.get_by_role("navigation", name="Other languages")
+    await other_languages.get_by_role("link", name=f"Français: {french}").click()
+    await expect(page.get_by_role("heading", name=french)).to_have_attribute("lang", "fr")
+    await (
+        page.get_by_role("navigation", name="Other languages")
+        .get_by_role("link", name="Original")
+        .click()
+    )
+    await expect(page.get_by_role("heading", name=title)).to_be_visible()
+    await expect(other_languages).to_contain_text("Translations")
+    await screenshot(page, "lesson-and-its-translation")
 
     # The same page in Arabic reads right to left, its interface translated.
-    await page.get_by_label("Language").select_option("ar")
+    await page.get_by_label("Language", exact=True).select_option("ar")
     await expect(page.locator("html")).to_have_attribute("dir", "rtl")
     await expect(page.locator("html")).to_have_attribute("lang", "ar")
     await page.get_by_role("link", name="الدروس").click()

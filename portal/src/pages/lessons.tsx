@@ -149,8 +149,31 @@ export function LessonsPage() {
 }
 
 const LessonQuery = graphql(`
-  query Lesson($id: ID!) { lesson(id: $id) { ...LessonCard body sensitivity source authoringEntity } }
+  query Lesson($id: ID!) {
+    lesson(id: $id) { ...LessonCard body sensitivity source authoringEntity }
+    translations: lessons(first: 10, filter: { translationOf: $id }) { edges { node { id title language } } }
+  }
 `);
+
+// The lesson in its other languages: its translations, or the original it translates
+// (and the original's other translations are listed on the original's page).
+function OtherLanguages({ original, translations }: { original?: string | null; translations: { id: string; title: string; language: string }[] }) {
+  const { t } = useTranslation();
+  if (!original && translations.length === 0) return null;
+  return (
+    <nav aria-label={t("lessons.otherLanguages")}>
+      {original && <p><Link to={`/lessons/${original}`}>{t("lessons.original")}</Link></p>}
+      {translations.length > 0 && (
+        <p>
+          {t("lessons.translations")}:{" "}
+          {translations.map((l, index) => (
+            <span key={l.id}>{index > 0 && " · "}<Link to={`/lessons/${l.id}`} lang={l.language}>{languageName(l.language)}: {l.title}</Link></span>
+          ))}
+        </p>
+      )}
+    </nav>
+  );
+}
 
 export function LessonPage() {
   const { id = "" } = useParams();
@@ -160,10 +183,11 @@ export function LessonPage() {
   if (!lesson) return <section><Loading busy={result.fetching} /><ErrorList error={result.error} /></section>;
   return (
     <article>
-      <h1>{lesson.title}</h1>
-      <p><small>{lesson.authoringEntity} · {lesson.themes.join(", ")} · {formatDateTime(lesson.publishedAt, i18n.language)} · {t(`sensitivity.${lesson.sensitivity}`)}</small></p>
+      <h1 lang={lesson.language}>{lesson.title}</h1>
+      <p><small>{lesson.authoringEntity} · {lesson.themes.join(", ")} · {formatDateTime(lesson.publishedAt, i18n.language)} · {t(`sensitivity.${lesson.sensitivity}`)} · {languageName(lesson.language)}</small></p>
       <p><strong>{lesson.summary}</strong></p>
-      <div className="markdown" dangerouslySetInnerHTML={{ __html: safeHtml(lesson.body) }} />
+      <OtherLanguages original={lesson.translationOf} translations={result.data?.translations.edges.map((e) => e.node) ?? []} />
+      <div className="markdown" lang={lesson.language} dangerouslySetInnerHTML={{ __html: safeHtml(lesson.body) }} />
     </article>
   );
 }
