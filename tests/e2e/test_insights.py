@@ -60,9 +60,11 @@ async def test_who_does_what_through_the_door_each_caller_its_part(door: Door) -
     assert "errors" not in submitted, submitted
 
     async def engaged() -> list[dict[str, Any]] | None:
+        """Settled: the provider accepted, and the desk's line has followed the request
+        to in progress (the acceptance and the request's move are two events)."""
         found = await lines(door, hq, clientCode=CLIENT)
         kinds = {(line["partyKind"], line["status"]) for line in found}
-        return found if ("PROVIDER", "accepted") in kinds else None
+        return found if {("PROVIDER", "accepted"), ("DESK", "in_progress")} <= kinds else None
 
     found = await eventually(engaged, timeout_s=30)
     desk = next(line for line in found if line["partyKind"] == "DESK")
