@@ -44,6 +44,7 @@ from gateway.schema.common import (
     ProductCode,
     all_from_contract,
     bad_input,
+    check_page_size,
     code_arg,
     context_of,
     derived,
@@ -123,6 +124,13 @@ def filter_params(given: WhoDoesWhatFilter | None) -> dict[str, str]:
     return params
 
 
+def _check_page(first: int, offset: int) -> None:
+    """One page of an insights list: its size and where it starts, both bounded."""
+    check_page_size(first, MAX_PAGE)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise bad_input(f"offset must be between 0 and {MAX_OFFSET}")
+
+
 @strawberry.type
 class WhoDoesWhatQuery:
     @strawberry.field(
@@ -136,10 +144,7 @@ class WhoDoesWhatQuery:
         first: int = 100,
         offset: int = 0,
     ) -> WhoDoesWhatConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise bad_input(f"first must be between 1 and {MAX_PAGE}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise bad_input(f"offset must be between 0 and {MAX_OFFSET}")
+        _check_page(first, offset)
         context = context_of(info)
         page = await insights_service(context).get(
             service_path("who-does-what"),
@@ -263,10 +268,7 @@ class CoordinationQuery:
         first: int = 100,
         offset: int = 0,
     ) -> RequestFiguresConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise bad_input(f"first must be between 1 and {MAX_PAGE}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise bad_input(f"offset must be between 0 and {MAX_OFFSET}")
+        _check_page(first, offset)
         context = context_of(info)
         page = await insights_service(context).get(
             service_path("request-figures"),
