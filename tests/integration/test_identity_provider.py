@@ -167,9 +167,13 @@ async def test_a_refetch_that_fails_keeps_the_known_keys(issuer: LoopbackIssuer)
 async def test_a_slow_jwks_endpoint_delays_only_the_requests_that_need_keys(
     issuer: LoopbackIssuer, broker: EmbeddedBroker, namespace: str, tmp_path: Path
 ) -> None:
-    """A real gateway process behind a JWKS endpoint that answers after 3 s."""
+    """A real gateway process behind a JWKS endpoint that answers after 6 s, with a 2 s
+    timeout. Checked by what happened, not by wall time (a loaded machine stretches
+    that): /healthz answered while the GraphQL request still waited for keys, and that
+    request was refused because the fetch timed out (had it waited for the JWKS, the
+    key would have been found and the query answered)."""
     issuer.rotate("slow")
-    issuer.delay_s = 3.0
+    issuer.delay_s = 6.0
     port = free_port()
     env = {
         "ONEDOOR_PORT": str(port),
@@ -178,7 +182,7 @@ async def test_a_slow_jwks_endpoint_delays_only_the_requests_that_need_keys(
         "ONEDOOR_KAFKA_NAMESPACE": namespace,
         "ONEDOOR_JWT_ISSUER": issuer.url,
         "ONEDOOR_JWT_JWKS_URL": issuer.url + "/jwks",
-        "ONEDOOR_JWT_JWKS_TIMEOUT_S": "1.5",
+        "ONEDOOR_JWT_JWKS_TIMEOUT_S": "2",
     }
     gateway = start_child([sys.executable, "-m", "gateway"], env, tmp_path / "gateway.log")
     base = f"http://127.0.0.1:{port}"
@@ -203,16 +207,13 @@ async def test_a_slow_jwks_endpoint_delays_only_the_requests_that_need_keys(
                 started = time.monotonic()
                 assert (await http.get(base + "/healthz")).status_code == 200
                 latencies.append(time.monotonic() - started)
-            started = time.monotonic()
+            # A fetch on the event loop would have held these five behind it.
+            health_answered_while_waiting = not graphql.done()
             answer = (await graphql).json()
-            waited = time.monotonic() - started
     finally:
         stop_process(gateway)
-    # Blocked, the loop would hold /healthz for the JWKS timeout (1.5 s; 2.9 s before the
-    # fetch moved off the loop); a loaded CI machine may still take a few hundred ms.
-    assert max(latencies) < 1.0, f"/healthz took {max(latencies):.3f}s behind a slow JWKS"
-    assert sorted(latencies)[2] < 0.25, latencies
+    assert health_answered_while_waiting, "/healthz waited for the JWKS fetch"
     assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", answer
-    assert "signing keys unavailable" in answer["errors"][0]["message"]
-    assert waited < 1.6, f"the JWKS timeout did not bound the wait ({waited:.2f}s)"
-    print(f"/healthz behind a 3 s JWKS: max {max(latencies) * 1000:.1f} ms")
+    message = answer["errors"][0]["message"]
+    assert "signing keys unavailable" in message and "did not answer within 2 s" in message
+    print(f"/healthz behind a 6 s JWKS: max {max(latencies) * 1000:.1f} ms")
