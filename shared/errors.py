@@ -140,7 +140,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(_request: Request, error: Exception) -> JSONResponse:
         trace_id = current_trace_id()
-        log.exception("unhandled error (trace %s)", trace_id)
+        # The cause on the first line too: a log viewer that folds tracebacks still shows it.
+        log.exception("unhandled error (trace %s): %s", trace_id, _first_line(error))
         body = {
             "detail": {
                 "code": "INTERNAL",
@@ -149,3 +150,11 @@ def install_error_handlers(app: FastAPI) -> None:
             }
         }
         return JSONResponse(body, status_code=500)
+
+
+def _first_line(error: Exception, limit: int = 300) -> str:
+    """The error's type and the first line of its message (a database error's message
+    runs on with the statement and its parameters)."""
+    cause = getattr(error, "orig", None) or error
+    message = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {message[0] if message else ''}"[:limit]
