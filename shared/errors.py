@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 
+from shared.conflicts import TRANSIENT_SQLSTATES, TransientConflict
+
 log = logging.getLogger(__name__)
 
 HTTP_STATUS_BY_CODE: dict[str, int] = {
@@ -127,7 +129,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_error(request: Request, error: DBAPIError) -> JSONResponse:
         # Text PostgreSQL cannot store (a NUL character) is the caller's input, not our
         # fault; the transaction rolled back, so nothing changed.
-        if getattr(error.orig, "sqlstate", None) in UNSTORABLE_TEXT_SQLSTATES:
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if sqlstate in TRANSIENT_SQLSTATES:
+            # Rolled back to break a deadlock: RetryTransientConflicts runs it again.
+            raise TransientConflict(_first_line(error)) from error
+        if sqlstate in UNSTORABLE_TEXT_SQLSTATES:
             body = {
                 "detail": {
                     "code": "BAD_USER_INPUT",

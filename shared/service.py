@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
+from shared.conflicts import RetryTransientConflicts
 from shared.db import AsyncSession, create_engine, ping, session_factory
 from shared.errors import install_error_handlers
 from shared.messaging import EventHandlers, MessagingRuntime, Outbox, Publisher
@@ -111,6 +112,7 @@ def create_service_app(
     app.state.definition = definition
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app)
+    app.add_middleware(RetryTransientConflicts)
     _add_health_routes(app, definition)
     for router in definition.routers:
         app.include_router(router)
