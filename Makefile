@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-checks contract-drift faults lint typecheck contracts portal portal-test postgres-server bench clean help
+.PHONY: run test test-checks test-durations contract-drift faults lint typecheck contracts portal portal-test postgres-server bench clean help
 
 help:
 	@echo "make run        start broker, 6 services, the gateway (GraphQL on :8000), mail in var/mail/"
 	@echo "make test       lint, types, boundaries, contract drift, then every test"
+	@echo "make test-durations  run every test and record each file's seconds (the order make test hands them out)"
 	@echo "make faults     fault injection against \`onedoor run\` and a long fuzzing run (minutes)"
 	@echo "make bench      measure the performance targets of docs/architecture.md (about 15 minutes;"
 	@echo "                BENCH_ARGS='--only pipeline --messages 5000' narrows it, see --help)"
@@ -85,6 +86,11 @@ test: postgres-server $(CHROMIUM)
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 test-checks: lint typecheck contract-drift portal-test
+
+# Rewrites tests/durations.json, the seconds per unit of work `make test` hands out
+# heaviest first (tests/scheduling.py); commit it when the suite's shape changed.
+test-durations: postgres-server $(CHROMIUM)
+	$(BIN)/pytest -q -n 2 --dist loadfile --record-durations
 
 contract-drift: $(INSTALLED)
 	$(BIN)/python -m contracts.generate --check
