@@ -10,6 +10,7 @@ Every service verifies the token itself: the gateway is not the only guard.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import uuid
@@ -268,5 +269,15 @@ def issue_dev_token(
     tenant = {"client": client, "desk": desk, "products": products, "partner": partner}
     claims.update({name: value for name, value in tenant.items() if value})
     principal_from_claims(claims)  # refuse to mint a token no service would accept
-    key = private_key if private_key is not None else settings.private_key_path.read_bytes()
-    return jwt.encode(claims, key, algorithm=ALGORITHM)
+    pem = private_key if private_key is not None else settings.private_key_path.read_bytes()
+    return jwt.encode(claims, _signing_key(pem), algorithm=ALGORITHM)
+
+
+@functools.lru_cache(maxsize=8)
+def _signing_key(pem: bytes) -> rsa.RSAPrivateKey:
+    # Parsing checks the RSA key's consistency, tens of ms of CPU: once per key, not per
+    # token (the portal's embedded sign-in and every test mint many).
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{ALGORITHM} signs with an RSA key, not {type(key).__name__}")
+    return key
