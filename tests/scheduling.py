@@ -9,8 +9,8 @@
 - **Heaviest first.** The units are handed out longest first, by the seconds each took
   in a recorded run (`tests/durations.json`), so the run does not end with one worker
   finishing a long unit while the other idles. A unit the record does not know counts
-  its tests at the recorded mean per test. `pytest --record-durations` rewrites the
-  record from the run it ends (a run of the whole suite; `make test-durations`).
+  its tests at the recorded mean per test. `pytest --record-durations` writes the
+  seconds of the units it ran into the record (`make test-durations`: all of them).
 """
 
 from __future__ import annotations
@@ -105,9 +105,16 @@ class DurationRecorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self._seconds[self._units.of(report.nodeid)] += report.duration
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if session.testsfailed or not self._seconds:
-            return  # a partial or failed run would record a wrong picture
-        ordered = dict(sorted(self._seconds.items(), key=lambda item: -item[1]))
-        rounded = {unit: round(seconds, 1) for unit, seconds in ordered.items()}
-        DURATIONS_FILE.write_text(json.dumps(rounded, indent=1) + "\n")
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus == pytest.ExitCode.INTERRUPTED or not self._seconds:
+            return  # an interrupted run saw its last units only in part
+        # The units this run saw replace their entries; the others stay while they exist,
+        # so recording a few files updates those.
+        kept = {unit: s for unit, s in recorded_durations().items() if _exists(unit)}
+        merged = kept | {unit: round(seconds, 1) for unit, seconds in self._seconds.items()}
+        ordered = dict(sorted(merged.items(), key=lambda item: -item[1]))
+        DURATIONS_FILE.write_text(json.dumps(ordered, indent=1) + "\n")
+
+
+def _exists(unit: str) -> bool:
+    return unit.startswith("stack:") or (TESTS_DIR.parent / unit).is_file()
