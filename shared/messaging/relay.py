@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
@@ -60,6 +60,12 @@ class RelayedRow(NamedTuple):
 
 
 RELAYED = [OUTBOX.c[name] for name in RelayedRow._fields]
+# Built once: each batch binds its rows' `seq`s as one list parameter.
+_MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(sent_at=bindparam("now"))
+)
 
 
 class OutboxRelay:
@@ -163,9 +169,7 @@ class OutboxRelay:
     async def _mark_sent(self, session: AsyncSession, rows: list[RelayedRow]) -> None:
         if rows:
             await session.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.seq.in_([row.seq for row in rows]))
-                .values(sent_at=self._clock.now())
+                _MARK_SENT, {"seqs": [row.seq for row in rows], "now": self._clock.now()}
             )
 
     def _record(self, row: RelayedRow) -> OutgoingRecord:
