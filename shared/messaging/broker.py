@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -137,8 +136,7 @@ async def cluster_id(admin: AIOKafkaAdminClient, timeout_s: float = 5.0) -> str:
     return str(description["cluster_id"])
 
 
-@dataclass(frozen=True)
-class OutgoingRecord:
+class OutgoingRecord(NamedTuple):
     topic: str
     key: bytes | None
     value: bytes
@@ -155,8 +153,13 @@ async def send_in_batches(producer: AIOKafkaProducer, records: Sequence[Outgoing
     """
     open_batches: dict[tuple[str, int], BatchBuilder] = {}
     deliveries: list[asyncio.Future[Any]] = []
+    partitions: dict[str, list[int]] = {}  # each topic's, looked up once per call
     for record in records:
-        where = (record.topic, await _partition(producer, record.topic, record.key))
+        topic_partitions = partitions.get(record.topic)
+        if topic_partitions is None:
+            topic_partitions = sorted(await producer.partitions_for(record.topic))
+            partitions[record.topic] = topic_partitions
+        where = (record.topic, int(_partitioner(record.key, topic_partitions, topic_partitions)))
         batch = open_batches.get(where)
         if batch is None:
             batch = open_batches[where] = producer.create_batch()
@@ -172,8 +175,3 @@ async def send_in_batches(producer: AIOKafkaProducer, records: Sequence[Outgoing
 
 
 _partitioner = DefaultPartitioner()
-
-
-async def _partition(producer: AIOKafkaProducer, topic: str, key: bytes | None) -> int:
-    partitions = sorted(await producer.partitions_for(topic))
-    return int(_partitioner(key, partitions, partitions))

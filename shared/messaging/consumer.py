@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts import Event
@@ -42,7 +42,7 @@ from shared.messaging.deadletter import dead_letter_row
 from shared.messaging.envelope import Envelope, MalformedEvent, event_type, from_record
 from shared.messaging.models import INBOX
 from shared.messaging.outbox import Outbox, Publisher
-from shared.messaging.tracing import batch_span, in_trace_of
+from shared.messaging.tracing import TraceRuns, batch_span
 from shared.settings import ConsumerMode
 from shared.telemetry import span_from
 
@@ -217,31 +217,33 @@ class EventConsumer:
         async with self._sessions() as session, session.begin():
             handled = await self._already_handled(session, batch)
             counters = (self.applied, self.dead_lettered)
+            traces = TraceRuns()
             try:
                 async with session.begin_nested():
                     inbox = _InboxRows(self._group, self._clock.now(), handled)
                     for record, envelope in batch:
-                        await self._apply_one(session, record, envelope, inbox, isolated=False)
+                        await self._apply_one(session, record, envelope, inbox, traces)
+                    traces.leave()
                     await inbox.write(session)
                 return
             except Exception:
                 self.applied, self.dead_lettered = counters
+            finally:
+                traces.leave()
             inbox = _InboxRows(self._group, self._clock.now(), handled)
             for record, envelope in batch:
-                await self._apply_one(session, record, envelope, inbox, isolated=True)
+                await self._apply_one(session, record, envelope, inbox, None)
             await inbox.write(session)
 
     async def _already_handled(
         self, session: AsyncSession, batch: Sequence[tuple[ConsumerRecord[bytes, bytes], Read]]
     ) -> dict[str, str]:
         """The inbox's outcome for each event of the batch it already holds."""
-        ids = {envelope.id for _record, envelope in batch if isinstance(envelope, Envelope)}
+        ids = list({envelope.id for _record, envelope in batch if isinstance(envelope, Envelope)})
         if not ids:
             return {}
-        query = select(INBOX.c.event_id, INBOX.c.outcome).where(
-            INBOX.c.consumer == self._group, INBOX.c.event_id.in_(ids)
-        )
-        return {event_id: outcome for event_id, outcome in await session.execute(query)}
+        found = await session.execute(_HANDLED, {"consumer": self._group, "ids": ids})
+        return {event_id: outcome for event_id, outcome in found}
 
     async def _apply_one(
         self,
@@ -249,18 +251,18 @@ class EventConsumer:
         record: ConsumerRecord[bytes, bytes],
         envelope: Read,
         inbox: _InboxRows,
-        *,
-        isolated: bool,
+        traces: TraceRuns | None,
     ) -> None:
-        """Apply one event. `isolated`: in its own savepoint, with retries and a dead
-        letter; otherwise once, letting a failure abort the whole batch."""
+        """Apply one event: with the batch's `traces`, once, in its writer's trace,
+        letting a failure abort the whole batch; without (isolated), in its own span
+        and savepoint, with retries and a dead letter."""
         if isinstance(envelope, MalformedEvent):
             self._dead_letter(session, record, None, f"malformed event: {envelope}", attempts=0)
             return
         if not inbox.first_time(envelope.id):
             return  # already applied
         model, handler = self._handlers.registered(envelope.type)
-        if isolated:
+        if traces is None:
             with span_from(
                 f"process {envelope.type}",
                 envelope.traceparent,
@@ -269,8 +271,8 @@ class EventConsumer:
             ):
                 failure, attempts = await self._attempt(session, envelope, model, handler)
         else:
-            with in_trace_of(envelope.traceparent):
-                await handler(self._validated(envelope, model), self._context(session, envelope))
+            traces.enter(envelope.traceparent)
+            await handler(self._validated(envelope, model), self._context(session, envelope))
             failure, attempts = None, 1
         if failure is None:
             inbox.record(envelope, "applied", None)
@@ -366,6 +368,11 @@ class EventConsumer:
 
 
 Read = Envelope | MalformedEvent
+# Built once: each batch only binds its consumer and event ids (one list parameter).
+_HANDLED = select(INBOX.c.event_id, INBOX.c.outcome).where(
+    INBOX.c.consumer == bindparam("consumer"),
+    INBOX.c.event_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def _read(record: ConsumerRecord[bytes, bytes]) -> Read:

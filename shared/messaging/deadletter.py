@@ -28,8 +28,11 @@ Headers = list[tuple[str, bytes]]
 class StoredRecord(Protocol):
     """What the relay reads of an outbox row to publish it."""
 
-    payload: str
-    extra_headers: dict[str, str] | None
+    @property
+    def payload(self) -> str: ...
+
+    @property
+    def extra_headers(self) -> dict[str, str] | None: ...
 
 
 # The extra header that holds the original key and headers; never sent as such.

