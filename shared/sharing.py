@@ -70,7 +70,8 @@ class RecordKind(StrEnum):
 class Share:
     """Who may see one field. `per_product`: a provider sees only the entries of its own
     products (a mapping keyed by product code, or records with a `product_code`).
-    `of`: the kind of the records the field holds, each projected by its own policy."""
+    `of`: the kind of the records the field holds (a list of them, or one in a webhook's
+    envelope), each projected by its own policy."""
 
     audiences: frozenset[Audience]
     per_product: bool = False
@@ -188,7 +189,10 @@ POLICY: dict[RecordKind, dict[str, Share]] = {
         # lesson after publication, and is nobody else's reading.
         "review_comment": share(A.author, A.hq),
     },
-    RecordKind.webhook: _all(RecordKind.webhook, "delivery_id event occurred_at partner"),
+    RecordKind.webhook: {
+        **_all(RecordKind.webhook, "delivery_id event occurred_at partner"),
+        "assessment": share(A.partner, of=RecordKind.assessment),
+    },
 }
 
 # The rows of a kind that only some of its audiences reach at all: the desk's internal
@@ -263,21 +267,17 @@ def shown_to(viewer: Viewer, kind: RecordKind, record: M) -> M:
     update = {}
     for name, rule in POLICY[kind].items():
         value = getattr(record, name)
-        shown = _field_shown(viewer, rule, value, _hidden(type(record), name))
-        if shown is not value:
-            update[name] = shown
+        if viewer.audience not in rule.audiences:
+            update[name] = _hidden(type(record), name)
+            continue
+        if rule.per_product and viewer.audience is A.provider:
+            value = _own_products(value, viewer.products)
+        if rule.of is not None:
+            of = rule.of
+            value = [shown_to(viewer, of, item) for item in value]
+        if value is not getattr(record, name):
+            update[name] = value
     return record.model_copy(update=update) if update else record
-
-
-def _field_shown(viewer: Viewer, rule: Share, value: Any, hidden: Any) -> Any:
-    if viewer.audience not in rule.audiences:
-        return hidden
-    if rule.per_product and viewer.audience is A.provider:
-        value = _own_products(value, viewer.products)
-    if rule.of is not None:
-        of = rule.of
-        value = [shown_to(viewer, of, item) for item in value]
-    return value
 
 
 def _own_products(value: Any, products: frozenset[str]) -> Any:
@@ -343,7 +343,7 @@ def outside_policy(viewer: Viewer, kind: RecordKind, payload: Mapping[str, Any])
             codes = value.keys() if isinstance(value, Mapping) else _codes(value)
             found += [f"{kind}.{name}[{code}]" for code in codes if code not in viewer.products]
         if rule is not None and rule.of is not None and viewer.audience in rule.audiences:
-            for item in value:
+            for item in [value] if isinstance(value, Mapping) else value:
                 found += outside_policy(viewer, rule.of, item)
     return found
 
