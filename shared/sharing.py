@@ -195,9 +195,10 @@ POLICY: dict[RecordKind, dict[str, Share]] = {
     },
 }
 
-# The rows of a kind that only some of its audiences reach at all: the desk's internal
-# notes on a request (services/desks/routes/queries.py filters the conversation by it).
-INTERNAL_COMMENT_READERS = frozenset({A.desk, A.hq})
+# Who reaches a request's internal rows at all: the desk's internal notes (GET /comments
+# and the queue's search, services/desks/search.py) and its internal documents and files
+# the scanner refused (services/desks/attachments.py).
+INTERNAL_READERS = frozenset({A.desk, A.hq})
 
 # The contract model each kind is answered as (the completeness test reads them).
 MODELS: dict[RecordKind, type[BaseModel]] = {

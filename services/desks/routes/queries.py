@@ -55,7 +55,6 @@ from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.queries import Keyset, grouped
 from shared.service import ClockDep, SessionDep
-from shared.sharing import INTERNAL_COMMENT_READERS, viewer_of
 
 router = APIRouter(tags=["queries"])
 
@@ -124,7 +123,7 @@ async def get_comments(
         )
         .order_by(col(Comment.created_at), col(Comment.id))
     )
-    if viewer_of(principal).audience not in INTERNAL_COMMENT_READERS:
+    if not search.sees_internal_notes(principal):
         query = query.where(col(Comment.internal).is_(False))
     asked = set(request_id)
     async with session.begin():
