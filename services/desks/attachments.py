@@ -26,8 +26,9 @@ from sqlmodel import col
 
 from services.desks.models import Attachment
 from services.desks.settings import DesksSettings
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.errors import DomainError
+from shared.sharing import INTERNAL_READERS, viewer_of
 from shared.storage import BlobStore, FileBlobStore, S3BlobStore, StagedFile
 
 # Types without a magic number: the content must be text (UTF-8, no NUL) and no known
@@ -55,13 +56,11 @@ class AcceptEveryFile:
         return ScanStatus.clean
 
 
-# Who sees a desk's internal documents and files the scanner refused.
-DESK_ROLES = (Role.desk_officer, Role.admin, Role.hq_analyst)
-
-
 def attachment_visibility(principal: Principal) -> ColumnElement[bool]:
-    """Which attachments of a visible request the caller may see, as a SQL condition."""
-    if principal.role in DESK_ROLES:
+    """Which attachments of a visible request the caller may see, as a SQL condition: a
+    desk's internal documents and files the scanner refused only the sharing policy's
+    INTERNAL_READERS (the desk, HQ)."""
+    if viewer_of(principal).audience in INTERNAL_READERS:
         return true()
     return and_(
         col(Attachment.internal).is_(False),

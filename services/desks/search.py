@@ -33,9 +33,10 @@ from sqlmodel import col
 
 from services.desks.models import Comment, RequestSearchText, ServiceRequest
 from shared import fulltext
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.db import AsyncSession
 from shared.errors import DomainError
+from shared.sharing import INTERNAL_READERS, viewer_of
 
 FTS_TABLE = "request_search_fts"
 SEARCH_VECTOR = "search_vector"
@@ -66,8 +67,9 @@ def queue_search_terms(text: str) -> list[str]:
 
 
 def sees_internal_notes(principal: Principal) -> bool:
-    """As GET /comments: clients and providers never read the desk's internal notes."""
-    return principal.role not in (Role.client, Role.provider)
+    """As GET /comments: only the sharing policy's INTERNAL_READERS (the desk,
+    HQ) read the desk's internal notes, clients and providers never."""
+    return viewer_of(principal).audience in INTERNAL_READERS
 
 
 def matching(session: AsyncSession, terms: list[str], principal: Principal) -> ColumnElement[bool]:

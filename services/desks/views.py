@@ -28,8 +28,10 @@ from services.desks.models import (
     SlaClockState,
 )
 from services.desks.store import routings_of
+from shared.auth import Principal
 from shared.db import AsyncSession
 from shared.queries import grouped
+from shared.sharing import RecordKind, shown_to, viewer_of
 
 
 async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> list[RequestPublic]:
@@ -67,6 +69,16 @@ async def present(session: AsyncSession, requests: Sequence[ServiceRequest]) -> 
         )
         for request in requests
     ]
+
+
+async def present_to(
+    session: AsyncSession, principal: Principal, requests: Sequence[ServiceRequest]
+) -> list[RequestPublic]:
+    """`present`, as the caller's audience may see each request (shared/sharing.py): what
+    every query, the gateway's subscriptions and the exports answer another party with.
+    (A command answers its actor: the request's desk, its client or an admin.)"""
+    viewer = viewer_of(principal)
+    return [shown_to(viewer, RecordKind.request, node) for node in await present(session, requests)]
 
 
 def present_new(

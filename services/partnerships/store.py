@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from contracts.enums import AssessmentStatus, TaskStatus
 from contracts.events import AssessmentStatusChanged
+from contracts.http.partnerships.responses import AssessmentPublic, TaskPublic
 from services.partnerships.domain import TaskView, transition
 from services.partnerships.models import (
     AssessmentEntry,
@@ -34,6 +35,7 @@ from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Publisher
 from shared.queries import grouped
+from shared.sharing import Audience, RecordKind, Viewer, shown_to
 
 
 def referred_to(products: Sequence[str]) -> ColumnElement[bool]:
@@ -169,31 +171,26 @@ def change_status(
     record(session, assessment, at=at, kind="status_changed", actor=actor, summary=summary)
 
 
-def snapshot(
-    assessment: JointAssessment, partners: Sequence[str], tasks: Sequence[AssessmentTask]
+def assessment_public(
+    assessment: JointAssessment, partners: list[str], tasks: Sequence[AssessmentTask]
+) -> AssessmentPublic:
+    """An assessment with its partners and tasks, before any audience's projection."""
+    return AssessmentPublic(
+        **assessment.model_dump(),
+        partners=partners,
+        tasks=[TaskPublic(**task.model_dump()) for task in tasks],
+    )
+
+
+def partner_view(
+    assessment: JointAssessment, partners: list[str], tasks: Sequence[AssessmentTask]
 ) -> dict[str, Any]:
-    """What a partner's system is told about an assessment (no other tenant's data)."""
-    return {
-        "id": assessment.id,
-        "request_id": assessment.request_id,
-        "status": assessment.status,
-        "scope": assessment.scope,
-        "partners": list(partners),
-        "due_on": assessment.due_on.isoformat() if assessment.due_on else None,
-        "version": assessment.version,
-        "tasks": [
-            {
-                "id": task.id,
-                "title": task.title,
-                "lead": task.lead,
-                "status": task.status,
-                "due_on": task.due_on.isoformat() if task.due_on else None,
-            }
-            for task in tasks
-        ],
-        "summary": assessment.summary,
-        "recommended_products": assessment.recommended_products,
-    }
+    """What a partner's system is told about an assessment: exactly what a partner reads
+    of it through the door (shared/sharing.py), never a field outside the partners'
+    policy."""
+    public = assessment_public(assessment, partners, tasks)
+    shown = shown_to(Viewer(Audience.partner), RecordKind.assessment, public)
+    return shown.model_dump(mode="json")
 
 
 async def notify(
@@ -221,7 +218,7 @@ async def notify(
         return []
     partners = (await partners_of(session, [assessment.id]))[assessment.id]
     tasks = (await tasks_of(session, [assessment.id]))[assessment.id]
-    state = snapshot(assessment, partners, tasks)
+    state = partner_view(assessment, partners, tasks)
     deliveries = []
     for partner in receivers:
         delivery_id = str(uuid.uuid4())

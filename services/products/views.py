@@ -17,15 +17,17 @@ from services.products import domain
 from services.products.domain import EngagementStatus
 from services.products.models import Assignment, Engagement, Expert, ExpertAvailability, Product
 from services.products.store import assignments_of, deliverables_of
+from shared.auth import Principal
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.sharing import RecordKind, shown_to, viewer_of
 
 
 async def public_engagements(
-    session: AsyncSession, engagements: list[Engagement], clock: Clock
+    session: AsyncSession, engagements: list[Engagement], clock: Clock, principal: Principal
 ) -> list[EngagementPublic]:
     """Engagements with their deliverables, experts and SLA due date, in three queries for
-    the whole list."""
+    the whole list, as the caller's audience may see them (shared/sharing.py)."""
     ids = [engagement.id for engagement in engagements]
     deliverables = await deliverables_of(session, ids)
     assignments = await assignments_of(session, ids)
@@ -35,6 +37,7 @@ async def public_engagements(
     )
     targets = {code: sla_targets for code, sla_targets in rows.all()}
     now = clock.now()
+    viewer = viewer_of(principal)
     public = []
     for engagement in engagements:
         due = domain.due_at(
@@ -42,20 +45,19 @@ async def public_engagements(
             engagement.created_at,
             targets.get(engagement.product_code, {}),
         )
-        public.append(
-            EngagementPublic(
-                **engagement.model_dump(),
-                due_at=due,
-                overdue=due is not None and due < now,
-                deliverables=[
-                    DeliverablePublic(**item.model_dump()) for item in deliverables[engagement.id]
-                ],
-                assignments=[
-                    AssignmentPublic(**assignment.model_dump(), expert_name=expert.name)
-                    for assignment, expert in assignments[engagement.id]
-                ],
-            )
+        engagement_public = EngagementPublic(
+            **engagement.model_dump(),
+            due_at=due,
+            overdue=due is not None and due < now,
+            deliverables=[
+                DeliverablePublic(**item.model_dump()) for item in deliverables[engagement.id]
+            ],
+            assignments=[
+                AssignmentPublic(**assignment.model_dump(), expert_name=expert.name)
+                for assignment, expert in assignments[engagement.id]
+            ],
         )
+        public.append(shown_to(viewer, RecordKind.engagement, engagement_public))
     return public
 
 

@@ -36,7 +36,7 @@ from services.desks.store import (
     rule_spec,
     visibility,
 )
-from services.desks.views import present
+from services.desks.views import present, present_to
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import Aggregate, Change, CommandsDep
 from shared.db import AsyncSession
@@ -227,7 +227,7 @@ async def approval_queue(
                 .limit(limit)
             )
         ).all()
-        return await present(session, requests)
+        return await present_to(session, principal, requests)
 
 
 # --- The rules, an admin's data -------------------------------------------------------

@@ -15,7 +15,7 @@ from contracts.enums import SlaClock
 from services.desks.models import ServiceRequest, SlaClockState, UnmetDemand
 from services.desks.routes.queries import QueueFilterDep, breached_clock, metrics_of
 from services.desks.settings import SettingsDep
-from services.desks.views import present
+from services.desks.views import present_to
 from shared.auth import CurrentPrincipal, Role
 from shared.db import AsyncSession
 from shared.exports import Cells, csv_response, keyset_chunks, sessions_of
@@ -54,7 +54,7 @@ async def export_queue(
     """The queue as the caller sees it (GET /requests), every page, as CSV."""
 
     async def to_cells(session: AsyncSession, rows: list[ServiceRequest]) -> list[Cells]:
-        nodes = await present(session, rows)
+        nodes = await present_to(session, principal, rows)
         return [tuple(getattr(node, name) for name in QUEUE_HEADER) for node in nodes]
 
     query = select(ServiceRequest).where(*queue.conditions(session, principal))

@@ -37,7 +37,7 @@ from services.desks.routes.commands import DESK, REQUEST
 from services.desks.routes.intake import take_in
 from services.desks.settings import SettingsDep
 from services.desks.store import add_timeline, derive_status, move, visibility
-from services.desks.views import present
+from services.desks.views import present, present_to
 from shared.auth import CurrentPrincipal, Principal
 from shared.commands import Change, CommandsDep, bump_version
 from shared.db import AsyncSession
@@ -381,7 +381,7 @@ async def get_linked(
                 .order_by(col(ServiceRequest.created_at), col(ServiceRequest.id))
             )
         ).all()
-        shown = {node.id: node for node in await present(session, found)}
+        shown = {node.id: node for node in await present_to(session, principal, found)}
     pairs: list[tuple[str, LinkRelation, str]] = []
     for request in asked:
         for other in found:

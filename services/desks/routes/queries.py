@@ -48,7 +48,7 @@ from services.desks.store import visibility, visible_request
 from services.desks.views import (
     attachment_public,
     comment_public,
-    present,
+    present_to,
 )
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.db import AsyncSession
@@ -67,7 +67,7 @@ async def get_request(
 ) -> RequestPublic:
     async with session.begin():
         request = await visible_request(session, principal, request_id)
-        return (await present(session, [request]))[0]
+        return (await present_to(session, principal, [request]))[0]
 
 
 @router.get("/requests/{request_id}/timeline", response_model=list[TimelineEntryPublic])
@@ -123,7 +123,7 @@ async def get_comments(
         )
         .order_by(col(Comment.created_at), col(Comment.id))
     )
-    if principal.role in (Role.client, Role.provider):
+    if not search.sees_internal_notes(principal):
         query = query.where(col(Comment.internal).is_(False))
     asked = set(request_id)
     async with session.begin():
@@ -293,7 +293,7 @@ async def list_requests(
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
-        nodes = await present(session, page)
+        nodes = await present_to(session, principal, page)
     return RequestPage(
         edges=[
             RequestEdge(cursor=order.cursor(row), node=node)

@@ -91,11 +91,13 @@ async def create_lesson(
                     col(Lesson.created_by) == principal.actor, col(Lesson.idempotency_key) == key
                 )
             )
-            return public(made) if made else None
+            return public(made, principal) if made else None
 
     async def create() -> LessonPublic:
         async with commands.begin() as work:
-            return public(await _create(body, content, owner, principal, work, idempotency_key))
+            return public(
+                await _create(body, content, owner, principal, work, idempotency_key), principal
+            )
 
     return await create_once(idempotency_key, find, create)
 
@@ -191,7 +193,7 @@ async def edit_lesson(
             action="edited",
             from_status=lesson.status,
         )
-    return public(lesson)
+    return public(lesson, principal)
 
 
 @router.post("/lessons/{lesson_id}/moves", response_model=LessonPublic)
@@ -217,4 +219,4 @@ async def move_lesson(
             comment=body.comment,
             publisher=change,
         )
-    return public(change.aggregate)
+    return public(change.aggregate, principal)

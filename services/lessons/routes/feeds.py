@@ -28,7 +28,7 @@ from services.lessons.domain import visible_sensitivities
 from services.lessons.models import Lesson, SavedFilter
 from services.lessons.search import LessonFilter, published_and_visible
 from services.lessons.views import public
-from shared.auth import CurrentPrincipal, Role
+from shared.auth import CurrentPrincipal, Principal, Role
 from shared.errors import DomainError
 from shared.service import ClockDep, SessionDep
 
@@ -59,6 +59,19 @@ def _public(saved: SavedFilter) -> dict[str, Any]:
         "created_at": saved.created_at,
         "revoked_at": saved.revoked_at,
     }
+
+
+def _owner(saved: SavedFilter) -> Principal:
+    """Who reads a feed: the filter's owner, as their token named them when they saved it."""
+    claims = saved.owner_claims
+    return Principal(
+        subject=saved.owner_subject,
+        role=Role(saved.owner_role),
+        client=claims.get("client"),
+        desk=claims.get("desk"),
+        products=tuple(claims.get("products") or ()),
+        partner=claims.get("partner"),
+    )
 
 
 @router.post(
@@ -136,7 +149,8 @@ async def read_feed(
         if saved is None:
             raise DomainError("NOT_FOUND", "no such feed")
         criteria = _as_filter(FilterCriteria(**saved.criteria))
-        sensitivities = visible_sensitivities(Role(saved.owner_role))
+        reader = _owner(saved)
+        sensitivities = visible_sensitivities(reader.role)
         lessons = (
             await session.scalars(
                 select(Lesson)
@@ -150,5 +164,5 @@ async def read_feed(
         id=saved.id,
         name=saved.name,
         updated=updated or saved.created_at,
-        entries=[public(row) for row in lessons],
+        entries=[public(row, reader) for row in lessons],
     )

@@ -70,7 +70,7 @@ async def get_lesson(
     lesson_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> LessonPublic:
     async with session.begin():
-        return public(await visible_lesson(session, principal, lesson_id))
+        return public(await visible_lesson(session, principal, lesson_id), principal)
 
 
 @router.get("/lessons/{lesson_id}/history", response_model=list[HistoryEntryPublic])
@@ -106,7 +106,10 @@ async def list_published_lessons(
         rows = list((await session.scalars(query)).all())
     page = rows[:first]
     return LessonPage(
-        edges=[LessonEdge(cursor=_NEWEST_FIRST.cursor(row), node=public(row)) for row in page],
+        edges=[
+            LessonEdge(cursor=_NEWEST_FIRST.cursor(row), node=public(row, principal))
+            for row in page
+        ],
         end_cursor=_NEWEST_FIRST.cursor(page[-1]) if page else None,
         has_next_page=len(rows) > first,
     )
@@ -130,7 +133,7 @@ async def list_unpublished_lessons(
         .limit(first)
     )
     async with session.begin():
-        return [public(lesson) for lesson in (await session.scalars(query)).all()]
+        return [public(lesson, principal) for lesson in (await session.scalars(query)).all()]
 
 
 @router.get("/search", response_model=SearchResult)
@@ -160,7 +163,10 @@ async def search(
     return SearchResult(
         total=page.total,
         total_exact=page.total_exact,
-        hits=[SearchHitPublic(score=hit.score, lesson=public(hit.lesson)) for hit in page.hits],
+        hits=[
+            SearchHitPublic(score=hit.score, lesson=public(hit.lesson, principal))
+            for hit in page.hits
+        ],
         facets={
             facet: [FacetCount(value=value, count=count) for value, count in counts]
             for facet, counts in page.facets.items()

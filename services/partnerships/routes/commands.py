@@ -58,7 +58,7 @@ from services.partnerships.store import (
     tasks_of,
     visibility,
 )
-from services.partnerships.views import _one, _public
+from services.partnerships.views import _one, presenter
 from services.partnerships.workers import Doorbell
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import Aggregate, Change, Commands, CommandsDep, UnitOfWork
@@ -97,7 +97,7 @@ async def open_assessment(
                     col(JointAssessment.idempotency_key) == key,
                 )
             )
-            return await _one(session, opened) if opened else None
+            return await _one(session, opened, principal) if opened else None
 
     async def create() -> AssessmentPublic:
         async with commands.begin() as work:
@@ -172,7 +172,7 @@ async def _open(
         summary=f"proposed with {', '.join(partners)} ({len(body.tasks)} tasks)",
     )
     doorbell.ring(await notify(session, assessment, "assessment.invited", to=partners, at=now))
-    return await _one(session, assessment)
+    return await _one(session, assessment, principal)
 
 
 async def _openable_request(
@@ -277,10 +277,6 @@ def _steer(
     )
 
 
-async def _present(session: AsyncSession, assessment: JointAssessment) -> AssessmentPublic:
-    return (await _public(session, [assessment]))[0]
-
-
 @router.post("/assessments/{assessment_id}/partners", response_model=AssessmentPublic)
 async def invite_partner(
     assessment_id: str,
@@ -316,7 +312,7 @@ async def invite_partner(
         doorbell.ring(
             await notify(session, assessment, "assessment.invited", to=[body.partner], at=now)
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 @router.post("/assessments/{assessment_id}/tasks", response_model=AssessmentPublic)
@@ -346,7 +342,7 @@ async def add_task(
             doorbell.ring(
                 await notify(session, assessment, "task.proposed", to=[task.lead], at=now)
             )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 @router.post("/assessments/{assessment_id}/activate", response_model=AssessmentPublic)
@@ -376,7 +372,7 @@ async def activate(
         doorbell.ring(
             await notify(session, assessment, "assessment.activated", to=partners, at=now)
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 @router.post("/assessments/{assessment_id}/conclude", response_model=AssessmentPublic)
@@ -432,7 +428,7 @@ async def conclude(
         doorbell.ring(
             await notify(session, assessment, "assessment.concluded", to=partners, at=now)
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 @router.post("/assessments/{assessment_id}/cancel", response_model=AssessmentPublic)
@@ -460,7 +456,7 @@ async def cancel(
         doorbell.ring(
             await notify(session, assessment, "assessment.cancelled", to=partners, at=now)
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 # --- answering (the task's lead) ---------------------------------------------------------
@@ -525,7 +521,7 @@ async def accept_task(
             actor=principal.actor,
             summary=f"{task.lead} accepted '{task.title}'",
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 @router.post(
@@ -550,7 +546,7 @@ async def decline_task(
             actor=principal.actor,
             summary=f"{task.lead} declined '{task.title}': {reason}",
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))
 
 
 @router.post(
@@ -575,4 +571,4 @@ async def post_findings(
             actor=principal.actor,
             summary=f"{task.lead} posted findings on '{task.title}'",
         )
-        return await change.present(_present)
+        return await change.present(presenter(principal))

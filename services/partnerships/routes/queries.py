@@ -54,7 +54,7 @@ async def list_assessments(
     )
     async with session.begin():
         rows = (await session.scalars(query)).all()
-        return await _public(session, rows)
+        return await _public(session, rows, principal)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
@@ -62,7 +62,9 @@ async def get_assessment(
     assessment_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> AssessmentPublic:
     async with session.begin():
-        return await _one(session, await visible_assessment(session, principal, assessment_id))
+        return await _one(
+            session, await visible_assessment(session, principal, assessment_id), principal
+        )
 
 
 @router.get("/assessments/{assessment_id}/history", response_model=list[EntryPublic])

@@ -58,9 +58,9 @@ def _change(
     )
 
 
-async def _present(change: Change[Engagement]) -> EngagementPublic:
+async def _present(change: Change[Engagement], principal: Principal) -> EngagementPublic:
     async def one(session: AsyncSession, engagement: Engagement) -> EngagementPublic:
-        return (await public_engagements(session, [engagement], change.clock))[0]
+        return (await public_engagements(session, [engagement], change.clock, principal))[0]
 
     return await change.present(one)
 
@@ -96,7 +96,7 @@ async def accept_engagement(
                 accepted_at=now,
             )
         )
-        return await _present(change)
+        return await _present(change, principal)
 
 
 @router.post(
@@ -127,7 +127,7 @@ async def decline_engagement(
                 declined_at=now,
             )
         )
-        return await _present(change)
+        return await _present(change, principal)
 
 
 async def _advance(
@@ -142,7 +142,7 @@ async def _advance(
         engagement, now = change.aggregate, change.now
         previous = change_status(engagement, target, at=now)
         change.publish(status_changed(engagement, previous, actor=principal.actor, at=now))
-        return await _present(change)
+        return await _present(change, principal)
 
 
 @router.post(
@@ -193,7 +193,7 @@ async def deliver(
         change_status(engagement, EngagementStatus.delivered, at=change.now)
         engagement.delivered_at = change.now
         change.publish(await delivered_event(session, engagement, product, actor=principal.actor))
-        return await _present(change)
+        return await _present(change, principal)
 
 
 @router.post(
@@ -222,7 +222,7 @@ async def record_deliverable(
             )
         )
         touch(engagement, change.now)
-        return await _present(change)
+        return await _present(change, principal)
 
 
 @router.post(
@@ -271,7 +271,7 @@ async def assign_expert(
         # A booking changes the expert's calendar too: readers of it can tell.
         bump_version(expert)
         touch(engagement, change.now)
-        return await _present(change)
+        return await _present(change, principal)
 
 
 @router.delete(
@@ -296,4 +296,4 @@ async def release_expert(
             raise DomainError("NOT_FOUND", f"no assignment {assignment_id} on this engagement")
         await session.delete(assignment)
         touch(engagement, change.now)
-        return await _present(change)
+        return await _present(change, principal)

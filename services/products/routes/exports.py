@@ -35,7 +35,7 @@ async def export_engagements(
     settings: ProductsSettings = request.app.state.settings
 
     async def to_cells(session: AsyncSession, rows: list[Engagement]) -> list[Cells]:
-        nodes = await public_engagements(session, rows, clock)
+        nodes = await public_engagements(session, rows, clock, principal)
         return [tuple(getattr(node, name) for name in ENGAGEMENTS_HEADER) for node in nodes]
 
     chunks = keyset_chunks(

@@ -58,7 +58,7 @@ async def list_engagements(
     query = query.order_by(col(Engagement.created_at), col(Engagement.id)).limit(limit)
     async with session.begin():
         engagements = list((await session.scalars(query)).all())
-        return await public_engagements(session, engagements, clock)
+        return await public_engagements(session, engagements, clock, principal)
 
 
 @router.get("/engagements/{engagement_id}", response_model=EngagementPublic, tags=["engagements"])
@@ -72,7 +72,7 @@ async def get_engagement(
         engagement = (await session.scalars(query)).first()
         if engagement is None:
             raise DomainError("ENGAGEMENT_NOT_FOUND", f"no engagement {engagement_id}")
-        return (await public_engagements(session, [engagement], clock))[0]
+        return (await public_engagements(session, [engagement], clock, principal))[0]
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ async def provider_queue(
     async with session.begin():
         rows = list((await session.scalars(query)).all())
         page = rows[:first]
-        nodes = await public_engagements(session, page, clock)
+        nodes = await public_engagements(session, page, clock, principal)
     return EngagementPage(
         edges=[
             EngagementEdge(cursor=FIRST_COME.cursor(row), node=node)

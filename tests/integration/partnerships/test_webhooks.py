@@ -19,6 +19,7 @@ from services.partnerships.settings import PartnershipsSettings
 from services.partnerships.workers import claim_due, dispatch_webhooks, send
 from shared.auth import Role
 from shared.settings import PlatformSettings
+from shared.sharing import POLICY, Audience, RecordKind, Viewer, outside_policy
 from shared.testing.databases import Databases
 from shared.testing.services import running_service
 from shared.testing.tokens import bearer
@@ -280,3 +281,25 @@ async def test_a_retried_proposal_with_its_key_opens_one_assessment(
     async with p.service.sessions() as session, session.begin():
         stored = (await session.scalars(select(JointAssessment))).all()
     assert [assessment.id for assessment in stored] == [answers[0].json()["id"]]
+
+
+async def test_a_webhook_carries_the_partners_view_of_the_assessment_and_nothing_outside_it(
+    partnerships: Partnerships, receiver: tuple[Receiver, str]
+) -> None:
+    """The events that leave the platform follow the sharing policy (docs/sharing.md):
+    each body holds only fields a partner may see, and its assessment is what the
+    partner reads through the door at that version."""
+    p, (hooks, _url) = partnerships, receiver
+    opened = await open_assessment(
+        p,
+        ["AU", "WORLD_BANK"],
+        [{"title": "Security", "lead": "AU"}, {"title": "Economy", "lead": "WORLD_BANK"}],
+    )
+    assert await dispatch_webhooks(p.worker_context()) == 2
+
+    partner = Viewer(Audience.partner)
+    for delivery_id, body in hooks.accepted.items():
+        assert outside_policy(partner, RecordKind.webhook, body) == [], delivery_id
+        assert set(body) == set(POLICY[RecordKind.webhook])
+        read = await p.http.get(f"/assessments/{opened['id']}", headers=p.partner(body["partner"]))
+        assert body["assessment"] == read.json()
