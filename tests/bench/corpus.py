@@ -29,9 +29,11 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from contracts.enums import DEFAULT_CONTENT_LANGUAGE
 from services.lessons.app import DEFINITION as LESSONS
 from services.lessons.models import Lesson, LessonTag
 from services.lessons.settings import LessonsSettings
+from services.lessons.store import facet_keys
 from shared.db import create_engine, session_factory
 from shared.manage import migrate
 
@@ -174,9 +176,11 @@ def lesson_rows(
             "updated_at": published_at,
             "published_at": published_at if status in ("published", "archived") else None,
             "version": 3,
+            "language": DEFAULT_CONTENT_LANGUAGE,
         }
-        tags = [
-            {"lesson_id": lesson_id, "facet": facet, "value": value}
+        # The facet rows store.set_tags writes for a lesson, and their flattened keys.
+        facets = [
+            (facet, value)
             for facet, key in (
                 ("theme", "themes"),
                 ("country", "countries"),
@@ -184,8 +188,9 @@ def lesson_rows(
                 ("client_kind", "client_kinds"),
             )
             for value in row[key]
-        ]
-        yield row, tags
+        ] + [("language", row["language"])]
+        row["facet_keys"] = facet_keys(facets)
+        yield row, [{"lesson_id": lesson_id, "facet": f, "value": v} for f, v in facets]
 
 
 Progress = Callable[[int, int, float], None]
