@@ -150,7 +150,7 @@ def lesson_rows(
         )[0]
         sensitivity = rng.choices(["public", "internal", "restricted"], weights=[55, 35, 10])[0]
         lesson_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        row = {
+        row: dict[str, Any] = {
             "id": lesson_id,
             "title": f"{_phrase(rng, vocabulary).capitalize()} in {place}, {country_name}: "
             f"{_phrase(rng, vocabulary)}",
@@ -215,14 +215,18 @@ async def seed_corpus(
     seed: int = 7,
     batch: int = 2_000,
     progress: Progress | None = None,
+    start: int = 0,
 ) -> float:
-    """Insert `count` lessons, reporting `progress` after each batch; returns the seconds."""
+    """Insert lessons `start` to `count` of the corpus (those before `start` are already
+    in: a corpus grows by its next lessons), reporting `progress` after each batch;
+    returns the seconds."""
     engine = create_engine(database_url)
     started = time.monotonic()
     now = datetime(2026, 11, 1, tzinfo=UTC)
     try:
         rows = lesson_rows(count, seed, now)
-        done = 0
+        _take(rows, start)
+        done = start
         while done < count:
             lessons, tags = [], []
             for row, row_tags in _take(rows, min(batch, count - done)):
