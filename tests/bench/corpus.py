@@ -239,11 +239,13 @@ async def seed_corpus(
             if progress is not None:
                 progress(done, count, time.monotonic() - started)
         if engine.dialect.name == "postgresql":
-            # Fresh statistics after a bulk load (autovacuum would get there later).
+            # Fresh statistics, the full-text index's pending entries merged and the
+            # visibility map set after a bulk load (autovacuum would get there later).
             # Not on SQLite: its planner, given statistics, walks the tag index instead
             # of the feed index for filter-only listings, ten times slower here.
-            async with engine.begin() as connection:
-                await connection.execute(text("ANALYZE"))
+            async with engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("VACUUM ANALYZE"))
     finally:
         await engine.dispose()
     return time.monotonic() - started
