@@ -65,6 +65,13 @@ class Lesson(LessonsTable, table=True):
         default="en", sa_column=Column(String(8), nullable=False, server_default="en")
     )
     translation_of: str | None = Field(default=None, index=True, max_length=36)
+    # The lesson's facet rows flattened, "facet:value" sorted (store.set_tags writes both):
+    # search counts facets over the matches' distinct combinations of these, so it reads
+    # no facet row per match (services/lessons/search.py).
+    facet_keys: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONColumn, nullable=False, server_default="[]"),
+    )
 
 
 class LessonTag(LessonsTable, table=True):

@@ -23,19 +23,26 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    JSON,
     ColumnClause,
     ColumnElement,
     FromClause,
     Join,
     Select,
+    Text,
     and_,
+    cast,
     column,
     func,
     literal_column,
+    null,
     select,
     table,
+    true,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlmodel import col
 
 from contracts.enums import LessonStatus, Sensitivity
@@ -71,6 +78,10 @@ class TextMatch:
 class LessonSearch(Protocol):
     def match(self, terms: list[str], *, any_term: bool) -> TextMatch:
         """Lessons containing every term (search) or any term (suggestions)."""
+        ...
+
+    def each_key(self, keys: ColumnElement[str]) -> TableValuedAlias:
+        """The elements of a JSON array of facet keys (as text), one row each (`value`)."""
         ...
 
 
@@ -122,6 +133,9 @@ class Fts5Search:
             best_first=[rank],
         )
 
+    def each_key(self, keys: ColumnElement[str]) -> TableValuedAlias:
+        return func.json_each(keys).table_valued("value")
+
 
 class PostgresSearch:
     """PostgreSQL full-text search: weighted tsvector, GIN index, ts_rank_cd."""
@@ -136,6 +150,9 @@ class PostgresSearch:
             score=score,
             best_first=[score.desc(), col(Lesson.published_at).desc(), col(Lesson.id).desc()],
         )
+
+    def each_key(self, keys: ColumnElement[str]) -> TableValuedAlias:
+        return func.json_array_elements_text(cast(keys, JSON)).table_valued("value")
 
 
 def engine_for(session: AsyncSession) -> LessonSearch:
@@ -256,26 +273,49 @@ async def search_lessons(
         hits=[SearchHit(lesson=row[0], score=float(row[1] or 0.0)) for row in rows[:first]],
         has_more=len(rows) > first,
     )
-    ids = select(col(Lesson.id)).select_from(source).where(where)
-    if with_total or with_facets:
-        counted = ids if with_facets else ids.limit(COUNT_CAP + 1)
-        total = await session.scalar(select(func.count()).select_from(counted.subquery()))
-        page.total = int(total or 0) if with_facets else min(int(total or 0), COUNT_CAP)
-        page.total_exact = with_facets or int(total or 0) <= COUNT_CAP
     if with_facets:
-        page.facets = await _facets(session, ids)
+        page.total, page.facets = await _total_and_facets(session, source, where)
+    elif with_total:
+        capped = select(col(Lesson.id)).select_from(source).where(where).limit(COUNT_CAP + 1)
+        total = int(await session.scalar(select(func.count()).select_from(capped.subquery())) or 0)
+        page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
 
 
-async def _facets(session: AsyncSession, ids: Select[Any]) -> dict[str, list[tuple[str, int]]]:
-    count = func.count().label("count")
-    query = (
-        select(col(LessonTag.facet), col(LessonTag.value), count)
-        .where(col(LessonTag.lesson_id).in_(ids))
-        .group_by(col(LessonTag.facet), col(LessonTag.value))
-        .order_by(col(LessonTag.facet), count.desc(), col(LessonTag.value))
+async def _total_and_facets(
+    session: AsyncSession, source: FromClause, where: ColumnElement[bool]
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The exact number of matches and the facet counts, in one pass over the matches.
+
+    Lessons are grouped by their combination of facets (`Lesson.facet_keys`, the same
+    for every lesson of one theme, country, region, client kind and language), and each
+    combination's facet values are counted once, weighted by its lessons: the work per
+    match is one grouping, not one facet row per value (thousands of matches share a few
+    hundred combinations)."""
+    keys = cast(col(Lesson.facet_keys), Text)
+    combinations = (
+        select(keys.label("keys"), func.count().label("lessons"))
+        .select_from(source)
+        .where(where)
+        .group_by(keys)
+        .cte("combinations")  # read twice below: both engines compute it once
     )
+    key = engine_for(session).each_key(combinations.c["keys"])
+    lessons = func.sum(combinations.c["lessons"])
+    query = union_all(
+        select(null().label("key"), lessons),
+        select(key.c.value, lessons)
+        .select_from(combinations.join(key, true()))
+        .group_by(key.c.value),
+    )
+    total = 0
     facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
-    for facet, value, number in (await session.execute(query)).all():
-        facets.setdefault(facet, []).append((value, int(number)))
-    return facets
+    for facet_key, number in (await session.execute(query)).all():
+        if facet_key is None:
+            total = int(number or 0)
+        else:
+            facet, _, value = facet_key.partition(":")
+            facets.setdefault(facet, []).append((value, int(number)))
+    for counts in facets.values():  # most frequent first, then by value (as ORDER BY did)
+        counts.sort(key=lambda value_count: (-value_count[1], value_count[0]))
+    return total, facets

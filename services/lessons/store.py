@@ -6,6 +6,7 @@ Each function works inside the caller's transaction and never commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, true
@@ -79,11 +80,17 @@ async def set_tags(session: AsyncSession, lesson: Lesson) -> None:
         "client_kind": lesson.client_kinds,
         "language": [lesson.language],
     }
+    tags = [(facet, value) for facet, values in facets.items() for value in dict.fromkeys(values)]
     session.add_all(
-        LessonTag(lesson_id=lesson.id, facet=facet, value=value)
-        for facet, values in facets.items()
-        for value in dict.fromkeys(values)
+        LessonTag(lesson_id=lesson.id, facet=facet, value=value) for facet, value in tags
     )
+    lesson.facet_keys = facet_keys(tags)
+
+
+def facet_keys(tags: Iterable[tuple[str, str]]) -> list[str]:
+    """A lesson's facet rows as `Lesson.facet_keys`: "facet:value", sorted, so lessons
+    with the same facets have the same keys (search counts each combination once)."""
+    return sorted(f"{facet}:{value}" for facet, value in tags)
 
 
 def add_history(

@@ -29,9 +29,11 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from contracts.enums import DEFAULT_CONTENT_LANGUAGE
 from services.lessons.app import DEFINITION as LESSONS
 from services.lessons.models import Lesson, LessonTag
 from services.lessons.settings import LessonsSettings
+from services.lessons.store import facet_keys
 from shared.db import create_engine, session_factory
 from shared.manage import migrate
 
@@ -148,7 +150,7 @@ def lesson_rows(
         )[0]
         sensitivity = rng.choices(["public", "internal", "restricted"], weights=[55, 35, 10])[0]
         lesson_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        row = {
+        row: dict[str, Any] = {
             "id": lesson_id,
             "title": f"{_phrase(rng, vocabulary).capitalize()} in {place}, {country_name}: "
             f"{_phrase(rng, vocabulary)}",
@@ -174,9 +176,11 @@ def lesson_rows(
             "updated_at": published_at,
             "published_at": published_at if status in ("published", "archived") else None,
             "version": 3,
+            "language": DEFAULT_CONTENT_LANGUAGE,
         }
-        tags = [
-            {"lesson_id": lesson_id, "facet": facet, "value": value}
+        # The facet rows store.set_tags writes for a lesson, and their flattened keys.
+        facets = [
+            (facet, value)
             for facet, key in (
                 ("theme", "themes"),
                 ("country", "countries"),
@@ -184,8 +188,9 @@ def lesson_rows(
                 ("client_kind", "client_kinds"),
             )
             for value in row[key]
-        ]
-        yield row, tags
+        ] + [("language", row["language"])]
+        row["facet_keys"] = facet_keys(facets)
+        yield row, [{"lesson_id": lesson_id, "facet": f, "value": v} for f, v in facets]
 
 
 Progress = Callable[[int, int, float], None]
@@ -210,14 +215,18 @@ async def seed_corpus(
     seed: int = 7,
     batch: int = 2_000,
     progress: Progress | None = None,
+    start: int = 0,
 ) -> float:
-    """Insert `count` lessons, reporting `progress` after each batch; returns the seconds."""
+    """Insert lessons `start` to `count` of the corpus (those before `start` are already
+    in: a corpus grows by its next lessons), reporting `progress` after each batch;
+    returns the seconds."""
     engine = create_engine(database_url)
     started = time.monotonic()
     now = datetime(2026, 11, 1, tzinfo=UTC)
     try:
         rows = lesson_rows(count, seed, now)
-        done = 0
+        _take(rows, start)
+        done = start
         while done < count:
             lessons, tags = [], []
             for row, row_tags in _take(rows, min(batch, count - done)):
@@ -230,11 +239,13 @@ async def seed_corpus(
             if progress is not None:
                 progress(done, count, time.monotonic() - started)
         if engine.dialect.name == "postgresql":
-            # Fresh statistics after a bulk load (autovacuum would get there later).
+            # Fresh statistics, the full-text index's pending entries merged and the
+            # visibility map set after a bulk load (autovacuum would get there later).
             # Not on SQLite: its planner, given statistics, walks the tag index instead
             # of the feed index for filter-only listings, ten times slower here.
-            async with engine.begin() as connection:
-                await connection.execute(text("ANALYZE"))
+            async with engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("VACUUM ANALYZE"))
     finally:
         await engine.dispose()
     return time.monotonic() - started
