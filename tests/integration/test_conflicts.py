@@ -91,6 +91,7 @@ async def test_a_request_rolled_back_to_break_a_deadlock_runs_again_and_succeeds
         response = await answer
     assert response.status_code == 200, response.text
     assert response.json() == {"attempts": 2, "echo": "kept"}  # the body was replayed
+    assert attempts == [1, 2]
 
 
 async def test_a_conflict_that_persists_is_answered_503_after_a_few_attempts(
