@@ -36,10 +36,12 @@ from services.insights.app import DEFINITION as INSIGHTS
 from services.insights.models import (
     ActivityLine,
     CoordinationMonth,
+    CoordinationMonthTotal,
     PartyShare,
     ProductFact,
     ProductLoad,
     UnmetDemandCount,
+    UnmetDemandTotal,
     WhoDoesWhat,
     WhoDoesWhatTotal,
 )
@@ -258,9 +260,9 @@ def views() -> dict[str, View]:
 
         return run
 
-    def demand(scope: domain.Scope, **filters: Any) -> View:
+    def demand(scope: domain.Scope, limit: int | None = None, **filters: Any) -> View:
         async def run(session: AsyncSession) -> str:
-            view = await demand_without_supply(session, scope, FigureFilter(**filters))
+            view = await demand_without_supply(session, scope, FigureFilter(**filters), limit=limit)
             return view.model_dump_json()
 
         return run
@@ -287,6 +289,7 @@ def views() -> dict[str, View]:
         "cost by month, a provider": costs(provider, Grouping.month),
         "cost by month, a partner": costs(partner, Grouping.month),
         "demand without supply, HQ": demand(hq),
+        "demand without supply, HQ, first 100": demand(hq, limit=100),
         "demand without supply, HQ, one region": demand(hq, region="Africa"),
         "demand without supply, a provider": demand(provider),
         "demand without supply, a client": demand(client),
@@ -327,9 +330,11 @@ async def _engine_run(
                     WhoDoesWhat,
                     WhoDoesWhatTotal,
                     CoordinationMonth,
+                    CoordinationMonthTotal,
                     PartyShare,
                     ProductLoad,
                     UnmetDemandCount,
+                    UnmetDemandTotal,
                 )
             }
         measured = {
