@@ -359,9 +359,18 @@ class PartyShare(InsightsTable, table=True):
 
     __tablename__ = "party_share"
     __table_args__ = (
-        Index("ix_party_share_client", "partner", "client_code", "product_code"),
-        # A partner's distributions, from the index alone (its rows of every client),
-        # already in the order they are grouped by product.
+        # A client's distributions and a partner's, each from its index alone (a partner's
+        # rows of every client), already in the order they are grouped by product.
+        Index(
+            "ix_party_share_client",
+            "partner",
+            "client_code",
+            "product_code",
+            "party_kind",
+            "share_pct",
+            "desk_code",
+            "requests",
+        ),
         Index(
             "ix_party_share_partner",
             "partner",

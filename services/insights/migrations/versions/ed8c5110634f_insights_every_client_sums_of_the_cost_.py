@@ -87,6 +87,8 @@ def upgrade() -> None:
                existing_nullable=False)
 
     with op.batch_alter_table('party_share', schema=None) as batch_op:
+        batch_op.drop_index('ix_party_share_client')
+        batch_op.create_index('ix_party_share_client', ['partner', 'client_code', 'product_code', 'party_kind', 'share_pct', 'desk_code', 'requests'], unique=False)
         batch_op.create_index('ix_party_share_partner', ['partner', 'product_code', 'party_kind', 'share_pct', 'desk_code', 'requests'], unique=False)
 
     with op.batch_alter_table('party_share_total', schema=None) as batch_op:
@@ -141,6 +143,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table('party_share', schema=None) as batch_op:
         batch_op.drop_index('ix_party_share_partner')
+        batch_op.drop_index('ix_party_share_client')
+        batch_op.create_index('ix_party_share_client', ['partner', 'client_code', 'product_code'], unique=False)
 
     with op.batch_alter_table('coordination_month', schema=None) as batch_op:
         batch_op.alter_column('partner_s',
