@@ -741,6 +741,10 @@ async def _figures_total(session: AsyncSession, scope: domain.Scope, given: Figu
     return sum(figures["requests"] for figures in sums.values())
 
 
+# A party's time on a request as read for a page: request, kind, party, seconds, breaches.
+PartyRow = Row[str, str, str, int, int]
+
+
 async def figures_of_rows(
     session: AsyncSession, rows: Sequence[RequestCoordination]
 ) -> list[RequestFigures]:
@@ -757,7 +761,7 @@ async def figures_of_rows(
             col(table.breaches),
         ).where(col(table.request_id).in_([r.request_id for r in rows]))
     )
-    by_request: dict[str, list[Row[Any]]] = {}
+    by_request: dict[str, list[PartyRow]] = {}
     for party in parties:
         by_request.setdefault(party.request_id, []).append(party)
     names = await provider_names(session)
@@ -776,7 +780,7 @@ async def figures_of_rows(
 
 
 def _request_figures(
-    row: RequestCoordination, parties: list[Row[Any]], names: dict[str, str]
+    row: RequestCoordination, parties: list[PartyRow], names: dict[str, str]
 ) -> RequestFigures:
     def name_of(kind: HoldingParty, party: str) -> str:
         return names.get(party, party) if kind is HoldingParty.provider else party
