@@ -564,6 +564,10 @@ def load_counts(load: domain.EngagementLoad | None) -> Counts:
     ]
 
 
+# The columns of unmet demand's every-place aggregate (and of the view's rows).
+UNMET_TOTAL_KEY = ("month", "product_code", "region", "reason_code")
+
+
 def unmet_counts(fact: UnmetDemandFact) -> Counts:
     key = (
         ("month", domain.month_of(fact.recorded_at)),
@@ -579,10 +583,6 @@ def unmet_counts(fact: UnmetDemandFact) -> Counts:
         ((UnmetDemandCount, key, ()), {"requests": 1}),
         ((UnmetDemandTotal, total_key, ()), {"requests": 1}),
     ]
-
-
-# The columns of unmet demand's every-place aggregate (and of the view's rows).
-UNMET_TOTAL_KEY = ("month", "product_code", "region", "reason_code")
 
 
 async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> None:
