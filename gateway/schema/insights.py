@@ -323,18 +323,27 @@ class CoordinationQuery:
         return all_from_contract(CoordinationCost, rows)
 
     @strawberry.field(
-        description="Unmet demand per month, product, region and reason, beside each "
-        "product's supply (routed, accepted, declined, in hand, capacity)"
+        description="Unmet demand per month, product, region and reason (a page of it "
+        "with `first`, all of it without), beside each product's supply (routed, accepted, "
+        "declined, in hand, capacity)"
     )
     async def demand_without_supply(
-        self, info: GatewayInfo, filter: CoordinationFilter | None = None
+        self,
+        info: GatewayInfo,
+        filter: CoordinationFilter | None = None,
+        first: int | None = None,
+        offset: int = 0,
     ) -> DemandWithoutSupplyView:
+        _check_page(MAX_PAGE if first is None else first, offset)
+        params: dict[str, str | int] = {**coordination_params(filter), "offset": offset}
+        if first is not None:
+            params["first"] = first
         context = context_of(info)
         view = await insights_service(context).get(
             service_path("demand-without-supply"),
             context.authorization,
             DemandWithoutSupply,
-            params=coordination_params(filter),
+            params=params,
         )
         return from_contract(DemandWithoutSupplyView, view)
 

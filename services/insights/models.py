@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -151,7 +151,11 @@ class WhoDoesWhat(WhoDoesWhatCounts, InsightsTable, table=True):
     granularity): what a view with a window reads."""
 
     __tablename__ = "who_does_what"
-    __table_args__ = (Index("ix_who_does_what_months", "start_month", "end_month"),)
+    __table_args__ = (
+        Index("ix_who_does_what_months", "start_month", "end_month"),
+        # A client's window reads its own rows, not every client's.
+        Index("ix_who_does_what_client", "client_code", "start_month", "end_month"),
+    )
 
     start_month: str = Field(primary_key=True, max_length=7)
     end_month: str = Field(primary_key=True, max_length=7)
@@ -267,7 +271,35 @@ WHOLE_REQUEST = ""
 EVERYONE = ""
 
 
-class CoordinationMonth(InsightsTable, table=True):
+def _seconds() -> Any:
+    """A sum of seconds: 64-bit, as a month of a desk's requests passes 2**31 s."""
+    return Field(default=0, sa_type=BigInteger)
+
+
+class CoordinationSums(SQLModel):
+    """What a cost-and-time aggregate sums per key: requests, their cost of coordination
+    and each kind of party's time and breaches."""
+
+    requests: int = 0
+    hand_offs: int = 0
+    parties_involved: int = 0
+    reroutings: int = 0
+    declines: int = 0
+    engaged_requests: int = 0
+    first_engagement_s: int = _seconds()
+    assessed_requests: int = 0
+    joint_assessment_s: int = _seconds()
+    client_s: int = _seconds()
+    desk_s: int = _seconds()
+    provider_s: int = _seconds()
+    partner_s: int = _seconds()
+    client_breaches: int = 0
+    desk_breaches: int = 0
+    provider_breaches: int = 0
+    partner_breaches: int = 0
+
+
+class CoordinationMonth(CoordinationSums, InsightsTable, table=True):
     """The cost of coordination and the time per party, per month of submission, desk,
     country, client, product and route: what the cost and share views sum."""
 
@@ -281,23 +313,19 @@ class CoordinationMonth(InsightsTable, table=True):
     product_code: str = Field(primary_key=True, max_length=64)
     route: str = Field(primary_key=True, max_length=10)
     region: str = Field(max_length=64)
-    requests: int = 0
-    hand_offs: int = 0
-    parties_involved: int = 0
-    reroutings: int = 0
-    declines: int = 0
-    engaged_requests: int = 0
-    first_engagement_s: int = 0
-    assessed_requests: int = 0
-    joint_assessment_s: int = 0
-    client_s: int = 0
-    desk_s: int = 0
-    provider_s: int = 0
-    partner_s: int = 0
-    client_breaches: int = 0
-    desk_breaches: int = 0
-    provider_breaches: int = 0
-    partner_breaches: int = 0
+
+
+class CoordinationMonthTotal(CoordinationSums, InsightsTable, table=True):
+    """The same sums over every client and country (everyone's: no partner), per product,
+    month, desk and route: what the whole picture reads (HQ, a desk, a provider), a few
+    thousand rows however many requests, where the full table has a row per client too."""
+
+    __tablename__ = "coordination_month_total"
+
+    product_code: str = Field(primary_key=True, max_length=64)
+    month: str = Field(primary_key=True, max_length=7)
+    desk_code: str = Field(primary_key=True, max_length=64)
+    route: str = Field(primary_key=True, max_length=10)
 
 
 class PartyShareTotal(InsightsTable, table=True):
@@ -306,6 +334,17 @@ class PartyShareTotal(InsightsTable, table=True):
     requests), what every caller but a client reads."""
 
     __tablename__ = "party_share_total"
+    __table_args__ = (
+        # The distributions by product, from the index alone, in the order they are grouped.
+        Index(
+            "ix_party_share_total_product",
+            "product_code",
+            "party_kind",
+            "share_pct",
+            "desk_code",
+            "requests",
+        ),
+    )
 
     desk_code: str = Field(primary_key=True, max_length=64)
     product_code: str = Field(primary_key=True, max_length=64)
@@ -319,7 +358,29 @@ class PartyShare(InsightsTable, table=True):
     own requests), a client filter and a partner read."""
 
     __tablename__ = "party_share"
-    __table_args__ = (Index("ix_party_share_client", "partner", "client_code", "product_code"),)
+    __table_args__ = (
+        # A client's distributions and a partner's, each from its index alone (a partner's
+        # rows of every client), already in the order they are grouped by product.
+        Index(
+            "ix_party_share_client",
+            "partner",
+            "client_code",
+            "product_code",
+            "party_kind",
+            "share_pct",
+            "desk_code",
+            "requests",
+        ),
+        Index(
+            "ix_party_share_partner",
+            "partner",
+            "product_code",
+            "party_kind",
+            "share_pct",
+            "desk_code",
+            "requests",
+        ),
+    )
 
     partner: str = Field(primary_key=True, max_length=64)
     desk_code: str = Field(primary_key=True, max_length=64)
@@ -341,6 +402,19 @@ class UnmetDemandCount(InsightsTable, table=True):
     country: str = Field(primary_key=True, max_length=3)
     desk_code: str = Field(primary_key=True, max_length=64)
     client_code: str = Field(primary_key=True, max_length=64)
+    reason_code: str = Field(primary_key=True, max_length=40)
+    requests: int = 0
+
+
+class UnmetDemandTotal(InsightsTable, table=True):
+    """Unmet demand per month, product, region and reason over every country, desk and
+    client: what the whole picture reads (HQ, a provider), already in the view's order."""
+
+    __tablename__ = "unmet_demand_total"
+
+    month: str = Field(primary_key=True, max_length=7)
+    product_code: str = Field(primary_key=True, max_length=64)
+    region: str = Field(primary_key=True, max_length=64)
     reason_code: str = Field(primary_key=True, max_length=40)
     requests: int = 0
 

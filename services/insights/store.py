@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     case,
@@ -52,6 +53,7 @@ from services.insights.models import (
     ActivityLine,
     AssessmentFact,
     CoordinationMonth,
+    CoordinationMonthTotal,
     EngagementFact,
     InsightsTable,
     PartyShare,
@@ -66,6 +68,7 @@ from services.insights.models import (
     SlaBreachFact,
     UnmetDemandCount,
     UnmetDemandFact,
+    UnmetDemandTotal,
     WhoDoesWhat,
     WhoDoesWhatTotal,
 )
@@ -527,6 +530,14 @@ def coordination_counts(row: RequestCoordination) -> Counts:
                 ("route", row.route),
             )
             counts.append(((CoordinationMonth, month_key, (("region", row.region),)), amounts))
+            if audience == EVERYONE:
+                total_key = (
+                    ("product_code", product),
+                    ("month", row.month),
+                    ("desk_code", row.desk_code),
+                    ("route", row.route),
+                )
+                counts.append(((CoordinationMonthTotal, total_key, ()), amounts))
             if not row.measured_s:
                 continue  # no time measured yet: no share to count
             for kind, value in seconds.items():
@@ -553,6 +564,10 @@ def load_counts(load: domain.EngagementLoad | None) -> Counts:
     ]
 
 
+# The columns of unmet demand's every-place aggregate (and of the view's rows).
+UNMET_TOTAL_KEY = ("month", "product_code", "region", "reason_code")
+
+
 def unmet_counts(fact: UnmetDemandFact) -> Counts:
     key = (
         ("month", domain.month_of(fact.recorded_at)),
@@ -563,7 +578,11 @@ def unmet_counts(fact: UnmetDemandFact) -> Counts:
         ("client_code", fact.client_code),
         ("reason_code", fact.reason_code),
     )
-    return [((UnmetDemandCount, key, ()), {"requests": 1})]
+    total_key = tuple(pair for pair in key if pair[0] in UNMET_TOTAL_KEY)
+    return [
+        ((UnmetDemandCount, key, ()), {"requests": 1}),
+        ((UnmetDemandTotal, total_key, ()), {"requests": 1}),
+    ]
 
 
 async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> None:
@@ -633,22 +652,30 @@ def _request_scope(scope: domain.Scope) -> list[ColumnElement[bool]]:
         conditions.append(_has_product(list(scope.products)))
     if scope.partner is not None:
         conditions.append(
-            col(table.request_id).in_(
-                select(col(RequestParty.request_id)).where(
-                    col(RequestParty.party_kind) == HoldingParty.partner.value,
-                    col(RequestParty.party) == scope.partner,
-                )
+            select(col(RequestParty.request_id))
+            .where(
+                col(RequestParty.request_id) == col(table.request_id),
+                col(RequestParty.party_kind) == HoldingParty.partner.value,
+                col(RequestParty.party) == scope.partner,
             )
+            .exists()
         )
     return conditions
 
 
 def _has_product(products: list[str]) -> ColumnElement[bool]:
-    """Requests with one of the products (a set read once from the product index)."""
+    """Requests with one of the products. A correlated EXISTS (one primary-key probe per
+    request) rather than IN: the list then walks the requests in order of submission and
+    stops at its page, where IN would fetch and sort every request of the products."""
     if not products:
         return false()
-    return col(RequestCoordination.request_id).in_(
-        select(col(RequestProduct.request_id)).where(col(RequestProduct.product_code).in_(products))
+    return (
+        select(col(RequestProduct.request_id))
+        .where(
+            col(RequestProduct.request_id) == col(RequestCoordination.request_id),
+            col(RequestProduct.product_code).in_(products),
+        )
+        .exists()
     )
 
 
@@ -688,13 +715,12 @@ async def request_figures(
     session: AsyncSession, scope: domain.Scope, given: FigureFilter, *, limit: int, offset: int
 ) -> tuple[list[RequestFigures], int]:
     """The requests' figures, newest first; and how many match."""
-    query = figures_query(scope, given)
-    conditions = [*_request_scope(scope), *_request_filters(given)]
     table = RequestCoordination
-    total = await session.scalar(select(func.count(col(table.request_id))).where(*conditions)) or 0
+    total = await _figures_total(session, scope, given)
     rows = (
         await session.scalars(
-            query.order_by(col(table.submitted_at).desc(), col(table.request_id).desc())
+            figures_query(scope, given)
+            .order_by(col(table.submitted_at).desc(), col(table.request_id).desc())
             .offset(offset)
             .limit(limit)
         )
@@ -702,14 +728,40 @@ async def request_figures(
     return await figures_of_rows(session, list(rows)), total
 
 
+async def _figures_total(session: AsyncSession, scope: domain.Scope, given: FigureFilter) -> int:
+    """How many requests match, read from the cost aggregate (each request counted once
+    as a whole, or once for each product it is narrowed to: one product, one count)
+    rather than by counting the requests. A provider of several products, not narrowed
+    to one, would count a request with two of them twice: its requests are counted."""
+    if scope.products is not None and len(scope.products) > 1 and not given.product_code:
+        conditions = [*_request_scope(scope), *_request_filters(given)]
+        counted = select(func.count()).select_from(RequestCoordination).where(*conditions)
+        return await session.scalar(counted) or 0
+    sums = await _month_sums(session, scope, given, Grouping.month)
+    return sum(figures["requests"] for figures in sums.values())
+
+
+# A party's time on a request as read for a page: request, kind, party, seconds, breaches.
+PartyRow = Row[str, str, str, int, int]
+
+
 async def figures_of_rows(
     session: AsyncSession, rows: Sequence[RequestCoordination]
 ) -> list[RequestFigures]:
-    """The public shape of derived rows, their parties read in one query."""
-    parties = await session.scalars(
-        select(RequestParty).where(col(RequestParty.request_id).in_([r.request_id for r in rows]))
+    """The public shape of derived rows, their parties read in one query (as plain
+    rows: a page has a few hundred parties, and the ORM's objects would cost more to
+    make than the query)."""
+    table = RequestParty
+    parties = await session.execute(
+        select(
+            col(table.request_id),
+            col(table.party_kind),
+            col(table.party),
+            col(table.seconds),
+            col(table.breaches),
+        ).where(col(table.request_id).in_([r.request_id for r in rows]))
     )
-    by_request: dict[str, list[RequestParty]] = {}
+    by_request: dict[str, list[PartyRow]] = {}
     for party in parties:
         by_request.setdefault(party.request_id, []).append(party)
     names = await provider_names(session)
@@ -728,7 +780,7 @@ async def figures_of_rows(
 
 
 def _request_figures(
-    row: RequestCoordination, parties: list[RequestParty], names: dict[str, str]
+    row: RequestCoordination, parties: list[PartyRow], names: dict[str, str]
 ) -> RequestFigures:
     def name_of(kind: HoldingParty, party: str) -> str:
         return names.get(party, party) if kind is HoldingParty.provider else party
@@ -782,16 +834,30 @@ def _per_product(scope: domain.Scope, given: FigureFilter, by: Grouping) -> bool
     return by is Grouping.product or scope.products is not None or bool(given.product_code)
 
 
+def _whole_picture(scope: domain.Scope, given: FigureFilter, by: Grouping) -> bool:
+    """Whether the every-client sums answer (CoordinationMonthTotal): nobody's own part
+    (a client's, a partner's) and no filter or grouping by a column only the full
+    aggregate keeps (client, country, region)."""
+    return (
+        scope.client_code is None
+        and scope.partner is None
+        and not (given.client_code or given.country or given.region)
+        and by is not Grouping.country
+    )
+
+
+SumsTable = type[CoordinationMonth] | type[CoordinationMonthTotal]
+ShareTable = type[PartyShare] | type[PartyShareTotal]
+
+
 def _aggregate_conditions(
-    table: type[CoordinationMonth] | type[PartyShare] | type[PartyShareTotal],
-    scope: domain.Scope,
-    given: FigureFilter,
-    by: Grouping,
+    table: SumsTable | ShareTable, scope: domain.Scope, given: FigureFilter, by: Grouping
 ) -> list[ColumnElement[bool]]:
     """The caller's part of an aggregate and the filters its columns have."""
     conditions: list[ColumnElement[bool]] = []
-    if table is not PartyShareTotal:  # the all-clients counts are never a client's
+    if table is CoordinationMonth or table is PartyShare:  # the per-client ones
         conditions += matching_columns(table, {"client_code": scope.client_code})
+        conditions += matching_columns(table, {"client_code": given.client_code})
         partner = getattr(table, "partner")  # noqa: B009 (not on every table of the union)
         conditions.append(partner == (scope.partner or EVERYONE))
     if scope.desk_code is not None:
@@ -804,26 +870,17 @@ def _aggregate_conditions(
         products = list(scope.products)
         conditions.append(col(table.product_code).in_(products) if products else false())
     conditions += matching_columns(
-        table,
-        {
-            "desk_code": given.desk_code,
-            "client_code": None if table is PartyShareTotal else given.client_code,
-            "product_code": given.product_code,
-        },
+        table, {"desk_code": given.desk_code, "product_code": given.product_code}
     )
     if table is CoordinationMonth:
-        conditions += matching_columns(
-            table,
-            {
-                "country": given.country,
-                "region": given.region,
-                "route": given.route.value if given.route else None,
-            },
-        )
+        conditions += matching_columns(table, {"country": given.country, "region": given.region})
+    if table is CoordinationMonth or table is CoordinationMonthTotal:
+        conditions += matching_columns(table, {"route": given.route.value if given.route else None})
+        month = getattr(table, "month")  # noqa: B009 (not on every table of the union)
         if given.first_month:
-            conditions.append(col(CoordinationMonth.month) >= given.first_month)
+            conditions.append(month >= given.first_month)
         if given.last_month:
-            conditions.append(col(CoordinationMonth.month) <= given.last_month)
+            conditions.append(month <= given.last_month)
     return conditions
 
 
@@ -849,7 +906,9 @@ ShareCounts = dict[tuple[str, str], dict[int, int]]
 async def _month_sums(
     session: AsyncSession, scope: domain.Scope, given: FigureFilter, by: Grouping
 ) -> MonthSums:
-    table = CoordinationMonth
+    table: SumsTable = (
+        CoordinationMonthTotal if _whole_picture(scope, given, by) else CoordinationMonth
+    )
     key = getattr(table, GROUP_COLUMNS[by])
     query = (
         select(key, col(table.route), *(func.sum(getattr(table, name)) for name in MONTH_SUMS))
@@ -948,29 +1007,40 @@ async def share_distributions(
 # --- demand without supply -----------------------------------------------------------
 
 
-def _unmet_conditions(scope: domain.Scope, given: FigureFilter) -> list[ColumnElement[bool]]:
+UnmetTable = type[UnmetDemandCount] | type[UnmetDemandTotal]
+
+
+def _unmet_table(scope: domain.Scope, given: FigureFilter) -> UnmetTable:
+    """The every-place sums (UnmetDemandTotal) unless the caller's part or a filter is a
+    country, desk or client, which only the full aggregate keeps."""
+    places = (scope.client_code, scope.desk_code, given.country, given.desk_code, given.client_code)
+    return UnmetDemandCount if any(places) else UnmetDemandTotal
+
+
+def _unmet_conditions(
+    table: UnmetTable, scope: domain.Scope, given: FigureFilter
+) -> list[ColumnElement[bool]]:
     """The caller's part of the unmet demand: a client's own, a desk's, a provider's
     products', HQ all; a partner has no assessment in it and sees none."""
-    table = UnmetDemandCount
     conditions: list[ColumnElement[bool]] = []
     if scope.partner is not None:
         conditions.append(false())
-    if scope.client_code is not None:
-        conditions.append(col(table.client_code) == scope.client_code)
-    if scope.desk_code is not None:
-        conditions.append(col(table.desk_code) == scope.desk_code)
+    if table is UnmetDemandCount:  # the places only it keeps
+        conditions += matching_columns(table, {"client_code": scope.client_code})
+        conditions += matching_columns(table, {"desk_code": scope.desk_code})
+        conditions += matching_columns(
+            table,
+            {
+                "country": given.country,
+                "desk_code": given.desk_code,
+                "client_code": given.client_code,
+            },
+        )
     if scope.products is not None:
         products = list(scope.products)
         conditions.append(col(table.product_code).in_(products) if products else false())
     conditions += matching_columns(
-        table,
-        {
-            "product_code": given.product_code,
-            "region": given.region,
-            "country": given.country,
-            "desk_code": given.desk_code,
-            "client_code": given.client_code,
-        },
+        table, {"product_code": given.product_code, "region": given.region}
     )
     if given.first_month:
         conditions.append(col(table.month) >= given.first_month)
@@ -986,24 +1056,26 @@ def may_read_supply(scope: domain.Scope) -> bool:
 
 
 async def demand_without_supply(
-    session: AsyncSession, scope: domain.Scope, given: FigureFilter
+    session: AsyncSession,
+    scope: domain.Scope,
+    given: FigureFilter,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> DemandWithoutSupply:
-    table = UnmetDemandCount
+    """The unmet demand in its order (month, product, region, reason), a page of it when
+    `limit` is given (all of it otherwise), with how many rows there are; and beside it
+    each product's supply per month, whose unmet column counts every row, not the page's."""
+    table = _unmet_table(scope, given)
+    conditions = _unmet_conditions(table, scope, given)
+    key = (col(table.month), col(table.product_code), col(table.region), col(table.reason_code))
     grouped = (
-        select(
-            col(table.month),
-            col(table.product_code),
-            col(table.region),
-            col(table.reason_code),
-            func.sum(col(table.requests)),
-        )
-        .where(*_unmet_conditions(scope, given))
-        .group_by(
-            col(table.month), col(table.product_code), col(table.region), col(table.reason_code)
-        )
-        .order_by(
-            col(table.month), col(table.product_code), col(table.region), col(table.reason_code)
-        )
+        select(*key, func.sum(col(table.requests)))
+        .where(*conditions)
+        .group_by(*key)
+        .order_by(*key)
+        .offset(offset)
+        .limit(limit)
     )
     unmet = [
         UnmetDemandMonth(
@@ -1011,15 +1083,54 @@ async def demand_without_supply(
         )
         for month, product, region, reason, n in (await session.execute(grouped)).all()
     ]
-    load = await _product_load(session, scope, given, unmet) if may_read_supply(scope) else []
-    return DemandWithoutSupply(unmet=unmet, load=load)
+    whole = limit is None and offset == 0
+    total = len(unmet) if whole else await _unmet_rows(session, table, conditions)
+    load: list[ProductLoadMonth] = []
+    if may_read_supply(scope):
+        unmet_by = (
+            _unmet_by_product(unmet) if whole else await _unmet_sums(session, table, conditions)
+        )
+        load = await _product_load(session, scope, given, unmet_by)
+    return DemandWithoutSupply(
+        unmet=unmet, load=load, unmet_total=total, has_next_page=offset + len(unmet) < total
+    )
+
+
+async def _unmet_rows(
+    session: AsyncSession, table: UnmetTable, conditions: Sequence[ColumnElement[bool]]
+) -> int:
+    """How many rows the unmet demand has (month, product, region and reason)."""
+    key = (col(table.month), col(table.product_code), col(table.region), col(table.reason_code))
+    grouped = select(*key).where(*conditions).group_by(*key).subquery()
+    return await session.scalar(select(func.count()).select_from(grouped)) or 0
+
+
+UnmetByProduct = dict[tuple[str, str], int]
+
+
+def _unmet_by_product(unmet: Sequence[UnmetDemandMonth]) -> UnmetByProduct:
+    """(product, month) -> requests recorded as unmet."""
+    unmet_by: UnmetByProduct = {}
+    for entry in unmet:
+        key = (entry.product_code, entry.month)
+        unmet_by[key] = unmet_by.get(key, 0) + entry.requests
+    return unmet_by
+
+
+async def _unmet_sums(
+    session: AsyncSession, table: UnmetTable, conditions: Sequence[ColumnElement[bool]]
+) -> UnmetByProduct:
+    """The same, summed by the database (when only a page of the rows was read)."""
+    key = (col(table.product_code), col(table.month))
+    summed = select(*key, func.sum(col(table.requests))).where(*conditions).group_by(*key)
+    return {(product, month): int(n) for product, month, n in (await session.execute(summed))}
 
 
 async def _product_load(
     session: AsyncSession,
     scope: domain.Scope,
     given: FigureFilter,
-    unmet: Sequence[UnmetDemandMonth],
+    unmet_by: UnmetByProduct,
 ) -> list[ProductLoadMonth]:
     """Per product and month: routed, accepted, declined, in hand at the month's end (the
     running sum from the first month, whatever the window), against its capacity."""
@@ -1043,10 +1154,6 @@ async def _product_load(
             await session.execute(select(col(ProductFact.code), col(ProductFact.capacity)))
         ).all()
     }
-    unmet_by: dict[tuple[str, str], int] = {}
-    for entry in unmet:
-        key = (entry.product_code, entry.month)
-        unmet_by[key] = unmet_by.get(key, 0) + entry.requests
     by_product: dict[str, dict[str, ProductLoad]] = {}
     for row in rows:
         by_product.setdefault(row.product_code, {})[row.month] = row

@@ -178,7 +178,9 @@ class ProductLoadMonth(BaseModel):
 
 
 class DemandWithoutSupply(BaseModel):
-    unmet: list[UnmetDemandMonth]
+    unmet: list[UnmetDemandMonth] = Field(description="A page of it when `first` is given")
     load: list[ProductLoadMonth] = Field(
         description="Empty for callers who may not read provider figures (clients, partners)"
     )
+    unmet_total: int = Field(description="Rows of unmet demand in all (every page)")
+    has_next_page: bool = Field(description="Whether rows of unmet demand follow this page")

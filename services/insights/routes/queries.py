@@ -101,7 +101,12 @@ async def get_coordination_costs(
 
 @router.get("/demand-without-supply", response_model=DemandWithoutSupply)
 async def get_demand_without_supply(
-    scope: ScopeDep, filters: FigureFilterDep, session: SessionDep
+    scope: ScopeDep,
+    filters: FigureFilterDep,
+    session: SessionDep,
+    first: Annotated[int | None, Query(ge=1, le=500, description="A page (all: none)")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DemandWithoutSupply:
-    """Unmet demand per month, product, region and reason, beside each product's supply."""
-    return await demand_without_supply(session, scope, filters)
+    """Unmet demand per month, product, region and reason (a page of it with `first`),
+    beside each product's supply."""
+    return await demand_without_supply(session, scope, filters, limit=first, offset=offset)

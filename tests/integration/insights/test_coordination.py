@@ -218,6 +218,11 @@ async def test_demand_without_supply_beside_utilisation_and_capacity(fed: Insigh
         (EA, "2026-04", 0, 0, 0, 1, 5, 0.2, 0),
         (MS, "2026-01", 1, 0, 1, 0, 5, 0.0, 1),
     ]
+    assert (view["unmet_total"], view["has_next_page"]) == (1, False)
+    # A page of the rows past them: none, the total and the supply beside it the same.
+    past = await fed.view("/demand-without-supply", first=1, offset=1)
+    assert (past["unmet"], past["unmet_total"], past["has_next_page"]) == ([], 1, False)
+    assert past["load"] == view["load"]
     # The window keeps its months, the engagements in hand still counted from the start.
     march = await fed.view("/demand-without-supply", start="2026-03-01T00:00:00Z")
     assert [(r["month"], r["in_hand"]) for r in march["load"]] == [("2026-03", 2), ("2026-04", 1)]
@@ -227,6 +232,8 @@ async def test_demand_without_supply_beside_utilisation_and_capacity(fed: Insigh
 async def test_each_caller_sees_its_own_part_of_every_view(fed: Insights) -> None:
     async def ids(headers: dict[str, str], **params: Any) -> list[str]:
         page = await fed.view("/request-figures", headers, **params)
+        # The total is read from the cost aggregate: the same requests as the list's.
+        assert page["total"] == len(page["items"]) and not page["has_next_page"]
         return [r["request_id"] for r in page["items"]]
 
     minusma = fed.headers(Role.client, client="MINUSMA")
@@ -260,10 +267,15 @@ async def test_each_caller_sees_its_own_part_of_every_view(fed: Insights) -> Non
     sierra_leone = await fed.view(
         "/demand-without-supply", fed.headers(Role.client, client="GOV_SIERRA_LEONE")
     )
-    assert sierra_leone == {"unmet": [], "load": []}
+    assert sierra_leone == {"unmet": [], "load": [], "unmet_total": 0, "has_next_page": False}
     provider_view = await fed.view("/demand-without-supply", mediation)
     assert {r["product_code"] for r in provider_view["load"]} == {MS}
-    assert await fed.view("/demand-without-supply", au) == {"unmet": [], "load": []}
+    assert await fed.view("/demand-without-supply", au) == {
+        "unmet": [],
+        "load": [],
+        "unmet_total": 0,
+        "has_next_page": False,
+    }
     assert (await fed.view("/demand-without-supply", africa_i))["unmet"] == []
 
 
