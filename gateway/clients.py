@@ -169,7 +169,7 @@ class ServiceClient:
             raise TypeError("build service paths with service_path()")
         headers = {"Authorization": authorization, **(extra_headers or {})}
         try:
-            response = await self._http.request(method, path, headers=headers, **kwargs)
+            response = await self._send(method, path, headers, kwargs)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError) as error:
             # Raised before anything is sent: the caller's input cannot form a request.
             raise ServiceError("BAD_USER_INPUT", f"the request cannot be sent: {error}") from error
@@ -197,6 +197,19 @@ class ServiceClient:
         if not isinstance(message, str):
             message = response.reason_phrase or "refused"
         raise ServiceError(code, message, detail)
+
+    async def _send(
+        self, method: str, path: ServicePath, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.RemoteProtocolError:
+            # A pooled keep-alive connection the service closed just as it was reused
+            # (its idle timeout and the pool's race): a read is sent again, once, on a
+            # fresh connection. A write is not: the service may have applied it.
+            if method != "GET":
+                raise
+            return await self._http.request(method, path, headers=headers, **kwargs)
 
     def _answer(self, response: httpx.Response, method: str, path: str, answer: type[T]) -> T:
         try:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -203,6 +203,10 @@ def _windows(calendar: WorkingCalendar, start: datetime) -> Iterator[tuple[datet
         day += timedelta(days=1)
 
 
+# Pure, and asked for the same few local times over and over: every clock a desk starts
+# walks the same days' periods (hundreds of instants per new request, each a few zone
+# conversions). Keyed by zone, day, minute and side, so a bounded cache serves them all.
+@lru_cache(maxsize=8192)
 def _instant(zone: ZoneInfo, day: date, minute: int, *, later: bool) -> datetime:
     """The UTC instant of a local time: in a repeated hour (clocks going back) a period
     starts at the earlier and ends at the later occurrence; a time the clocks skip

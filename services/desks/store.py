@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, insert, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    exists,
+    false,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlmodel import col
 
 from contracts.enums import ClientKind, RequestStatus, SlaClock, Urgency
@@ -21,7 +32,7 @@ from contracts.events import (
     RequestRouted,
     RequestStatusChanged,
 )
-from services.desks import domain, links
+from services.desks import domain, journal, links
 from services.desks.domain import RoutingStatus, transition
 from services.desks.models import (
     ApprovalRule,
@@ -40,6 +51,9 @@ from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Publisher
 from shared.queries import grouped
+
+TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
+STATUS_CHANGES: Table = StatusChange.__table__  # type: ignore[attr-defined]
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -82,10 +96,19 @@ def add_timeline(
     actor: str,
     summary: str,
 ) -> None:
-    session.add(
-        TimelineEntry(
-            request_id=request_id, at=at, event_type=event_type, actor=actor, summary=summary
-        )
+    # Kept for one bulk INSERT (services/desks/journal.py): nothing reads it back as an object.
+    journal.keep(
+        session,
+        TIMELINE,
+        [
+            {
+                "request_id": request_id,
+                "at": at,
+                "event_type": event_type,
+                "actor": actor,
+                "summary": summary,
+            }
+        ],
     )
 
 
@@ -121,14 +144,18 @@ def change_status(
     publisher.publish(event)
     summary = f"{current.value} → {target.value}" + (f": {reason}" if reason else "")
     add_timeline(session, request.id, at=at, event_type=event.type, actor=actor, summary=summary)
-    session.add(
-        StatusChange(
-            request_id=request.id,
-            at=at,
-            from_status=current.value,
-            to_status=target.value,
-            actor=actor,
-        )
+    journal.keep(
+        session,
+        STATUS_CHANGES,
+        [
+            {
+                "request_id": request.id,
+                "at": at,
+                "from_status": current.value,
+                "to_status": target.value,
+                "actor": actor,
+            }
+        ],
     )
     session.add(request)
 
@@ -479,10 +506,10 @@ async def flag_overlaps(
             links.append(link)
             timeline.append(entry)
     if links:
-        # Two bulk INSERTs, not an ORM object and a statement per row: nothing in the
+        # Bulk INSERTs, not an ORM object and a statement per row: nothing in the
         # transaction needs these rows as objects.
         await session.execute(insert(OverlapLink), links)
-        await session.execute(insert(TimelineEntry), timeline)
+        journal.keep(session, TIMELINE, timeline)
     return len(overlaps)
 
 

@@ -111,6 +111,10 @@ async def take_in(
         parent_id=parent_id,
         language=body.language,
     )
+    # What the new request is checked against is read first, so its history rows are
+    # written together (services/desks/journal.py) rather than between the reads.
+    rules = await approval_rules_met(session, request)
+    working = await working_time_of(session, request.desk_code)
     session.add(request)
     submitted = RequestSubmitted(
         request_id=request.id,
@@ -139,19 +143,13 @@ async def take_in(
     await session.flush()
     search.index_request(session, request)
     # A request that meets an approval rule waits for its approver before any routing.
-    rules = await approval_rules_met(session, request)
     approvals = (
         [request_approval(session, request, rules, at=now, actor=_intake(request), publisher=work)]
         if rules
         else []
     )
     routings = [] if rules else _route_named_products(work, request)
-    clocks = start_clocks(
-        session,
-        request,
-        settings.sla_targets_hours,
-        await working_time_of(session, request.desk_code),
-    )
+    clocks = start_clocks(session, request, settings.sla_targets_hours, working)
     overlaps = await flag_overlaps(
         session, request, at=now, publisher=work, **settings.overlap_thresholds()
     )

@@ -1,0 +1,82 @@
+"""A request's history rows (timeline entries, status changes), written in bulk.
+
+Nothing in a transaction needs these rows back as objects, yet as ORM objects each
+costs an INSERT … RETURNING of its own (their ids are generated). Here they are kept
+beside the session and written with one bulk INSERT per table, each table's in the order
+they were added, at the latest moment that still hides nothing:
+
+- before any ORM statement of the session runs (after flushing the ORM's own pending
+  changes, so the requests they point at exist), so a query in the same transaction
+  sees them as it would see flushed objects;
+- before the transaction, or the savepoint they were added in, commits.
+
+A savepoint that rolls back takes the rows added in it along, as it would take ORM
+objects (the event consumer applies a batch in savepoints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+
+from shared.db import AsyncSession
+
+_KEPT = "desks.journal_rows"
+
+# (the transaction or savepoint the row was added in, its table, the row)
+_Row = tuple[SessionTransaction | None, Table, dict[str, Any]]
+
+
+def keep(session: AsyncSession, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Add rows to `table` in the session's transaction (written in bulk, see above)."""
+    sync_session = session.sync_session
+    kept: list[_Row] = sync_session.info.setdefault(_KEPT, [])
+    owner = sync_session.get_nested_transaction()
+    kept.extend((owner, table, row) for row in rows)
+
+
+def _write(session: Session) -> None:
+    kept: list[_Row] | None = session.info.get(_KEPT)
+    if not kept:
+        return
+    session.flush()  # the rows refer to requests the ORM may not have inserted yet
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for _, table, row in kept:
+        by_table.setdefault(table, []).append(row)
+    kept.clear()
+    for table, rows in by_table.items():
+        session.execute(insert(table), rows)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _before_a_statement(state: ORMExecuteState) -> None:
+    _write(state.session)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _write(session)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended unwritten (rolled back) takes its rows along."""
+    kept: list[_Row] | None = session.info.get(_KEPT)
+    if kept is None:
+        return
+    if transaction.parent is None:
+        session.info.pop(_KEPT, None)
+        return
+    kept[:] = [row for row in kept if not _within(row[0], transaction)]
+
+
+def _within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    while owner is not None:
+        if owner is transaction:
+            return True
+        owner = owner.parent
+    return False
