@@ -24,7 +24,7 @@ from contracts.http.desks.responses import ApprovalRulePublic, RequestPublic
 from services.desks import domain
 from services.desks.clocks import resume_clocks
 from services.desks.models import ApprovalRule, Desk, RequestApproval, ServiceRequest
-from services.desks.routes.commands import REQUEST
+from services.desks.routes.commands import REQUEST, present_request
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
     acknowledge,
@@ -36,7 +36,7 @@ from services.desks.store import (
     rule_spec,
     visibility,
 )
-from services.desks.views import present, present_to
+from services.desks.views import present_to
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.commands import Aggregate, Change, CommandsDep
 from shared.db import AsyncSession
@@ -72,10 +72,6 @@ def _approver(principal: Principal, settings: DesksSettings) -> Callable[[Servic
     return authorise
 
 
-async def _present(session: AsyncSession, request: ServiceRequest) -> RequestPublic:
-    return (await present(session, [request]))[0]
-
-
 @router.post("/requests/{request_id}/approve", response_model=RequestPublic)
 async def approve_request(
     request_id: str,
@@ -109,7 +105,7 @@ async def approve_request(
         await resume_clocks(session, request, paused_since=approval.requested_at, at=now)
         await acknowledge(session, request, now)
         await _route_named_products(change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/reject-approval", response_model=RequestPublic)
@@ -145,7 +141,7 @@ async def reject_approval(
             reason=f"approval rejected: {comment}",
         )
         request.status_reason = comment
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 def _decide(

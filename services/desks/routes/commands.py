@@ -71,21 +71,22 @@ DESK = (Role.desk_officer, Role.admin)
 REQUEST = Aggregate(ServiceRequest, name="the request", not_found="REQUEST_NOT_FOUND")
 
 
-def _change(
+def request_change(
     commands: CommandsDep,
     principal: Principal,
     request_id: str,
     body: ExpectedVersion,
     *roles: Role,
 ) -> AbstractAsyncContextManager[Change[ServiceRequest]]:
-    """A command on a request the caller may see, by one of `roles`."""
+    """A command on a request the caller may see, by one of `roles` (every desks route
+    that changes a request opens with it)."""
     principal.require(*roles)
     return commands.change(
         REQUEST, request_id, visibility(principal), expected_version=body.expected_version
     )
 
 
-async def _present(session: AsyncSession, request: ServiceRequest) -> RequestPublic:
+async def present_request(session: AsyncSession, request: ServiceRequest) -> RequestPublic:
     return (await present(session, [request]))[0]
 
 
@@ -95,7 +96,7 @@ async def triage_request(
 ) -> RequestPublic:
     """Take a submitted request into the desk's work (optionally with an owner),
     before deciding its products."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, session, now = change.aggregate, change.session, change.now
         await acknowledge(session, request, now)
         await move(
@@ -109,7 +110,7 @@ async def triage_request(
         )
         if body.owner:
             _assign(change, body.owner, principal)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/route", response_model=RequestPublic)
@@ -122,7 +123,7 @@ async def route_request(
 ) -> RequestPublic:
     """Triage and route: name the products a request needs (each becomes its own
     routing and engagement), with their details, and optionally an owner."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, session, now, actor = change.aggregate, change.session, change.now, principal.actor
         routings = (await routings_of(session, [request.id]))[request.id]
         domain.validate_routing(
@@ -154,7 +155,7 @@ async def route_request(
         await flag_overlaps(
             session, request, at=now, publisher=change, **settings.overlap_thresholds()
         )
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/assign", response_model=RequestPublic)
@@ -162,7 +163,7 @@ async def assign_request(
     request_id: str, body: AssignBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Give the request an owner at the desk (or hand it to a colleague)."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request = change.aggregate
         if RequestStatus(request.status) in domain.TERMINAL_STATUSES:
             raise DomainError(
@@ -174,7 +175,7 @@ async def assign_request(
             raise DomainError("CONFLICT", f"{body.owner} already owns the request")
         await acknowledge(change.session, request, change.now)
         _assign(change, body.owner, principal)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 def _assign(change: Change[ServiceRequest], owner: str, principal: Principal) -> None:
@@ -208,7 +209,7 @@ async def hold_request(
 ) -> RequestPublic:
     """Put a request on hold (waiting for the client, for security, ...); its SLA
     clocks pause until it resumes."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, now = change.aggregate, change.now
         reason = domain.require_reason(body.reason, "a hold")
         held_from = request.status
@@ -223,7 +224,7 @@ async def hold_request(
             reason=reason,
         )
         request.held_from, request.held_since, request.status_reason = held_from, now, reason
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/resume", response_model=RequestPublic)
@@ -231,7 +232,7 @@ async def resume_request(
     request_id: str, body: ExpectedVersion, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Resume a held request where it was, then apply what providers answered meanwhile."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, session, now = change.aggregate, change.session, change.now
         target = domain.resume_status(request.held_from)
         held_since = request.held_since
@@ -248,7 +249,7 @@ async def resume_request(
             await resume_clocks(session, request, paused_since=held_since, at=now)
         request.held_from, request.held_since, request.status_reason = None, None, None
         await follow_routings(session, request, at=now, actor="desks:automation", publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/reject", response_model=RequestPublic)
@@ -256,10 +257,10 @@ async def reject_request(
     request_id: str, body: ReasonBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Refuse a request the desk cannot take, with the reason the client will read."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         reason = domain.require_reason(body.reason, "a rejection")
         await _close(change, RequestStatus.rejected, principal, reason)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/withdraw", response_model=RequestPublic)
@@ -267,10 +268,10 @@ async def withdraw_request(
     request_id: str, body: ReasonBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """The client no longer needs it."""
-    async with _change(commands, principal, request_id, body, Role.client) as change:
+    async with request_change(commands, principal, request_id, body, Role.client) as change:
         reason = (body.reason or "").strip() or "withdrawn by the client"
         await _close(change, RequestStatus.withdrawn, principal, reason)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 async def _close(
@@ -295,7 +296,7 @@ async def confirm_request(
 ) -> RequestPublic:
     """The client confirms delivery and closes the request, optionally saying how
     satisfied it is (1-5) and why."""
-    async with _change(commands, principal, request_id, body, Role.client) as change:
+    async with request_change(commands, principal, request_id, body, Role.client) as change:
         request = change.aggregate
         domain.check_satisfaction(body.satisfaction_score, body.satisfaction_comment)
         await move(
@@ -310,7 +311,7 @@ async def confirm_request(
         )
         request.satisfaction_score = body.satisfaction_score
         request.satisfaction_comment = body.satisfaction_comment
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/reopen", response_model=RequestPublic)
@@ -323,7 +324,7 @@ async def reopen_request(
 ) -> RequestPublic:
     """The client reopens its delivered or closed request, within the window: it goes
     back to its desk (triaged)."""
-    async with _change(commands, principal, request_id, body, Role.client) as change:
+    async with request_change(commands, principal, request_id, body, Role.client) as change:
         request = change.aggregate
         reason = (body.reason or "").strip() or "reopened by the client"
         from_status = await _back_to_desk(
@@ -342,7 +343,7 @@ async def reopen_request(
                 reopened_at=change.now,
             )
         )
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/dispute", response_model=RequestPublic)
@@ -355,7 +356,7 @@ async def dispute_request(
 ) -> RequestPublic:
     """The client disputes the delivery, saying why, within the window: the request
     goes back to its desk (triaged)."""
-    async with _change(commands, principal, request_id, body, Role.client) as change:
+    async with request_change(commands, principal, request_id, body, Role.client) as change:
         request = change.aggregate
         reason = domain.require_reason(body.reason, "a dispute")
         from_status = await _back_to_desk(
@@ -374,7 +375,7 @@ async def dispute_request(
                 disputed_at=change.now,
             )
         )
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 async def _back_to_desk(
@@ -437,7 +438,7 @@ async def reroute_request(
 ) -> RequestPublic:
     """After a decline: send the product again (capacity may have freed up), or route
     the need to another product instead."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, session, now, actor = change.aggregate, change.session, change.now, principal.actor
         declined = await _declined_routing(session, request, body.routing_id)
         code = body.product_code or declined.product_code
@@ -461,7 +462,7 @@ async def reroute_request(
         request.details = {**request.details, code: details}
         add_routing(session, request, code, details, at=now, actor=actor, publisher=change)
         await follow_routings(session, request, at=now, actor=actor, publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/unmet-demand", response_model=RequestPublic)
@@ -470,7 +471,7 @@ async def record_unmet_demand(
 ) -> RequestPublic:
     """After a decline nobody else can take: keep the gap on record (and tell the
     products service), then let the request go on with what remains."""
-    async with _change(commands, principal, request_id, body, *DESK) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, session, now, actor = change.aggregate, change.session, change.now, principal.actor
         declined = await _declined_routing(session, request, body.routing_id)
         note = domain.require_reason(body.note, "unmet demand")
@@ -502,7 +503,7 @@ async def record_unmet_demand(
         )
         request.updated_at = now
         await follow_routings(session, request, at=now, actor=actor, publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 def _unmet_row(event: UnmetDemandRecorded, *, routing_id: str) -> UnmetDemand:

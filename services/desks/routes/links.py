@@ -33,11 +33,11 @@ from contracts.http.desks.requests import (
 from contracts.http.desks.responses import LinkedRequestPublic, LinkRelation, RequestPublic
 from services.desks import links
 from services.desks.models import OverlapLink, ServiceRequest
-from services.desks.routes.commands import DESK, REQUEST
+from services.desks.routes.commands import DESK, present_request, request_change
 from services.desks.routes.intake import take_in
 from services.desks.settings import SettingsDep
 from services.desks.store import add_timeline, derive_status, move, visibility
-from services.desks.views import present, present_to
+from services.desks.views import present_to
 from shared.auth import CurrentPrincipal, Principal
 from shared.commands import Change, CommandsDep, bump_version
 from shared.db import AsyncSession
@@ -45,10 +45,6 @@ from shared.errors import DomainError
 from shared.service import SessionDep
 
 router = APIRouter(tags=["linked requests"])
-
-
-async def _present(session: AsyncSession, request: ServiceRequest) -> RequestPublic:
-    return (await present(session, [request]))[0]
 
 
 RequestIds = Annotated[list[str], Query(alias="request_id", min_length=1, max_length=200)]
@@ -156,10 +152,7 @@ async def create_child(
     """Split a programme request: a new request for the parent's client, taken in like
     any other (SLA clocks, routing of its products, approvals), linked under the parent.
     Answers the parent."""
-    principal.require(*DESK)
-    async with commands.change(
-        REQUEST, request_id, visibility(principal), expected_version=body.expected_version
-    ) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         parent, session = change.aggregate, change.session
         links.check_new_child(
             _side(parent),
@@ -174,7 +167,7 @@ async def create_child(
         assert child is not None  # just taken in, in this session
         _linked(change, child, principal, created=True)
         await derive_status(session, parent, at=change.now, publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/link-child", response_model=RequestPublic)
@@ -182,10 +175,7 @@ async def link_child(
     request_id: str, body: ChildLinkBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Link an existing request of the same client under this one. Answers the parent."""
-    principal.require(*DESK)
-    async with commands.change(
-        REQUEST, request_id, visibility(principal), expected_version=body.expected_version
-    ) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         parent, session = change.aggregate, change.session
         child = await _other(session, principal, body.child_id)
         links.check_child_link(
@@ -198,7 +188,7 @@ async def link_child(
         bump_version(child)
         _linked(change, child, principal, created=False)
         await derive_status(session, parent, at=change.now, publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/unlink-child", response_model=RequestPublic)
@@ -206,10 +196,7 @@ async def unlink_child(
     request_id: str, body: ChildLinkBody, principal: CurrentPrincipal, commands: CommandsDep
 ) -> RequestPublic:
     """Take a child out of this request: both go on as requests of their own."""
-    principal.require(*DESK)
-    async with commands.change(
-        REQUEST, request_id, visibility(principal), expected_version=body.expected_version
-    ) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         parent, session, now = change.aggregate, change.session, change.now
         child = await _other(session, principal, body.child_id)
         if child.parent_id != parent.id:
@@ -239,7 +226,7 @@ async def unlink_child(
                 summary=summary,
             )
         await derive_status(session, parent, at=now, publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/status-derivation", response_model=RequestPublic)
@@ -248,10 +235,7 @@ async def set_status_derivation(
 ) -> RequestPublic:
     """Turn on (or off) this request's status following its children's; turned on, it
     moves at once to where they put it."""
-    principal.require(*DESK)
-    async with commands.change(
-        REQUEST, request_id, visibility(principal), expected_version=body.expected_version
-    ) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         request, session, now = change.aggregate, change.session, change.now
         if request.derives_status_from_children == body.derived:
             raise DomainError(
@@ -279,7 +263,7 @@ async def set_status_derivation(
             else "status no longer follows the children",
         )
         await derive_status(session, request, at=now, publisher=change)
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.post("/requests/{request_id}/merge", response_model=RequestPublic)
@@ -290,10 +274,7 @@ async def merge_request(
     closed as merged, and its conversation is shown from the survivor to whoever may
     see it. Its client is told only that it was merged (whose request it went into, only
     when it is its own). Answers the duplicate."""
-    principal.require(*DESK)
-    async with commands.change(
-        REQUEST, request_id, visibility(principal), expected_version=body.expected_version
-    ) as change:
+    async with request_change(commands, principal, request_id, body, *DESK) as change:
         duplicate, session, now = change.aggregate, change.session, change.now
         if body.into_request_id == duplicate.id:
             raise DomainError("MERGE_INTO_ITSELF", "a request cannot be merged into itself")
@@ -346,7 +327,7 @@ async def merge_request(
             if same_client
             else "a duplicate request was merged into this one; the desk coordinates",
         )
-        return await change.present(_present)
+        return await change.present(present_request)
 
 
 @router.get("/linked", response_model=list[LinkedRequestPublic])
