@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from aiokafka.admin import AIOKafkaAdminClient
-
+from shared.messaging.broker import admin_client
 from shared.processes import EmbeddedBroker
+from shared.settings import PlatformSettings
 
 
 async def delete_topics_of(broker: EmbeddedBroker, namespace: str) -> list[str]:
@@ -12,9 +12,7 @@ async def delete_topics_of(broker: EmbeddedBroker, namespace: str) -> list[str]:
     their names. A broker that died with the test has nothing left to delete."""
     if broker.process.poll() is not None:
         return []
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=broker.bootstrap_servers, request_timeout_ms=10_000
-    )
+    admin = admin_client(PlatformSettings(kafka_bootstrap_servers=broker.bootstrap_servers))
     await admin.start()
     try:
         topics = [topic for topic in await admin.list_topics() if topic.startswith(namespace + ".")]
