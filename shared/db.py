@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import SessionTransaction
 
 from shared.sqlite_driver import one_call_dbapi
 
@@ -26,6 +27,7 @@ __all__ = [
     "AsyncSession",
     "JSONColumn",
     "UTCDateTime",
+    "began_within",
     "create_engine",
     "is_sqlite",
     "session_factory",
@@ -104,3 +106,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def began_within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    """Whether `owner` (the transaction or savepoint a row was kept in) is `transaction`
+    or nested in it: rows kept beside a session (the outbox's, the desks journal's) leave
+    with the transaction that ends without committing."""
+    while owner is not None:
+        if owner is transaction:
+            return True
+        owner = owner.parent
+    return False

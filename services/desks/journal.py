@@ -23,7 +23,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from shared.db import AsyncSession
+from shared.db import AsyncSession, began_within
 
 _KEPT = "desks.journal_rows"
 
@@ -71,12 +71,4 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_KEPT, None)
         return
-    kept[:] = [row for row in kept if not _within(row[0], transaction)]
-
-
-def _within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:
-    while owner is not None:
-        if owner is transaction:
-            return True
-        owner = owner.parent
-    return False
+    kept[:] = [row for row in kept if not began_within(row[0], transaction)]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from contracts import Event
 from shared.clock import Clock, SystemClock
-from shared.db import AsyncSession
+from shared.db import AsyncSession, began_within
 from shared.messaging.envelope import Envelope
 from shared.messaging.models import OUTBOX, OutboxMessage
 from shared.messaging.tracing import current_traceparent
@@ -146,16 +146,8 @@ def _forget_rows(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_UNWRITTEN, None)
         return
     unwritten.rows = [
-        (owner, row) for owner, row in unwritten.rows if not _within(owner, transaction)
+        (owner, row) for owner, row in unwritten.rows if not began_within(owner, transaction)
     ]
-
-
-def _within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:
-    while owner is not None:
-        if owner is transaction:
-            return True
-        owner = owner.parent
-    return False
 
 
 @sa_event.listens_for(Session, "after_commit")
