@@ -25,6 +25,7 @@ from graphql import (
     StringValueNode,
     ValidationRule,
 )
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
@@ -191,7 +192,7 @@ class BodySizeLimit:
         max_bytes = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await self._refuse(send, max_bytes)
+            await self._refuse(scope, receive, send, max_bytes)
             return
         received = 0
 
@@ -207,21 +208,11 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await self._refuse(send, max_bytes)
+            await self._refuse(scope, receive, send, max_bytes)
 
-    async def _refuse(self, send: Send, max_bytes: int) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         body = coded_error_body(f"the request body exceeds {max_bytes} bytes", "REQUEST_TOO_LARGE")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await Response(body, status_code=413, media_type="application/json")(scope, receive, send)
 
 
 class BodyTooLarge(Exception):

@@ -18,10 +18,10 @@ half done: the rolled-back attempt changed nothing. Bodies above `REPLAYABLE_BYT
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class RetryTransientConflicts:
                 )
                 if attempt < self.attempts:
                     await asyncio.sleep(random.uniform(*PAUSE_S))
-        await _busy(send)
+        await _busy()(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> tuple[list[Message], bool]:
@@ -92,24 +92,15 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _busy(send: Send) -> None:
-    body = json.dumps(
+def _busy() -> JSONResponse:
+    """The answer once every attempt met a conflict (before any byte of an answer)."""
+    return JSONResponse(
         {
             "detail": {
                 "code": "SERVICE_UNAVAILABLE",
                 "message": "the change kept meeting concurrent changes; send it again",
             }
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"1"),
-            ],
-        }
+        },
+        status_code=503,
+        headers={"Retry-After": "1"},
     )
-    await send({"type": "http.response.body", "body": body})
