@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from contracts import Event, event_model
+from gateway.metrics import LIVE_SUBSCRIBERS, LIVE_SUBSCRIPTIONS
 from shared.messaging.broker import admin_client, consumer, ensure_topics
 from shared.messaging.envelope import MalformedEvent, event_type, from_record
 from shared.settings import PlatformSettings
@@ -123,10 +124,13 @@ class LiveEvents:
             queue=asyncio.Queue(self._queue_size),
         )
         self._subscribers.add(subscriber)
+        LIVE_SUBSCRIPTIONS.inc()
+        LIVE_SUBSCRIBERS.inc()
         try:
             yield subscriber.events()
         finally:
             self._subscribers.discard(subscriber)
+            LIVE_SUBSCRIBERS.dec()
 
     @property
     def healthy(self) -> bool:

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Iterator
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from strawberry.extensions import SchemaExtension
 
 GRAPHQL_OPERATIONS = Counter(
@@ -18,6 +18,14 @@ GRAPHQL_SECONDS = Histogram(
     "onedoor_graphql_operation_duration_seconds",
     "Time to execute a GraphQL operation, by operation name and type.",
     ["operation", "type"],
+)
+LIVE_SUBSCRIPTIONS = Counter(
+    "onedoor_gateway_live_subscriptions_total",
+    "GraphQL subscriptions registered with the live event stream (from then on they get its events).",
+)
+LIVE_SUBSCRIBERS = Gauge(
+    "onedoor_gateway_live_subscribers",
+    "GraphQL subscriptions listening to the live event stream now.",
 )
 # Names come from callers: anything that is not a plain GraphQL name is lumped together.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")

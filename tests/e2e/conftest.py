@@ -11,8 +11,9 @@ fuzzed data) keep theirs."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ import pytest
 from shared.auth import Role
 from shared.processes import free_port, port_is_free
 from shared.runner import SERVICES, EmbeddedStack, RunnerSettings
+from shared.testing.graphql_ws import GraphQLSubscription, subscription
 from shared.testing.tokens import bearer
+from shared.testing.waiting import eventually
+
+_SUBSCRIPTIONS_REGISTERED = re.compile(r"^onedoor_gateway_live_subscriptions_total (\S+)$", re.M)
 
 
 def free_port_block(size: int) -> int:
@@ -117,6 +122,7 @@ class Door:
 
     def __init__(self, stack: EmbeddedStack) -> None:
         self.url = stack.graphql_url
+        self.metrics_url = stack.graphql_url.removesuffix("/graphql") + "/metrics"
         self.websocket_url = stack.graphql_url.replace("http://", "ws://")
         self.settings = stack.settings.model_copy(update={"var_dir": Path(stack.var_dir)})
 
@@ -129,6 +135,29 @@ class Door:
                 self.url, json={"query": query, "variables": variables}, headers=headers
             )
         return dict(response.json())
+
+    @asynccontextmanager
+    async def listening(
+        self, authorization: str, query: str, variables: dict[str, Any]
+    ) -> AsyncIterator[GraphQLSubscription]:
+        """A subscription the gateway has registered: a change made next reaches it.
+        (A socket that is open may still be waiting for its resolver to start; on a
+        loaded machine that once outlasted a fixed half-second pause.)"""
+        before = await self._subscriptions_registered()
+
+        async def registered() -> bool:
+            return await self._subscriptions_registered() > before
+
+        async with subscription(self.websocket_url, authorization, query, variables) as updates:
+            await eventually(registered, timeout_s=30, interval_s=0.05)
+            yield updates
+
+    async def _subscriptions_registered(self) -> float:
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.get(self.metrics_url)
+        response.raise_for_status()
+        found = _SUBSCRIPTIONS_REGISTERED.search(response.text)
+        return float(found.group(1)) if found else 0.0
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,6 @@ from contracts.events import (
 from shared.auth import Role
 from shared.messaging.envelope import to_headers
 from shared.runner import EmbeddedStack
-from shared.testing.graphql_ws import subscription
 from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
@@ -106,9 +105,7 @@ async def test_a_request_from_submission_to_closure_through_gateway_and_broker(
     assert request["id"] in [edge["node"]["id"] for edge in queue]
 
     pushed: list[str] = []
-    async with subscription(
-        door.websocket_url, client["Authorization"], UPDATED, {"id": request["id"]}
-    ) as updates:
+    async with door.listening(client["Authorization"], UPDATED, {"id": request["id"]}) as updates:
 
         async def watch() -> None:
             while not pushed or pushed[-1] != "CLOSED":
@@ -124,7 +121,6 @@ async def test_a_request_from_submission_to_closure_through_gateway_and_broker(
             await eventually(seen, timeout_s=30)
 
         watcher = asyncio.create_task(watch())
-        await asyncio.sleep(0.5)  # the subscription is registered before the changes
 
         routed = await door.call(
             ROUTE,

@@ -4,13 +4,11 @@ over a websocket, and a new request submitted to the desks gets it as a suggesti
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from shared.auth import Role
-from shared.testing.graphql_ws import subscription
 from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
@@ -61,8 +59,7 @@ async def test_published_lessons_reach_subscribers_and_new_requests(door: Door) 
     }
     token = door.headers(Role.hq_analyst)["Authorization"]
     variables = {"filter": {"countries": ["MLI"]}}
-    async with subscription(door.websocket_url, token, PUBLISHED, variables) as published:
-        await asyncio.sleep(0.5)  # the gateway registers the subscriber before the publish
+    async with door.listening(token, PUBLISHED, variables) as published:
         lesson_id = await publish_lesson(door, **content)
         pushed = (await published.next_data(timeout_s=20))["lessonPublished"]
     assert pushed == {

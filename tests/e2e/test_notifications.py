@@ -5,7 +5,6 @@ e-mailed in the client's language with the link to the portal; nobody else's to 
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import uuid
@@ -16,7 +15,6 @@ import pytest
 
 from shared.auth import Role
 from shared.runner import EmbeddedStack
-from shared.testing.graphql_ws import subscription
 from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 from tests.e2e.test_lessons import publish_lesson
@@ -80,8 +78,7 @@ async def test_a_client_is_told_live_in_app_and_by_email_and_nobody_else(
     updated = await door.call(UPDATE, me, v=current["version"], input=wanted)
     assert updated["data"]["updateNotificationPreferences"]["version"] == current["version"] + 1
 
-    async with subscription(door.websocket_url, me["Authorization"], RECEIVED) as received:
-        await asyncio.sleep(1.0)  # the subscription is registered before the changes
+    async with door.listening(me["Authorization"], RECEIVED, {}) as received:
         submitted = await door.call(
             SUBMIT,
             me,

@@ -7,7 +7,6 @@ declared policy arrives. The checks are built from the policy itself (`outside_p
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from typing import Any
@@ -18,7 +17,6 @@ import pytest
 from shared.auth import Role
 from shared.runner import EmbeddedStack
 from shared.sharing import Audience, RecordKind, Viewer, allowed, outside_policy
-from shared.testing.graphql_ws import subscription
 from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
@@ -117,8 +115,7 @@ async def test_no_field_outside_the_policy_reaches_an_audience_of_a_request(
     desk = door.headers(Role.desk_officer, desk="AFRICA_II")
     version = (await door.call(REQUEST, desk, id=request_id))["data"]["request"]["version"]
     token = provider["Authorization"]
-    async with subscription(door.websocket_url, token, UPDATED, {"id": request_id}) as pushes:
-        await asyncio.sleep(0.5)  # the gateway registers the subscriber before the change
+    async with door.listening(token, UPDATED, {"id": request_id}) as pushes:
         assigned = await door.call(ASSIGN, desk, id=request_id, v=version)
         assert "errors" not in assigned, assigned
         pushed = (await pushes.next_data(timeout_s=20))["requestUpdated"]
