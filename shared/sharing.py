@@ -5,7 +5,10 @@ module decides which of a reached record's fields they see. `POLICY` names, for 
 record kind the services answer with and every field of it, the audiences allowed to see
 that field; `shown_to` is the one function that applies it, on every path a record leaves
 a service by (query answers, which the gateway's subscriptions re-read with the
-subscriber's token, CSV exports, the lessons feeds, and the partners' webhooks). A field
+subscriber's token, CSV exports, the lessons feeds, the partners' webhooks, and the
+insights service's views and exports, whose rows are record kinds here too); the
+notifications service tells a recipient only the fields `allowed` gives its audience
+(services/notifications/sharing.py). A field
 an audience may not see becomes null, or an empty list or mapping, so every contract and
 the GraphQL schema keep their shape. docs/sharing.md is generated from this table
 (`python -m shared.sharing`), and tests/unit/shared/test_sharing.py fails when a
