@@ -408,7 +408,7 @@ def shown_to(viewer: Viewer, kind: RecordKind, record: M) -> M:
             value = _own_products(value, viewer.products)
         if rule.per_party and viewer.audience in _PARTY_CUT:
             value = [item for item in value if known(viewer, *_party_of(item))]
-        if rule.of is not None:
+        if rule.of is not None and not _sees_all(viewer, rule.of):
             of = rule.of
             value = [shown_to(viewer, of, item) for item in value]
         if value is not getattr(record, name):
