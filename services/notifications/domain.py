@@ -325,13 +325,22 @@ def lesson_reader(role: Role) -> Viewer:
     return Viewer(Audience.hq if role in _HQ else Audience.reader)
 
 
-def request_seer(follower: Follower, product_code: str | None) -> Viewer:
+_REQUEST_SEERS = {
+    Role.admin: Audience.hq,
+    Role.hq_analyst: Audience.hq,
+    Role.client: Audience.owner_client,  # may_see_request: its own request only
+    Role.desk_officer: Audience.desk,  # its desk's only
+}
+
+
+def request_seer(follower: Follower, product_code: str | None) -> Viewer | None:
     """A follower who may see the request (`may_see_request`), by its role: HQ, the
-    request's own client, its desk, or the provider of the engagement's product."""
+    request's own client, its desk, or the provider of the engagement's product (any
+    other role: None, told nothing of the request)."""
     if follower.role is Role.provider:
         return Viewer(Audience.provider, frozenset({product_code or ""}))
-    audience = {Role.client: Audience.owner_client, Role.desk_officer: Audience.desk}
-    return Viewer(audience.get(follower.role, Audience.hq))
+    audience = _REQUEST_SEERS.get(follower.role)
+    return Viewer(audience) if audience is not None else None
 
 
 def may_read_lesson(role: Role, sensitivity: str) -> bool:
