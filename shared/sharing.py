@@ -5,7 +5,10 @@ module decides which of a reached record's fields they see. `POLICY` names, for 
 record kind the services answer with and every field of it, the audiences allowed to see
 that field; `shown_to` is the one function that applies it, on every path a record leaves
 a service by (query answers, which the gateway's subscriptions re-read with the
-subscriber's token, CSV exports, the lessons feeds, and the partners' webhooks). A field
+subscriber's token, CSV exports, the lessons feeds, the partners' webhooks, and the
+insights service's views and exports, whose rows are record kinds here too); the
+notifications service tells a recipient only the fields `allowed` gives its audience
+(services/notifications/sharing.py). A field
 an audience may not see becomes null, or an empty list or mapping, so every contract and
 the GraphQL schema keep their shape. docs/sharing.md is generated from this table
 (`python -m shared.sharing`), and tests/unit/shared/test_sharing.py fails when a
@@ -29,6 +32,18 @@ from contracts.http.desks.responses import (
     RoutingPublic,
 )
 from contracts.http.desks.responses import AssessmentPublic as RequestAssessmentPublic
+from contracts.http.insights.responses import (
+    AttributedBreach,
+    CoordinationCost,
+    CountrySummary,
+    DemandWithoutSupply,
+    PartyTime,
+    ProductLoadMonth,
+    RequestFigures,
+    ShareDistribution,
+    UnmetDemandMonth,
+    WhoDoesWhatRow,
+)
 from contracts.http.lessons.responses import LessonPublic
 from contracts.http.partnerships.responses import AssessmentPublic, TaskPublic
 from contracts.http.products.responses import (
@@ -64,25 +79,46 @@ class RecordKind(StrEnum):
     task = "task"
     lesson = "lesson"
     webhook = "webhook"  # the envelope of a partner's webhook (its `assessment` inside)
+    # The insights service's views (docs/insights.md): rows computed from the records above.
+    who_does_what = "who_does_what"  # a line of the 3W/4W
+    country_summary = "country_summary"
+    request_figures = "request_figures"  # a request's SLA time per party and its cost
+    party_time = "party_time"  # one party's time on a request
+    attributed_breach = "attributed_breach"
+    share_distribution = "share_distribution"
+    coordination_cost = "coordination_cost"  # a group of requests' cost of coordination
+    demand_without_supply = "demand_without_supply"
+    unmet_demand = "unmet_demand"
+    product_load = "product_load"  # a product's supply in a month
 
 
 @dataclass(frozen=True)
 class Share:
     """Who may see one field. `per_product`: a provider sees only the entries of its own
     products (a mapping keyed by product code, or records with a `product_code`).
+    `per_party`: a list of the parties of a request (records with `party_kind` and
+    `party`, or `kind:code` strings), of which a provider sees every party but the
+    providers of other products, and a partner the client, the desk and itself (`known`).
     `of`: the kind of the records the field holds (a list of them, or one in a webhook's
     envelope), each projected by its own policy."""
 
     audiences: frozenset[Audience]
     per_product: bool = False
     of: RecordKind | None = None
+    per_party: bool = False
 
 
-def share(*audiences: Audience, per_product: bool = False, of: RecordKind | None = None) -> Share:
-    return Share(frozenset(audiences), per_product, of)
+def share(
+    *audiences: Audience,
+    per_product: bool = False,
+    of: RecordKind | None = None,
+    per_party: bool = False,
+) -> Share:
+    return Share(frozenset(audiences), per_product, of, per_party)
 
 
 A = Audience
+_EVERY_PARTY = frozenset({A.owner_client, A.desk, A.provider, A.partner, A.hq})
 # Which audiences a kind's records reach at all (the services' tenancy): a client never
 # reaches another client's request, a partner no request, only the assessments it is
 # invited to. Every audience of a field below is one of these.
@@ -99,12 +135,34 @@ REACHES: dict[RecordKind, frozenset[Audience]] = {
     RecordKind.task: frozenset({A.owner_client, A.desk, A.provider, A.partner, A.hq}),
     RecordKind.lesson: frozenset({A.author, A.reader, A.hq}),
     RecordKind.webhook: frozenset({A.partner}),
+    # The views give each caller its own part (services/insights/domain.py `scope_of`):
+    # a client the figures of its own requests, a desk its desk's, a provider those on
+    # its products, a partner those of the joint assessments it is in.
+    RecordKind.who_does_what: _EVERY_PARTY,
+    RecordKind.country_summary: _EVERY_PARTY,
+    RecordKind.request_figures: _EVERY_PARTY,
+    RecordKind.party_time: _EVERY_PARTY,
+    RecordKind.attributed_breach: _EVERY_PARTY,
+    RecordKind.share_distribution: _EVERY_PARTY,
+    RecordKind.coordination_cost: _EVERY_PARTY,
+    RecordKind.demand_without_supply: _EVERY_PARTY,
+    # Unmet demand is a desk's record on a request: no partner's (none is in an
+    # assessment); supply is the providers' own figure (the products service's
+    # utilisation), not a client's.
+    RecordKind.unmet_demand: frozenset({A.owner_client, A.desk, A.provider, A.hq}),
+    RecordKind.product_load: frozenset({A.desk, A.provider, A.hq}),
 }
 
 _REQUEST = REACHES[RecordKind.request]
 _ASSESSMENT = REACHES[RecordKind.assessment]
 # What the client told its desk and what the desk decided on its own: not a provider's.
 _CLIENT_AND_DESK = share(A.owner_client, A.desk, A.hq)
+# How a request's engagements went on every product (declines, re-routings, the first
+# acceptance): the routings' outcomes, which a provider reads only of its own products
+# and a partner not at all, so a figure that sums them over every product is theirs.
+_ENGAGEMENT_OUTCOMES = _CLIENT_AND_DESK
+# The parties of a request's figures: each audience the parties it knows of (`known`).
+_PARTIES = Share(_EVERY_PARTY, per_party=True)
 
 
 def _all(kind: RecordKind, names: str) -> dict[str, Share]:
@@ -193,6 +251,69 @@ POLICY: dict[RecordKind, dict[str, Share]] = {
         **_all(RecordKind.webhook, "delivery_id event occurred_at partner"),
         "assessment": share(A.partner, of=RecordKind.assessment),
     },
+    # A 3W line is one organisation on one product for one client: the caller's scope
+    # only gives it lines of parties its records show (a client's request's desk,
+    # providers and partners; a provider its products' lines with their desk and
+    # partners; a partner its own), and the client is one every audience of the
+    # request, the engagement and the assessment reads (`client_code`).
+    RecordKind.who_does_what: _all(
+        RecordKind.who_does_what,
+        """country region party_kind party org_name product_code client_code activity status
+        since requests""",
+    ),
+    RecordKind.country_summary: _all(
+        RecordKind.country_summary,
+        "country region engagements open_engagements organisations products",
+    ),
+    RecordKind.request_figures: {
+        **_all(
+            RecordKind.request_figures,
+            """request_id desk_code country region client_code products status route
+            submitted_at measured_until measured_seconds hand_offs parties_involved
+            joint_assessment_seconds""",
+        ),
+        # Who held the request: another product's provider is not a provider's to know,
+        # nor another assessment's partner or any provider a partner's.
+        "held_by": _PARTIES,
+        "parties": Share(_EVERY_PARTY, of=RecordKind.party_time, per_party=True),
+        "breaches": Share(_EVERY_PARTY, of=RecordKind.attributed_breach),
+        "reroutings": _ENGAGEMENT_OUTCOMES,
+        "declines": _ENGAGEMENT_OUTCOMES,
+        "first_engagement_seconds": _ENGAGEMENT_OUTCOMES,
+    },
+    RecordKind.party_time: _all(
+        RecordKind.party_time, "party_kind party org_name seconds share_pct breaches"
+    ),
+    RecordKind.attributed_breach: {
+        **_all(RecordKind.attributed_breach, "clock breached_at"),
+        "held_by": _PARTIES,
+    },
+    # Distributions of a kind of party's share: no party named, every audience's.
+    RecordKind.share_distribution: _all(
+        RecordKind.share_distribution,
+        "key party_kind requests median_share_pct p90_share_pct seconds breaches",
+    ),
+    RecordKind.coordination_cost: {
+        **_all(
+            RecordKind.coordination_cost,
+            "key route requests hand_offs parties_involved joint_assessment_hours",
+        ),
+        "reroutings": _ENGAGEMENT_OUTCOMES,
+        "declines": _ENGAGEMENT_OUTCOMES,
+        "first_engagement_hours": _ENGAGEMENT_OUTCOMES,
+    },
+    RecordKind.demand_without_supply: {
+        **_all(RecordKind.demand_without_supply, "unmet_total has_next_page"),
+        "unmet": Share(REACHES[RecordKind.unmet_demand], of=RecordKind.unmet_demand),
+        "load": Share(REACHES[RecordKind.product_load], of=RecordKind.product_load),
+    },
+    RecordKind.unmet_demand: _all(
+        RecordKind.unmet_demand, "month product_code region reason_code requests"
+    ),
+    RecordKind.product_load: _all(
+        RecordKind.product_load,
+        "month product_code capacity requested accepted declined in_hand utilisation unmet",
+    ),
 }
 
 # Who reaches a request's internal rows at all: the desk's internal notes (GET /comments
@@ -213,15 +334,27 @@ MODELS: dict[RecordKind, type[BaseModel]] = {
     RecordKind.assessment: AssessmentPublic,
     RecordKind.task: TaskPublic,
     RecordKind.lesson: LessonPublic,
+    RecordKind.who_does_what: WhoDoesWhatRow,
+    RecordKind.country_summary: CountrySummary,
+    RecordKind.request_figures: RequestFigures,
+    RecordKind.party_time: PartyTime,
+    RecordKind.attributed_breach: AttributedBreach,
+    RecordKind.share_distribution: ShareDistribution,
+    RecordKind.coordination_cost: CoordinationCost,
+    RecordKind.demand_without_supply: DemandWithoutSupply,
+    RecordKind.unmet_demand: UnmetDemandMonth,
+    RecordKind.product_load: ProductLoadMonth,
 }
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """An audience, and for a provider the products it serves (for per-product fields)."""
+    """An audience, and for a provider the products it serves (for per-product fields),
+    for a partner its code (for the parties it knows of)."""
 
     audience: Audience
     products: frozenset[str] = frozenset()
+    partner: str | None = None
 
 
 _ROLE_AUDIENCE = {
@@ -237,7 +370,7 @@ _ROLE_AUDIENCE = {
 def viewer_of(principal: Principal) -> Viewer:
     """The caller's audience for a request, an engagement or an assessment it reaches:
     tenancy already made a client the request's own, a provider one of its products'."""
-    return Viewer(_ROLE_AUDIENCE[principal.role], frozenset(principal.products))
+    return Viewer(_ROLE_AUDIENCE[principal.role], frozenset(principal.products), principal.partner)
 
 
 def lesson_viewer(principal: Principal, owner_kind: str, owner_code: str | None) -> Viewer:
@@ -273,12 +406,43 @@ def shown_to(viewer: Viewer, kind: RecordKind, record: M) -> M:
             continue
         if rule.per_product and viewer.audience is A.provider:
             value = _own_products(value, viewer.products)
-        if rule.of is not None:
+        if rule.per_party and viewer.audience in _PARTY_CUT:
+            value = [item for item in value if known(viewer, *_party_of(item))]
+        if rule.of is not None and not _sees_all(viewer, rule.of):
             of = rule.of
             value = [shown_to(viewer, of, item) for item in value]
         if value is not getattr(record, name):
             update[name] = value
     return record.model_copy(update=update) if update else record
+
+
+# The audiences a `per_party` field is cut for: everyone else knows every party.
+_PARTY_CUT = frozenset({A.provider, A.partner})
+
+
+def known(viewer: Viewer, party_kind: str, party: str) -> bool:
+    """Whether a party of a request is one `viewer` may see named beside it: a provider
+    sees the client, the desk and the partners (the request's assessments) and, of the
+    providers, its own products' only (another's routing is not its reading); a partner
+    the client and the desk (its assessment's) and itself, not the providers (it reads
+    no engagement) nor the partners of another assessment."""
+    if viewer.audience is A.provider:
+        return party_kind != "provider" or party in viewer.products
+    if viewer.audience is A.partner:
+        return party_kind in ("client", "desk") or (
+            party_kind == "partner" and party == viewer.partner
+        )
+    return True
+
+
+def _party_of(item: Any) -> tuple[str, str]:
+    """(kind, code) of a party: a `kind:code` string, a record or its JSON."""
+    if isinstance(item, str):
+        kind, _, code = item.partition(":")
+        return kind, code
+    if isinstance(item, Mapping):
+        return str(item["party_kind"]), str(item["party"])
+    return str(item.party_kind), str(item.party)
 
 
 def _own_products(value: Any, products: frozenset[str]) -> Any:
@@ -293,6 +457,7 @@ def _sees_all(viewer: Viewer, kind: RecordKind) -> bool:
         _SEES_ALL[key] = all(
             viewer.audience in rule.audiences
             and not (rule.per_product and viewer.audience is A.provider)
+            and not (rule.per_party and viewer.audience in _PARTY_CUT)
             and (rule.of is None or _sees_all(viewer, rule.of))
             for rule in POLICY[kind].values()
         )
@@ -343,6 +508,9 @@ def outside_policy(viewer: Viewer, kind: RecordKind, payload: Mapping[str, Any])
         elif rule.per_product and viewer.audience is A.provider:
             codes = value.keys() if isinstance(value, Mapping) else _codes(value)
             found += [f"{kind}.{name}[{code}]" for code in codes if code not in viewer.products]
+        elif rule.per_party and viewer.audience in _PARTY_CUT:
+            parties = [_party_of(item) for item in value]
+            found += [f"{kind}.{name}[{k}:{c}]" for k, c in parties if not known(viewer, k, c)]
         if rule is not None and rule.of is not None and viewer.audience in rule.audiences:
             for item in [value] if isinstance(value, Mapping) else value:
                 found += outside_policy(viewer, rule.of, item)
@@ -385,8 +553,10 @@ def policy_markdown() -> str:
 def _mark(rule: Share, audience: Audience) -> str:
     if audience not in rule.audiences:
         return "no"
-    if rule.per_product and audience is A.provider:
+    if (rule.per_product or rule.per_party) and audience is A.provider:
         return "own products"
+    if rule.per_party and audience is A.partner:
+        return "own part"
     return "yes"
 
 

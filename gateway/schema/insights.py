@@ -7,7 +7,11 @@ the cost per desk, product, country or month (through triage and routed at intak
 and `demandWithoutSupply` unmet demand beside each product's supply.
 
 The caller's token is forwarded: the service gives each caller its own part (a client
-its requests, a provider its products, a partner its assessments, HQ everything).
+its requests, a provider its products, a partner its assessments, HQ everything), and of
+each row the fields the sharing policy gives the caller's audience (docs/sharing.md):
+what the service did not send, the gateway cannot pass on. A hidden figure is null
+(`reroutings`, `declines`, the time to the first engagement of a provider's or a
+partner's figures), a party the caller may not know of is not in `parties` or `heldBy`.
 """
 
 from __future__ import annotations

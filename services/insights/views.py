@@ -6,11 +6,18 @@ HXL (the Humanitarian Exchange Language, hxlstandard.org) tags each column so HD
 the tools that read HXL know what it holds; the standard puts the hashtag row directly
 under the header row. The CSV itself is written by shared/exports.py, which also
 escapes every cell a spreadsheet would run as a formula.
+
+Every row a route answers or exports is first the caller's audience's projection of it
+(`shown`, the sharing policy of shared/sharing.py): a cell of a field hidden from it is
+blank, a party it may not know of has no row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from contracts.http.insights.responses import (
     DemandWithoutSupply,
@@ -19,6 +26,15 @@ from contracts.http.insights.responses import (
     WhoDoesWhatRow,
 )
 from shared.exports import Cells
+from shared.sharing import RecordKind, Viewer, shown_to
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+def shown(viewer: Viewer, kind: RecordKind, rows: Iterable[Row]) -> list[Row]:
+    """Each row as the caller's audience may see it: what every route answers and exports."""
+    return [shown_to(viewer, kind, row) for row in rows]
+
 
 Column = tuple[str, str, Callable[[WhoDoesWhatRow], object]]
 

@@ -27,6 +27,7 @@ from shared.audiences import (
 from shared.auth import Principal, Role
 from shared.errors import DomainError
 from shared.sensitivity import visible_sensitivities
+from shared.sharing import Audience, Viewer
 from shared.text import xml_illegal_characters
 
 ALL_KINDS: tuple[NotificationKind, ...] = tuple(NotificationKind)
@@ -49,6 +50,9 @@ class Draft:
     request_id: str | None = None
     subject_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # Who the recipient is to the record, where its audience alone does not say (one
+    # person, told of what they follow): what the sharing policy tells them (sharing.py).
+    seen_as: Viewer | None = None
 
 
 def request_link(request_id: str) -> str:
@@ -312,6 +316,33 @@ def request_terms(country: str | None, region: str | None) -> list[Term]:
     return terms
 
 
+_HQ = frozenset({Role.admin, Role.hq_analyst})
+
+
+def lesson_reader(role: Role) -> Viewer:
+    """A follower told of a lesson reads it as HQ or as a reader (its author, too: the
+    notice is about the published lesson, which is what every reader reads)."""
+    return Viewer(Audience.hq if role in _HQ else Audience.reader)
+
+
+_REQUEST_SEERS = {
+    Role.admin: Audience.hq,
+    Role.hq_analyst: Audience.hq,
+    Role.client: Audience.owner_client,  # may_see_request: its own request only
+    Role.desk_officer: Audience.desk,  # its desk's only
+}
+
+
+def request_seer(follower: Follower, product_code: str | None) -> Viewer | None:
+    """A follower who may see the request (`may_see_request`), by its role: HQ, the
+    request's own client, its desk, or the provider of the engagement's product (any
+    other role: None, told nothing of the request)."""
+    if follower.role is Role.provider:
+        return Viewer(Audience.provider, frozenset({product_code or ""}))
+    audience = _REQUEST_SEERS.get(follower.role)
+    return Viewer(audience) if audience is not None else None
+
+
 def may_read_lesson(role: Role, sensitivity: str) -> bool:
     return sensitivity in {s.value for s in visible_sensitivities(role)}
 
@@ -352,6 +383,7 @@ def followed_lesson_drafts(
             link=f"/lessons/{lesson_id}",
             subject_id=lesson_id,
             params={"change": change.value, **_term_params(follower.term)},
+            seen_as=lesson_reader(follower.role),
         )
         for follower in sorted(readers.values(), key=lambda f: f.key)
     ]
@@ -383,6 +415,7 @@ def followed_request_drafts(
             request_id=request_id,
             subject_id=engagement[0] if engagement else None,
             params={"change": change.value, **_term_params(follower.term)},
+            seen_as=request_seer(follower, product_code),
         )
         for follower in sorted(seers.values(), key=lambda f: f.key)
     ]

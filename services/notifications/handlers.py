@@ -2,8 +2,8 @@
 
 The requests' own facts (submitted, assigned) keep what a notification needs of a
 request: its title, client, desk and owner. The others become notifications (the
-rules are in domain.py), each recorded with its live event and its e-mails in the
-handler's one transaction; the platform's inbox makes a redelivered event change
+rules are in domain.py), each told only what its recipient may read (sharing.py) and
+recorded with its live event and its e-mails in the handler's one transaction; the platform's inbox makes a redelivered event change
 nothing.
 """
 
@@ -34,6 +34,7 @@ from contracts.events import (
 from services.notifications import domain
 from services.notifications.domain import FollowChange
 from services.notifications.models import KnownLesson, KnownRequest
+from services.notifications.sharing import told
 from services.notifications.store import followers_of, record, remember_terms
 from shared.db import AsyncSession
 from shared.messaging import EventContext, EventHandlers
@@ -42,9 +43,11 @@ handlers = EventHandlers()
 
 
 async def _record(context: EventContext, *drafts: domain.Draft | None) -> None:
+    """Each draft as its recipient may read it (sharing.py): what the in-app list, the
+    live feed and the e-mail all carry."""
     for draft in drafts:
         if draft is not None:
-            await record(context.session, context, draft, context.clock.now())
+            await record(context.session, context, told(draft), context.clock.now())
 
 
 async def _title(session: AsyncSession, request_id: str) -> str:

@@ -1,8 +1,9 @@
 """Per-audience sharing on the whole embedded stack (docs/sharing.md): for each audience
 of a request with two products, and on each path (the services' answers the gateway's
 queries read, a GraphQL query and a live subscription through the door, the CSV exports
-through the door, a lesson's author view and a lessons feed), nothing outside the
-declared policy arrives. The checks are built from the policy itself (`outside_policy`,
+through the door, a lesson's author view and a lessons feed, the insights views, the
+gateway's insights queries and their CSV exports), nothing outside the declared policy
+arrives. The checks are built from the policy itself (`outside_policy`,
 `allowed`); a partner's webhooks are checked in tests/integration/partnerships."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from shared.auth import Role
 from shared.runner import EmbeddedStack
-from shared.sharing import Audience, RecordKind, Viewer, allowed, outside_policy
+from shared.sharing import Audience, RecordKind, Viewer, allowed, known, outside_policy
 from shared.testing.waiting import eventually
 from tests.e2e.conftest import Door
 
@@ -180,3 +181,99 @@ async def test_a_lessons_author_reads_its_review_and_no_reader_or_feed_reads_mor
             assert outside_policy(Viewer(Audience.reader), RecordKind.lesson, entry) == []
         atom = await http.get(feed_url)
         assert atom.status_code == 200 and "Name the regions" not in atom.text
+
+
+FIGURES = """query($filter: CoordinationFilter) {
+  requestFigures(filter: $filter, first: 500) { items {
+    requestId heldBy reroutings declines firstEngagementSeconds
+    parties { partyKind party } breaches { heldBy } } }
+  coordinationCosts(filter: $filter, by: PRODUCT) { key reroutings declines firstEngagementHours }
+}"""
+# The insights views as the gateway's queries read them, and the kind of their rows.
+INSIGHTS_VIEWS: list[tuple[str, dict[str, str], RecordKind, str | None]] = [
+    ("who-does-what", {"first": "500"}, RecordKind.who_does_what, "items"),
+    ("who-does-what/countries", {}, RecordKind.country_summary, None),
+    ("request-figures", {"first": "500"}, RecordKind.request_figures, "items"),
+    ("sla-shares", {"by": "product"}, RecordKind.share_distribution, None),
+    ("coordination-costs", {"by": "product"}, RecordKind.coordination_cost, None),
+    ("demand-without-supply", {}, RecordKind.demand_without_supply, ""),
+]
+
+
+async def test_no_field_outside_the_policy_reaches_an_audience_of_the_insights(
+    door: Door, stack: EmbeddedStack
+) -> None:
+    urls, base = service_urls(stack), door.url.removesuffix("/graphql")
+    minusma = door.headers(Role.client, client="MINUSMA")
+    submitted = await door.call(SUBMIT, minusma, input=TWO_PRODUCTS)
+    assert "errors" not in submitted, submitted
+    request_id = submitted["data"]["submitRequest"]["id"]
+    mine = {"client_code": "MINUSMA"}
+
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def both_providers_counted() -> bool:
+            answer = await http.get(
+                f"{urls['insights']}/request-figures", params={**mine, "first": "500"},
+                headers=door.headers(Role.hq_analyst),
+            )  # fmt: skip
+            figures = [f for f in answer.json()["items"] if f["request_id"] == request_id]
+            providers = {p["party"] for f in figures for p in f["parties"]}
+            return {OWN, OTHER} <= providers
+
+        await eventually(both_providers_counted, timeout_s=30)
+        for audience, (role, tenant) in AUDIENCES.items():
+            headers, seen_as = door.headers(role, **tenant), viewer(audience)
+            for path, params, kind, where in INSIGHTS_VIEWS:
+                answer = await http.get(
+                    f"{urls['insights']}/{path}", params={**mine, **params}, headers=headers
+                )
+                assert answer.status_code == 200, (audience, path, answer.text)
+                body = answer.json()
+                rows = [body] if where == "" else body[where] if where else body
+                for row in rows:
+                    assert outside_policy(seen_as, kind, row) == [], (audience, path)
+            # The exports through the door: a row per party it may know of, no more.
+            export = await http.get(
+                f"{base}/exports/insights/sla-time-per-party.csv", params=mine, headers=headers
+            )
+            assert export.status_code == 200, (audience, export.text)
+            parties = {
+                (row["Party type"], row["Party"])
+                for row in csv.DictReader(io.StringIO(export.text))
+                if row["Request"] == request_id
+            }
+            assert ("provider", OWN) in parties, audience
+            assert (("provider", OTHER) in parties) is (audience is not Audience.provider)
+            for party in parties:
+                assert known(seen_as, *party), (audience, party)
+
+    # Through the door: the provider's GraphQL figures of the request name its own
+    # product's provider only, and no engagement outcome of the other product.
+    provider = door.headers(Role.provider, products=[OWN])
+    answer = await door.call(FIGURES, provider, filter={"clientCode": "MINUSMA"})
+    assert "errors" not in answer, answer
+    [figures] = [
+        f for f in answer["data"]["requestFigures"]["items"] if f["requestId"] == request_id
+    ]
+    named = {(p["partyKind"].lower(), p["party"]) for p in figures["parties"]}
+    assert ("provider", OWN) in named and ("provider", OTHER) not in named
+    assert (figures["declines"], figures["reroutings"], figures["firstEngagementSeconds"]) == (
+        None,
+        None,
+        None,
+    )
+    for cost in answer["data"]["coordinationCosts"]:
+        assert (cost["reroutings"], cost["declines"], cost["firstEngagementHours"]) == (
+            None,
+            None,
+            None,
+        )
+    analyst = await door.call(
+        FIGURES, door.headers(Role.hq_analyst), filter={"clientCode": "MINUSMA"}
+    )
+    [whole] = [
+        f for f in analyst["data"]["requestFigures"]["items"] if f["requestId"] == request_id
+    ]
+    assert {p["party"] for p in whole["parties"]} >= {OWN, OTHER}
+    assert whole["declines"] is not None

@@ -106,10 +106,15 @@ class RequestFigures(BaseModel):
     breaches: list[AttributedBreach]
     hand_offs: int = Field(description="Times the request passed from one holder to another")
     parties_involved: int
-    reroutings: int
-    declines: int
+    reroutings: int | None = Field(
+        description="Engagements opened after a decline (null: not yours to read, docs/sharing.md)"
+    )
+    declines: int | None = Field(
+        description="Engagements declined, on every product (null: not yours to read)"
+    )
     first_engagement_seconds: int | None = Field(
-        description="From submission to the first accepted engagement (none yet: null)"
+        description="From submission to the first accepted engagement (none yet, or not "
+        "yours to read: null)"
     )
     joint_assessment_seconds: int = Field(description="Seconds its joint assessments were open")
 
@@ -141,10 +146,10 @@ class CoordinationCost(BaseModel):
     requests: int
     hand_offs: float = Field(description="Per request, on average")
     parties_involved: float = Field(description="Per request, on average")
-    reroutings: int
-    declines: int
+    reroutings: int | None = Field(description="In all (null: not yours to read, docs/sharing.md)")
+    declines: int | None = Field(description="In all, on every product (null: not yours to read)")
     first_engagement_hours: float | None = Field(
-        description="Average over the requests engaged (none engaged: null)"
+        description="Average over the requests engaged (none engaged, or not yours to read: null)"
     )
     joint_assessment_hours: float | None = Field(
         description="Average over the requests with a joint assessment (none: null)"

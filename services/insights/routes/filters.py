@@ -1,7 +1,7 @@
 """The filters the routes take, parsed once: every 3W route's (the view, its map
 summary and its export: a time window, a place, an organisation, a product, a client),
 and the SLA, cost and demand views' (months, a place, a desk, a client, a product, a
-route)."""
+route), and the caller's scope and audience."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from services.insights import domain
 from services.insights.models import WhoDoesWhat, WhoDoesWhatTotal
 from services.insights.store import Aggregate, FigureFilter, matching, scoped, within
 from shared.auth import CurrentPrincipal
+from shared.sharing import Viewer, viewer_of
 
 CODE = r"^[A-Za-z0-9_\-]{1,64}$"
 
@@ -84,6 +85,15 @@ def caller_scope(principal: CurrentPrincipal) -> domain.Scope:
 
 
 ScopeDep = Annotated[domain.Scope, Depends(caller_scope)]
+
+
+def caller_viewer(principal: CurrentPrincipal) -> Viewer:
+    """The caller's audience of the rows its scope gives it (docs/sharing.md): which of
+    their fields it sees."""
+    return viewer_of(principal)
+
+
+ViewerDep = Annotated[Viewer, Depends(caller_viewer)]
 
 
 def _figure_filter(

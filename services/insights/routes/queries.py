@@ -3,7 +3,8 @@ per party (per request, and its shares per desk or product), the cost of coordin
 and demand without supply.
 
 Every figure is the caller's part only (domain.scope_of): the service applies the
-scope itself, whatever the gateway did before it."""
+scope itself, whatever the gateway did before it; and of each row, the fields the
+sharing policy gives the caller's audience (views.shown, docs/sharing.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from contracts.http.insights.responses import (
     ShareDistribution,
     WhoDoesWhatPage,
 )
-from services.insights.routes.filters import FigureFilterDep, ScopeDep, WhoDoesWhatFilterDep
+from services.insights.routes.filters import (
+    FigureFilterDep,
+    ScopeDep,
+    ViewerDep,
+    WhoDoesWhatFilterDep,
+)
 from services.insights.store import (
     coordination_costs,
     country_summaries,
@@ -29,8 +35,10 @@ from services.insights.store import (
     share_distributions,
     who_does_what,
 )
+from services.insights.views import shown
 from shared.errors import DomainError
 from shared.service import SessionDep
+from shared.sharing import RecordKind, shown_to
 
 router = APIRouter(tags=["insights"])
 
@@ -38,6 +46,7 @@ router = APIRouter(tags=["insights"])
 @router.get("/who-does-what", response_model=WhoDoesWhatPage)
 async def get_who_does_what(
     scope: ScopeDep,
+    viewer: ViewerDep,
     filters: WhoDoesWhatFilterDep,
     session: SessionDep,
     first: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -48,21 +57,24 @@ async def get_who_does_what(
     rows, total = await who_does_what(
         session, selected.table, selected.where, limit=first, offset=offset
     )
-    return WhoDoesWhatPage(items=rows, total=total, has_next_page=offset + len(rows) < total)
+    items = shown(viewer, RecordKind.who_does_what, rows)
+    return WhoDoesWhatPage(items=items, total=total, has_next_page=offset + len(rows) < total)
 
 
 @router.get("/who-does-what/countries", response_model=list[CountrySummary])
 async def get_country_summaries(
-    scope: ScopeDep, filters: WhoDoesWhatFilterDep, session: SessionDep
+    scope: ScopeDep, viewer: ViewerDep, filters: WhoDoesWhatFilterDep, session: SessionDep
 ) -> list[CountrySummary]:
     """The map-ready summary: one entry per country with engagements in the window."""
     selected = filters.selection(scope)
-    return await country_summaries(session, selected.table, selected.where)
+    summaries = await country_summaries(session, selected.table, selected.where)
+    return shown(viewer, RecordKind.country_summary, summaries)
 
 
 @router.get("/request-figures", response_model=RequestFiguresPage)
 async def get_request_figures(
     scope: ScopeDep,
+    viewer: ViewerDep,
     filters: FigureFilterDep,
     session: SessionDep,
     first: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -71,12 +83,14 @@ async def get_request_figures(
     """Per request, newest first: the time each party held it, its breaches and who held
     it then, and its cost of coordination."""
     rows, total = await request_figures(session, scope, filters, limit=first, offset=offset)
-    return RequestFiguresPage(items=rows, total=total, has_next_page=offset + len(rows) < total)
+    items = shown(viewer, RecordKind.request_figures, rows)
+    return RequestFiguresPage(items=items, total=total, has_next_page=offset + len(rows) < total)
 
 
 @router.get("/sla-shares", response_model=list[ShareDistribution])
 async def get_sla_shares(
     scope: ScopeDep,
+    viewer: ViewerDep,
     filters: FigureFilterDep,
     session: SessionDep,
     by: Annotated[Grouping, Query(description="desk or product")] = Grouping.desk,
@@ -84,24 +98,28 @@ async def get_sla_shares(
     """Per desk or product, each kind of party's share of the requests' time."""
     if by not in (Grouping.desk, Grouping.product):
         raise DomainError("BAD_USER_INPUT", "shares are grouped by desk or product", field="by")
-    return await share_distributions(session, scope, filters, by)
+    rows = await share_distributions(session, scope, filters, by)
+    return shown(viewer, RecordKind.share_distribution, rows)
 
 
 @router.get("/coordination-costs", response_model=list[CoordinationCost])
 async def get_coordination_costs(
     scope: ScopeDep,
+    viewer: ViewerDep,
     filters: FigureFilterDep,
     session: SessionDep,
     by: Grouping = Grouping.month,
 ) -> list[CoordinationCost]:
     """The cost of coordination per desk, product, country or month (the trend), each
     through triage and routed at intake."""
-    return await coordination_costs(session, scope, filters, by)
+    rows = await coordination_costs(session, scope, filters, by)
+    return shown(viewer, RecordKind.coordination_cost, rows)
 
 
 @router.get("/demand-without-supply", response_model=DemandWithoutSupply)
 async def get_demand_without_supply(
     scope: ScopeDep,
+    viewer: ViewerDep,
     filters: FigureFilterDep,
     session: SessionDep,
     first: Annotated[int | None, Query(ge=1, le=500, description="A page (all: none)")] = None,
@@ -109,4 +127,5 @@ async def get_demand_without_supply(
 ) -> DemandWithoutSupply:
     """Unmet demand per month, product, region and reason (a page of it with `first`),
     beside each product's supply."""
-    return await demand_without_supply(session, scope, filters, limit=first, offset=offset)
+    view = await demand_without_supply(session, scope, filters, limit=first, offset=offset)
+    return shown_to(viewer, RecordKind.demand_without_supply, view)

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from services.insights.app import DEFINITION, create_app
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.clock import ManualClock
 from shared.settings import PlatformSettings
+from shared.sharing import REACHES, RecordKind, allowed, known, outside_policy, viewer_of
 from shared.testing.databases import Databases, DatabaseTemplates
 from shared.testing.services import running_service
 from tests.integration.insights.conftest import (
@@ -250,9 +251,10 @@ async def test_each_caller_sees_its_own_part_of_every_view(fed: Insights) -> Non
     assert [(r["key"], r["requests"]) for r in trend] == [("2026-01", 1)]
     assert [r["key"] for r in await fed.view("/coordination-costs", au, by="desk")] == ["AFRICA_II"]
     assert await fed.view("/coordination-costs", wb, by="desk") == []
-    # A provider's figures count each request once per product of its own.
+    # A provider's figures count each request once per product of its own; the
+    # engagements' outcomes on every product are not its reading (docs/sharing.md).
     assert cost(await fed.view("/coordination-costs", mediation, by="country")) == [
-        ("MLI", "triage", 1, 1.0, 5.0, 0, 1, 24.0, 24.0)
+        ("MLI", "triage", 1, 1.0, 5.0, None, None, None, 24.0)
     ]
     assert {r["key"] for r in await fed.view("/sla-shares", mediation, by="product")} == {MS}
     partner_shares = shares(await fed.view("/sla-shares", au, by="product"))
@@ -314,3 +316,105 @@ async def test_the_exports_stream_each_callers_rows(fed: Insights) -> None:
     demand = await rows("demand-without-supply")
     assert demand[1] == ["2026-01", MS, "Africa", "capacity", "1", "5", "1", "0", "1", "0", "0.0"]
     assert len(await rows("demand-without-supply", client)) == 1  # the header only
+
+
+# Each caller of the views, as its token names it, and its audience (docs/sharing.md).
+CALLERS: dict[str, tuple[Role, dict[str, Any]]] = {
+    "client": (Role.client, {"client": "MINUSMA"}),
+    "desk": (Role.desk_officer, {"desk": "AFRICA_II"}),
+    "electoral provider": (Role.provider, {"products": [EA]}),
+    "mediation provider": (Role.provider, {"products": [MS]}),
+    "partner": (Role.partner, {"partner": "AU"}),
+    "hq": (Role.hq_analyst, {}),
+}
+# Each view's path and parameters, the record kind of its rows, and where they are.
+VIEWS: list[tuple[str, dict[str, str], RecordKind, str | None]] = [
+    ("/who-does-what", {}, RecordKind.who_does_what, "items"),
+    ("/who-does-what", {"start": "2026-01-01T00:00:00Z"}, RecordKind.who_does_what, "items"),
+    ("/who-does-what/countries", {}, RecordKind.country_summary, None),
+    ("/request-figures", {}, RecordKind.request_figures, "items"),
+    ("/sla-shares", {"by": "desk"}, RecordKind.share_distribution, None),
+    ("/sla-shares", {"by": "product"}, RecordKind.share_distribution, None),
+    *[
+        ("/coordination-costs", {"by": by}, RecordKind.coordination_cost, None)
+        for by in ("desk", "product", "country", "month")
+    ],
+    ("/demand-without-supply", {}, RecordKind.demand_without_supply, ""),
+]
+
+
+SUPPLY_COLUMNS = ("Capacity", "Routed to it", "Accepted", "Declined", "In hand at month end")
+
+
+def principal_of(role: Role, tenant: dict[str, Any]) -> Principal:
+    return Principal("someone", role, **{**tenant, "products": tuple(tenant.get("products", ()))})
+
+
+async def test_no_field_outside_the_policy_reaches_any_caller_on_any_view_or_export(
+    fed: Insights,
+) -> None:
+    async def csv_rows(name: str, headers: dict[str, str]) -> list[dict[str, str]]:
+        response = await fed.http.get(f"/exports/{name}.csv", headers=headers)
+        assert response.status_code == 200, response.text
+        return list(csv.DictReader(io.StringIO(response.text)))
+
+    for caller, (role, tenant) in CALLERS.items():
+        headers, viewer = fed.headers(role, **tenant), viewer_of(principal_of(role, tenant))
+        for path, params, kind, where in VIEWS:
+            answer = await fed.view(path, headers, **params)
+            rows = [answer] if where == "" else answer[where] if where else answer
+            for row in rows:
+                assert outside_policy(viewer, kind, row) == [], (caller, path, params)
+
+        # The exports: a party the caller may not know of has no row, a hidden figure
+        # is a blank cell, whatever the view's JSON would have said.
+        for row in await csv_rows("sla-time-per-party", headers):
+            assert known(viewer, row["Party type"], row["Party"]), (caller, row)
+        outcomes = {"reroutings", "declines"} <= allowed(
+            RecordKind.request_figures, viewer.audience
+        )
+        for row in await csv_rows("coordination-cost", headers):
+            figures = (row["Re-routings"], row["Declines"], row["Seconds to first engagement"])
+            assert outcomes or figures == ("", "", ""), (caller, row)
+            # clock@holder;holder;clock@holder...: every holder named is one it knows of.
+            for token in filter(None, row["Breaches"].split(";")):
+                holder = token.partition("@")[2] if "@" in token else token
+                assert not holder or known(viewer, *holder.split(":", 1)), (caller, row)
+        supply = viewer.audience in REACHES[RecordKind.product_load]
+        for row in await csv_rows("demand-without-supply", headers):
+            assert supply or {row[name] for name in SUPPLY_COLUMNS} == {""}, (caller, row)
+
+
+async def test_a_provider_and_a_partner_read_only_their_part_of_a_requests_figures(
+    fed: Insights,
+) -> None:
+    async def r1(headers: dict[str, str]) -> dict[str, Any]:
+        [figures] = (await fed.view("/request-figures", headers))["items"]
+        assert figures["request_id"] == R1
+        return figures
+
+    mediation = await r1(fed.headers(Role.provider, products=[MS]))
+    # The electoral provider's 120 hours and its breach are not the mediation unit's
+    # reading, nor how the engagements went on the other product.
+    assert list(parties(mediation)) == [
+        "client:MINUSMA",
+        "desk:AFRICA_II",
+        f"provider:{MS}",
+        "partner:AU",
+    ]
+    assert mediation["held_by"] == [] and mediation["breaches"][0]["held_by"] == []
+    assert (mediation["declines"], mediation["reroutings"]) == (None, None)
+    assert mediation["first_engagement_seconds"] is None
+    au = await r1(fed.headers(Role.partner, partner="AU"))
+    assert list(parties(au)) == ["client:MINUSMA", "desk:AFRICA_II", "partner:AU"]
+    client = await r1(fed.headers(Role.client, client="MINUSMA"))
+    assert client["held_by"] == [f"provider:{EA}"] and client["declines"] == 1
+    assert len(client["parties"]) == 5
+    rows = await fed.http.get(
+        "/exports/sla-time-per-party.csv", headers=fed.headers(Role.partner, partner="AU")
+    )
+    assert [row[8:10] for row in csv.reader(io.StringIO(rows.text))][1:] == [
+        ["client", "MINUSMA"],
+        ["desk", "AFRICA_II"],
+        ["partner", "AU"],
+    ]

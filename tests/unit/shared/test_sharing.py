@@ -34,6 +34,16 @@ from shared.sharing import (
 )
 
 OWN, OTHER = "ELECTORAL_ASSISTANCE", "MEDIATION_SUPPORT"
+PARTNER, OTHER_PARTNER = "AU", "EU"
+# The parties of a request's figures, one of each kind a viewer may or may not know of.
+PARTIES = [
+    ("client", "MINUSMA"),
+    ("desk", "AFRICA_II"),
+    ("provider", OWN),
+    ("provider", OTHER),
+    ("partner", PARTNER),
+    ("partner", OTHER_PARTNER),
+]
 DOCS = Path(__file__).parents[3] / "docs" / "sharing.md"
 
 
@@ -51,7 +61,11 @@ def _value(annotation: Any, name: str) -> Any:
     if origin is list:
         (item,) = get_args(annotation)
         if isinstance(item, type) and issubclass(item, BaseModel):
+            if "party" in item.model_fields:
+                return [_for_party(item, kind, code) for kind, code in PARTIES]
             return [_for_product(item, code) for code in (OWN, OTHER)]
+        if name == "held_by":
+            return [f"{kind}:{code}" for kind, code in PARTIES]
         return [_value(item, name)]
     if origin is dict or annotation is dict:
         return {OWN: {"note": "own"}, OTHER: {"parties": ["confidential"]}}
@@ -76,6 +90,15 @@ def _for_product(model: type[BaseModel], code: str) -> BaseModel:
         if "product_code" in model.model_fields
         else record
     )
+
+
+def _for_party(model: type[BaseModel], kind: str, code: str) -> BaseModel:
+    return model.model_validate({**filled(model).model_dump(), "party_kind": kind, "party": code})
+
+
+def viewer_as(audience: Audience) -> Viewer:
+    """A viewer of the audience: a provider of OWN, the partner PARTNER."""
+    return Viewer(audience, frozenset({OWN}), PARTNER if audience is Audience.partner else None)
 
 
 CASES = [(kind, audience) for kind in MODELS for audience in sorted(REACHES[kind])]
@@ -104,7 +127,7 @@ def test_every_audience_named_is_one_the_kind_reaches_and_a_hidden_field_can_be_
 def test_each_audience_is_shown_exactly_the_fields_the_policy_allows(
     kind: RecordKind, audience: Audience
 ) -> None:
-    viewer = Viewer(audience, frozenset({OWN}))
+    viewer = viewer_as(audience)
     record = filled(MODELS[kind])
     payload = shown_to(viewer, kind, record).model_dump(mode="json")
 
@@ -129,6 +152,55 @@ def test_a_provider_sees_only_its_own_products_details_and_routings() -> None:
     assert outside_policy(Viewer(Audience.provider, frozenset({OWN})), RecordKind.request, unscoped)
 
 
+def test_a_providers_figures_name_no_other_products_provider_and_a_partners_only_its_part() -> None:
+    record = filled(MODELS[RecordKind.request_figures])
+    seen = {}
+    for audience in (Audience.provider, Audience.partner, Audience.owner_client):
+        payload = shown_to(viewer_as(audience), RecordKind.request_figures, record).model_dump(
+            mode="json"
+        )
+        parties = [(p["party_kind"], p["party"]) for p in payload["parties"]]
+        assert [f"{kind}:{code}" for kind, code in parties] == payload["held_by"]
+        assert payload["breaches"][0]["held_by"] == payload["held_by"]
+        seen[audience] = parties, payload["declines"], payload["first_engagement_seconds"]
+
+    assert seen[Audience.provider] == ([p for p in PARTIES if p != ("provider", OTHER)], None, None)
+    assert seen[Audience.partner] == (
+        [("client", "MINUSMA"), ("desk", "AFRICA_II"), ("partner", PARTNER)],
+        None,
+        None,
+    )
+    assert seen[Audience.owner_client] == (PARTIES, 1, 1)
+    unscoped = record.model_dump(mode="json")
+    assert set(
+        outside_policy(viewer_as(Audience.partner), RecordKind.request_figures, unscoped)
+    ) == {
+        "request_figures.held_by[provider:ELECTORAL_ASSISTANCE]",
+        "request_figures.held_by[provider:MEDIATION_SUPPORT]",
+        "request_figures.held_by[partner:EU]",
+        "request_figures.parties[provider:ELECTORAL_ASSISTANCE]",
+        "request_figures.parties[provider:MEDIATION_SUPPORT]",
+        "request_figures.parties[partner:EU]",
+        "attributed_breach.held_by[provider:ELECTORAL_ASSISTANCE]",
+        "attributed_breach.held_by[provider:MEDIATION_SUPPORT]",
+        "attributed_breach.held_by[partner:EU]",
+        "request_figures.reroutings",
+        "request_figures.declines",
+        "request_figures.first_engagement_seconds",
+    }
+
+
+def test_supply_is_no_clients_and_unmet_demand_no_partners() -> None:
+    record = filled(MODELS[RecordKind.demand_without_supply])
+    for audience, unmet, load in (
+        (Audience.owner_client, True, False),
+        (Audience.partner, False, False),
+        (Audience.provider, True, True),
+    ):
+        shown = shown_to(viewer_as(audience), RecordKind.demand_without_supply, record)
+        assert (bool(shown.unmet), bool(shown.load)) == (unmet, load), audience
+
+
 def test_a_field_without_a_policy_entry_is_reported() -> None:
     payload = {"id": "x", "secret_margin_note": "for the desk"}
     assert outside_policy(Viewer(Audience.hq), RecordKind.comment, payload) == [
@@ -142,7 +214,7 @@ def test_a_field_without_a_policy_entry_is_reported() -> None:
         (Principal("a", Role.client, client="MINUSMA"), Audience.owner_client),
         (Principal("b", Role.desk_officer, desk="AFRICA_II"), Audience.desk),
         (Principal("c", Role.provider, products=(OWN,)), Audience.provider),
-        (Principal("d", Role.partner, partner="AU"), Audience.partner),
+        (Principal("d", Role.partner, partner=PARTNER), Audience.partner),
         (Principal("e", Role.hq_analyst), Audience.hq),
         (Principal("f", Role.admin), Audience.hq),
     ],
@@ -151,6 +223,7 @@ def test_a_callers_audience_follows_from_its_role_and_tenancy(
     principal: Principal, audience: Audience
 ) -> None:
     assert viewer_of(principal).audience is audience
+    assert viewer_of(principal).partner == principal.partner
 
 
 @pytest.mark.parametrize(
