@@ -166,6 +166,7 @@ class EmbeddedStack:
             "ONEDOOR_VAR_DIR": str(self.var_dir),
             "ONEDOOR_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "ONEDOOR_KAFKA_CONSUMER_MODE": "group" if self.settings.external_kafka else "assigned",
+            "ONEDOOR_KAFKA_FETCH_MAX_WAIT_MS": str(self.settings.kafka_fetch_max_wait_ms),
             "ONEDOOR_LOG_LEVEL": self.settings.log_level,
             "ONEDOOR_TRACE_EXPORTER": self.settings.trace_exporter,
             # glibc gives each thread that allocates (SQLite's connection threads, the

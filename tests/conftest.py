@@ -36,6 +36,7 @@ from shared.settings import PlatformSettings
 from shared.testing.databases import Databases, DatabaseTemplates
 from shared.testing.postgres import PostgresServer
 from shared.testing.s3 import S3Server
+from shared.testing.services import TEST_FETCH_MAX_WAIT_MS
 from shared.testing.topics import delete_topics_of
 from tests.scheduling import DurationRecorder, SharedStackScheduling
 
@@ -127,6 +128,7 @@ def platform(keys_dir: Path, broker: EmbeddedBroker, namespace: str) -> Platform
         var_dir=keys_dir,
         kafka_bootstrap_servers=broker.bootstrap_servers,
         kafka_namespace=namespace,
+        kafka_fetch_max_wait_ms=TEST_FETCH_MAX_WAIT_MS,
     )
 
 

@@ -24,6 +24,7 @@ from shared.auth import Role
 from shared.processes import free_port, port_is_free
 from shared.runner import SERVICES, EmbeddedStack, RunnerSettings
 from shared.testing.graphql_ws import GraphQLSubscription, subscription
+from shared.testing.services import TEST_FETCH_MAX_WAIT_MS
 from shared.testing.tokens import bearer
 from shared.testing.waiting import eventually
 
@@ -54,6 +55,7 @@ def running_stack(
         broker_port=free_port(),
         smtp_sink_port=free_port(),
         ready_timeout_s=120,
+        kafka_fetch_max_wait_ms=TEST_FETCH_MAX_WAIT_MS,
     )
     running = EmbeddedStack(settings)
     try:
