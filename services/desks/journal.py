@@ -5,10 +5,15 @@ costs an INSERT … RETURNING of its own (their ids are generated). Here they ar
 beside the session and written with one bulk INSERT per table, each table's in the order
 they were added, at the latest moment that still hides nothing:
 
-- before any ORM statement of the session runs (after flushing the ORM's own pending
-  changes, so the requests they point at exist), so a query in the same transaction
-  sees them as it would see flushed objects;
+- before a query of the session runs (after flushing the ORM's own pending changes, so
+  the requests they point at exist), so a query in the same transaction sees them as it
+  would see flushed objects; and before an UPDATE or DELETE of their own tables;
 - before the transaction, or the savepoint they were added in, commits.
+
+An UPDATE or DELETE of another table (a routing's status, an SLA clock stopped) does not
+write them: it cannot read them (no statement of the desks reads these tables in a
+subquery of an UPDATE or DELETE), and an event's history rows then wait for the next
+query, so a batch of events writes fewer, larger INSERTs.
 
 A savepoint that rolls back takes the rows added in it along, as it would take ORM
 objects (the event consumer applies a batch in savepoints).
@@ -54,7 +59,17 @@ def _write(session: Session) -> None:
 
 @sa_event.listens_for(Session, "do_orm_execute")
 def _before_a_statement(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and not _on_kept_table(state):
+        return
     _write(state.session)
+
+
+def _on_kept_table(state: ORMExecuteState) -> bool:
+    kept: list[_Row] | None = state.session.info.get(_KEPT)
+    if not kept:
+        return False
+    target = getattr(state.statement, "table", None)
+    return any(table is target for _, table, _ in kept)
 
 
 @sa_event.listens_for(Session, "before_commit")

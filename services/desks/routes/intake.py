@@ -20,9 +20,11 @@ from services.desks.store import (
     add_routing,
     add_timeline,
     approval_rules_met,
+    await_approval,
     catalog_of,
     change_status,
-    flag_overlaps,
+    find_overlaps,
+    link_overlaps,
     request_approval,
 )
 from services.desks.views import present, present_new
@@ -111,10 +113,12 @@ async def take_in(
         parent_id=parent_id,
         language=body.language,
     )
-    # What the new request is checked against is read first, so its history rows are
-    # written together (services/desks/journal.py) rather than between the reads.
+    # What the new request is checked against is read first (overlap candidates too),
+    # so its history rows are written together at the commit (services/desks/journal.py)
+    # rather than between the reads.
     rules = await approval_rules_met(session, request)
     working = await working_time_of(session, request.desk_code)
+    overlaps = await find_overlaps(session, request, **settings.overlap_thresholds())
     session.add(request)
     submitted = RequestSubmitted(
         request_id=request.id,
@@ -140,6 +144,12 @@ async def take_in(
         actor=principal.actor,
         summary=f"submitted to desk {desk.code}",
     )
+    # The request's intake moves come before its INSERT, so it is inserted at the status
+    # intake leaves it in (no UPDATE after); the rows that refer to it come after.
+    if rules:
+        await_approval(session, request, rules, at=now, actor=_intake(request), publisher=work)
+    else:
+        _triage_named_products(work, request)
     await session.flush()
     search.index_request(session, request)
     # A request that meets an approval rule waits for its approver before any routing.
@@ -150,37 +160,41 @@ async def take_in(
     )
     routings = [] if rules else _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours, working)
-    overlaps = await flag_overlaps(
-        session, request, at=now, publisher=work, **settings.overlap_thresholds()
-    )
+    overlap_count = link_overlaps(session, request, overlaps, at=now, publisher=work)
     # A new request's answer needs no query: everything about it is at hand.
-    return present_new(request, routings, clocks, overlaps, approvals)
+    return present_new(request, routings, clocks, overlap_count, approvals)
 
 
 def _intake(request: ServiceRequest) -> str:
     return f"desk:{request.desk_code}:intake"
 
 
-def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
-    """With products named, the desk's triage is automatic and each is routed at once."""
+def _triage_named_products(work: UnitOfWork, request: ServiceRequest) -> None:
+    """With products named, the desk's triage is automatic and the request goes out at
+    once: triaged by the client's own choice, then routed, each its own event and entry.
+    (Clocks start after this, already stopped where this path stops them.)"""
     if not request.products:
-        return []
-    session, now = work.session, work.now
+        return
     actor = _intake(request)
-    # Triaged by the client's own choice, then routed: each its own event and entry.
     for target, reason in (
         (RequestStatus.triaged, "products named by the client"),
         (RequestStatus.routed, None),
     ):
-        # Clocks start after this, already stopped where this path stops them.
-        change_status(session, request, target, at=now, actor=actor, publisher=work, reason=reason)
+        change_status(
+            work.session, request, target, at=work.now, actor=actor, publisher=work, reason=reason
+        )
+
+
+def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
+    """Each named product of a request `_triage_named_products` moved: its routing."""
+    actor = _intake(request)
     return [
         add_routing(
-            session,
+            work.session,
             request,
             code,
             request.details.get(code, {}),
-            at=now,
+            at=work.now,
             actor=actor,
             publisher=work,
         )
