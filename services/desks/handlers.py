@@ -22,7 +22,7 @@ from contracts.events import (
     EngagementStatusChanged,
     ProductCataloged,
 )
-from services.desks import domain
+from services.desks import domain, journal
 from services.desks.domain import RoutingStatus
 from services.desks.models import CatalogProduct, JointAssessment, Routing, ServiceRequest
 from services.desks.store import add_timeline, follow_routings
@@ -203,8 +203,8 @@ _ROUTINGS_OF_ROUTED_REQUEST = (
     )
     .with_for_update(of=ServiceRequest)
     # Rows this session read before (an earlier event of the batch) are read again,
-    # under the lock.
-    .execution_options(populate_existing=True)
+    # under the lock; the history rows of the batch's events need not be written first.
+    .execution_options(populate_existing=True, **journal.READS_NO_KEPT_ROWS)
 )
 
 

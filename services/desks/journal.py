@@ -12,8 +12,9 @@ they were added, at the latest moment that still hides nothing:
 
 An UPDATE or DELETE of another table (a routing's status, an SLA clock stopped) does not
 write them: it cannot read them (no statement of the desks reads these tables in a
-subquery of an UPDATE or DELETE), and an event's history rows then wait for the next
-query, so a batch of events writes fewer, larger INSERTs.
+subquery of an UPDATE or DELETE); nor does a query marked `READS_NO_KEPT_ROWS` (the
+event handlers' read of a routing and its request). So the history rows of a whole
+batch of events wait for its end and go in one INSERT per table.
 
 A savepoint that rolls back takes the rows added in it along, as it would take ORM
 objects (the event consumer applies a batch in savepoints).
@@ -57,9 +58,17 @@ def _write(session: Session) -> None:
         session.execute(insert(table), rows)
 
 
+# The execution option of a query that reads none of the kept rows' tables, not even in
+# a subquery: the rows wait for a later statement (the event consumer's batch then
+# writes its events' history rows together).
+READS_NO_KEPT_ROWS = {"desks_reads_no_kept_rows": True}
+
+
 @sa_event.listens_for(Session, "do_orm_execute")
 def _before_a_statement(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and not _on_kept_table(state):
+        return
+    if state.is_select and state.execution_options.get("desks_reads_no_kept_rows"):
         return
     _write(state.session)
 
