@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table
-
 from sqlmodel import col, select
 
 from contracts.enums import RequestStatus, SlaClock
