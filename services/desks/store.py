@@ -287,13 +287,12 @@ async def acknowledge(session: AsyncSession, request: ServiceRequest, at: dateti
 # --- Approvals ------------------------------------------------------------------------
 
 
-async def approval_rules_met(
-    session: AsyncSession, request: ServiceRequest
+def rules_met(
+    active: list[domain.ApprovalRuleSpec], request: ServiceRequest
 ) -> list[domain.ApprovalRuleSpec]:
-    """The active approval rules a new request meets (rules are few: read them all)."""
-    rules = (await session.scalars(select(ApprovalRule).where(col(ApprovalRule.active)))).all()
+    """Which of the active approval rules a new request meets."""
     return domain.rules_requiring_approval(
-        [rule_spec(rule) for rule in rules],
+        active,
         desk_code=request.desk_code,
         products=request.products,
         urgency=request.urgency,

@@ -13,19 +13,19 @@ from contracts.events import RequestSubmitted
 from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
 from services.desks import domain, search
-from services.desks.clocks import start_clocks, working_time_of
+from services.desks.clocks import start_clocks
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
+from services.desks.reference import reference_data, revision_column
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
     add_routing,
     add_timeline,
-    approval_rules_met,
     await_approval,
-    catalog_of,
     change_status,
     find_overlaps,
     link_overlaps,
     request_approval,
+    rules_met,
 )
 from services.desks.views import present, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
@@ -79,10 +79,11 @@ async def take_in(
     """Take a new request in; `parent_id`: a child a desk made from its parent
     (routes/links.py), never flagged as overlapping that parent."""
     session = work.session
-    client, desk = await _client_and_desk(body, principal, session)
+    client, desk, revision = await _client_and_desk(body, principal, session)
     if principal.role is Role.desk_officer and desk.code != principal.desk:
         raise DomainError("FORBIDDEN", f"client {client.code} is served by desk {desk.code}")
-    catalog = await catalog_of(session, body.products)
+    reference = await reference_data(session, revision)
+    catalog = reference.catalog_of(body.products)
     domain.validate_intake(
         title=body.title,
         description=body.description,
@@ -116,8 +117,8 @@ async def take_in(
     # What the new request is checked against is read first (overlap candidates too),
     # so its history rows are written together at the commit (services/desks/journal.py)
     # rather than between the reads.
-    rules = await approval_rules_met(session, request)
-    working = await working_time_of(session, request.desk_code)
+    rules = rules_met(reference.active_rules, request)
+    working = reference.working_time_of(request.desk_code)
     overlaps = await find_overlaps(session, request, **settings.overlap_thresholds())
     session.add(request)
     submitted = RequestSubmitted(
@@ -204,8 +205,9 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
 
 async def _client_and_desk(
     body: RequestCreate, principal: Principal, session: AsyncSession
-) -> tuple[Client, Desk]:
-    """Whom the request is for and the desk that serves its country, in one query."""
+) -> tuple[Client, Desk, int]:
+    """Whom the request is for, the desk that serves its country, and the revision of
+    the reference data (services/desks/reference.py), in one query."""
     if principal.role is Role.client:
         if body.client_code and body.client_code != principal.client:
             raise DomainError("FORBIDDEN", "a client may only submit requests for itself")
@@ -216,7 +218,7 @@ async def _client_and_desk(
             raise DomainError("BAD_USER_INPUT", "client_code is required", field="client_code")
     found = (
         await session.execute(
-            select(Client, Desk)
+            select(Client, Desk, revision_column())
             .outerjoin(CountryDesk, col(CountryDesk.country) == col(Client.country))
             .outerjoin(Desk, col(Desk.code) == col(CountryDesk.desk_code))
             .where(col(Client.code) == code)
@@ -224,9 +226,9 @@ async def _client_and_desk(
     ).first()
     if found is None:
         raise DomainError("UNKNOWN_CLIENT", f"unknown client {code}")
-    client, desk = found
+    client, desk, revision = found
     if desk is None:
         raise DomainError(
             "CONFLICT", f"no desk serves country {client.country}; an admin must map it"
         )
-    return client, desk
+    return client, desk, revision
