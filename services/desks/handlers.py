@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam, select
+from sqlmodel import col
+
 from contracts.events import (
     AssessmentConcluded,
     AssessmentOpened,
@@ -19,11 +22,10 @@ from contracts.events import (
     EngagementStatusChanged,
     ProductCataloged,
 )
-from services.desks import domain
+from services.desks import domain, journal
 from services.desks.domain import RoutingStatus
 from services.desks.models import CatalogProduct, JointAssessment, Routing, ServiceRequest
-from services.desks.store import add_timeline, follow_routings, locked_request
-from shared.commands import bump_version
+from services.desks.store import add_timeline, follow_routings
 from shared.messaging import EventContext, EventHandlers, PoisonEvent
 
 handlers = EventHandlers()
@@ -50,7 +52,7 @@ async def on_product_cataloged(event: ProductCataloged, context: EventContext) -
 
 @handlers.on(EngagementProposed)
 async def on_engagement_proposed(event: EngagementProposed, context: EventContext) -> None:
-    routing, request = await _routing_and_request(context, event.routing_id)
+    routing, request, _ = await _routing_and_request(context, event.routing_id)
     if routing.engagement_id == event.engagement_id:
         return
     routing.engagement_id = event.engagement_id
@@ -118,7 +120,7 @@ async def on_engagement_status_changed(
 ) -> None:
     """Planning, deployment and closure of an engagement: the client sees them in its
     timeline; the request's own status follows acceptance and delivery only."""
-    routing, request = await _routing_and_request(context, event.routing_id)
+    routing, request, _ = await _routing_and_request(context, event.routing_id)
     routing.engagement_status = event.to_status
     context.session.add(routing)
     add_timeline(
@@ -143,7 +145,7 @@ async def _answer(
     summary: str,
 ) -> Routing | None:
     """Apply a provider's answer to its routing, then move the request accordingly."""
-    routing, request = await _routing_and_request(context, routing_id)
+    routing, request, routings = await _routing_and_request(context, routing_id)
     moved = domain.routing_after_answer(RoutingStatus(routing.status), answer)
     if moved is None:
         return None  # repeated or stale: already applied, or overtaken
@@ -160,23 +162,50 @@ async def _answer(
         actor=actor,
         summary=summary,
     )
-    followed = await follow_routings(
-        context.session, request, at=context.clock.now(), actor=AUTOMATION, publisher=context
+    # A provider's answer that moves the request bumps its version: a stale command
+    # must not pass.
+    await follow_routings(
+        context.session,
+        request,
+        at=context.clock.now(),
+        actor=AUTOMATION,
+        publisher=context,
+        routings=routings,
+        bump=True,
     )
-    if followed:  # a provider's answer moved the request: a stale command must not pass
-        bump_version(request)
     return routing
 
 
 async def _routing_and_request(
     context: EventContext, routing_id: str
-) -> tuple[Routing, ServiceRequest]:
-    routing = await context.session.get(Routing, routing_id)
-    if routing is None:
+) -> tuple[Routing, ServiceRequest, list[Routing]]:
+    """The routing an answer is about, its request row-locked for the rest of the
+    transaction, and all the request's routings (what the request's status follows):
+    one query."""
+    rows = (await context.session.execute(_ROUTINGS_OF_ROUTED_REQUEST, {"id": routing_id})).all()
+    if not rows:
         raise PoisonEvent(f"no routing {routing_id}")
-    request = await locked_request(context.session, routing.request_id)
-    assert request is not None  # foreign key
-    return routing, request
+    request = rows[0][0]
+    routings = [routing for _, routing in rows]
+    routing = next(routing for routing in routings if routing.id == routing_id)
+    return routing, request, routings
+
+
+# Built once: each answer only binds its routing id.
+_ROUTINGS_OF_ROUTED_REQUEST = (
+    select(ServiceRequest, Routing)
+    .join(Routing, col(Routing.request_id) == col(ServiceRequest.id))
+    .where(
+        col(ServiceRequest.id)
+        == select(col(Routing.request_id))
+        .where(col(Routing.id) == bindparam("id"))
+        .scalar_subquery()
+    )
+    .with_for_update(of=ServiceRequest)
+    # Rows this session read before (an earlier event of the batch) are read again,
+    # under the lock; the history rows of the batch's events need not be written first.
+    .execution_options(populate_existing=True, **journal.READS_NO_KEPT_ROWS)
+)
 
 
 @handlers.on(AssessmentOpened)

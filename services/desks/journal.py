@@ -5,10 +5,16 @@ costs an INSERT … RETURNING of its own (their ids are generated). Here they ar
 beside the session and written with one bulk INSERT per table, each table's in the order
 they were added, at the latest moment that still hides nothing:
 
-- before any ORM statement of the session runs (after flushing the ORM's own pending
-  changes, so the requests they point at exist), so a query in the same transaction
-  sees them as it would see flushed objects;
+- before a query of the session runs (after flushing the ORM's own pending changes, so
+  the requests they point at exist), so a query in the same transaction sees them as it
+  would see flushed objects; and before an UPDATE or DELETE of their own tables;
 - before the transaction, or the savepoint they were added in, commits.
+
+An UPDATE or DELETE of another table (a routing's status, an SLA clock stopped) does not
+write them: it cannot read them (no statement of the desks reads these tables in a
+subquery of an UPDATE or DELETE); nor does a query marked `READS_NO_KEPT_ROWS` (the
+event handlers' read of a routing and its request). So the history rows of a whole
+batch of events wait for its end and go in one INSERT per table.
 
 A savepoint that rolls back takes the rows added in it along, as it would take ORM
 objects (the event consumer applies a batch in savepoints).
@@ -52,9 +58,27 @@ def _write(session: Session) -> None:
         session.execute(insert(table), rows)
 
 
+# The execution option of a query that reads none of the kept rows' tables, not even in
+# a subquery: the rows wait for a later statement (the event consumer's batch then
+# writes its events' history rows together).
+READS_NO_KEPT_ROWS = {"desks_reads_no_kept_rows": True}
+
+
 @sa_event.listens_for(Session, "do_orm_execute")
 def _before_a_statement(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and not _on_kept_table(state):
+        return
+    if state.is_select and state.execution_options.get("desks_reads_no_kept_rows"):
+        return
     _write(state.session)
+
+
+def _on_kept_table(state: ORMExecuteState) -> bool:
+    kept: list[_Row] | None = state.session.info.get(_KEPT)
+    if not kept:
+        return False
+    target = getattr(state.statement, "table", None)
+    return any(table is target for _, table, _ in kept)
 
 
 @sa_event.listens_for(Session, "before_commit")

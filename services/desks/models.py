@@ -341,3 +341,15 @@ class DeskCalendar(DesksTable, table=True):
     version: int = Field(default=1)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     updated_by: str = Field(max_length=300)
+
+
+class ReferenceRevision(DesksTable, table=True):
+    """One row: a number that grows in the same transaction as any change of the
+    reference data intake reads (the catalog copy, the approval rules, the calendars),
+    so each process can keep that data and know, from one column of a query it makes
+    anyway, when to read it again (services/desks/reference.py)."""
+
+    __tablename__ = "reference_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0)

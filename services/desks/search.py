@@ -22,6 +22,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    Table,
     column,
     func,
     literal_column,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
+from services.desks import journal
 from services.desks.models import Comment, RequestSearchText, ServiceRequest
 from shared import fulltext
 from shared.auth import Principal
@@ -43,6 +45,7 @@ SEARCH_VECTOR = "search_vector"
 SEARCH_INDEX = "ix_request_search_text_vector"
 MAX_SEARCH = 200  # characters a search may have
 PUBLIC_WEIGHT = "A"
+SEARCH_TEXT: Table = RequestSearchText.__table__  # type: ignore[attr-defined]
 
 
 # Alembic leaves the search objects to the migrations, which manage them by hand.
@@ -100,11 +103,19 @@ def matching(session: AsyncSession, terms: list[str], principal: Principal) -> C
 
 
 def index_request(session: AsyncSession, request: ServiceRequest) -> None:
-    """The new request's searchable text (its comments are added as they come)."""
-    session.add(
-        RequestSearchText(
-            request_id=request.id, public_text=f"{request.title}\n{request.description}"
-        )
+    """The new request's searchable text (its comments are added as they come): a row
+    kept for the journal's bulk INSERT (services/desks/journal.py), as nothing in the
+    transaction needs it as an object."""
+    journal.keep(
+        session,
+        SEARCH_TEXT,
+        [
+            {
+                "request_id": request.id,
+                "public_text": f"{request.title}\n{request.description}",
+                "internal_text": "",
+            }
+        ],
     )
 
 

@@ -5,22 +5,26 @@ Each function works inside the caller's transaction and never commits.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Integer,
+    String,
     Table,
+    bindparam,
     exists,
     false,
     func,
-    insert,
     select,
     true,
+    type_coerce,
     update,
 )
 from sqlmodel import col
@@ -54,6 +58,7 @@ from shared.queries import grouped
 
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
 STATUS_CHANGES: Table = StatusChange.__table__  # type: ignore[attr-defined]
+OVERLAP_LINKS: Table = OverlapLink.__table__  # type: ignore[attr-defined]
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -282,13 +287,12 @@ async def acknowledge(session: AsyncSession, request: ServiceRequest, at: dateti
 # --- Approvals ------------------------------------------------------------------------
 
 
-async def approval_rules_met(
-    session: AsyncSession, request: ServiceRequest
+def rules_met(
+    active: list[domain.ApprovalRuleSpec], request: ServiceRequest
 ) -> list[domain.ApprovalRuleSpec]:
-    """The active approval rules a new request meets (rules are few: read them all)."""
-    rules = (await session.scalars(select(ApprovalRule).where(col(ApprovalRule.active)))).all()
+    """Which of the active approval rules a new request meets."""
     return domain.rules_requiring_approval(
-        [rule_spec(rule) for rule in rules],
+        active,
         desk_code=request.desk_code,
         products=request.products,
         urgency=request.urgency,
@@ -307,6 +311,29 @@ def rule_spec(rule: ApprovalRule) -> domain.ApprovalRuleSpec:
     )
 
 
+def await_approval(
+    session: AsyncSession,
+    request: ServiceRequest,
+    rules: list[domain.ApprovalRuleSpec],
+    *,
+    at: datetime,
+    actor: str,
+    publisher: Publisher,
+) -> None:
+    """A request that meets approval rules waits for its approver: one status move.
+    Then `request_approval` records what it waits for (apart, so intake can insert the
+    request at its final intake status before the rows that refer to it)."""
+    change_status(
+        session,
+        request,
+        RequestStatus.awaiting_approval,
+        at=at,
+        actor=actor,
+        publisher=publisher,
+        reason=f"approval needed: {', '.join(rule.name for rule in rules)}",
+    )
+
+
 def request_approval(
     session: AsyncSession,
     request: ServiceRequest,
@@ -316,18 +343,9 @@ def request_approval(
     actor: str,
     publisher: Publisher,
 ) -> RequestApproval:
-    """The request waits in awaiting_approval (its SLA clocks paused) until an approver
-    decides: one approval row, one status move, one RequestApprovalRequested."""
+    """The approval row and RequestApprovalRequested of a request `await_approval` moved
+    to awaiting_approval (its SLA clocks paused) until an approver decides."""
     names = [rule.name for rule in rules]
-    change_status(
-        session,
-        request,
-        RequestStatus.awaiting_approval,
-        at=at,
-        actor=actor,
-        publisher=publisher,
-        reason=f"approval needed: {', '.join(names)}",
-    )
     approval = RequestApproval(
         id=str(uuid.uuid4()),
         request_id=request.id,
@@ -437,13 +455,20 @@ async def follow_routings(
     at: datetime,
     actor: str,
     publisher: Publisher,
+    routings: Sequence[Routing] | None = None,
+    bump: bool = False,
 ) -> bool:
     """Move the request to where its routings put it, one status at a time; whether
-    it moved."""
-    await session.flush()
-    routings = (await routings_of(session, [request.id]))[request.id]
+    it moved. `routings`: all of the request's routings as they now stand, when the
+    caller holds them (read otherwise); `bump`: the request's version grows once if it
+    moves (an event handler's change), before the moves, so one UPDATE carries both."""
+    if routings is None:
+        await session.flush()
+        routings = (await routings_of(session, [request.id]))[request.id]
     target = domain.status_from_routings([RoutingStatus(routing.status) for routing in routings])
     steps = domain.path_to(RequestStatus(request.status), target)
+    if steps and bump:
+        bump_version(request)
     for step in steps:
         await move(
             session, request, step, at=at, actor=actor, publisher=publisher, reason=_WHY.get(step)
@@ -474,21 +499,55 @@ async def flag_overlaps(
     max_links: int,
 ) -> int:
     """Link the request to open requests of the same country that look like the same
-    need, whoever asked; one link and one event per side, so both desks see it.
+    need, whoever asked; one link and one event per side, so both desks see it."""
+    found = await find_overlaps(
+        session,
+        request,
+        min_similarity=min_similarity,
+        min_similarity_without_products=min_similarity_without_products,
+        max_candidates=max_candidates,
+        max_links=max_links,
+    )
+    return link_overlaps(session, request, found, at=at, publisher=publisher)
 
-    Only the columns the comparison needs are read, and at most `max_links` new links
-    are made (the most similar): a desk needs to know of a few look-alikes, and a burst
-    of identical requests must not multiply links and events quadratically."""
-    rows = (await session.execute(overlap_candidates(request, max_candidates))).all()
-    desks_by_id = {row.id: row.desk_code for row in rows}
+
+@dataclass(frozen=True)
+class FoundOverlaps:
+    """What `find_overlaps` read and decided: the overlaps, and each other side's desk."""
+
+    overlaps: list[domain.Overlap]
+    desks_by_id: dict[str, str]
+
+
+async def find_overlaps(
+    session: AsyncSession,
+    request: ServiceRequest,
+    *,
+    min_similarity: float,
+    min_similarity_without_products: float,
+    max_candidates: int,
+    max_links: int,
+) -> FoundOverlaps:
+    """The open requests of the request's country that look like the same need, at most
+    `max_links` of them (the most similar): a desk needs to know of a few look-alikes,
+    and a burst of identical requests must not multiply links and events quadratically.
+
+    One statement with bound parameters, built once; only the columns the comparison
+    needs, read as their stored text and parsed through a cache (the same candidates
+    come back request after request), never as ORM objects."""
+    rows = (
+        await session.execute(
+            OVERLAP_CANDIDATES, overlap_candidate_parameters(request, max_candidates)
+        )
+    ).all()
     overlaps = domain.find_overlaps(
         _open(request),
         [
             domain.OpenRequest(
                 id=row.id,
                 country=row.country,
-                products=frozenset(row.products),
-                words=frozenset(row.match_words.split()),
+                products=_products_of(row.products),
+                words=_words_of(row.match_words),
             )
             for row in rows
         ],
@@ -496,51 +555,94 @@ async def flag_overlaps(
         min_similarity_without_products=min_similarity_without_products,
         max_links=max_links,
     )
+    chosen = {overlap.other_id for overlap in overlaps}
+    return FoundOverlaps(overlaps, {row.id: row.desk_code for row in rows if row.id in chosen})
+
+
+def link_overlaps(
+    session: AsyncSession,
+    request: ServiceRequest,
+    found: FoundOverlaps,
+    *,
+    at: datetime,
+    publisher: Publisher,
+) -> int:
+    """Write what `find_overlaps` found: a link, an event and a timeline entry per side;
+    how many requests the request overlaps."""
     this = _Party(request.id, request.desk_code, request.country)
     links: list[dict[str, Any]] = []
     timeline: list[dict[str, Any]] = []
-    for overlap in overlaps:
-        other = _Party(overlap.other_id, desks_by_id[overlap.other_id], request.country)
+    for overlap in found.overlaps:
+        other = _Party(overlap.other_id, found.desks_by_id[overlap.other_id], request.country)
         for one, two in ((this, other), (other, this)):
             link, entry = _link(one, two, overlap, at=at, publisher=publisher)
             links.append(link)
             timeline.append(entry)
     if links:
-        # Bulk INSERTs, not an ORM object and a statement per row: nothing in the
+        # Bulk rows, not an ORM object and a statement per row: nothing in the
         # transaction needs these rows as objects.
-        await session.execute(insert(OverlapLink), links)
+        journal.keep(session, OVERLAP_LINKS, links)
         journal.keep(session, TIMELINE, timeline)
-    return len(overlaps)
+    return len(found.overlaps)
 
 
-def overlap_candidates(
-    request: ServiceRequest, max_candidates: int
-) -> Select[str, str, str, list[str], str]:
-    """The newest open requests of the request's country not yet linked to it. Read
-    through the (country, created_at) index newest first, so its cost is bounded by
-    `max_candidates`, not by how many requests are stored."""
-    return (
-        select(
-            col(ServiceRequest.id),
-            col(ServiceRequest.desk_code),
-            col(ServiceRequest.country),
-            col(ServiceRequest.products),
-            col(ServiceRequest.match_words),
-        )
-        .where(
-            col(ServiceRequest.country) == request.country,
-            col(ServiceRequest.id) != request.id,
-            # A child made from its parent shares its words: that is the split, not a duplicate.
-            col(ServiceRequest.id) != (request.parent_id or ""),
-            col(ServiceRequest.status).in_([s.value for s in domain.OPEN_STATUSES]),
-            ~exists().where(
-                col(OverlapLink.request_id) == request.id,
-                col(OverlapLink.other_request_id) == col(ServiceRequest.id),
-            ),
-        )
-        .order_by(col(ServiceRequest.created_at).desc())
-        .limit(max_candidates)
+def overlap_candidate_parameters(request: ServiceRequest, max_candidates: int) -> dict[str, Any]:
+    """What `OVERLAP_CANDIDATES` binds for one request."""
+    return {
+        "country": request.country,
+        "id": request.id,
+        # A child made from its parent shares its words: that is the split, not a duplicate.
+        "parent_id": request.parent_id or "",
+        "open": _OPEN_STATUS_VALUES,
+        "limit": max_candidates,
+    }
+
+
+_OPEN_STATUS_VALUES = [status.value for status in domain.OPEN_STATUSES]
+
+# The newest open requests of a country not yet linked to the request. Read through the
+# (country, created_at) index newest first, so its cost is bounded by the limit, not by
+# how many requests are stored. `products` is read as its stored JSON text: parsed (and
+# cached) by `_products_of`, not by the column type for each of a hundred rows.
+OVERLAP_CANDIDATES = (
+    select(
+        col(ServiceRequest.id),
+        col(ServiceRequest.desk_code),
+        col(ServiceRequest.country),
+        type_coerce(col(ServiceRequest.products), String).label("products"),
+        col(ServiceRequest.match_words),
     )
+    .where(
+        col(ServiceRequest.country) == bindparam("country"),
+        col(ServiceRequest.id) != bindparam("id"),
+        col(ServiceRequest.id) != bindparam("parent_id"),
+        col(ServiceRequest.status).in_(bindparam("open", expanding=True)),
+        ~exists().where(
+            col(OverlapLink.request_id) == bindparam("id"),
+            col(OverlapLink.other_request_id) == col(ServiceRequest.id),
+        ),
+    )
+    .order_by(col(ServiceRequest.created_at).desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def _products_of(stored: str | list[str]) -> frozenset[str]:
+    """A candidate's products: SQLite hands back the stored JSON text (parsed once per
+    distinct list: few recur), asyncpg a list it decoded already."""
+    return _parsed_products(stored) if isinstance(stored, str) else frozenset(stored)
+
+
+@lru_cache(maxsize=256)
+def _parsed_products(stored: str) -> frozenset[str]:
+    return frozenset(json.loads(stored))
+
+
+@lru_cache(maxsize=4096)
+def _words_of(match_words: str) -> frozenset[str]:
+    """A candidate's words; the newest open requests of a country are the candidates of
+    request after request, so each text is split once, not once per new request."""
+    return frozenset(match_words.split())
 
 
 @dataclass(frozen=True)

@@ -84,17 +84,18 @@ async def present_to(
 def present_new(
     request: ServiceRequest,
     routings: list[Routing],
-    clocks: list[SlaClockState],
+    clocks: list[dict[str, Any]],
     overlap_count: int,
     approvals: list[RequestApproval],
 ) -> RequestPublic:
-    """A request just taken in, from what intake holds in hand (no query)."""
+    """A request just taken in, from what intake holds in hand (no query); its clocks
+    as the rows intake keeps for them (clocks.start_clocks)."""
     return RequestPublic(
         **request.model_dump(),
         routings=[_routing(routing) for routing in routings],
         sla=[
-            SlaClockPublic(**clock.model_dump())
-            for clock in sorted(clocks, key=lambda c: (c.due_at, c.clock))
+            SlaClockPublic(**clock)
+            for clock in sorted(clocks, key=lambda c: (c["due_at"], c["clock"]))
         ],
         breached=False,
         overlap_count=overlap_count,

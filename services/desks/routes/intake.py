@@ -13,17 +13,19 @@ from contracts.events import RequestSubmitted
 from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
 from services.desks import domain, search
-from services.desks.clocks import start_clocks, working_time_of
+from services.desks.clocks import start_clocks
 from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
+from services.desks.reference import reference_data, revision_column
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
     add_routing,
     add_timeline,
-    approval_rules_met,
-    catalog_of,
+    await_approval,
     change_status,
-    flag_overlaps,
+    find_overlaps,
+    link_overlaps,
     request_approval,
+    rules_met,
 )
 from services.desks.views import present, present_new
 from shared.auth import CurrentPrincipal, Principal, Role
@@ -77,10 +79,11 @@ async def take_in(
     """Take a new request in; `parent_id`: a child a desk made from its parent
     (routes/links.py), never flagged as overlapping that parent."""
     session = work.session
-    client, desk = await _client_and_desk(body, principal, session)
+    client, desk, revision = await _client_and_desk(body, principal, session)
     if principal.role is Role.desk_officer and desk.code != principal.desk:
         raise DomainError("FORBIDDEN", f"client {client.code} is served by desk {desk.code}")
-    catalog = await catalog_of(session, body.products)
+    reference = await reference_data(session, revision)
+    catalog = reference.catalog_of(body.products)
     domain.validate_intake(
         title=body.title,
         description=body.description,
@@ -111,10 +114,12 @@ async def take_in(
         parent_id=parent_id,
         language=body.language,
     )
-    # What the new request is checked against is read first, so its history rows are
-    # written together (services/desks/journal.py) rather than between the reads.
-    rules = await approval_rules_met(session, request)
-    working = await working_time_of(session, request.desk_code)
+    # What the new request is checked against is read first (overlap candidates too),
+    # so its history rows are written together at the commit (services/desks/journal.py)
+    # rather than between the reads.
+    rules = rules_met(reference.active_rules, request)
+    working = reference.working_time_of(request.desk_code)
+    overlaps = await find_overlaps(session, request, **settings.overlap_thresholds())
     session.add(request)
     submitted = RequestSubmitted(
         request_id=request.id,
@@ -140,6 +145,12 @@ async def take_in(
         actor=principal.actor,
         summary=f"submitted to desk {desk.code}",
     )
+    # The request's intake moves come before its INSERT, so it is inserted at the status
+    # intake leaves it in (no UPDATE after); the rows that refer to it come after.
+    if rules:
+        await_approval(session, request, rules, at=now, actor=_intake(request), publisher=work)
+    else:
+        _triage_named_products(work, request)
     await session.flush()
     search.index_request(session, request)
     # A request that meets an approval rule waits for its approver before any routing.
@@ -150,37 +161,41 @@ async def take_in(
     )
     routings = [] if rules else _route_named_products(work, request)
     clocks = start_clocks(session, request, settings.sla_targets_hours, working)
-    overlaps = await flag_overlaps(
-        session, request, at=now, publisher=work, **settings.overlap_thresholds()
-    )
+    overlap_count = link_overlaps(session, request, overlaps, at=now, publisher=work)
     # A new request's answer needs no query: everything about it is at hand.
-    return present_new(request, routings, clocks, overlaps, approvals)
+    return present_new(request, routings, clocks, overlap_count, approvals)
 
 
 def _intake(request: ServiceRequest) -> str:
     return f"desk:{request.desk_code}:intake"
 
 
-def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
-    """With products named, the desk's triage is automatic and each is routed at once."""
+def _triage_named_products(work: UnitOfWork, request: ServiceRequest) -> None:
+    """With products named, the desk's triage is automatic and the request goes out at
+    once: triaged by the client's own choice, then routed, each its own event and entry.
+    (Clocks start after this, already stopped where this path stops them.)"""
     if not request.products:
-        return []
-    session, now = work.session, work.now
+        return
     actor = _intake(request)
-    # Triaged by the client's own choice, then routed: each its own event and entry.
     for target, reason in (
         (RequestStatus.triaged, "products named by the client"),
         (RequestStatus.routed, None),
     ):
-        # Clocks start after this, already stopped where this path stops them.
-        change_status(session, request, target, at=now, actor=actor, publisher=work, reason=reason)
+        change_status(
+            work.session, request, target, at=work.now, actor=actor, publisher=work, reason=reason
+        )
+
+
+def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
+    """Each named product of a request `_triage_named_products` moved: its routing."""
+    actor = _intake(request)
     return [
         add_routing(
-            session,
+            work.session,
             request,
             code,
             request.details.get(code, {}),
-            at=now,
+            at=work.now,
             actor=actor,
             publisher=work,
         )
@@ -190,8 +205,9 @@ def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Rou
 
 async def _client_and_desk(
     body: RequestCreate, principal: Principal, session: AsyncSession
-) -> tuple[Client, Desk]:
-    """Whom the request is for and the desk that serves its country, in one query."""
+) -> tuple[Client, Desk, int]:
+    """Whom the request is for, the desk that serves its country, and the revision of
+    the reference data (services/desks/reference.py), in one query."""
     if principal.role is Role.client:
         if body.client_code and body.client_code != principal.client:
             raise DomainError("FORBIDDEN", "a client may only submit requests for itself")
@@ -202,7 +218,7 @@ async def _client_and_desk(
             raise DomainError("BAD_USER_INPUT", "client_code is required", field="client_code")
     found = (
         await session.execute(
-            select(Client, Desk)
+            select(Client, Desk, revision_column())
             .outerjoin(CountryDesk, col(CountryDesk.country) == col(Client.country))
             .outerjoin(Desk, col(Desk.code) == col(CountryDesk.desk_code))
             .where(col(Client.code) == code)
@@ -210,9 +226,9 @@ async def _client_and_desk(
     ).first()
     if found is None:
         raise DomainError("UNKNOWN_CLIENT", f"unknown client {code}")
-    client, desk = found
+    client, desk, revision = found
     if desk is None:
         raise DomainError(
             "CONFLICT", f"no desk serves country {client.country}; an admin must map it"
         )
-    return client, desk
+    return client, desk, revision

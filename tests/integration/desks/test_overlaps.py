@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from services.desks.models import ServiceRequest
-from services.desks.store import overlap_candidates
+from services.desks.store import OVERLAP_CANDIDATES, overlap_candidate_parameters
 from shared.db import is_sqlite
 from tests.integration.desks.conftest import ELECTORAL, DesksUnderTest
 
@@ -137,7 +137,8 @@ async def test_overlap_candidates_are_read_newest_first_from_an_index(
             select(ServiceRequest).where(ServiceRequest.id == stored["id"])
         )
         assert request is not None
-        statement = overlap_candidates(request, max_candidates=100).compile(
+        parameters = overlap_candidate_parameters(request, max_candidates=100)
+        statement = OVERLAP_CANDIDATES.params(parameters).compile(
             session.bind, compile_kwargs={"literal_binds": True}
         )
         plan = " ".join(
