@@ -245,7 +245,7 @@ class SearchHit:
     score: float
 
 
-Ranked = list[tuple[str, float]]  # lesson ids, best first, with their scores
+Ranked = list[tuple[int, float]]  # matches (`LessonSearchEntry.doc`), best first, with scores
 Facets = dict[str, list[tuple[str, int]]]
 
 
@@ -304,8 +304,8 @@ async def search_lessons(
             page.total, page.facets = _read_counts(counts.all())
         elif with_total:
             page.total, page.total_exact = await _capped_total(session, matched.source, where)
-    lessons = await lessons_by_id(session, [lesson_id for lesson_id, _ in ranked[:first]])
-    page.hits = [SearchHit(lessons[lesson_id], score) for lesson_id, score in ranked[:first]]
+    lessons = await lessons_of(session, [doc for doc, _ in ranked[:first]])
+    page.hits = [SearchHit(lessons[doc], score) for doc, score in ranked[:first]]
     page.has_more = len(ranked) > first
     return page
 
@@ -336,9 +336,9 @@ async def best_matches(
     first: int,
     offset: int = 0,
 ) -> Ranked:
-    """The page alone: ids and scores of the best matches, in the engine's fastest order."""
+    """The page alone: the best matches and their scores, in the engine's fastest order."""
     query = (
-        select(LESSON_SEARCH.c.lesson_id, matched.score.label("score"))
+        select(LESSON_SEARCH.c.doc, matched.score.label("score"))
         .select_from(matched.source)
         .where(where)
         .order_by(*matched.fastest)
@@ -346,14 +346,19 @@ async def best_matches(
         .limit(first)
     )
     rows = (await session.execute(query)).all()
-    return [(lesson_id, float(score or 0.0)) for lesson_id, score in rows]
+    return [(doc, float(score or 0.0)) for doc, score in rows]
 
 
-async def lessons_by_id(session: AsyncSession, lesson_ids: list[str]) -> dict[str, Lesson]:
-    if not lesson_ids:
+async def lessons_of(session: AsyncSession, docs: list[int]) -> dict[int, Lesson]:
+    """The lessons of some matches, by their `doc`."""
+    if not docs:
         return {}
-    found = await session.scalars(select(Lesson).where(col(Lesson.id).in_(lesson_ids)))
-    return {lesson.id: lesson for lesson in found}
+    query = (
+        select(Lesson, LESSON_SEARCH.c.doc)
+        .join(LESSON_SEARCH, LESSON_SEARCH.c.lesson_id == col(Lesson.id))
+        .where(LESSON_SEARCH.c.doc.in_(docs))
+    )
+    return {doc: lesson for lesson, doc in (await session.execute(query)).all()}
 
 
 async def _capped_total(
@@ -376,8 +381,9 @@ async def _page_and_counts(
     read and scored once, into a materialized CTE; the page is a top-N sort of it and the
     counts a grouping of it by facet set. (Two statements read every match twice, and the
     page's alone scores every match anyway: the best 20 are known only after.)"""
+    # As few columns as the page and the counts need: the CTE holds every match.
     columns: dict[str, ColumnElement[Any]] = {
-        "lesson_id": LESSON_SEARCH.c.lesson_id,
+        "doc": LESSON_SEARCH.c.doc,
         "facet_set_id": LESSON_SEARCH.c.facet_set_id,
         "score": matched.score,
     }
@@ -402,7 +408,7 @@ async def _page_and_counts(
         order_by=[_sql_order(key, page.c[key.name]) for key in matched.best_first]
     )
     hits = select(
-        page.c.lesson_id,
+        page.c.doc,
         page.c.score,
         position.label("position"),
         null().label("facet"),
@@ -410,14 +416,14 @@ async def _page_and_counts(
         null().label("lessons"),
     )
     rows = (await session.execute(union_all(hits, *_counts(matches)))).all()
-    ranked = sorted((row for row in rows if row.lesson_id is not None), key=lambda r: r.position)
-    total, facets = _read_counts([row for row in rows if row.lesson_id is None])
-    return [(row.lesson_id, float(row.score or 0.0)) for row in ranked], total, facets
+    ranked = sorted((row for row in rows if row.doc is not None), key=lambda r: r.position)
+    total, facets = _read_counts([row for row in rows if row.doc is None])
+    return [(row.doc, float(row.score or 0.0)) for row in ranked], total, facets
 
 
 def _counts(matches: CTE) -> list[Select[Any]]:
     """The total and the facet counts of the matches (`facet_set_id` each), as rows of
-    (lesson_id, score, position, facet, value, lessons): the matches are grouped by
+    (doc, score, position, facet, value, lessons): the matches are grouped by
     facet set (a few hundred among thousands of matches), and each set's values counted
     once, weighted by its lessons; the total is the sum of the groups."""
     combinations = (
@@ -426,7 +432,7 @@ def _counts(matches: CTE) -> list[Select[Any]]:
         .cte("combinations")
     )
     lessons = func.sum(combinations.c.lessons).label("lessons")
-    nothing = (null().label("lesson_id"), null().label("score"), null().label("position"))
+    nothing = (null().label("doc"), null().label("score"), null().label("position"))
     value = FacetSetValue.__table__.c  # type: ignore[attr-defined]
     return [
         select(*nothing, null().label("facet"), null().label("value"), lessons),

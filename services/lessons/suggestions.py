@@ -25,7 +25,7 @@ from services.lessons.search import (
     LESSON_SEARCH,
     best_matches,
     engine_for,
-    lessons_by_id,
+    lessons_of,
     search_terms,
 )
 from shared.db import AsyncSession
@@ -52,9 +52,9 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
         matched = engine_for(session).match(terms, any_term=True)
         where = and_(LESSON_SEARCH.c.status == LessonStatus.published.value, matched.condition)
         best = await best_matches(session, matched, where, first=CANDIDATES_PER_LOOKUP)
-        lessons = await lessons_by_id(session, [lesson_id for lesson_id, _ in best])
-        for lesson_id, score in best:
-            found[lesson_id] = _candidate(lessons[lesson_id], score)
+        lessons = await lessons_of(session, [doc for doc, _ in best])
+        for doc, score in best:
+            found[lessons[doc].id] = _candidate(lessons[doc], score)
     tagged = select(col(LessonTag.lesson_id)).where(
         or_(
             and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),
