@@ -33,9 +33,11 @@ from sqlalchemy import (
     Select,
     and_,
     column,
+    false,
     func,
     literal_column,
     null,
+    or_,
     select,
     table,
     true,
@@ -215,21 +217,35 @@ def published_and_visible(
     return conditions
 
 
-def searchable(
-    sensitivities: frozenset[Sensitivity], lesson_filter: LessonFilter
+async def searchable(
+    session: AsyncSession, sensitivities: frozenset[Sensitivity], lesson_filter: LessonFilter
 ) -> list[ColumnElement[bool]]:
     """`published_and_visible` over the narrow rows search reads (`lesson_search`): a
-    facet filter is the few facet sets having one of its values, not a lookup per lesson."""
+    facet filter is the facet sets having one of its values, looked up first, so the
+    search's statement carries them as a list. (As a subquery, PostgreSQL's planner
+    joined it to the matches and ran the text index once per facet set: 0.4 s instead
+    of 10 ms for two words in one country.)"""
     conditions: list[ColumnElement[bool]] = [
         LESSON_SEARCH.c.status == LessonStatus.published.value,
         LESSON_SEARCH.c.sensitivity.in_(sorted(s.value for s in sensitivities)),
     ]
-    for facet, values in lesson_filter.by_facet().items():
-        if values:
-            sets = select(col(FacetSetValue.facet_set_id)).where(
-                col(FacetSetValue.facet) == facet, col(FacetSetValue.value).in_(values)
+    wanted = {facet: values for facet, values in lesson_filter.by_facet().items() if values}
+    if wanted:
+        having = select(col(FacetSetValue.facet), col(FacetSetValue.facet_set_id)).where(
+            or_(
+                *(
+                    and_(col(FacetSetValue.facet) == facet, col(FacetSetValue.value).in_(values))
+                    for facet, values in wanted.items()
+                )
             )
-            conditions.append(LESSON_SEARCH.c.facet_set_id.in_(sets))
+        )
+        sets: dict[str, set[int]] = {facet: set() for facet in wanted}
+        for facet, facet_set_id in (await session.execute(having)).all():
+            sets[facet].add(facet_set_id)
+        conditions += [
+            LESSON_SEARCH.c.facet_set_id.in_(sorted(ids)) if ids else false()
+            for ids in sets.values()
+        ]
     if lesson_filter.translation_of is not None:
         conditions.append(LESSON_SEARCH.c.translation_of == lesson_filter.translation_of)
     if lesson_filter.published_from is not None:
@@ -281,7 +297,7 @@ async def search_lessons(
     computed only when asked for; with words, in the page's own statement (each match
     read and scored once)."""
     terms = search_terms(text)
-    conditions = searchable(sensitivities, lesson_filter)
+    conditions = await searchable(session, sensitivities, lesson_filter)
     if terms:
         matched = engine_for(session).match(terms, any_term=False)
         conditions.append(matched.condition)
