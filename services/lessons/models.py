@@ -1,7 +1,7 @@
 """Tables owned by the lessons service.
 
 The full-text index is not here: it is a database object of its own kind on each
-dialect (an FTS5 table on SQLite, a generated tsvector column on PostgreSQL),
+dialect (an FTS5 table on SQLite, a tsvector column of `lesson_search` on PostgreSQL),
 created by the migrations and hidden from the models==migrations comparison by
 `services.lessons.search.include_name`.
 """

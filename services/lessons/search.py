@@ -3,13 +3,17 @@
 `LessonSearch` turns the words a user typed into a text match: what to select
 from, the match condition and a relevance score (higher is better). Filters,
 sensitivity, facets, counting and paging are plain SQL shared by both engines
-(`search_lessons`). The engine is chosen by the database's dialect:
+(`search_lessons`), over the narrow rows `lesson_search` (`LessonSearchEntry`) and
+the facet sets, never over the wide lesson rows but for the page's lessons. The
+engine is chosen by the database's dialect:
 
 - SQLite (embedded): an external-content FTS5 table `lesson_fts` over title,
   summary and body (porter stemmer), kept in sync by triggers on `lesson`, ranked
-  by bm25 with column weights 10 / 4 / 1 (set once as the table's `rank`).
-- PostgreSQL: a generated `tsvector` column `lesson.search_vector` with weights
-  A (title), B (summary), C (body) and a GIN index, ranked by `ts_rank_cd`.
+  by bm25 with column weights 10 / 4 / 1 (set once as the table's `rank`); its
+  rowid is `lesson_search.doc`.
+- PostgreSQL: a `tsvector` column `lesson_search.search_vector` with weights
+  A (title), B (summary), C (body), written by a trigger on `lesson`, and a GIN
+  index, ranked by `ts_rank_cd`.
 
 Neither object is in the SQLModel metadata (neither can be declared there for both
 dialects); `include_name` hides them from the models==migrations comparison.
