@@ -325,7 +325,8 @@ async def search_lessons(
         elif with_total:
             page.total, page.total_exact = await _capped_total(session, matched.source, where)
     lessons = await lessons_of(session, [doc for doc, _ in ranked[:first]])
-    page.hits = [SearchHit(lessons[doc], score) for doc, score in ranked[:first]]
+    # (A lesson is never deleted; were one, between the two reads, its hit is left out.)
+    page.hits = [SearchHit(lessons[doc], score) for doc, score in ranked[:first] if doc in lessons]
     page.has_more = len(ranked) > first
     return page
 

@@ -54,7 +54,8 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
         best = await best_matches(session, matched, where, first=CANDIDATES_PER_LOOKUP)
         lessons = await lessons_of(session, [doc for doc, _ in best])
         for doc, score in best:
-            found[lessons[doc].id] = _candidate(lessons[doc], score)
+            if doc in lessons:
+                found[lessons[doc].id] = _candidate(lessons[doc], score)
     tagged = select(col(LessonTag.lesson_id)).where(
         or_(
             and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),
