@@ -1,7 +1,7 @@
 """Tables owned by the lessons service.
 
 The full-text index is not here: it is a database object of its own kind on each
-dialect (an FTS5 table on SQLite, a generated tsvector column on PostgreSQL),
+dialect (an FTS5 table on SQLite, a tsvector column of `lesson_search` on PostgreSQL),
 created by the migrations and hidden from the models==migrations comparison by
 `services.lessons.search.include_name`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -85,6 +85,55 @@ class LessonTag(LessonsTable, table=True):
     # theme | country | region | client_kind | language
     facet: str = Field(primary_key=True, max_length=20)
     value: str = Field(primary_key=True, max_length=120)
+
+
+class LessonSearchEntry(LessonsTable, table=True):
+    """What search reads of a lesson, one narrow row each: visibility, filter columns and
+    its facet set. A search tests and counts thousands of matches; reading these rows
+    instead of the lessons' (title, summary, body) is what keeps that cheap.
+
+    Written by the database itself, by triggers on `lesson` in the same transaction as
+    the lesson (the migration that made this table has them), so every writer, bulk
+    loads included, keeps it in step. On SQLite `doc` is the lesson's rowid, the FTS5
+    document id, so a text match joins it by rowid; on PostgreSQL it also holds the
+    weighted search vector and its GIN index (services/lessons/search.py)."""
+
+    __tablename__ = "lesson_search"
+    __table_args__ = (
+        # Counts and facets of filter-only listings: read from the index alone.
+        Index("ix_lesson_search_visible", "status", "sensitivity", "facet_set_id"),
+        # Filter-only listings, newest first.
+        Index("ix_lesson_search_newest", "status", "published_at", "lesson_id"),
+    )
+
+    doc: int | None = Field(default=None, primary_key=True)
+    lesson_id: str = Field(unique=True, max_length=36)
+    status: str = Field(max_length=20)
+    sensitivity: str = Field(max_length=20)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    translation_of: str | None = Field(default=None, max_length=36)
+    facet_set_id: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class FacetSet(LessonsTable, table=True):
+    """One distinct combination of facet values (a lesson's `facet_keys`), shared by every
+    lesson that has it: a search counts its matches per facet set (a few hundred among
+    thousands of matches), then each set's values once."""
+
+    __tablename__ = "lesson_facet_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    keys: str = Field(sa_column=Column(Text, nullable=False, unique=True))  # JSON array
+
+
+class FacetSetValue(LessonsTable, table=True):
+    """The facet values of a facet set; a filter is the sets having one of its values."""
+
+    __tablename__ = "lesson_facet_set_value"
+
+    facet: str = Field(primary_key=True, max_length=20)
+    value: str = Field(primary_key=True, max_length=120)
+    facet_set_id: int = Field(primary_key=True, foreign_key="lesson_facet_set.id")
 
 
 class LessonHistory(LessonsTable, table=True):

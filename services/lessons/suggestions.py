@@ -21,7 +21,13 @@ from services.lessons.domain import (
     terms_of,
 )
 from services.lessons.models import IntakeRequest, Lesson, LessonTag, Suggestion
-from services.lessons.search import engine_for, search_terms
+from services.lessons.search import (
+    LESSON_SEARCH,
+    best_matches,
+    engine_for,
+    lessons_of,
+    search_terms,
+)
 from shared.db import AsyncSession
 
 CANDIDATES_PER_LOOKUP = 50
@@ -44,15 +50,12 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
     terms = search_terms(" ".join(profile.terms))
     if terms:
         matched = engine_for(session).match(terms, any_term=True)
-        query = (
-            select(Lesson, matched.score.label("score"))
-            .select_from(matched.source)
-            .where(published, matched.condition)
-            .order_by(*matched.best_first)
-            .limit(CANDIDATES_PER_LOOKUP)
-        )
-        for lesson, score in (await session.execute(query)).all():
-            found[lesson.id] = _candidate(lesson, float(score or 0.0))
+        where = and_(LESSON_SEARCH.c.status == LessonStatus.published.value, matched.condition)
+        best = await best_matches(session, matched, where, first=CANDIDATES_PER_LOOKUP)
+        lessons = await lessons_of(session, [doc for doc, _ in best])
+        for doc, score in best:
+            if doc in lessons:
+                found[lessons[doc].id] = _candidate(lessons[doc], score)
     tagged = select(col(LessonTag.lesson_id)).where(
         or_(
             and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),

@@ -11,8 +11,8 @@ not an operator's command: it lives with the benchmark, not in the service.
 Lessons are written from per-theme phrase banks (so words cluster by theme the way
 real after-action reviews do), with countries, regions and client kinds of the
 seed data, spread over ten years, mostly published, in every sensitivity. Rows go
-in with bulk inserts, a few thousand per statement; the full-text index follows
-(triggers on SQLite, a generated column on PostgreSQL).
+in with bulk inserts, a few thousand per statement; the full-text index and the
+narrow rows search reads follow (the database's triggers on `lesson`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.auth import Role
-from tests.integration.lessons.conftest import LessonsUnderTest
+from tests.integration.lessons.conftest import LessonsUnderTest, draft_body
 
 FILLER = "Notes from the team on staffing, travel and budgets for the quarter."
 
@@ -147,3 +147,49 @@ async def test_only_published_lessons_are_found_and_edits_are_reindexed(
     await lessons.move(submitted, "approve")
     assert ids(await search(lessons, q="ceasefire")) == [draft["id"]]
     assert (await search(lessons, q="electoral"))["total"] == 0
+
+
+async def test_search_follows_edits_of_facets_and_sensitivity_and_archiving(
+    lessons: LessonsUnderTest,
+) -> None:
+    """What search reads of a lesson (its narrow row and facet set, kept by triggers in the
+    lesson's transaction) follows every write: an edit that changes themes, country and
+    sensitivity, publication, archiving."""
+    await lessons.publish(title="Ceasefire lessons from Mali", themes=["ELECTORAL_ASSISTANCE"])
+    draft = await lessons.create(title="Ceasefire monitoring", themes=["ELECTORAL_ASSISTANCE"])
+    edited = await lessons.http.put(
+        f"/lessons/{draft['id']}",
+        json={
+            **draft_body(title="Ceasefire monitoring", themes=["MEDIATION_SUPPORT"]),
+            "countries": ["LBY"],
+            "regions": ["Middle East"],
+            "sensitivity": "restricted",
+            "expected_version": draft["version"],
+        },
+        headers=lessons.headers(Role.hq_analyst),
+    )
+    assert edited.status_code == 200, edited.text
+    submitted = (await lessons.move(edited.json(), "submit")).json()
+    lessons.clock.advance(timedelta(minutes=1))
+    published = (await lessons.move(submitted, "approve")).json()
+
+    mediation = await search(lessons, q="ceasefire", theme="MEDIATION_SUPPORT")
+    assert ids(mediation) == [draft["id"]]
+    assert mediation["facets"]["country"] == [{"value": "LBY", "count": 1}]
+    both = await search(lessons, q="ceasefire")
+    assert both["total"] == 2
+    assert both["facets"]["theme"] == [
+        {"value": "ELECTORAL_ASSISTANCE", "count": 1},
+        {"value": "MEDIATION_SUPPORT", "count": 1},
+    ]
+    as_client = await lessons.http.get(
+        "/search", params={"q": "ceasefire"}, headers=lessons.headers(Role.client, client="MINUSMA")
+    )
+    assert as_client.json()["total"] == 1  # the restricted one is not the client's to see
+    assert draft["id"] not in ids(as_client.json())
+
+    archived = await lessons.move(published, "archive")
+    assert archived.status_code == 200, archived.text
+    after = await search(lessons, q="ceasefire")
+    assert after["total"] == 1 and draft["id"] not in ids(after)
+    assert (await search(lessons, q="ceasefire", theme="MEDIATION_SUPPORT"))["total"] == 0
