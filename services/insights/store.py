@@ -9,11 +9,13 @@ events arrived in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Row,
     Select,
@@ -22,12 +24,14 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    insert,
     inspect,
     or_,
     select,
     true,
     tuple_,
 )
+from sqlalchemy.sql.visitors import replacement_traverse
 from sqlmodel import col
 
 from contracts.http.insights.requests import Grouping
@@ -70,6 +74,7 @@ from services.insights.models import (
     UnmetDemandFact,
     UnmetDemandTotal,
     WhoDoesWhat,
+    WhoDoesWhatSpan,
     WhoDoesWhatTotal,
 )
 from shared.db import AsyncSession
@@ -110,6 +115,7 @@ async def refresh_request(session: AsyncSession, request_id: str) -> None:
         await _recount(session, WhoDoesWhat, KEY_COLUMNS, key)
     for key in sorted({key[: len(TOTAL_KEY_COLUMNS)] for key in touched}):
         await _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, key)
+        await _respan(session, key)
     await refresh_figures(session, request_id)
 
 
@@ -198,6 +204,70 @@ async def _recount(
     session.add(existing)
 
 
+async def _respan(session: AsyncSession, key: AggregateKey) -> None:
+    """The active months of one all-time key, merged again from its monthly rows (just
+    recounted), written only when they changed."""
+    identity = dict(zip(TOTAL_KEY_COLUMNS, key, strict=True))
+    months = (
+        await session.execute(
+            select(
+                col(WhoDoesWhat.start_month), col(WhoDoesWhat.end_month), WhoDoesWhat.region
+            ).where(*matching_columns(WhoDoesWhat, identity))
+        )
+    ).all()
+    spans = domain.active_spans((start, end) for start, end, _ in months)
+    span_key = matching_columns(WhoDoesWhatSpan, identity)
+    held = (
+        await session.execute(
+            select(col(WhoDoesWhatSpan.start_month), col(WhoDoesWhatSpan.end_month))
+            .where(*span_key)
+            .order_by(col(WhoDoesWhatSpan.start_month))
+        )
+    ).all()
+    if [tuple(span) for span in held] == spans:
+        return
+    await session.execute(delete(WhoDoesWhatSpan).where(*span_key))
+    if spans:
+        region = months[0][2]
+        await session.execute(
+            insert(WhoDoesWhatSpan),
+            [
+                {**identity, "start_month": start, "end_month": end, "region": region}
+                for start, end in spans
+            ],
+        )
+
+
+def span_rows(monthly: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The span rows of monthly 3W rows given as (the all-time key's columns..., start
+    month, end month, region) in the key's order: what a bulk fill writes (a migration,
+    the bench's seed) and `_respan` keeps in step afterwards."""
+    width = len(TOTAL_KEY_COLUMNS)
+    rows: list[dict[str, Any]] = []
+    for key, group in itertools.groupby(monthly, key=lambda row: tuple(row[:width])):
+        months = [tuple(row[width:]) for row in group]
+        identity = dict(zip(TOTAL_KEY_COLUMNS, key, strict=True))
+        rows += [
+            {**identity, "start_month": start, "end_month": end, "region": months[0][2]}
+            for start, end in domain.active_spans((start, end) for start, end, _ in months)
+        ]
+    return rows
+
+
+def _on_spans(where: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """Conditions on the monthly 3W aggregate (a scope, filters, a window) made on the
+    spans instead: the spans have the same key columns, region and months (a span's
+    start and end are those of a run of months), so each reads the same there."""
+    monthly, spans = WhoDoesWhat.__table__, WhoDoesWhatSpan.__table__  # type: ignore[attr-defined]
+
+    def swapped(element: Any, **_: Any) -> Any:
+        if isinstance(element, Column) and element.table is monthly:
+            return spans.c[element.name]
+        return None
+
+    return [replacement_traverse(condition, {}, swapped) for condition in where]
+
+
 def scoped(table: Aggregate, scope: domain.Scope) -> ColumnElement[bool]:
     """The caller's part of a 3W aggregate (domain.scope_of)."""
     conditions: list[ColumnElement[bool]] = []
@@ -265,12 +335,15 @@ async def who_does_what(
     limit: int | None,
     offset: int = 0,
 ) -> tuple[list[WhoDoesWhatRow], int]:
-    """The 3W lines, grouped over the months, in a stable order; and how many there are."""
+    """The 3W lines, grouped over the months, in a stable order; and how many there are
+    (in a window: the lines with a span of active months that meets it, WhoDoesWhatSpan,
+    a few rows per line where the monthly aggregate has one per month)."""
     grouped = _grouped(table, where)
-    total = (
-        await session.scalar(select(func.count()).select_from(grouped.order_by(None).subquery()))
-        or 0
-    )
+    counted = grouped.order_by(None)
+    if table is WhoDoesWhat:
+        keys = [getattr(WhoDoesWhatSpan, name) for name in TOTAL_KEY_COLUMNS]
+        counted = select(*keys).where(*_on_spans(where)).group_by(*keys)
+    total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     query = grouped.offset(offset)
     if limit is not None:
         query = query.limit(limit)
