@@ -103,7 +103,7 @@ async def refresh_request(session: AsyncSession, request_id: str) -> None:
     """Derive the request's lines and figures from its facts again and recount what
     they touch. Its facts are read once for both; every write is a Core statement, one
     per table (the ORM's objects would cost more to make than the statements)."""
-    lines = ActivityLine.__table__  # type: ignore[attr-defined]
+    lines = _table(ActivityLine)
     held = await session.execute(select(lines).where(lines.c.request_id == request_id))
     old = {_line_key(row._mapping): dict(row._mapping) for row in held}
     request = await session.get(RequestFact, request_id)
@@ -193,6 +193,11 @@ def _row(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, A
     }
 
 
+def _table(model: Any) -> Any:
+    """The Core table of a model, for statements that skip the ORM's objects."""
+    return model.__table__
+
+
 def _upsert(session: AsyncSession, table: Any) -> Any:
     """An INSERT that can say what to do on a conflict, in the session's dialect."""
     if session.get_bind().dialect.name == "postgresql":
@@ -233,8 +238,8 @@ async def _recount(
     (those left with no line removed): one statement per table, not per key."""
     if not keys:
         return
-    lines = ActivityLine.__table__  # type: ignore[attr-defined]
-    table = aggregate.__table__  # type: ignore[attr-defined]
+    lines = _table(ActivityLine)
+    table = _table(aggregate)
     grouped = [lines.c[name] for name in columns]
     still_open = func.sum(case((lines.c.end_month == domain.OPEN, 1), else_=0))
     counted = await session.execute(
@@ -270,8 +275,8 @@ async def _respan(session: AsyncSession, keys: list[AggregateKey]) -> None:
     (just recounted), written for the keys whose spans changed."""
     if not keys:
         return
-    monthly = WhoDoesWhat.__table__  # type: ignore[attr-defined]
-    spans = WhoDoesWhatSpan.__table__  # type: ignore[attr-defined]
+    monthly = _table(WhoDoesWhat)
+    spans = _table(WhoDoesWhatSpan)
     monthly_key = [monthly.c[name] for name in TOTAL_KEY_COLUMNS]
     months = await session.execute(
         select(*monthly_key, monthly.c.start_month, monthly.c.end_month, monthly.c.region)
@@ -289,8 +294,8 @@ async def _respan(session: AsyncSession, keys: list[AggregateKey]) -> None:
     )
     held: dict[AggregateKey, list[tuple[str, str]]] = {key: [] for key in keys}
     width = len(TOTAL_KEY_COLUMNS)
-    for row in held_rows:
-        held[tuple(row[:width])].append((row[width], row[width + 1]))
+    for span in held_rows:
+        held[tuple(span[:width])].append((span[width], span[width + 1]))
     changed = [
         key
         for key in keys
@@ -329,7 +334,7 @@ def _on_spans(where: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]
     """Conditions on the monthly 3W aggregate (a scope, filters, a window) made on the
     spans instead: the spans have the same key columns, region and months (a span's
     start and end are those of a run of months), so each reads the same there."""
-    monthly, spans = WhoDoesWhat.__table__, WhoDoesWhatSpan.__table__  # type: ignore[attr-defined]
+    monthly, spans = _table(WhoDoesWhat), _table(WhoDoesWhatSpan)
 
     def swapped(element: Any, **_: Any) -> Any:
         if isinstance(element, Column) and element.table is monthly:
@@ -517,9 +522,9 @@ async def refresh_figures(
     """Derive the request's figures from its facts again, and move the aggregates by the
     difference between its old and new contributions."""
     request_id = request.id
-    coordination = RequestCoordination.__table__  # type: ignore[attr-defined]
-    parties = RequestParty.__table__  # type: ignore[attr-defined]
-    products_table = RequestProduct.__table__  # type: ignore[attr-defined]
+    coordination = _table(RequestCoordination)
+    parties = _table(RequestParty)
+    products_table = _table(RequestProduct)
     old = (
         await session.execute(select(coordination).where(coordination.c.request_id == request_id))
     ).first()
@@ -759,7 +764,7 @@ async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> 
     for key, delta in deltas.items():
         if any(delta.values()):
             by_table.setdefault(key[0], []).append((key, delta))
-    for model in sorted(by_table, key=lambda m: m.__tablename__):
+    for model in sorted(by_table, key=lambda m: str(m.__tablename__)):
         await _move(session, model, sorted(by_table[model], key=lambda item: item[0][1]))
 
 
@@ -770,7 +775,7 @@ async def _move(
 ) -> None:
     """Add the deltas to one aggregate's rows (made when missing), then remove the rows
     a decrease may have emptied."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = _table(model)
     counted = _counted(model)
     rows = [
         {**dict(identity), **dict(extra), **{name: delta.get(name, 0) for name in counted}}

@@ -97,7 +97,7 @@ def _request_events(rng: random.Random, number: int) -> list[Event]:
     ]
     routed = submitted + 2 * HOUR
     for index, product in enumerate(products):
-        engagement = {
+        engagement: dict[str, Any] = {
             "engagement_id": f"{request_id[:8]}-e{index}",
             "request_id": request_id,
             "routing_id": f"{request_id[:8]}-r{index}",
@@ -250,7 +250,7 @@ def records(events: Sequence[Event]) -> list[ConsumerRecord[bytes, bytes]]:
 def _consumer(url: str) -> tuple[EventConsumer, Any]:
     engine = create_engine(url)
     consumer = EventConsumer(
-        None,  # type: ignore[arg-type]  # apply() never touches the broker
+        None,  # apply() never touches the broker
         group="insights-bench",
         mode="assigned",
         handlers=handlers,
