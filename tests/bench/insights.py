@@ -213,10 +213,16 @@ async def seed(url: str, lines: list[dict[str, Any]], figures: FiguresCorpus) ->
             for offset in range(0, len(spans), 5000):
                 await session.execute(insert(WhoDoesWhatSpan), spans[offset : offset + 5000])
         if engine.dialect.name == "postgresql":
-            # What autovacuum does after a bulk load: without statistics the planner
-            # guesses, and a view measured on its guesses is not the view in service.
-            async with engine.begin() as connection:
-                await connection.execute(text("ANALYZE"))
+            # What autovacuum does after a bulk load, done before measuring rather than
+            # during it: without statistics the planner guesses, and without a vacuum
+            # the visibility map is empty, so a covering index is read with the heap
+            # (a partner's shares: a bitmap heap scan of 1 800 pages, 57 ms; vacuumed,
+            # an index-only scan of 130, 8 ms). Left to autovacuum, it runs in the
+            # middle of the measurement: the plan changes under it, and its own work
+            # takes the machine (docs/insights.md, Performance).
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text("VACUUM ANALYZE"))
     finally:
         await engine.dispose()
     return time.monotonic() - started
