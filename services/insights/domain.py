@@ -531,6 +531,30 @@ class EngagementLoad:
         return counts
 
 
+def active_spans(months: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (start, end) month intervals merged into maximal runs of consecutive months
+    (an end of OPEN: still active, so the run never ends): a window meets one of the
+    intervals exactly when it meets one of the runs."""
+    spans: list[tuple[str, str]] = []
+    for start, end in sorted(months):
+        if spans and _joins(spans[-1][1], start):
+            held = spans[-1][1]
+            spans[-1] = (spans[-1][0], OPEN if OPEN in (held, end) else max(held, end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _joins(held_end: str, start: str) -> bool:
+    """Whether a run ending in `held_end` goes on with an interval starting at `start`."""
+    return held_end == OPEN or start <= _next_month(held_end)
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Every month from `first` to `last` (YYYY-MM), both included."""
     year, month = int(first[:4]), int(first[5:])

@@ -161,6 +161,26 @@ class WhoDoesWhat(WhoDoesWhatCounts, InsightsTable, table=True):
     end_month: str = Field(primary_key=True, max_length=7)
 
 
+class WhoDoesWhatSpan(InsightsTable, table=True):
+    """The months each 3W line (an all-time key) was active in, as maximal runs of
+    consecutive months: the union of its monthly rows' months (domain.active_spans).
+    What a window's count of lines reads: a line is in a window when one of its spans
+    meets it, so the count groups a few rows per line rather than every monthly row."""
+
+    __tablename__ = "who_does_what_span"
+
+    country: str = Field(primary_key=True, max_length=3)
+    desk_code: str = Field(primary_key=True, max_length=64)
+    party_kind: str = Field(primary_key=True, max_length=10)
+    party: str = Field(primary_key=True, max_length=64)
+    product_code: str = Field(primary_key=True, max_length=64)
+    client_code: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=20)
+    start_month: str = Field(primary_key=True, max_length=7)
+    end_month: str = Field(max_length=7, description="YYYY-MM, empty while still active")
+    region: str = Field(max_length=64)
+
+
 class RequestStep(InsightsTable, table=True):
     """A status a request reached (its status history), when and by whose act."""
 

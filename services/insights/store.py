@@ -9,25 +9,31 @@ events arrived in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Row,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     false,
     func,
-    inspect,
+    insert,
     or_,
     select,
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.visitors import replacement_traverse
 from sqlmodel import col
 
 from contracts.http.insights.requests import Grouping
@@ -70,6 +76,7 @@ from services.insights.models import (
     UnmetDemandFact,
     UnmetDemandTotal,
     WhoDoesWhat,
+    WhoDoesWhatSpan,
     WhoDoesWhatTotal,
 )
 from shared.db import AsyncSession
@@ -94,35 +101,61 @@ Aggregate = type[WhoDoesWhat] | type[WhoDoesWhatTotal]
 
 async def refresh_request(session: AsyncSession, request_id: str) -> None:
     """Derive the request's lines and figures from its facts again and recount what
-    they touch."""
-    old = (
-        await session.scalars(
-            select(ActivityLine).where(col(ActivityLine.request_id) == request_id)
-        )
-    ).all()
-    touched = {_key(line) for line in old}
-    await session.execute(delete(ActivityLine).where(col(ActivityLine.request_id) == request_id))
-    for line in await _derived_lines(session, request_id):
-        session.add(line)
-        touched.add(_key(line))
-    await session.flush()
-    for key in sorted(touched):
-        await _recount(session, WhoDoesWhat, KEY_COLUMNS, key)
-    for key in sorted({key[: len(TOTAL_KEY_COLUMNS)] for key in touched}):
-        await _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, key)
-    await refresh_figures(session, request_id)
-
-
-async def _derived_lines(session: AsyncSession, request_id: str) -> list[ActivityLine]:
+    they touch. Its facts are read once for both; every write is a Core statement, one
+    per table (the ORM's objects would cost more to make than the statements)."""
+    lines = _table(ActivityLine)
+    held = await session.execute(select(lines).where(lines.c.request_id == request_id))
+    old = {_line_key(row._mapping): dict(row._mapping) for row in held}
     request = await session.get(RequestFact, request_id)
-    if request is None:  # its engagements came first: lines once we know where it is
-        return []
+    engagements: list[EngagementFact] = []
+    assessments: list[AssessmentFact] = []
+    new: dict[tuple[str, ...], dict[str, Any]] = {}
+    if request is not None:  # else its engagements came first: lines once we know where
+        engagements, assessments = await _engagements_and_assessments(session, request_id)
+        new = {_line_key(line): line for line in _derived_lines(request, engagements, assessments)}
+    # Only the lines that changed are rewritten, and only the keys they leave or join
+    # are recounted (a line as it was counts the same).
+    gone = [key for key, line in old.items() if new.get(key) != line]
+    made = [line for key, line in new.items() if old.get(key) != line]
+    if gone:
+        await session.execute(_delete_by_key(lines), _key_params(lines, [old[k] for k in gone]))
+    if made:
+        await session.execute(insert(lines), made)
+    touched = {_aggregate_key(old[key]) for key in gone} | {_aggregate_key(line) for line in made}
+    await _recount(session, WhoDoesWhat, KEY_COLUMNS, sorted(touched))
+    totals = sorted({key[: len(TOTAL_KEY_COLUMNS)] for key in touched})
+    await _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, totals)
+    await _respan(session, totals)
+    if request is not None:
+        await refresh_figures(session, request, engagements, assessments)
+
+
+def _line_key(line: Any) -> tuple[str, ...]:
+    """A line's primary key: request, kind of party, party, product."""
+    return (line["request_id"], line["party_kind"], line["party"], line["product_code"])
+
+
+def _aggregate_key(line: dict[str, Any]) -> AggregateKey:
+    return tuple(line[name] for name in KEY_COLUMNS)
+
+
+async def _engagements_and_assessments(
+    session: AsyncSession, request_id: str
+) -> tuple[list[EngagementFact], list[AssessmentFact]]:
     engagements = await session.scalars(
         select(EngagementFact).where(col(EngagementFact.request_id) == request_id)
     )
     assessments = await session.scalars(
         select(AssessmentFact).where(col(AssessmentFact.request_id) == request_id)
     )
+    return list(engagements), list(assessments)
+
+
+def _derived_lines(
+    request: RequestFact,
+    engagements: Sequence[EngagementFact],
+    assessments: Sequence[AssessmentFact],
+) -> list[dict[str, Any]]:
     lines = domain.desk_lines(
         request.desk_code, request.products, request.status, request.submitted_at, request.status_at
     )
@@ -139,63 +172,176 @@ async def _derived_lines(session: AsyncSession, request_id: str) -> list[Activit
             assessment.status_at,
         )
     where = domain.Where(request.country, request.region, request.desk_code, request.client_code)
-    return [_row(request_id, where, line) for line in domain.merged(lines)]
+    return [_row(request.id, where, line) for line in domain.merged(lines)]
 
 
-def _row(request_id: str, where: domain.Where, line: domain.Line) -> ActivityLine:
-    return ActivityLine(
-        request_id=request_id,
-        party_kind=line.party_kind.value,
-        party=line.party,
-        product_code=line.product_code,
-        country=where.country,
-        region=where.region,
-        desk_code=where.desk_code,
-        client_code=where.client_code,
-        activity=line.activity,
-        status=line.status,
-        started_at=line.started_at,
-        start_month=line.start_month,
-        end_month=line.end_month,
+def _row(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "party_kind": line.party_kind.value,
+        "party": line.party,
+        "product_code": line.product_code,
+        "country": where.country,
+        "region": where.region,
+        "desk_code": where.desk_code,
+        "client_code": where.client_code,
+        "activity": line.activity,
+        "status": line.status,
+        "started_at": line.started_at,
+        "start_month": line.start_month,
+        "end_month": line.end_month,
+    }
+
+
+def _table(model: Any) -> Any:
+    """The Core table of a model, for statements that skip the ORM's objects."""
+    return model.__table__
+
+
+def _upsert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that can say what to do on a conflict, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)
+
+
+def _primary_key(table: Any) -> list[str]:
+    return [column.name for column in table.primary_key]
+
+
+def _delete_by_key(table: Any, *also: ColumnElement[bool]) -> Any:
+    """A DELETE of one row by its primary key (run once per key given), with conditions."""
+    key = [table.c[name] == bindparam(f"key_{name}") for name in _primary_key(table)]
+    return delete(table).where(*key, *also)
+
+
+def _key_params(table: Any, keys: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{f"key_{name}": key[name] for name in _primary_key(table)} for key in keys]
+
+
+def _any_of(table: Any, columns: Sequence[str], keys: Sequence[AggregateKey]) -> Any:
+    """Rows whose columns hold one of the keys: an OR of equalities, which SQLite reads
+    with one index search per key (a row-value IN scans the whole index)."""
+    return or_(
+        *(and_(*(table.c[n] == v for n, v in zip(columns, key, strict=True))) for key in keys)
     )
 
 
-def _key(line: ActivityLine) -> AggregateKey:
-    return tuple(str(getattr(line, name)) for name in KEY_COLUMNS)
+# What a 3W aggregate row holds besides its key, counted from its lines.
+RECOUNTED = ("requests", "open_requests", "since", "region", "activity")
 
 
 async def _recount(
-    session: AsyncSession, table: Aggregate, columns: tuple[str, ...], key: AggregateKey
+    session: AsyncSession, aggregate: Aggregate, columns: tuple[str, ...], keys: list[AggregateKey]
 ) -> None:
-    """The aggregate row of one key, counted again from the lines (or gone)."""
-    matches = [
-        getattr(ActivityLine, name) == value for name, value in zip(columns, key, strict=True)
-    ]
-    still_open = func.sum(case((col(ActivityLine.end_month) == domain.OPEN, 1), else_=0))
-    count, open_count, since, region, activity = (
-        await session.execute(
-            select(
-                func.count(),
-                still_open,
-                func.min(ActivityLine.started_at),
-                func.min(ActivityLine.region),
-                func.min(ActivityLine.activity),
-            ).where(*matches)
-        )
-    ).one()
-    identity = dict(zip(columns, key, strict=True))
-    existing = await session.get(table, identity)
-    if not count:
-        if existing is not None:
-            await session.delete(existing)
+    """The aggregate rows of the keys, counted again from the lines in one grouped read
+    (those left with no line removed): one statement per table, not per key."""
+    if not keys:
         return
-    if existing is None:
-        existing = table(
-            **identity, region=region, activity=activity, requests=0, open_requests=0, since=since
+    lines = _table(ActivityLine)
+    table = _table(aggregate)
+    grouped = [lines.c[name] for name in columns]
+    still_open = func.sum(case((lines.c.end_month == domain.OPEN, 1), else_=0))
+    counted = await session.execute(
+        select(
+            *grouped,
+            func.count(),
+            still_open,
+            func.min(lines.c.started_at),
+            func.min(lines.c.region),
+            func.min(lines.c.activity),
         )
-    existing.requests, existing.open_requests, existing.since = count, int(open_count or 0), since
-    existing.region, existing.activity = region, activity
-    session.add(existing)
+        .where(_any_of(lines, columns, keys))
+        .group_by(*grouped)
+    )
+    width = len(columns)
+    found = {tuple(row[:width]): dict(zip(RECOUNTED, row[width:], strict=True)) for row in counted}
+    rows = [{**dict(zip(columns, key, strict=True)), **found[key]} for key in keys if key in found]
+    if rows:
+        rows = [{**row, "open_requests": int(row["open_requests"] or 0)} for row in rows]
+        statement = _upsert(session, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(columns),
+            set_={name: statement.excluded[name] for name in RECOUNTED},
+        )
+        await session.execute(statement, rows)
+    gone = [dict(zip(columns, key, strict=True)) for key in keys if key not in found]
+    if gone:
+        await session.execute(_delete_by_key(table), _key_params(table, gone))
+
+
+async def _respan(session: AsyncSession, keys: list[AggregateKey]) -> None:
+    """The active months of the all-time keys, merged again from their monthly rows
+    (just recounted), written for the keys whose spans changed."""
+    if not keys:
+        return
+    monthly = _table(WhoDoesWhat)
+    spans = _table(WhoDoesWhatSpan)
+    monthly_key = [monthly.c[name] for name in TOTAL_KEY_COLUMNS]
+    months = await session.execute(
+        select(*monthly_key, monthly.c.start_month, monthly.c.end_month, monthly.c.region)
+        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, keys))
+        .order_by(*monthly_key)
+    )
+    wanted: dict[AggregateKey, list[dict[str, Any]]] = {key: [] for key in keys}
+    for row in span_rows(months):
+        wanted[tuple(row[name] for name in TOTAL_KEY_COLUMNS)].append(row)
+    span_key = [spans.c[name] for name in TOTAL_KEY_COLUMNS]
+    held_rows = await session.execute(
+        select(*span_key, spans.c.start_month, spans.c.end_month)
+        .where(_any_of(spans, TOTAL_KEY_COLUMNS, keys))
+        .order_by(*span_key, spans.c.start_month)
+    )
+    held: dict[AggregateKey, list[tuple[str, str]]] = {key: [] for key in keys}
+    width = len(TOTAL_KEY_COLUMNS)
+    for span in held_rows:
+        held[tuple(span[:width])].append((span[width], span[width + 1]))
+    changed = [
+        key
+        for key in keys
+        if held[key] != [(row["start_month"], row["end_month"]) for row in wanted[key]]
+    ]
+    if not changed:
+        return
+    by_key = [dict(zip(TOTAL_KEY_COLUMNS, key, strict=True)) for key in changed]
+    gone = [spans.c[name] == bindparam(f"key_{name}") for name in TOTAL_KEY_COLUMNS]
+    await session.execute(
+        delete(spans).where(*gone),
+        [{f"key_{name}": key[name] for name in TOTAL_KEY_COLUMNS} for key in by_key],
+    )
+    made = [row for key in changed for row in wanted[key]]
+    if made:
+        await session.execute(insert(spans), made)
+
+
+def span_rows(monthly: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The span rows of monthly 3W rows given as (the all-time key's columns..., start
+    month, end month, region) in the key's order: what a bulk fill writes (a migration,
+    the bench's seed) and `_respan` keeps in step afterwards."""
+    width = len(TOTAL_KEY_COLUMNS)
+    rows: list[dict[str, Any]] = []
+    for key, group in itertools.groupby(monthly, key=lambda row: tuple(row[:width])):
+        months = [tuple(row[width:]) for row in group]
+        identity = dict(zip(TOTAL_KEY_COLUMNS, key, strict=True))
+        rows += [
+            {**identity, "start_month": start, "end_month": end, "region": months[0][2]}
+            for start, end in domain.active_spans((start, end) for start, end, _ in months)
+        ]
+    return rows
+
+
+def _on_spans(where: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """Conditions on the monthly 3W aggregate (a scope, filters, a window) made on the
+    spans instead: the spans have the same key columns, region and months (a span's
+    start and end are those of a run of months), so each reads the same there."""
+    monthly, spans = _table(WhoDoesWhat), _table(WhoDoesWhatSpan)
+
+    def swapped(element: Any, **_: Any) -> Any:
+        if isinstance(element, Column) and element.table is monthly:
+            return spans.c[element.name]
+        return None
+
+    return [replacement_traverse(condition, {}, swapped) for condition in where]
 
 
 def scoped(table: Aggregate, scope: domain.Scope) -> ColumnElement[bool]:
@@ -265,12 +411,15 @@ async def who_does_what(
     limit: int | None,
     offset: int = 0,
 ) -> tuple[list[WhoDoesWhatRow], int]:
-    """The 3W lines, grouped over the months, in a stable order; and how many there are."""
+    """The 3W lines, grouped over the months, in a stable order; and how many there are
+    (in a window: the lines with a span of active months that meets it, WhoDoesWhatSpan,
+    a few rows per line where the monthly aggregate has one per month)."""
     grouped = _grouped(table, where)
-    total = (
-        await session.scalar(select(func.count()).select_from(grouped.order_by(None).subquery()))
-        or 0
-    )
+    counted = grouped.order_by(None)
+    if table is WhoDoesWhat:
+        keys = [getattr(WhoDoesWhatSpan, name) for name in TOTAL_KEY_COLUMNS]
+        counted = select(*keys).where(*_on_spans(where)).group_by(*keys)
+    total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     query = grouped.offset(offset)
     if limit is not None:
         query = query.limit(limit)
@@ -364,60 +513,75 @@ CountKey = tuple[type[InsightsTable], tuple[tuple[str, Any], ...], tuple[tuple[s
 Counts = list[tuple[CountKey, dict[str, int]]]
 
 
-async def refresh_figures(session: AsyncSession, request_id: str) -> None:
+async def refresh_figures(
+    session: AsyncSession,
+    request: RequestFact,
+    engagements: Sequence[EngagementFact],
+    assessments: Sequence[AssessmentFact],
+) -> None:
     """Derive the request's figures from its facts again, and move the aggregates by the
     difference between its old and new contributions."""
-    old = await session.get(RequestCoordination, request_id)
-    before = coordination_counts(old) if old is not None else []
-    request = await session.get(RequestFact, request_id)
-    if request is None:
-        return
-    history = await _history(session, request)
+    request_id = request.id
+    coordination = _table(RequestCoordination)
+    parties = _table(RequestParty)
+    products_table = _table(RequestProduct)
+    old = (
+        await session.execute(select(coordination).where(coordination.c.request_id == request_id))
+    ).first()
+    # A plain copy of the old row for its contributions, never added to the session.
+    before = coordination_counts(RequestCoordination(**old._mapping)) if old is not None else []
+    history = await _history(session, request, engagements, assessments)
     figures = domain.figures_of(history)
     products = sorted({*request.products, *(e.product_code for e in history.engagements)})
     partners = sorted({p for a in history.assessments for p in a.partners})
     row = coordination_row(request, products, partners, figures, len(history.assessments))
-    if old is not None:
-        await session.delete(old)
-        await session.flush()
-    session.add(row)
-    await session.execute(delete(RequestParty).where(col(RequestParty.request_id) == request_id))
-    await session.execute(
-        delete(RequestProduct).where(col(RequestProduct.request_id) == request_id)
-    )
-    session.add_all(
-        RequestParty(
-            request_id=request_id,
-            party_kind=party.kind.value,
-            party=party.party,
-            seconds=party.seconds,
-            breaches=party.breaches,
+    for table in (coordination, parties, products_table):
+        await session.execute(delete(table).where(table.c.request_id == request_id))
+    await session.execute(insert(coordination), [row.model_dump()])
+    if figures.parties:
+        await session.execute(
+            insert(parties),
+            [
+                {
+                    "request_id": request_id,
+                    "party_kind": party.kind.value,
+                    "party": party.party,
+                    "seconds": party.seconds,
+                    "breaches": party.breaches,
+                }
+                for party in figures.parties
+            ],
         )
-        for party in figures.parties
-    )
-    session.add_all(RequestProduct(request_id=request_id, product_code=p) for p in products)
+    if products:
+        await session.execute(
+            insert(products_table),
+            [{"request_id": request_id, "product_code": product} for product in products],
+        )
     await apply_counts(session, before, coordination_counts(row))
 
 
-async def _history(session: AsyncSession, request: RequestFact) -> domain.RequestHistory:
+async def _history(
+    session: AsyncSession,
+    request: RequestFact,
+    engagements: Sequence[EngagementFact],
+    assessments: Sequence[AssessmentFact],
+) -> domain.RequestHistory:
     request_id = request.id
-    steps = await session.scalars(
-        select(RequestStep).where(col(RequestStep.request_id) == request_id)
+    steps = await session.execute(
+        select(col(RequestStep.at), col(RequestStep.status), col(RequestStep.actor)).where(
+            col(RequestStep.request_id) == request_id
+        )
     )
-    engagements = await session.scalars(
-        select(EngagementFact).where(col(EngagementFact.request_id) == request_id)
-    )
-    assessments = await session.scalars(
-        select(AssessmentFact).where(col(AssessmentFact.request_id) == request_id)
-    )
-    breaches = await session.scalars(
-        select(SlaBreachFact).where(col(SlaBreachFact.request_id) == request_id)
+    breaches = await session.execute(
+        select(col(SlaBreachFact.clock), col(SlaBreachFact.breached_at)).where(
+            col(SlaBreachFact.request_id) == request_id
+        )
     )
     return domain.RequestHistory(
         client_code=request.client_code,
         desk_code=request.desk_code,
         submitted_at=request.submitted_at,
-        steps=tuple(domain.Step(s.at, s.status, s.actor) for s in steps),
+        steps=tuple(domain.Step(at, status, actor) for at, status, actor in steps),
         engagements=tuple(
             domain.EngagementPart(
                 e.product_code,
@@ -433,7 +597,7 @@ async def _history(session: AsyncSession, request: RequestFact) -> domain.Reques
             domain.AssessmentPart(tuple(a.partners), a.opened_at, a.ended_at, a.status_at)
             for a in assessments
         ),
-        breaches=tuple(domain.Breach(b.clock, b.breached_at) for b in breaches),
+        breaches=tuple(domain.Breach(clock, at) for clock, at in breaches),
     )
 
 
@@ -586,30 +750,47 @@ def unmet_counts(fact: UnmetDemandFact) -> Counts:
 
 
 async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> None:
-    """Move each aggregate row by the difference of two sets of contributions (rows in
-    key order, so two transactions lock them in the same order); a row left with no
-    count is removed, so the aggregates hold exactly what the derived rows add up to."""
+    """Move each aggregate row by the difference of two sets of contributions: one
+    upsert per table adding the deltas (rows in key order, so two transactions lock them
+    in the same order), then a row left with no count is removed, so the aggregates
+    hold exactly what the derived rows add up to."""
     deltas: dict[CountKey, dict[str, int]] = {}
     for sign, counts in ((-1, before), (1, after)):
         for key, amounts in counts:
             delta = deltas.setdefault(key, {})
             for name, amount in amounts.items():
                 delta[name] = delta.get(name, 0) + sign * amount
-    for key in sorted(deltas, key=lambda k: (k[0].__tablename__, k[1])):
-        delta = deltas[key]
-        if not any(delta.values()):
-            continue
-        table, identity, extra = key
-        row = await session.get(table, dict(identity))
-        if row is None:
-            row = table(**dict(identity), **dict(extra))
-        for name, amount in delta.items():
-            setattr(row, name, getattr(row, name) + amount)
-        if all(getattr(row, name) == 0 for name in _counted(table)):
-            if inspect(row).persistent:
-                await session.delete(row)
-        else:
-            session.add(row)
+    by_table: dict[type[InsightsTable], list[tuple[CountKey, dict[str, int]]]] = {}
+    for key, delta in deltas.items():
+        if any(delta.values()):
+            by_table.setdefault(key[0], []).append((key, delta))
+    for model in sorted(by_table, key=lambda m: str(m.__tablename__)):
+        await _move(session, model, sorted(by_table[model], key=lambda item: item[0][1]))
+
+
+async def _move(
+    session: AsyncSession,
+    model: type[InsightsTable],
+    moves: list[tuple[CountKey, dict[str, int]]],
+) -> None:
+    """Add the deltas to one aggregate's rows (made when missing), then remove the rows
+    a decrease may have emptied."""
+    table = _table(model)
+    counted = _counted(model)
+    rows = [
+        {**dict(identity), **dict(extra), **{name: delta.get(name, 0) for name in counted}}
+        for (_, identity, extra), delta in moves
+    ]
+    statement = _upsert(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=_primary_key(table),
+        set_={name: table.c[name] + statement.excluded[name] for name in counted},
+    )
+    await session.execute(statement, rows)
+    decreased = [dict(identity) for (_, identity, _), delta in moves if min(delta.values()) < 0]
+    if decreased:
+        emptied = [table.c[name] == 0 for name in counted]
+        await session.execute(_delete_by_key(table, *emptied), _key_params(table, decreased))
 
 
 def _counted(table: type[InsightsTable]) -> list[str]:

@@ -18,6 +18,7 @@ from services.insights.models import (
     RequestCoordination,
     UnmetDemandCount,
     WhoDoesWhat,
+    WhoDoesWhatSpan,
 )
 from services.insights.rebuild import rebuild
 from shared.clock import ManualClock
@@ -30,6 +31,8 @@ from tests.integration.insights.conftest import NOW, Insights, insights_settings
 
 VIEWS = (
     ("/who-does-what", {"first": 500}),
+    ("/who-does-what", {"first": 500, "start": "2026-05-01T00:00:00Z"}),
+    ("/who-does-what", {"first": 500, "end": "2026-02-28T00:00:00Z"}),
     ("/who-does-what/countries", {}),
     ("/request-figures", {"first": 500}),
     ("/sla-shares", {"by": "desk"}),
@@ -62,13 +65,20 @@ async def test_rebuild_replays_the_topics_into_an_empty_store(
     async with await started() as first:
         await first.feed(*events)
         recorded = await figures(first)
-    assert recorded[0]["total"] == 8 and recorded[2]["total"] == 2
+    assert recorded[0]["total"] == 8 and recorded[4]["total"] == 2
     assert recorded[-1]["unmet"] and recorded[-1]["load"]
 
     assert await rebuild(settings) > 0
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as session, session.begin():
-        emptied = (WhoDoesWhat, ActivityLine, RequestCoordination, CoordinationMonth, PartyShare)
+        emptied = (
+            WhoDoesWhat,
+            WhoDoesWhatSpan,
+            ActivityLine,
+            RequestCoordination,
+            CoordinationMonth,
+            PartyShare,
+        )
         for table in (*emptied, ProductLoad, UnmetDemandCount, InboxEntry):
             assert await session.scalar(select(func.count()).select_from(table)) == 0
     await engine.dispose()

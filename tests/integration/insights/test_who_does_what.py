@@ -76,8 +76,16 @@ async def test_the_time_window_keeps_what_was_active_in_it(insights: Insights) -
     since_may = await insights.view("/who-does-what", start="2026-05-01T00:00:00Z")
     # What ended before May (the decline, the delivery, the closed request) is gone.
     assert lines(since_may) == [line for line in MALI if line[5] != "declined"]
+    # The count of a window's lines (read from their spans of months) is the lines'.
+    assert since_may["total"] == len(lines(since_may))
     until_february = await insights.view("/who-does-what", end="2026-02-28T00:00:00Z")
-    assert lines(until_february) == MALI
+    assert lines(until_february) == MALI and until_february["total"] == len(MALI)
+    page = await insights.view("/who-does-what", first=2, start="2026-05-01T00:00:00Z")
+    assert page["total"] == since_may["total"] and page["has_next_page"]
+    provider = insights.headers(Role.provider, products=[MS])
+    in_march = {"start": "2026-03-01T00:00:00Z", "end": "2026-03-31T00:00:00Z"}
+    theirs = await insights.view("/who-does-what", provider, **in_march)
+    assert theirs["total"] == len(lines(theirs))
     refused = await insights.http.get(
         "/who-does-what",
         params={"start": "2026-05-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},

@@ -75,6 +75,22 @@ def test_one_line_per_organisation_and_product_the_latest_engagement() -> None:
     ]
 
 
+def test_active_months_merge_into_runs_a_window_meets_as_it_meets_the_months() -> None:
+    assert domain.active_spans([]) == []
+    # Overlapping and touching intervals make one run; a gap of a month splits it.
+    months = [("2026-03", "2026-04"), ("2026-01", "2026-02"), ("2026-06", "2026-07")]
+    assert domain.active_spans(months) == [("2026-01", "2026-04"), ("2026-06", "2026-07")]
+    # An interval still open (OPEN) makes its run open, whatever came after it.
+    open_from_may = [("2026-05", domain.OPEN), ("2026-08", "2026-09"), ("2026-01", "2026-01")]
+    assert domain.active_spans(open_from_may) == [
+        ("2026-01", "2026-01"),
+        ("2026-05", domain.OPEN),
+    ]
+    assert domain.active_spans([("2025-11", "2025-12"), ("2026-01", "2026-03")]) == [
+        ("2025-11", "2026-03")
+    ]
+
+
 def test_a_window_is_counted_in_months_and_must_not_end_before_it_starts() -> None:
     assert domain.month_window(T1, T2) == ("2026-01", "2026-02")
     assert domain.month_window(None, None) == (None, None)
