@@ -45,9 +45,8 @@ handlers = EventHandlers()
 async def _record(context: EventContext, *drafts: domain.Draft | None) -> None:
     """Each draft as its recipient may read it (sharing.py): what the in-app list, the
     live feed and the e-mail all carry."""
-    for draft in drafts:
-        if draft is not None:
-            await record(context.session, context, told(draft), context.clock.now())
+    kept = [told(draft) for draft in drafts if draft is not None]
+    await record(context.session, context, kept, context.clock.now())
 
 
 async def _title(session: AsyncSession, request_id: str) -> str:

@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
 from sqlmodel import col
 
-from contracts.enums import FollowKind, NotificationKind
+from contracts.enums import FollowKind
 from contracts.events import NotificationRecorded
 from services.notifications.domain import (
     ALL_KINDS,
@@ -23,6 +24,7 @@ from services.notifications.domain import (
     person_audiences,
 )
 from services.notifications.models import (
+    MAIL_PENDING,
     Follow,
     KnownTerm,
     MailMessage,
@@ -154,62 +156,104 @@ async def mark_all_read(session: AsyncSession, reader: Reader) -> int:
 
 
 async def record(
-    session: AsyncSession, publisher: Publisher, draft: Draft, now: datetime
-) -> Notification:
-    """Store a notification, announce it (the gateway's live feed), and queue an e-mail
-    for each person of its audience who wants this kind by e-mail (the outbox of the
-    e-mails: the sender renders and sends them, in the person's language)."""
-    notification = Notification(
-        id=str(uuid.uuid4()),
-        audience=draft.audience,
-        kind=draft.kind.value,
-        request_id=draft.request_id,
-        subject_id=draft.subject_id,
-        title=draft.title[:300],
-        params={name: str(value) for name, value in draft.params.items()},
-        link=draft.link,
-        created_at=now,
-    )
-    session.add(notification)
-    publisher.publish(
-        NotificationRecorded(
-            notification_id=notification.id,
-            audience=draft.audience,
-            kind=draft.kind,
-            request_id=draft.request_id,
-            recorded_at=now,
-        )
-    )
-    for person in await _mail_readers(session, draft.audience, draft.kind):
-        assert person.email_address is not None
-        session.add(
-            MailMessage(
-                id=str(uuid.uuid4()),
-                notification_id=notification.id,
-                person_key=person.key,
-                to_address=person.email_address,
-                language=person.language,
-                next_attempt_at=now,
-                created_at=now,
+    session: AsyncSession, publisher: Publisher, drafts: Sequence[Draft], now: datetime
+) -> None:
+    """Store these notifications, announce each (the gateway's live feed), and queue an
+    e-mail for each person of its audience who wants its kind by e-mail (the outbox of
+    the e-mails: the sender renders and sends them, in the person's language). One
+    statement for the notifications, one for their e-mail readers and one for the
+    e-mails, however many drafts: a follower's notice has one per follower."""
+    if not drafts:
+        return
+    notifications = [_notification_row(draft, now) for draft in drafts]
+    await session.execute(insert(Notification.__table__), notifications)
+    for row, draft in zip(notifications, drafts, strict=True):
+        publisher.publish(
+            NotificationRecorded(
+                notification_id=row["id"],
+                audience=draft.audience,
+                kind=draft.kind,
+                request_id=draft.request_id,
+                recorded_at=now,
             )
         )
-    return notification
+    readers = await _mail_readers(session, {draft.audience for draft in drafts})
+    mails = [
+        _mail_row(row["id"], reader, now)
+        for row, draft in zip(notifications, drafts, strict=True)
+        for reader in readers.get(draft.audience, ())
+        if draft.kind.value in reader.kinds
+    ]
+    if mails:
+        await session.execute(insert(MailMessage.__table__), mails)
+
+
+def _notification_row(draft: Draft, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "audience": draft.audience,
+        "kind": draft.kind.value,
+        "request_id": draft.request_id,
+        "subject_id": draft.subject_id,
+        "title": draft.title[:300],
+        "params": {name: str(value) for name, value in draft.params.items()},
+        "link": draft.link,
+        "created_at": now,
+    }
+
+
+@dataclass(frozen=True)
+class _MailReader:
+    """A person who wants e-mail, as an e-mail needs them."""
+
+    key: str
+    address: str
+    language: str
+    kinds: list[str]
+
+
+def _mail_row(notification_id: str, reader: _MailReader, now: datetime) -> dict[str, Any]:
+    # Every column given: a Core insert runs no ORM defaults.
+    return {
+        "id": str(uuid.uuid4()),
+        "notification_id": notification_id,
+        "person_key": reader.key,
+        "to_address": reader.address,
+        "language": reader.language,
+        "subject": None,
+        "status": MAIL_PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "sent_at": None,
+        "last_error": None,
+        "created_at": now,
+    }
 
 
 async def _mail_readers(
-    session: AsyncSession, audience: str, kind: NotificationKind
-) -> list[Person]:
+    session: AsyncSession, audiences: set[str]
+) -> dict[str, list[_MailReader]]:
+    """The people of each audience who want e-mail, in the order of their keys."""
     query = (
-        select(Person)
+        select(
+            col(PersonAudience.audience),
+            col(Person.key),
+            col(Person.email_address),
+            col(Person.language),
+            col(Person.kinds),
+        )
         .join(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
         .where(
-            col(PersonAudience.audience) == audience,
+            col(PersonAudience.audience).in_(sorted(audiences)),
             col(Person.email_enabled).is_(True),
             col(Person.email_address).is_not(None),
         )
         .order_by(col(Person.key))
     )
-    return [person for person in (await session.scalars(query)).all() if kind in person.kinds]
+    readers: dict[str, list[_MailReader]] = {}
+    for audience, key, address, language, kinds in await session.execute(query):
+        readers.setdefault(audience, []).append(_MailReader(key, address, language, kinds))
+    return readers
 
 
 async def remember_terms(session: AsyncSession, terms: Sequence[Term]) -> None:
