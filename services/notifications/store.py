@@ -302,31 +302,30 @@ async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Fol
     matches = or_(
         *(and_(col(Follow.kind) == kind.value, col(Follow.code) == code) for kind, code in terms)
     )
-    rows = (
-        await session.execute(
-            select(Follow, Person)
-            .join(Person, col(Person.key) == col(Follow.person_key))
-            .where(matches)
+    # One statement: each follow with its person's role and each of their audiences
+    # (none: one row with no audience).
+    rows = await session.execute(
+        select(
+            col(Follow.kind),
+            col(Follow.code),
+            col(Person.key),
+            col(Person.role),
+            col(PersonAudience.audience),
         )
-    ).all()
-    if not rows:
-        return []
-    keys = sorted({person.key for _, person in rows})
-    audiences: dict[str, set[str]] = {key: set() for key in keys}
-    for key, audience in await session.execute(
-        select(col(PersonAudience.person_key), col(PersonAudience.audience)).where(
-            col(PersonAudience.person_key).in_(keys)
-        )
-    ):
-        audiences[key].add(audience)
+        .join(Person, col(Person.key) == col(Follow.person_key))
+        .outerjoin(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
+        .where(matches)
+    )
+    roles: dict[tuple[str, Term], str] = {}
+    audiences: dict[str, set[str]] = {}
+    for kind, code, key, role, audience in rows:
+        roles[(key, (FollowKind(kind), code))] = role
+        found = audiences.setdefault(key, set())
+        if audience is not None:
+            found.add(audience)
     order = {term: index for index, term in enumerate(terms)}
     followers = [
-        Follower(
-            key=person.key,
-            role=Role(person.role),
-            audiences=frozenset(audiences[person.key]),
-            term=(FollowKind(found.kind), found.code),
-        )
-        for found, person in rows
+        Follower(key=key, role=Role(role), audiences=frozenset(audiences[key]), term=term)
+        for (key, term), role in roles.items()
     ]
     return sorted(followers, key=lambda follower: (order[follower.term], follower.key))
