@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, or_, select
 from sqlmodel import col
 
 from contracts.enums import FollowKind
@@ -38,6 +38,10 @@ from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Publisher
+
+# The tables a handler writes with Core inserts, many rows in one statement.
+NOTIFICATIONS: Table = Notification.__table__  # type: ignore[attr-defined]
+MAIL_MESSAGES: Table = MailMessage.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ async def record(
     if not drafts:
         return
     notifications = [_notification_row(draft, now) for draft in drafts]
-    await session.execute(insert(Notification.__table__), notifications)
+    await session.execute(insert(NOTIFICATIONS), notifications)
     for row, draft in zip(notifications, drafts, strict=True):
         publisher.publish(
             NotificationRecorded(
@@ -185,7 +189,7 @@ async def record(
         if draft.kind.value in reader.kinds
     ]
     if mails:
-        await session.execute(insert(MailMessage.__table__), mails)
+        await session.execute(insert(MAIL_MESSAGES), mails)
 
 
 def _notification_row(draft: Draft, now: datetime) -> dict[str, Any]:
@@ -207,7 +211,7 @@ class _MailReader:
     """A person who wants e-mail, as an e-mail needs them."""
 
     key: str
-    address: str
+    address: str | None  # never None: only people with an address are read
     language: str
     kinds: list[str]
 
@@ -230,9 +234,7 @@ def _mail_row(notification_id: str, reader: _MailReader, now: datetime) -> dict[
     }
 
 
-async def _mail_readers(
-    session: AsyncSession, audiences: set[str]
-) -> dict[str, list[_MailReader]]:
+async def _mail_readers(session: AsyncSession, audiences: set[str]) -> dict[str, list[_MailReader]]:
     """The people of each audience who want e-mail, in the order of their keys."""
     query = (
         select(
