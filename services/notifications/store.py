@@ -259,10 +259,22 @@ async def _mail_readers(session: AsyncSession, audiences: set[str]) -> dict[str,
 
 
 async def remember_terms(session: AsyncSession, terms: Sequence[Term]) -> None:
-    """Make these terms followable (the ones already known stay as they are)."""
-    for kind, code in dict.fromkeys(terms):
-        if code and await session.get(KnownTerm, (kind.value, code)) is None:
-            session.add(KnownTerm(kind=kind.value, code=code))
+    """Make these terms followable (the ones already known stay as they are); one query
+    for the known ones."""
+    wanted = [(kind.value, code) for kind, code in dict.fromkeys(terms) if code]
+    if not wanted:
+        return
+    matches = or_(
+        *(and_(col(KnownTerm.kind) == kind, col(KnownTerm.code) == code) for kind, code in wanted)
+    )
+    known = set(
+        (
+            await session.execute(select(col(KnownTerm.kind), col(KnownTerm.code)).where(matches))
+        ).all()
+    )
+    session.add_all(
+        KnownTerm(kind=kind, code=code) for kind, code in wanted if (kind, code) not in known
+    )
 
 
 async def follows_of(session: AsyncSession, person: Person) -> list[Follow]:
