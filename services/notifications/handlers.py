@@ -45,9 +45,8 @@ handlers = EventHandlers()
 async def _record(context: EventContext, *drafts: domain.Draft | None) -> None:
     """Each draft as its recipient may read it (sharing.py): what the in-app list, the
     live feed and the e-mail all carry."""
-    for draft in drafts:
-        if draft is not None:
-            await record(context.session, context, told(draft), context.clock.now())
+    kept = [told(draft) for draft in drafts if draft is not None]
+    await record(context.session, context, kept, context.clock.now())
 
 
 async def _title(session: AsyncSession, request_id: str) -> str:
@@ -89,17 +88,19 @@ async def on_request_assigned(event: RequestAssigned, context: EventContext) -> 
 async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
     if event.to_status == RequestStatus.merged:  # told by on_request_merged instead
         return
-    title = await _title(context.session, event.request_id)
+    known = await context.session.get(KnownRequest, event.request_id)
     await _record(
         context,
         domain.status_changed(
-            event.request_id, event.client_code, title, event.from_status, event.to_status
+            event.request_id,
+            event.client_code,
+            known.title if known else "",
+            event.from_status,
+            event.to_status,
         ),
     )
-    if event.to_status in domain.CLOSED_REQUEST_STATUSES:
-        known = await context.session.get(KnownRequest, event.request_id)
-        if known is not None:
-            await _tell_request_followers(context, known, FollowChange.request_closed)
+    if known is not None and event.to_status in domain.CLOSED_REQUEST_STATUSES:
+        await _tell_request_followers(context, known, FollowChange.request_closed)
 
 
 @handlers.on(RequestCommentAdded)

@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, or_, select
 from sqlmodel import col
 
-from contracts.enums import FollowKind, NotificationKind
+from contracts.enums import FollowKind
 from contracts.events import NotificationRecorded
 from services.notifications.domain import (
     ALL_KINDS,
@@ -23,6 +24,7 @@ from services.notifications.domain import (
     person_audiences,
 )
 from services.notifications.models import (
+    MAIL_PENDING,
     Follow,
     KnownTerm,
     MailMessage,
@@ -36,6 +38,10 @@ from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
 from shared.messaging import Publisher
+
+# The tables a handler writes with Core inserts, many rows in one statement.
+NOTIFICATIONS: Table = Notification.__table__  # type: ignore[attr-defined]
+MAIL_MESSAGES: Table = MailMessage.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -154,69 +160,121 @@ async def mark_all_read(session: AsyncSession, reader: Reader) -> int:
 
 
 async def record(
-    session: AsyncSession, publisher: Publisher, draft: Draft, now: datetime
-) -> Notification:
-    """Store a notification, announce it (the gateway's live feed), and queue an e-mail
-    for each person of its audience who wants this kind by e-mail (the outbox of the
-    e-mails: the sender renders and sends them, in the person's language)."""
-    notification = Notification(
-        id=str(uuid.uuid4()),
-        audience=draft.audience,
-        kind=draft.kind.value,
-        request_id=draft.request_id,
-        subject_id=draft.subject_id,
-        title=draft.title[:300],
-        params={name: str(value) for name, value in draft.params.items()},
-        link=draft.link,
-        created_at=now,
-    )
-    session.add(notification)
-    publisher.publish(
-        NotificationRecorded(
-            notification_id=notification.id,
-            audience=draft.audience,
-            kind=draft.kind,
-            request_id=draft.request_id,
-            recorded_at=now,
-        )
-    )
-    for person in await _mail_readers(session, draft.audience, draft.kind):
-        assert person.email_address is not None
-        session.add(
-            MailMessage(
-                id=str(uuid.uuid4()),
-                notification_id=notification.id,
-                person_key=person.key,
-                to_address=person.email_address,
-                language=person.language,
-                next_attempt_at=now,
-                created_at=now,
+    session: AsyncSession, publisher: Publisher, drafts: Sequence[Draft], now: datetime
+) -> None:
+    """Store these notifications, announce each (the gateway's live feed), and queue an
+    e-mail for each person of its audience who wants its kind by e-mail (the outbox of
+    the e-mails: the sender renders and sends them, in the person's language). One
+    statement for the notifications, one for their e-mail readers and one for the
+    e-mails, however many drafts: a follower's notice has one per follower."""
+    if not drafts:
+        return
+    notifications = [_notification_row(draft, now) for draft in drafts]
+    await session.execute(insert(NOTIFICATIONS), notifications)
+    for row, draft in zip(notifications, drafts, strict=True):
+        publisher.publish(
+            NotificationRecorded(
+                notification_id=row["id"],
+                audience=draft.audience,
+                kind=draft.kind,
+                request_id=draft.request_id,
+                recorded_at=now,
             )
         )
-    return notification
+    readers = await _mail_readers(session, {draft.audience for draft in drafts})
+    mails = [
+        _mail_row(row["id"], reader, now)
+        for row, draft in zip(notifications, drafts, strict=True)
+        for reader in readers.get(draft.audience, ())
+        if draft.kind.value in reader.kinds
+    ]
+    if mails:
+        await session.execute(insert(MAIL_MESSAGES), mails)
 
 
-async def _mail_readers(
-    session: AsyncSession, audience: str, kind: NotificationKind
-) -> list[Person]:
+def _notification_row(draft: Draft, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "audience": draft.audience,
+        "kind": draft.kind.value,
+        "request_id": draft.request_id,
+        "subject_id": draft.subject_id,
+        "title": draft.title[:300],
+        "params": {name: str(value) for name, value in draft.params.items()},
+        "link": draft.link,
+        "created_at": now,
+    }
+
+
+@dataclass(frozen=True)
+class _MailReader:
+    """A person who wants e-mail, as an e-mail needs them."""
+
+    key: str
+    address: str | None  # never None: only people with an address are read
+    language: str
+    kinds: list[str]
+
+
+def _mail_row(notification_id: str, reader: _MailReader, now: datetime) -> dict[str, Any]:
+    # Every column given: a Core insert runs no ORM defaults.
+    return {
+        "id": str(uuid.uuid4()),
+        "notification_id": notification_id,
+        "person_key": reader.key,
+        "to_address": reader.address,
+        "language": reader.language,
+        "subject": None,
+        "status": MAIL_PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "sent_at": None,
+        "last_error": None,
+        "created_at": now,
+    }
+
+
+async def _mail_readers(session: AsyncSession, audiences: set[str]) -> dict[str, list[_MailReader]]:
+    """The people of each audience who want e-mail, in the order of their keys."""
     query = (
-        select(Person)
+        select(
+            col(PersonAudience.audience),
+            col(Person.key),
+            col(Person.email_address),
+            col(Person.language),
+            col(Person.kinds),
+        )
         .join(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
         .where(
-            col(PersonAudience.audience) == audience,
+            col(PersonAudience.audience).in_(sorted(audiences)),
             col(Person.email_enabled).is_(True),
             col(Person.email_address).is_not(None),
         )
         .order_by(col(Person.key))
     )
-    return [person for person in (await session.scalars(query)).all() if kind in person.kinds]
+    readers: dict[str, list[_MailReader]] = {}
+    for audience, key, address, language, kinds in await session.execute(query):
+        readers.setdefault(audience, []).append(_MailReader(key, address, language, kinds))
+    return readers
 
 
 async def remember_terms(session: AsyncSession, terms: Sequence[Term]) -> None:
-    """Make these terms followable (the ones already known stay as they are)."""
-    for kind, code in dict.fromkeys(terms):
-        if code and await session.get(KnownTerm, (kind.value, code)) is None:
-            session.add(KnownTerm(kind=kind.value, code=code))
+    """Make these terms followable (the ones already known stay as they are); one query
+    for the known ones."""
+    wanted = [(kind.value, code) for kind, code in dict.fromkeys(terms) if code]
+    if not wanted:
+        return
+    matches = or_(
+        *(and_(col(KnownTerm.kind) == kind, col(KnownTerm.code) == code) for kind, code in wanted)
+    )
+    known = set(
+        (
+            await session.execute(select(col(KnownTerm.kind), col(KnownTerm.code)).where(matches))
+        ).all()
+    )
+    session.add_all(
+        KnownTerm(kind=kind, code=code) for kind, code in wanted if (kind, code) not in known
+    )
 
 
 async def follows_of(session: AsyncSession, person: Person) -> list[Follow]:
@@ -258,31 +316,30 @@ async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Fol
     matches = or_(
         *(and_(col(Follow.kind) == kind.value, col(Follow.code) == code) for kind, code in terms)
     )
-    rows = (
-        await session.execute(
-            select(Follow, Person)
-            .join(Person, col(Person.key) == col(Follow.person_key))
-            .where(matches)
+    # One statement: each follow with its person's role and each of their audiences
+    # (none: one row with no audience).
+    rows = await session.execute(
+        select(
+            col(Follow.kind),
+            col(Follow.code),
+            col(Person.key),
+            col(Person.role),
+            col(PersonAudience.audience),
         )
-    ).all()
-    if not rows:
-        return []
-    keys = sorted({person.key for _, person in rows})
-    audiences: dict[str, set[str]] = {key: set() for key in keys}
-    for key, audience in await session.execute(
-        select(col(PersonAudience.person_key), col(PersonAudience.audience)).where(
-            col(PersonAudience.person_key).in_(keys)
-        )
-    ):
-        audiences[key].add(audience)
+        .join(Person, col(Person.key) == col(Follow.person_key))
+        .outerjoin(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
+        .where(matches)
+    )
+    roles: dict[tuple[str, Term], str] = {}
+    audiences: dict[str, set[str]] = {}
+    for kind, code, key, role, audience in rows:
+        roles[(key, (FollowKind(kind), code))] = role
+        found = audiences.setdefault(key, set())
+        if audience is not None:
+            found.add(audience)
     order = {term: index for index, term in enumerate(terms)}
     followers = [
-        Follower(
-            key=person.key,
-            role=Role(person.role),
-            audiences=frozenset(audiences[person.key]),
-            term=(FollowKind(found.kind), found.code),
-        )
-        for found, person in rows
+        Follower(key=key, role=Role(role), audiences=frozenset(audiences[key]), term=term)
+        for (key, term), role in roles.items()
     ]
     return sorted(followers, key=lambda follower: (order[follower.term], follower.key))
