@@ -9,12 +9,13 @@ from typing import Any
 
 import strawberry
 from cross_web import HTTPException
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse, Response
 from graphql import ASTValidationRule
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.routing import Match, Route, WebSocketRoute
+from starlette.types import Scope
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
@@ -24,7 +25,6 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator
-from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
@@ -59,6 +59,7 @@ from gateway.schema import (
     Subscription,
 )
 from gateway.settings import GatewaySettings
+from gateway.tracing import trace_requests
 from shared.auth import TokenVerifier
 from shared.metrics import observe
 from shared.telemetry import configure_tracing
@@ -106,8 +107,9 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     )
 
 
-class GatewayRouter(GraphQLRouter[GatewayContext, None]):
-    """GraphQL over HTTP and websockets (graphql-transport-ws).
+class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    """GraphQL over HTTP and websockets (graphql-transport-ws), as a plain ASGI route:
+    FastAPI's router would solve four dependencies per operation for the context alone.
 
     A browser cannot set headers on a websocket, so a subscription's token may
     come in the `connection_init` payload instead (`{"Authorization": "Bearer …"}`);
@@ -117,6 +119,15 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
     def __init__(self, verifier: TokenVerifier, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.verifier = verifier
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> GatewayContext:
+        state = request.app.state
+        context = GatewayContext(state.clients, live=state.live)
+        context.request = request  # for the URLs a resolver builds (feed links)
+        await context.authenticate(self.verifier, request.headers.get("authorization", ""))
+        return context
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         # Strawberry answers a request it cannot take (not JSON, a batch, no query) in
@@ -146,6 +157,17 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
             await context.authenticate(self.verifier, authorization)
         if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+
+
+class NamedRoute(Route):
+    """A plain route that puts itself in the scope as FastAPI's own routes do: the request
+    metrics (shared/metrics.py) label a request by its route's path."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
 
 
 def _uncoded(message: str) -> str:
@@ -182,16 +204,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await app.state.live.stop()
             await app.state.clients.close()
 
-    async def context(connection: HTTPConnection) -> GatewayContext:
-        context = GatewayContext(connection.app.state.clients, live=connection.app.state.live)
-        await context.authenticate(verifier, connection.headers.get("authorization", ""))
-        return context
-
-    app = FastAPI(title="OneDoor gateway", version="1.0.0", lifespan=lifespan)
-    app.include_router(
-        GatewayRouter(verifier, schema=build_schema(settings), context_getter=context),
-        prefix="/graphql",
+    # FastAPI's own OpenTelemetry (a span per request, once a tracer provider is set) is
+    # off: the gateway traces requests itself (gateway/tracing.py).
+    app = FastAPI(
+        title="OneDoor gateway",
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    graphql = GatewayGraphQL(verifier, schema=build_schema(settings))
+    app.router.routes += [NamedRoute("/graphql", graphql), WebSocketRoute("/graphql", graphql)]
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(attachments_router)
@@ -238,5 +260,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             max_age=600,
         )
     observe(app, "gateway")
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    trace_requests(app, settings)
     return app

@@ -1,4 +1,6 @@
-"""One pooled httpx client per downstream service, with the caller's token forwarded.
+"""One client per downstream service, with the caller's token forwarded: JSON calls over
+the gateway's own keep-alive connections (gateway/service_http.py), streamed ones
+(exports, attachments) through httpx.
 
 A request body is a contract model (the services' own request models, from
 contracts/http/<service>/requests.py), so a renamed field fails the type check, not a
@@ -16,6 +18,8 @@ a caller's id can never change which route of a service is reached.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Hashable
 from functools import cache
@@ -23,10 +27,18 @@ from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
+from opentelemetry import propagate
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from gateway.service_http import Answer, BadRequestLine, ConnectionFailed, ServiceConnections
+from shared.telemetry import tracer
+
 log = logging.getLogger(__name__)
+
+# Streamed calls are rare (a download, an export): a few warm connections are enough.
+MAX_STREAM_KEEPALIVE = 4
 
 
 class ServiceError(Exception):
@@ -72,17 +84,21 @@ class ServiceClient:
 
     def __init__(self, name: str, base_url: str, *, timeout_s: float, max_connections: int) -> None:
         self.name = name
+        self._timeout_s = timeout_s
+        self._connections = ServiceConnections(base_url, max_connections=max_connections)
+        # Only for the calls whose bodies are streamed (exports, attachments).
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout_s,
             follow_redirects=False,
             limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
+                max_connections=max_connections, max_keepalive_connections=MAX_STREAM_KEEPALIVE
             ),
         )
         HTTPXClientInstrumentor.instrument_client(self._http)
 
     async def close(self) -> None:
+        self._connections.close()
         await self._http.aclose()
 
     async def get(
@@ -98,19 +114,17 @@ class ServiceClient:
         answer: type[T],
         headers: dict[str, str] | None = None,
     ) -> T:
-        return await self._call(
-            "POST", path, authorization, answer, json=_json(body), extra_headers=headers
-        )
+        return await self._call("POST", path, authorization, answer, body, extra_headers=headers)
 
     async def put(
         self, path: ServicePath, authorization: str, body: BaseModel, answer: type[T]
     ) -> T:
-        return await self._call("PUT", path, authorization, answer, json=_json(body))
+        return await self._call("PUT", path, authorization, answer, body)
 
     async def patch(
         self, path: ServicePath, authorization: str, body: BaseModel, answer: type[T]
     ) -> T:
-        return await self._call("PATCH", path, authorization, answer, json=_json(body))
+        return await self._call("PATCH", path, authorization, answer, body)
 
     async def delete(
         self, path: ServicePath, authorization: str, answer: type[T], params: Any = None
@@ -151,10 +165,11 @@ class ServiceClient:
 
     async def ready(self) -> bool:
         try:
-            response = await self._http.get("/readyz")
-        except httpx.HTTPError:
+            async with asyncio.timeout(self._timeout_s):
+                answer = await self._connections.request("GET", "/readyz", {}, None)
+        except (ConnectionFailed, TimeoutError):
             return False
-        return response.status_code == 200
+        return answer.status == 200
 
     async def _call(
         self,
@@ -162,58 +177,62 @@ class ServiceClient:
         path: ServicePath,
         authorization: str,
         answer: type[T],
+        body: BaseModel | None = None,
+        *,
+        params: Any = None,
         extra_headers: dict[str, str] | None = None,
-        **kwargs: Any,
     ) -> T:
         if not isinstance(path, ServicePath):
             raise TypeError("build service paths with service_path()")
-        headers = {"Authorization": authorization, **(extra_headers or {})}
+        target = f"{path}?{httpx.QueryParams(params)}" if params else str(path)
+        headers = {"authorization": authorization, **(extra_headers or {})}
         try:
-            response = await self._send(method, path, headers, kwargs)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError) as error:
-            # Raised before anything is sent: the caller's input cannot form a request.
+            response = await self._send(method, target, headers, _json(body))
+        except BadRequestLine as error:
+            # Found before anything is sent: the caller's input cannot form a request.
             raise ServiceError("BAD_USER_INPUT", f"the request cannot be sent: {error}") from error
-        except httpx.HTTPError as error:
-            log.warning("%s unreachable: %s", self.name, error)
+        except (ConnectionFailed, TimeoutError) as error:
+            log.warning("%s unreachable: %r", self.name, error)
             raise ServiceError(
                 "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
             ) from error
-        if 200 <= response.status_code < 300:
+        if 200 <= response.status < 300:
             return self._answer(response, method, path, answer)
         detail = _detail(response)
-        if response.status_code < 400 or response.status_code >= 500:
-            log.error(
-                "%s %s %s answered %s: %s", self.name, method, path, response.status_code, detail
-            )
-            if response.status_code == 503:
+        if response.status < 400 or response.status >= 500:
+            log.error("%s %s %s answered %s: %s", self.name, method, path, response.status, detail)
+            if response.status == 503:
                 raise ServiceError("SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable")
             raise ServiceError("BAD_SERVICE_RESPONSE", f"the {self.name} service failed")
         code = detail.pop("code", None)
         message = detail.pop("message", None)
         if not isinstance(code, str):
-            code = (
-                "REQUEST_TOO_LARGE" if response.status_code in (413, 414, 431) else "BAD_USER_INPUT"
-            )
+            code = "REQUEST_TOO_LARGE" if response.status in (413, 414, 431) else "BAD_USER_INPUT"
         if not isinstance(message, str):
-            message = response.reason_phrase or "refused"
+            message = response.reason or "refused"
         raise ServiceError(code, message, detail)
 
     async def _send(
-        self, method: str, path: ServicePath, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> httpx.Response:
-        try:
-            return await self._http.request(method, path, headers=headers, **kwargs)
-        except httpx.RemoteProtocolError:
-            # A pooled keep-alive connection the service closed just as it was reused
-            # (its idle timeout and the pool's race): a read is sent again, once, on a
-            # fresh connection. A write is not: the service may have applied it.
-            if method != "GET":
-                raise
-            return await self._http.request(method, path, headers=headers, **kwargs)
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None
+    ) -> Answer:
+        # A client span only where spans are recorded; either way the service's work joins
+        # the caller's trace by the traceparent header.
+        with tracer().start_as_current_span(f"{method} {self.name}", kind=SpanKind.CLIENT):
+            propagate.inject(headers)
+            async with asyncio.timeout(self._timeout_s):
+                try:
+                    return await self._connections.request(method, target, headers, body)
+                except ConnectionFailed as failure:
+                    # A keep-alive connection the service closed just as it was reused: a
+                    # read is sent again, once, on a fresh connection. A write is not: the
+                    # service may have applied it.
+                    if method != "GET" or not failure.unsent_request:
+                        raise
+                    return await self._connections.request(method, target, headers, body)
 
-    def _answer(self, response: httpx.Response, method: str, path: str, answer: type[T]) -> T:
+    def _answer(self, response: Answer, method: str, path: str, answer: type[T]) -> T:
         try:
-            validated: T = _adapter(cast(Hashable, answer)).validate_json(response.content)
+            validated: T = _adapter(cast(Hashable, answer)).validate_json(response.body)
         except ValidationError as error:
             log.error(
                 "%s %s %s answered an unexpected body: %s",
@@ -228,15 +247,15 @@ class ServiceClient:
         return validated
 
 
-def _json(body: BaseModel | None) -> Any:
+def _json(body: BaseModel | None) -> bytes | None:
     """A request body as the service reads it: a contract model (contracts/http/), its
     unset optional fields left out, as the service defaults them anyway; None sends none."""
-    return None if body is None else body.model_dump(mode="json", exclude_none=True)
+    return None if body is None else body.model_dump_json(exclude_none=True).encode()
 
 
-def _detail(response: httpx.Response) -> dict[str, Any]:
+def _detail(response: Answer) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json.loads(response.body)
     except ValueError:
         return {}
     detail = body.get("detail") if isinstance(body, dict) else None
