@@ -16,13 +16,9 @@ import argparse
 import asyncio
 import random
 import tempfile
-import time
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from aiokafka import ConsumerRecord
 
 from contracts.enums import ClientKind, DeclineReason, SlaClock, Urgency
 from contracts.events import (
@@ -41,12 +37,9 @@ from contracts.events import (
 )
 from services.insights.app import DEFINITION as INSIGHTS
 from services.insights.handlers import handlers
-from shared.clock import SystemClock
-from shared.db import create_engine, session_factory
-from shared.messaging.consumer import EventConsumer
-from shared.messaging.envelope import to_headers
-from shared.messaging.outbox import Outbox
+from shared.db import create_engine
 from shared.migrations import upgrade
+from tests.bench.consumer_apply import records, report, warm_then_measure
 
 HOUR = timedelta(hours=1)
 PRODUCTS = ("ELECTORAL_ASSISTANCE", "RULE_OF_LAW", "MEDIATION_SUPPORT", "HUMAN_RIGHTS")
@@ -225,93 +218,19 @@ def event_stream(requests: int, seed: int = 7) -> list[Event]:
     return sorted(events, key=_moment)
 
 
-def records(events: Sequence[Event]) -> list[ConsumerRecord[bytes, bytes]]:
-    """The events as the broker hands them to the consumer: CloudEvents headers, JSON."""
-    made = []
-    for offset, event in enumerate(events):
-        event_id = f"{offset:08d}-2222-4000-8000-000000000000"
-        headers = to_headers(
-            event_id=event_id,
-            event_type=event.type,
-            source="bench",
-            time=_moment(event),
-            correlation_id=event_id,
-            subject=None,
-            causation_id=None,
-            traceparent=None,
-        )
-        value = event.model_dump_json().encode()
-        made.append(
-            ConsumerRecord(event.topic, 0, offset, 0, 0, None, value, None, 0, len(value), headers)
-        )
-    return made
-
-
-def _consumer(url: str) -> tuple[EventConsumer, Any]:
-    engine = create_engine(url)
-    consumer = EventConsumer(
-        None,  # apply() never touches the broker
-        group="insights-bench",
-        mode="assigned",
-        handlers=handlers,
-        topics=[],
-        sessions=session_factory(engine),
-        outbox=Outbox("insights-bench"),
-        clock=SystemClock(),
-        dead_letter_topic="dead",
-        max_attempts=1,
-        retry_backoff_s=0.0,
-        batch_size=500,
-    )
-    return consumer, engine
-
-
-async def apply_cpu(
-    url: str, stream: Sequence[ConsumerRecord[bytes, bytes]], batch: int
-) -> dict[str, float]:
-    """Apply the records in batches; the CPU this process spent per event (on SQLite that
-    includes the engine's thread)."""
-    consumer, engine = _consumer(url)
-    try:
-        started_cpu, started = time.process_time(), time.perf_counter()
-        for offset in range(0, len(stream), batch):
-            await consumer.apply(stream[offset : offset + batch])
-        cpu_s, wall_s = time.process_time() - started_cpu, time.perf_counter() - started
-    finally:
-        await engine.dispose()
-    if consumer.applied != len(stream):
-        raise RuntimeError(f"applied {consumer.applied} of {len(stream)} events")
-    return {
-        "events": len(stream),
-        "batch": batch,
-        "cpu_ms_per_event": cpu_s * 1000 / len(stream),
-        "wall_ms_per_event": wall_s * 1000 / len(stream),
-    }
-
-
 async def _alone(requests: int, batch: int, profile: bool) -> str:
     """Apply the stream to a fresh store; the profile of the measured half (if asked)."""
     stream = event_stream(requests)
-    made = records(stream)
-    half = len(made) // 2
+    made = records([(_moment(event), event) for event in stream])
     with tempfile.TemporaryDirectory() as work:
         url = f"sqlite+aiosqlite:///{Path(work) / 'insights.db'}"
         engine = create_engine(url)
         await upgrade(engine, INSIGHTS.migrations_dir)
         await engine.dispose()
-        await apply_cpu(url, made[:half], batch)
-        profiled = ""
-        if not profile:
-            measured = await apply_cpu(url, made[half:], batch)
-        else:
-            from pyinstrument import Profiler  # a developer's tool, installed by hand
-
-            with Profiler(async_mode="enabled") as profiler:
-                measured = await apply_cpu(url, made[half:], batch)
-            profiled = profiler.output_text(unicode=False, show_all=False)
-    per_request = measured["cpu_ms_per_event"] * len(stream) / requests
-    print(f"{requests} requests, {len(stream)} events, batches of {batch}: {measured}")
-    print(f"CPU per request (all its events): {per_request:.1f} ms")
+        measured, profiled = await warm_then_measure(
+            url, "insights-bench", handlers, made, batch, profile
+        )
+    report(measured, requests, len(stream))
     return profiled
 
 

@@ -17,14 +17,10 @@ import argparse
 import asyncio
 import random
 import tempfile
-import time
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiokafka import ConsumerRecord
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 
 from contracts.enums import ClientKind, SlaClock, Urgency
@@ -44,12 +40,9 @@ from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.notifications.domain import ALL_KINDS
 from services.notifications.handlers import handlers
 from services.notifications.models import Follow, Person, PersonAudience
-from shared.clock import SystemClock
-from shared.db import create_engine, session_factory
-from shared.messaging.consumer import EventConsumer
-from shared.messaging.envelope import to_headers
-from shared.messaging.outbox import Outbox
+from shared.db import create_engine
 from shared.migrations import upgrade
+from tests.bench.consumer_apply import records, report, warm_then_measure
 
 HOUR = timedelta(hours=1)
 PRODUCTS = ("ELECTORAL_ASSISTANCE", "RULE_OF_LAW", "MEDIATION_SUPPORT", "HUMAN_RIGHTS")
@@ -176,28 +169,6 @@ def event_stream(requests: int, seed: int = 7) -> list[tuple[datetime, Event]]:
     return sorted(timed, key=lambda pair: pair[0])
 
 
-def records(timed: Sequence[tuple[datetime, Event]]) -> list[ConsumerRecord[bytes, bytes]]:
-    """The events as the broker hands them to the consumer: CloudEvents headers, JSON."""
-    made = []
-    for offset, (moment, event) in enumerate(timed):
-        event_id = f"{offset:08d}-2222-4000-8000-000000000000"
-        headers = to_headers(
-            event_id=event_id,
-            event_type=event.type,
-            source="bench",
-            time=moment,
-            correlation_id=event_id,
-            subject=None,
-            causation_id=None,
-            traceparent=None,
-        )
-        value = event.model_dump_json().encode()
-        made.append(
-            ConsumerRecord(event.topic, 0, offset, 0, 0, None, value, None, 0, len(value), headers)
-        )
-    return made
-
-
 async def seed_people(url: str) -> None:
     """Two people per client (one by e-mail), three officers per desk (one by e-mail),
     and ten HQ analysts following a country each and the region."""
@@ -245,77 +216,16 @@ async def seed_people(url: str) -> None:
     await engine.dispose()
 
 
-def _consumer(url: str) -> tuple[EventConsumer, Any]:
-    engine = create_engine(url)
-    consumer = EventConsumer(
-        None,  # type: ignore[arg-type]  # apply() never touches the broker
-        group="notifications-bench",
-        mode="assigned",
-        handlers=handlers,
-        topics=[],
-        sessions=session_factory(engine),
-        outbox=Outbox("notifications-bench"),
-        clock=SystemClock(),
-        dead_letter_topic="dead",
-        max_attempts=1,
-        retry_backoff_s=0.0,
-        batch_size=500,
-    )
-    return consumer, engine
-
-
-async def apply_cpu(
-    url: str, stream: Sequence[ConsumerRecord[bytes, bytes]], batch: int
-) -> dict[str, float]:
-    """Apply the records in batches; the CPU this process spent per event (on SQLite that
-    includes the engine's thread) and the statements it ran per event."""
-    consumer, engine = _consumer(url)
-    statements = 0
-
-    def count(*_: object) -> None:
-        nonlocal statements
-        statements += 1
-
-    sa_event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        started_cpu, started = time.process_time(), time.perf_counter()
-        for offset in range(0, len(stream), batch):
-            await consumer.apply(stream[offset : offset + batch])
-        cpu_s, wall_s = time.process_time() - started_cpu, time.perf_counter() - started
-    finally:
-        await engine.dispose()
-    if consumer.applied != len(stream):
-        raise RuntimeError(f"applied {consumer.applied} of {len(stream)} events")
-    return {
-        "events": len(stream),
-        "batch": batch,
-        "cpu_ms_per_event": round(cpu_s * 1000 / len(stream), 3),
-        "wall_ms_per_event": round(wall_s * 1000 / len(stream), 3),
-        "statements_per_event": round(statements / len(stream), 2),
-    }
-
-
 async def _run(url: str, requests: int, batch: int, profile: bool) -> str:
     timed = event_stream(requests)
-    made = records(timed)
-    half = len(made) // 2
     engine = create_engine(url)
     await upgrade(engine, NOTIFICATIONS.migrations_dir)
     await engine.dispose()
     await seed_people(url)
-    await apply_cpu(url, made[:half], batch)
-    profiled = ""
-    if not profile:
-        measured = await apply_cpu(url, made[half:], batch)
-    else:
-        from pyinstrument import Profiler  # a developer's tool, installed by hand
-
-        with Profiler(async_mode="enabled") as profiler:
-            measured = await apply_cpu(url, made[half:], batch)
-        profiled = profiler.output_text(unicode=False, show_all=False)
-    per_request = measured["cpu_ms_per_event"] * len(timed) / requests
-    print(f"{requests} requests, {len(timed)} events, batches of {batch}: {measured}")
-    print(f"CPU per request (all its events): {per_request:.1f} ms")
+    measured, profiled = await warm_then_measure(
+        url, "notifications-bench", handlers, records(timed), batch, profile
+    )
+    report(measured, requests, len(timed))
     return profiled
 
 
