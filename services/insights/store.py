@@ -172,10 +172,11 @@ def _derived_lines(
             assessment.status_at,
         )
     where = domain.Where(request.country, request.region, request.desk_code, request.client_code)
-    return [_row(request.id, where, line) for line in domain.merged(lines)]
+    return [activity_row(request.id, where, line) for line in domain.merged(lines)]
 
 
-def _row(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, Any]:
+def activity_row(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, Any]:
+    """A request's activity line as its `ActivityLine` row (what a bulk fill writes too)."""
     return {
         "request_id": request_id,
         "party_kind": line.party_kind.value,

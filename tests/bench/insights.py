@@ -51,6 +51,7 @@ from services.insights.store import (
     TOTAL_KEY_COLUMNS,
     Aggregate,
     FigureFilter,
+    activity_row,
     coordination_costs,
     country_summaries,
     demand_without_supply,
@@ -119,7 +120,7 @@ def corpus(
             lines += domain.partner_lines(partners, products, status, opened, changed)
         where = domain.Where(country, region, desk, client)
         request_id = f"{number:08d}-0000-4000-8000-000000000000"
-        rows += [_line(request_id, where, line) for line in domain.merged(lines)]
+        rows += [activity_row(request_id, where, line) for line in domain.merged(lines)]
         requests.append(
             {
                 "request_id": request_id,
@@ -133,24 +134,6 @@ def corpus(
             }
         )
     return rows, requests
-
-
-def _line(request_id: str, where: domain.Where, line: domain.Line) -> dict[str, Any]:
-    return {
-        "request_id": request_id,
-        "party_kind": line.party_kind.value,
-        "party": line.party,
-        "product_code": line.product_code,
-        "country": where.country,
-        "region": where.region,
-        "desk_code": where.desk_code,
-        "client_code": where.client_code,
-        "activity": line.activity,
-        "status": line.status,
-        "started_at": line.started_at,
-        "start_month": line.start_month,
-        "end_month": line.end_month,
-    }
 
 
 async def seed(url: str, lines: list[dict[str, Any]], figures: FiguresCorpus) -> float:
