@@ -14,6 +14,8 @@ const ApprovalQueuePage = page(() => import("./pages/approvals"), "ApprovalQueue
 const DeskMetricsPage = page(() => import("./pages/desk"), "DeskMetricsPage");
 const DeskQueuePage = page(() => import("./pages/desk"), "DeskQueuePage");
 const DraftsPage = page(() => import("./pages/lessons"), "DraftsPage");
+const EditLessonPage = page(() => import("./pages/lessonEditor"), "EditLessonPage");
+const NewLessonPage = page(() => import("./pages/lessonEditor"), "NewLessonPage");
 const LessonPage = page(() => import("./pages/lessons"), "LessonPage");
 const LessonsPage = page(() => import("./pages/lessons"), "LessonsPage");
 const AssessmentsPage = page(() => import("./pages/partner"), "AssessmentsPage");
@@ -108,6 +110,8 @@ export function App() {
           <Route path="/assessments" element={<AssessmentsPage />} />
           <Route path="/lessons" element={<LessonsPage />} />
           <Route path="/lessons/drafts" element={<DraftsPage />} />
+          <Route path="/lessons/new" element={<NewLessonPage />} />
+          <Route path="/lessons/:id/edit" element={<EditLessonPage />} />
           <Route path="/lessons/:id" element={<LessonPage />} />
           <Route path="/admin" element={<AdminPage />} />
           <Route path="/insights" element={<WhoDoesWhatPage />} />

@@ -34,8 +34,8 @@ describe("role-based views", () => {
 
   it.each([
     ["client", ["My requests", "New request", "Who does what where"]],
-    ["desk_officer", ["Desk queue", "Approvals", "Desk metrics", "Who does what where"]],
-    ["provider", ["Provider queue", "Capacity", "Who does what where"]],
+    ["desk_officer", ["Desk queue", "Approvals", "Desk metrics", "My lesson drafts", "Who does what where"]],
+    ["provider", ["Provider queue", "Capacity", "My lesson drafts", "Who does what where"]],
     ["partner", ["Assessments", "Who does what where"]],
     ["hq_analyst", ["Lessons", "Drafts to review", "Who does what where"]],
     ["admin", ["Administration", "Desk queue", "Approvals", "Lessons", "Who does what where"]],

@@ -10,6 +10,8 @@ export interface NavItem {
 
 // Who does what where is every role's: the insights service gives each its own part.
 const WHO_DOES_WHAT: NavItem = { to: "/insights", label: "nav.whoDoesWhat" };
+// Providers and desks write lessons too (after a delivery the platform drafts one).
+const MY_DRAFTS: NavItem = { to: "/lessons/drafts", label: "nav.myDrafts" };
 
 export const NAVIGATION: Record<Role, NavItem[]> = {
   client: [
@@ -21,11 +23,13 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
     { to: "/desk", label: "nav.deskQueue" },
     { to: "/desk/approvals", label: "nav.approvals" },
     { to: "/desk/metrics", label: "nav.deskMetrics" },
+    MY_DRAFTS,
     WHO_DOES_WHAT,
   ],
   provider: [
     { to: "/provider", label: "nav.providerQueue" },
     { to: "/provider/capacity", label: "nav.capacity" },
+    MY_DRAFTS,
     WHO_DOES_WHAT,
   ],
   partner: [{ to: "/assessments", label: "nav.assessments" }, WHO_DOES_WHAT],

@@ -328,6 +328,64 @@ async def test_an_analyst_sees_a_new_lesson_arrive_in_the_feed_live(page: Page, 
     await screenshot(page, "analyst-feed-arabic")
 
 
+async def test_a_provider_writes_a_lesson_the_analyst_sends_it_back_then_publishes_it(
+    browser_page_pair: tuple[Page, Page],
+) -> None:
+    writer_page, analyst_page = browser_page_pair
+    await sign_in(writer_page, "provider", "RULE_OF_LAW")
+    await writer_page.get_by_role("link", name="My lesson drafts").click()
+    await writer_page.get_by_role("link", name="Write a lesson").click()
+    title = "Mobile courts need their registrars before their judges"
+    await writer_page.get_by_label("Title *").fill(title)
+    await writer_page.get_by_label("Summary").fill("Hearings waited on the case files.")
+    await writer_page.get_by_label("Text (Markdown)").fill(
+        "## What happened\n\nFiles came **late**."
+    )
+    # A provider is offered only its own products as themes.
+    themes = writer_page.get_by_role("group", name="Themes (products)")
+    await expect(themes.get_by_role("checkbox")).to_have_count(1)
+    await themes.get_by_role("checkbox", name="Rule of law support").check()
+    await writer_page.get_by_label("Countries (ISO codes, separated by commas)").fill("cod, caf")
+    await expect(writer_page.locator(".markdown strong")).to_have_text("late")  # the preview
+    await assert_accessible(writer_page)
+    await screenshot(writer_page, "provider-writes-a-lesson")
+    await writer_page.get_by_role("button", name="Save the draft").click()
+    await expect(writer_page.get_by_role("heading", name="Edit the draft")).to_be_visible()
+    await expect(
+        writer_page.get_by_label("Countries (ISO codes, separated by commas)")
+    ).to_have_value("COD, CAF")
+    await writer_page.get_by_role("button", name="Send to the reviewers").click()
+    await expect(writer_page.get_by_role("heading", name="My lesson drafts")).to_be_visible()
+    await expect(writer_page.locator(".lessons li", has_text=title)).to_contain_text("In review")
+
+    await sign_in(analyst_page, "hq_analyst")
+    await analyst_page.get_by_role("link", name="Drafts to review").click()
+    await analyst_page.get_by_label("Review comment").fill("Say which registry lacked staff.")
+    item = analyst_page.locator(".lessons li", has_text=title)
+    await item.get_by_role("button", name="Send back").click()
+    await expect(item.get_by_role("button", name="Send back")).to_have_count(0)
+
+    await writer_page.get_by_role("button", name="Refresh").click()
+    mine = writer_page.locator(".lessons li", has_text=title)
+    await expect(mine).to_contain_text("Sent back by the reviewers: Say which registry")
+    await mine.get_by_role("link", name="Edit the draft").click()
+    body = writer_page.get_by_label("Text (Markdown)")
+    await body.fill("## What happened\n\nThe Bunia registry had one clerk for 300 files.")
+    await writer_page.get_by_role("button", name="Save the draft").click()
+    await expect(writer_page.get_by_text("Draft saved.")).to_be_visible()
+    await writer_page.get_by_role("button", name="Send to the reviewers").click()
+    await expect(writer_page.get_by_role("heading", name="My lesson drafts")).to_be_visible()
+
+    await analyst_page.get_by_role("link", name="Lessons", exact=True).click()
+    await analyst_page.get_by_role("link", name="Drafts to review").click()
+    await item.get_by_role("button", name="Approve and publish").click()
+    await expect(item).to_have_count(0)
+    await analyst_page.get_by_role("link", name="Lessons", exact=True).click()
+    await analyst_page.get_by_role("link", name=title).click()
+    await expect(analyst_page.locator(".markdown")).to_contain_text("one clerk for 300 files")
+    await screenshot(analyst_page, "analyst-reads-the-revised-lesson")
+
+
 async def test_a_client_cannot_reach_another_clients_request_by_editing_the_url(
     page: Page, door: Door
 ) -> None:

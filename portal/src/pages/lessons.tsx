@@ -9,6 +9,7 @@ import type { LessonFilter } from "../gql/graphql";
 import { ContentLanguageSelect, ErrorList, Field, Loading, Status, languageName } from "../components";
 import { formatDateTime, formatNumber } from "../format";
 import { safeHtml } from "../markdown";
+import { useSession } from "../session";
 import { FollowToggle } from "./follows";
 
 export const LessonCard = graphql(`
@@ -193,31 +194,46 @@ export function LessonPage() {
 }
 
 const Drafts = graphql(`
-  query Drafts { lessonDrafts { ...LessonCard } }
+  query Drafts { lessonDrafts { ...LessonCard reviewComment } }
 `);
 const Approve = graphql(`mutation Approve($id: ID!, $version: Int!) { approveLesson(id: $id, expectedVersion: $version) { id status } }`);
 const SendBack = graphql(`mutation SendBack($id: ID!, $version: Int!, $comment: String!) { sendBackLesson(id: $id, expectedVersion: $version, comment: $comment) { id status } }`);
 
+// Unpublished lessons: its writer's drafts (to edit and send to the reviewers), and for
+// reviewers the lessons in review too (to publish or send back with a comment).
 export function DraftsPage() {
   const { t } = useTranslation();
-  const [result, refetch] = useQuery({ query: Drafts });
+  const { session } = useSession();
+  const reviewer = session?.claims.role === "hq_analyst" || session?.claims.role === "admin";
+  // Fetched again on each visit: a draft saved or sent elsewhere (the editor, the
+  // platform's after-action drafts) may not be among the lessons cached here.
+  const [result, refetch] = useQuery({ query: Drafts, requestPolicy: "cache-and-network" });
   const [approved, approve] = useMutation(Approve);
   const [sent, sendBack] = useMutation(SendBack);
   const [comment, setComment] = useState("");
   const done = (r: { error?: unknown }) => !r.error && refetch({ requestPolicy: "network-only" });
   return (
     <section>
-      <h1>{t("lessons.drafts")}</h1>
+      <h1>{t(reviewer ? "lessons.drafts" : "lessons.myDrafts")}</h1>
+      <p>
+        <Link to="/lessons/new">{t("lessons.write")}</Link>{" "}
+        <button type="button" className="secondary" onClick={() => refetch({ requestPolicy: "network-only" })}>{t("common.refresh")}</button>
+      </p>
       <ErrorList error={result.error ?? approved.error ?? sent.error} />
-      <Field id="review-comment" label={t("lessons.reviewComment")}>
-        <input id="review-comment" value={comment} onChange={(e) => setComment(e.target.value)} />
-      </Field>
+      <Loading busy={result.fetching} />
+      {reviewer && (
+        <Field id="review-comment" label={t("lessons.reviewComment")}>
+          <input id="review-comment" value={comment} onChange={(e) => setComment(e.target.value)} />
+        </Field>
+      )}
       <ul className="lessons">
         {result.data?.lessonDrafts.map((l) => (
           <li key={l.id}>
             <strong>{l.title}</strong> <Status value={l.status} />
             <p>{l.summary}</p>
-            {l.status === "IN_REVIEW" && (
+            {l.status === "DRAFT" && l.reviewComment && <p className="notice">{t("lessons.sentBackWith")}: {l.reviewComment}</p>}
+            {l.status === "DRAFT" && <Link to={`/lessons/${l.id}/edit`}>{t("lessons.edit")}</Link>}
+            {reviewer && l.status === "IN_REVIEW" && (
               <>
                 <button type="button" onClick={async () => done(await approve({ id: l.id, version: l.version }))}>{t("lessons.approve")}</button>
                 <button type="button" disabled={!comment.trim()} onClick={async () => done(await sendBack({ id: l.id, version: l.version, comment }))}>{t("lessons.sendBack")}</button>
