@@ -23,6 +23,9 @@ from shared.db import AsyncSession
 router = APIRouter(tags=["follows"])
 
 Code = Annotated[str, Path(min_length=1, max_length=200)]
+# `{code:path}`: a region's name may hold a `/`. The gateway sends it as `%2F`, which
+# the server decodes before routing, so a one-segment route would never match it.
+TERM = "/follows/{kind}/{code:path}"
 
 
 async def _public(session: AsyncSession, person: Person) -> list[FollowPublic]:
@@ -42,7 +45,7 @@ async def list_follows(
         return await _public(work.session, reader.person)
 
 
-@router.post("/follows/{kind}/{code}", response_model=list[FollowPublic])
+@router.post(TERM, response_model=list[FollowPublic])
 async def follow_term(
     kind: FollowKind,
     code: Code,
@@ -59,7 +62,7 @@ async def follow_term(
         return await _public(work.session, reader.person)
 
 
-@router.delete("/follows/{kind}/{code}", response_model=list[FollowPublic])
+@router.delete(TERM, response_model=list[FollowPublic])
 async def unfollow_term(
     kind: FollowKind,
     code: Code,

@@ -164,3 +164,19 @@ async def test_followers_hear_of_what_they_may_read_and_nothing_else(
     assert "Demande ouverte (pays MLI) : Electoral needs assessment" in subjects
     bodies = [message.get_content() for message in smtp_server.messages()]
     assert any(f"{PORTAL}/lessons/{restricted}" in body for body in bodies)
+
+
+async def test_a_region_whose_name_holds_a_slash_is_followed_and_unfollowed(
+    notifications: Notifications,
+) -> None:
+    """The gateway percent-encodes every path segment (`/` as `%2F`); the service's
+    route takes the rest of the path as the code, so such a region is reachable."""
+    analyst = notifications.headers(Role.hq_analyst, subject="analyst-slash")
+    region = "Great Lakes/Kivu"
+    published = lesson(_id(), "internal").model_copy(update={"regions": [region]})
+    await notifications.feed(published)
+    path = "/follows/region/Great%20Lakes%2FKivu"
+    answer = await notifications.http.post(path, headers=analyst)
+    assert answer.status_code == 200, answer.text
+    assert [(f["kind"], f["code"]) for f in answer.json()] == [("region", region)]
+    assert (await notifications.http.delete(path, headers=analyst)).json() == []
