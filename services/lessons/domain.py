@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from contracts.enums import LessonCommand as LessonCommand  # the lessons modules read it from here
 from contracts.enums import LessonStatus
@@ -262,6 +263,7 @@ def terms_of(text: str, limit: int = 40) -> list[str]:
     return list(seen)
 
 
+@lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     # Enough to say "elections" matched "election" in an explanation; the ranking
     # itself uses the database's stemmer.
@@ -272,8 +274,15 @@ def _stem(word: str) -> str:
 
 
 def shared_terms(request_terms: Iterable[str], lesson_text: str) -> list[str]:
-    lesson_stems = {_stem(word) for word in terms_of(lesson_text, limit=10_000)}
+    lesson_stems = _stems_of(lesson_text)
     return [term for term in request_terms if _stem(term) in lesson_stems]
+
+
+@lru_cache(maxsize=4096)
+def _stems_of(lesson_text: str) -> frozenset[str]:
+    # Every new request ranks the same published lessons again: their words are cut
+    # once per text (a text, not a lesson id, is the key, so an edit is a new entry).
+    return frozenset(_stem(word) for word in terms_of(lesson_text, limit=10_000))
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import col
 
 from contracts.enums import Sensitivity
 from contracts.events import AssessmentConcluded, EngagementDelivered, RequestSubmitted
 from services.lessons.domain import (
+    IntakeProfile,
     Owner,
     OwnerKind,
     RequestPlace,
     SourceKind,
     after_action_draft,
     assessment_draft,
+    terms_of,
 )
 from services.lessons.models import IntakeRequest, Lesson
 from services.lessons.store import create_draft
-from services.lessons.suggestions import suggest
+from services.lessons.suggestions import suggest_first
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
@@ -82,23 +84,36 @@ async def _drafted_from(context: EventContext, kind: SourceKind, reference: str)
 
 @handlers.on(RequestSubmitted)
 async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
-    """Keep what the request says and who may read its suggestions; rank lessons for it."""
+    """Keep what the request says and who may read its suggestions; rank lessons for it.
+
+    Core statements: nothing in the transaction reads the request or its suggestions
+    back as objects, so neither is built (nor flushed) as one."""
     session = context.session
-    if await session.get(IntakeRequest, event.request_id) is not None:
+    known = await session.scalar(
+        select(col(IntakeRequest.request_id)).where(
+            col(IntakeRequest.request_id) == event.request_id
+        )
+    )
+    if known is not None:
         return
-    request = IntakeRequest(
-        request_id=event.request_id,
-        client_code=event.client_code,
-        client_kind=event.client_kind.value,
-        desk_code=event.desk_code,
+    request = {
+        "request_id": event.request_id,
+        "client_code": event.client_code,
+        "client_kind": event.client_kind.value,
+        "desk_code": event.desk_code,
+        "country": event.country,
+        "region": event.region,
+        "products": list(event.products),
+        "title": event.title,
+        "description": event.description,
+        "submitted_at": event.submitted_at,
+        "suggested_at": context.clock.now(),
+    }
+    await session.execute(insert(IntakeRequest), [request])
+    profile = IntakeProfile(
+        terms=terms_of(f"{event.title} {event.description}"),
+        products=frozenset(event.products),
         country=event.country,
         region=event.region,
-        products=list(event.products),
-        title=event.title,
-        description=event.description,
-        submitted_at=event.submitted_at,
-        suggested_at=context.clock.now(),
     )
-    session.add(request)
-    await session.flush()
-    await suggest(session, request)
+    await suggest_first(session, event.request_id, profile)

@@ -9,7 +9,7 @@ and a client never does.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlmodel import col
 
 from contracts.enums import LessonStatus
@@ -18,14 +18,12 @@ from services.lessons.domain import (
     IntakeProfile,
     RankedSuggestion,
     rank_suggestions,
-    terms_of,
 )
-from services.lessons.models import IntakeRequest, Lesson, LessonTag, Suggestion
+from services.lessons.models import Lesson, LessonTag, Suggestion
 from services.lessons.search import (
     LESSON_SEARCH,
     best_matches,
     engine_for,
-    lessons_of,
     search_terms,
 )
 from shared.db import AsyncSession
@@ -35,13 +33,16 @@ STORED_PER_REQUEST = 20
 SHOWN_PER_REQUEST = 5
 
 
-def profile_of(request: IntakeRequest) -> IntakeProfile:
-    return IntakeProfile(
-        terms=terms_of(f"{request.title} {request.description}"),
-        products=frozenset(request.products),
-        country=request.country,
-        region=request.region,
-    )
+# What a candidate is ranked on: columns, not Lesson objects (their bodies, history
+# and every JSON column loaded and tracked, up to a hundred per new request).
+_CANDIDATE_COLUMNS = (
+    col(Lesson.id),
+    col(Lesson.themes),
+    col(Lesson.countries),
+    col(Lesson.regions),
+    col(Lesson.title),
+    col(Lesson.summary),
+)
 
 
 async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[Candidate]:
@@ -52,10 +53,17 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
         matched = engine_for(session).match(terms, any_term=True)
         where = and_(LESSON_SEARCH.c.status == LessonStatus.published.value, matched.condition)
         best = await best_matches(session, matched, where, first=CANDIDATES_PER_LOOKUP)
-        lessons = await lessons_of(session, [doc for doc, _ in best])
-        for doc, score in best:
-            if doc in lessons:
-                found[lessons[doc].id] = _candidate(lessons[doc], score)
+        if best:
+            scores = dict(best)
+            of_docs = (
+                select(LESSON_SEARCH.c.doc, *_CANDIDATE_COLUMNS)
+                .join(LESSON_SEARCH, LESSON_SEARCH.c.lesson_id == col(Lesson.id))
+                .where(LESSON_SEARCH.c.doc.in_(list(scores)))
+            )
+            rows = {row[0]: row[1:] for row in (await session.execute(of_docs)).all()}
+            for doc, _score in best:  # in the order of the best matches
+                if doc in rows:
+                    found[rows[doc][0]] = _candidate(*rows[doc], score=scores[doc])
     tagged = select(col(LessonTag.lesson_id)).where(
         or_(
             and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),
@@ -63,44 +71,55 @@ async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[
         )
     )
     query_tagged = (
-        select(Lesson)
+        select(*_CANDIDATE_COLUMNS)
         .where(published, col(Lesson.id).in_(tagged))
         .order_by(col(Lesson.published_at).desc(), col(Lesson.id))
         .limit(CANDIDATES_PER_LOOKUP)
     )
-    for lesson in (await session.scalars(query_tagged)).all():
-        found.setdefault(lesson.id, _candidate(lesson, 0.0))
+    for row in (await session.execute(query_tagged)).all():
+        if row[0] not in found:
+            found[row[0]] = _candidate(*row, score=0.0)
     return list(found.values())
 
 
-def _candidate(lesson: Lesson, score: float) -> Candidate:
+def _candidate(
+    lesson_id: str,
+    themes: list[str],
+    countries: list[str],
+    regions: list[str],
+    title: str,
+    summary: str,
+    *,
+    score: float,
+) -> Candidate:
     return Candidate(
-        lesson_id=lesson.id,
+        lesson_id=lesson_id,
         text_score=score,
-        themes=frozenset(lesson.themes),
-        countries=frozenset(lesson.countries),
-        regions=frozenset(lesson.regions),
-        title_and_summary=f"{lesson.title} {lesson.summary}",
+        themes=frozenset(themes),
+        countries=frozenset(countries),
+        regions=frozenset(regions),
+        title_and_summary=f"{title} {summary}",
     )
 
 
-async def suggest(session: AsyncSession, request: IntakeRequest) -> list[RankedSuggestion]:
-    """Compute and store the request's suggestions (replacing earlier ones)."""
-    profile = profile_of(request)
+async def suggest_first(
+    session: AsyncSession, request_id: str, profile: IntakeProfile
+) -> list[RankedSuggestion]:
+    """Compute and store a new request's suggestions (it has none yet: they are made once,
+    when the request arrives), with one INSERT of plain rows."""
     ranked = rank_suggestions(
         profile, await candidates_for(session, profile), limit=STORED_PER_REQUEST
     )
-    await session.execute(
-        delete(Suggestion).where(col(Suggestion.request_id) == request.request_id)
-    )
-    session.add_all(
-        Suggestion(
-            request_id=request.request_id,
-            lesson_id=item.lesson_id,
-            rank=rank,
-            score=item.score,
-            reasons=item.reasons,
-        )
-        for rank, item in enumerate(ranked, start=1)
-    )
+    if ranked:
+        rows = [
+            {
+                "request_id": request_id,
+                "lesson_id": item.lesson_id,
+                "rank": rank,
+                "score": item.score,
+                "reasons": item.reasons,
+            }
+            for rank, item in enumerate(ranked, start=1)
+        ]
+        await session.execute(insert(Suggestion), rows)
     return ranked

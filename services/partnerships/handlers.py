@@ -1,14 +1,24 @@
 """Events the partnerships service consumes: new requests, and declines for want of a partner.
 
 Both handlers are safe against business-level duplicates (a second copy of the same
-fact changes nothing), on top of the platform's inbox.
+fact changes nothing), on top of the platform's inbox: each writes its row with one
+INSERT that does nothing when the row's key is already there (no read first, and no
+ORM object, since nothing in the transaction reads the row back as one).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import SQLModel
+
 from contracts.enums import DeclineReason
 from contracts.events import EngagementDeclined, RequestSubmitted
 from services.partnerships.models import KnownRequest, PartnerReferral
+from shared.db import AsyncSession
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
@@ -17,18 +27,15 @@ handlers = EventHandlers()
 @handlers.on(RequestSubmitted)
 async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
     """Keep what tenancy needs of the request: its desk and its client."""
-    if await context.session.get(KnownRequest, event.request_id) is not None:
-        return
-    context.session.add(
-        KnownRequest(
-            id=event.request_id,
-            client_code=event.client_code,
-            desk_code=event.desk_code,
-            country=event.country,
-            region=event.region,
-            title=event.title[:200],
-        )
-    )
+    row = {
+        "id": event.request_id,
+        "client_code": event.client_code,
+        "desk_code": event.desk_code,
+        "country": event.country,
+        "region": event.region,
+        "title": event.title[:200],
+    }
+    await _insert_once(context.session, KnownRequest, row)
 
 
 @handlers.on(EngagementDeclined)
@@ -37,15 +44,22 @@ async def on_engagement_declined(event: EngagementDeclined, context: EventContex
     assessment for the request; other declines are not this service's business."""
     if event.reason_code is not DeclineReason.needs_partner:
         return
-    if await context.session.get(PartnerReferral, event.engagement_id) is not None:
-        return
-    context.session.add(
-        PartnerReferral(
-            engagement_id=event.engagement_id,
-            request_id=event.request_id,
-            product_code=event.product_code,
-            reason=event.reason,
-            declined_by=event.declined_by,
-            declined_at=event.declined_at,
-        )
-    )
+    row = {
+        "engagement_id": event.engagement_id,
+        "request_id": event.request_id,
+        "product_code": event.product_code,
+        "reason": event.reason,
+        "declined_by": event.declined_by,
+        "declined_at": event.declined_at,
+    }
+    await _insert_once(context.session, PartnerReferral, row)
+
+
+async def _insert_once(session: AsyncSession, table: type[SQLModel], row: dict[str, Any]) -> None:
+    """Insert the row unless one with its primary key exists (then keep that one)."""
+    statement: Insert
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql_insert(table).on_conflict_do_nothing()
+    else:
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    await session.execute(statement, row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import col
 
 from contracts.events import (
@@ -21,7 +21,7 @@ from services.products.models import Engagement, UnmetDemand
 from services.products.store import (
     active_engagements,
     change_status,
-    locked_product,
+    intake_terms,
     status_changed,
 )
 from shared.commands import bump_version
@@ -38,84 +38,71 @@ ENDED_REQUEST = frozenset({"withdrawn", "merged"})
 async def on_request_routed(event: RequestRouted, context: EventContext) -> None:
     """Open an engagement for the routed product; accept it at once when capacity allows.
 
-    The routing id is unique on engagements, so even a redelivery the inbox did
-    not catch (a re-published event under a new id) never opens a second one.
-    The product row is locked while its slots are counted, so an officer's
-    concurrent accept cannot take the same last slot.
+    A routing that has its engagement already changes nothing (a redelivery the inbox
+    did not catch, a re-published event under a new id), and the routing id is unique
+    on engagements besides. The product row is locked while its slots are counted, so
+    an officer's concurrent accept cannot take the same last slot.
     """
     session = context.session
-    existing = (
-        await session.scalars(
-            select(Engagement).where(col(Engagement.routing_id) == event.routing_id)
-        )
-    ).first()
-    if existing is not None:
+    terms = await intake_terms(session, event.product_code, event.routing_id)
+    if terms.opened:
         return
-    product = await locked_product(session, event.product_code)
     status, decline = intake_decision(
-        product_active=bool(product and product.active),
-        auto_accept=bool(product and product.auto_accept),
-        capacity=product.capacity if product else 0,
+        product_active=terms.active,
+        auto_accept=terms.auto_accept,
+        capacity=terms.capacity,
         active_engagements=await active_engagements(session, event.product_code),
     )
     now = context.clock.now()
-    engagement = Engagement(
-        id=str(uuid.uuid4()),
-        routing_id=event.routing_id,
-        request_id=event.request_id,
-        product_code=event.product_code,
-        client_code=event.client_code,
-        client_kind=event.client_kind.value,
-        desk_code=event.desk_code,
-        country=event.country,
-        region=event.region,
-        title=event.title[:200],
-        description=event.description,
-        urgency=event.urgency.value,
-        details=event.details,
-        status=status.value,
-        decline_reason_code=decline.value if decline else None,
-        decline_reason="the product is not offered" if decline else None,
-        decided_by=AUTO_ACTOR if status is not EngagementStatus.proposed else None,
-        accepted_at=now if status is EngagementStatus.accepted else None,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(engagement)
+    engagement_id = str(uuid.uuid4())
+    decline_reason = "the product is not offered" if decline else None
+    # A Core INSERT with every column: nothing in the transaction reads the engagement
+    # back as an object (a later event's handler queries it like any row).
+    engagement = {
+        "id": engagement_id,
+        "routing_id": event.routing_id,
+        "request_id": event.request_id,
+        "product_code": event.product_code,
+        "client_code": event.client_code,
+        "client_kind": event.client_kind.value,
+        "desk_code": event.desk_code,
+        "country": event.country,
+        "region": event.region,
+        "title": event.title[:200],
+        "description": event.description,
+        "urgency": event.urgency.value,
+        "details": event.details,
+        "status": status.value,
+        "decline_reason_code": decline.value if decline else None,
+        "decline_reason": decline_reason,
+        "decided_by": AUTO_ACTOR if status is not EngagementStatus.proposed else None,
+        "accepted_at": now if status is EngagementStatus.accepted else None,
+        "delivered_at": None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    await session.execute(insert(Engagement), [engagement])
+    about = {
+        "engagement_id": engagement_id,
+        "request_id": event.request_id,
+        "routing_id": event.routing_id,
+        "product_code": event.product_code,
+    }
     if status is EngagementStatus.accepted:
-        context.publish(
-            EngagementAccepted(
-                engagement_id=engagement.id,
-                request_id=event.request_id,
-                routing_id=event.routing_id,
-                product_code=event.product_code,
-                accepted_by=AUTO_ACTOR,
-                accepted_at=now,
-            )
-        )
+        context.publish(EngagementAccepted(**about, accepted_by=AUTO_ACTOR, accepted_at=now))
     elif decline is not None:
         context.publish(
             EngagementDeclined(
-                engagement_id=engagement.id,
-                request_id=event.request_id,
-                routing_id=event.routing_id,
-                product_code=event.product_code,
+                **about,
                 reason_code=decline,
-                reason=engagement.decline_reason or "",
+                reason=decline_reason or "",
                 declined_by=AUTO_ACTOR,
                 declined_at=now,
             )
         )
     else:
-        context.publish(
-            EngagementProposed(
-                engagement_id=engagement.id,
-                request_id=event.request_id,
-                routing_id=event.routing_id,
-                product_code=event.product_code,
-                proposed_at=now,
-            )
-        )
+        context.publish(EngagementProposed(**about, proposed_at=now))
 
 
 @handlers.on(RequestStatusChanged)

@@ -9,6 +9,7 @@ platform's `BEGIN IMMEDIATE` already serialises writers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, func, select, true
@@ -63,6 +64,37 @@ def may_change_product(principal: Principal, code: str) -> bool:
 async def locked_product(session: AsyncSession, code: str) -> Product | None:
     query = select(Product).where(col(Product.code) == code).with_for_update()
     return (await session.scalars(query)).first()
+
+
+@dataclass(frozen=True)
+class IntakeTerms:
+    """What an incoming routing is decided on: its product's terms (None for a product
+    this service does not know) and whether the routing has its engagement already."""
+
+    active: bool
+    auto_accept: bool
+    capacity: int
+    opened: bool
+
+
+async def intake_terms(session: AsyncSession, code: str, routing_id: str) -> IntakeTerms:
+    """The product's terms, its row locked (one statement: the columns, no object), and
+    whether an engagement of the routing exists. The active engagements are counted
+    after, in a statement of their own: one that waited for the lock then sees the
+    engagement the holder of the lock committed."""
+    opened = select(col(Engagement.id)).where(col(Engagement.routing_id) == routing_id).exists()
+    found = (
+        await session.execute(
+            select(col(Product.active), col(Product.auto_accept), col(Product.capacity), opened)
+            .where(col(Product.code) == code)
+            .with_for_update(of=Product)
+        )
+    ).first()
+    if found is not None:
+        active, auto_accept, capacity, is_opened = found
+        return IntakeTerms(active, auto_accept, capacity, bool(is_opened))
+    is_opened = bool(await session.scalar(select(opened)))
+    return IntakeTerms(active=False, auto_accept=False, capacity=0, opened=is_opened)
 
 
 async def active_engagements(session: AsyncSession, product_code: str) -> int:

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from contracts.events import (
     AssessmentConcluded,
     ClientKind,
@@ -18,6 +20,7 @@ from contracts.events import (
 )
 from services.lessons.models import IntakeRequest
 from shared.auth import Role
+from shared.messaging.models import INBOX
 from shared.testing.waiting import eventually
 from tests.integration.lessons.conftest import LessonsUnderTest, publish_raw
 
@@ -222,3 +225,39 @@ async def test_a_concluded_joint_assessment_opens_one_draft_for_hq(
     provider = lessons.headers(Role.provider, products=["RULE_OF_LAW"])
     listed = await lessons.http.get("/unpublished-lessons", headers=provider)
     assert listed.json() == []
+
+
+async def test_a_request_republished_under_a_new_id_changes_nothing(
+    lessons: LessonsUnderTest,
+) -> None:
+    """The inbox cannot catch the same request under another event id: the first copy
+    and its suggestions stay as they were."""
+    lesson = await lessons.publish(
+        title="Voter registration takes longer than planned",
+        summary="Start registration early; biometric kits arrive late.",
+        themes=["ELECTORAL_ASSISTANCE"],
+        countries=["MLI"],
+        regions=["Africa"],
+    )
+    await publish_raw(lessons.platform, submitted("req-5"), "first")
+
+    async def for_hq() -> list[dict[str, Any]]:
+        return await suggestions(lessons, "req-5", Role.hq_analyst)
+
+    shown = await eventually(for_hq)
+    assert [item["lesson_id"] for item in shown] == [lesson["id"]]
+    other = submitted("req-5", title="Prison census", description="", products=["RULE_OF_LAW"])
+    await publish_raw(lessons.platform, other, "again")
+
+    async def applied() -> bool:
+        async with lessons.service.sessions() as session, session.begin():
+            outcome = await session.scalar(
+                select(INBOX.c.outcome).where(INBOX.c.event_id == "again")
+            )
+            return outcome == "applied"
+
+    await eventually(applied)
+    async with lessons.service.sessions() as session, session.begin():
+        request = await session.get(IntakeRequest, "req-5")
+    assert request is not None and request.title == "Support to the electoral commission"
+    assert await suggestions(lessons, "req-5", Role.hq_analyst) == shown
