@@ -6,6 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+
+from services.lessons.domain import visible_sensitivities
+from services.lessons.search import LessonFilter, search_lessons
 from shared.auth import Role
 from tests.integration.lessons.conftest import LessonsUnderTest, draft_body
 
@@ -193,3 +198,26 @@ async def test_search_follows_edits_of_facets_and_sensitivity_and_archiving(
     after = await search(lessons, q="ceasefire")
     assert after["total"] == 1 and draft["id"] not in ids(after)
     assert (await search(lessons, q="ceasefire", theme="MEDIATION_SUPPORT"))["total"] == 0
+
+
+async def test_postgres_plans_a_search_with_its_values_for_that_transaction_only(
+    lessons: LessonsUnderTest,
+) -> None:
+    """A search's statements are planned with their words (no generic plan kept for a
+    prepared statement); the setting ends with the search's transaction."""
+    await known_corpus(lessons)
+    async with lessons.sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL planner setting")
+        async with session.begin():
+            page = await search_lessons(
+                session,
+                text="electoral",
+                lesson_filter=LessonFilter(),
+                sensitivities=visible_sensitivities(Role.hq_analyst),
+                first=20,
+            )
+            assert page.total == 3
+            assert await session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        async with session.begin():
+            assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"
