@@ -170,4 +170,9 @@ def _noun(name: str) -> str:
     return name.removeprefix("the ")
 
 
-CommandsDep = Annotated[Commands, Depends(Commands)]
+async def _commands(session: SessionDep, outbox: OutboxDep, clock: ClockDep) -> Commands:
+    # Not `Depends(Commands)`: FastAPI would build the class in a worker thread.
+    return Commands(session, outbox, clock)
+
+
+CommandsDep = Annotated[Commands, Depends(_commands)]

@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from fastapi import FastAPI
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -27,6 +29,7 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Sampler, SamplingResult
 from opentelemetry.trace import Span, SpanKind
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.settings import PlatformSettings
 
@@ -122,3 +125,44 @@ def span_from(
         name, context=context_from_traceparent(traceparent), kind=kind, attributes=attributes
     ) as span:
         yield span
+
+
+# The headers the W3C trace context and baggage propagators read.
+_PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage"})
+# Requests not traced: probes and scrapes, many and uninteresting.
+UNTRACED_URLS = "healthz,readyz,metrics"
+
+
+class RequestTrace:
+    """ASGI middleware: each HTTP request and websocket in a server span whose parent is
+    the caller's `traceparent`, nothing more (for when no span is exported)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name in _PROPAGATED
+        }
+        parent = propagate.extract(carrier) if carrier else None
+        name = scope.get("method", "WS")
+        with tracer().start_as_current_span(name, context=parent, kind=SpanKind.SERVER):
+            await self.app(scope, receive, send)
+
+
+def trace_requests(app: FastAPI, settings: PlatformSettings) -> None:
+    """Server spans for `app`'s requests. With a trace exporter, OpenTelemetry's FastAPI
+    instrumentation records each with its attributes and a span per ASGI message. With
+    none (the default) nothing is recorded, and that instrumentation still cost about
+    0.4 ms of CPU per request in a service (attributes, route lookup, those spans):
+    `RequestTrace` then gives the request only its trace context, so log lines carry
+    the trace id and the events it publishes carry it on."""
+    if settings.trace_exporter == "none":
+        app.add_middleware(RequestTrace)
+    else:
+        FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

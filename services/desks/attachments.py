@@ -164,12 +164,13 @@ async def attachment_storage(app: FastAPI, settings: DesksSettings) -> AsyncIter
         await store.aclose()
 
 
-def _blob_store(request: Request) -> BlobStore:
+# async: FastAPI runs a plain `def` dependency in a worker thread (shared/service.py).
+async def _blob_store(request: Request) -> BlobStore:
     store: BlobStore = request.app.state.blob_store
     return store
 
 
-def _virus_scanner(request: Request) -> VirusScanner:
+async def _virus_scanner(request: Request) -> VirusScanner:
     scanner: VirusScanner = request.app.state.virus_scanner
     return scanner
 

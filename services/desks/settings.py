@@ -150,7 +150,8 @@ class DesksSettings(ServiceSettings):
         }
 
 
-def _settings(request: Request) -> DesksSettings:
+async def _settings(request: Request) -> DesksSettings:
+    # async: FastAPI runs a plain `def` dependency in a worker thread (shared/service.py).
     settings: DesksSettings = request.app.state.settings
     return settings
 
