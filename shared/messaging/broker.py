@@ -95,6 +95,30 @@ def consumer(settings: PlatformSettings, group_id: str) -> AIOKafkaConsumer:
     )
 
 
+class FetchWaits(NamedTuple):
+    """How long the broker may hold a consumer's fetch: `idle_ms` once nothing came for
+    a while, `busy_ms` while records flow (see `kafka_fetch_busy_wait_ms`)."""
+
+    idle_ms: int
+    busy_ms: int
+
+
+def fetch_waits(settings: PlatformSettings) -> FetchWaits:
+    return FetchWaits(settings.kafka_fetch_max_wait_ms, settings.kafka_fetch_busy_wait_ms)
+
+
+def set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
+    """Change a started consumer's fetch wait from its next fetch request on.
+
+    aiokafka takes the wait only at construction; its fetcher builds every request
+    from this attribute (aiokafka is pinned in constraints.txt, and
+    tests/integration/test_kafka_settings.py checks that a change takes effect)."""
+    fetcher = consumer._fetcher
+    if fetcher is None:
+        raise RuntimeError("the consumer is not started")
+    fetcher._fetch_max_wait_ms = wait_ms
+
+
 async def ensure_topics(
     admin: AIOKafkaAdminClient, settings: PlatformSettings, topics: Iterable[str]
 ) -> list[str]:

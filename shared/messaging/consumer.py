@@ -15,6 +15,12 @@ failing handler is retried with backoff; after the last attempt the event goes
 to the service's dead-letter topic (through the outbox, so even that is not
 lost) and the consumer goes on. Offsets are committed after the database commit:
 a crash in between only redelivers events the inbox then skips.
+
+While records flow the consumer asks the broker to hold its fetches only briefly
+(`FetchWaits.busy_ms`), after a second without any for long (`idle_ms`): the
+embedded broker answers a fetch only after part of its wait, even one that found
+records, so a short wait is what keeps a hop fast, and a long one what keeps an
+idle stack cheap.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from contracts import Event
 from contracts.events import event_model
 from shared.clock import Clock
 from shared.db import AsyncSession
+from shared.messaging.broker import FetchWaits, set_fetch_wait
 from shared.messaging.deadletter import dead_letter_row
 from shared.messaging.envelope import Envelope, MalformedEvent, event_type, from_record
 from shared.messaging.models import INBOX
@@ -50,6 +57,8 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 MAX_INFRA_BACKOFF_S = 10.0
+# A fetch loop this long without a record means idle: the long fetch wait again.
+IDLE_AFTER_MS = 1000
 PROCESS_ATTRIBUTES = {"messaging.system": "kafka", "messaging.operation": "process"}
 
 
@@ -119,6 +128,7 @@ class EventConsumer:
         max_attempts: int,
         retry_backoff_s: float,
         batch_size: int,
+        fetch_waits: FetchWaits | None = None,
     ) -> None:
         self._consumer = consumer
         self._group = group
@@ -132,6 +142,8 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
         self._batch_size = batch_size
+        self._fetch_waits = fetch_waits
+        self._busy = False  # the consumer was built with the idle wait
         self.applied = 0
         self.dead_lettered = 0
         # Records skipped because no handler here takes their type, per type.
@@ -174,7 +186,10 @@ class EventConsumer:
     async def run(self) -> None:
         backoff = 0.0
         while True:
-            batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
+            batches = await self._consumer.getmany(
+                timeout_ms=IDLE_AFTER_MS, max_records=self._batch_size
+            )
+            self._pace(busy=bool(batches))
             if not batches:
                 continue
             records = [record for partition in batches.values() for record in partition]
@@ -194,6 +209,15 @@ class EventConsumer:
                     backoff = min(max(backoff * 2, 0.1), MAX_INFRA_BACKOFF_S)
                     log.exception("consumer %s: batch failed; retry in %.1fs", self._group, backoff)
                     await asyncio.sleep(backoff)
+
+    def _pace(self, *, busy: bool) -> None:
+        """Switch between the busy and the idle fetch wait. Called right after
+        `getmany`, before the fetcher sends its next request, so that one has it."""
+        if self._fetch_waits is None or busy == self._busy:
+            return
+        self._busy = busy
+        waits = self._fetch_waits
+        set_fetch_wait(self._consumer, waits.busy_ms if busy else waits.idle_ms)
 
     async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one fetched batch (each partition's records in their order) in one

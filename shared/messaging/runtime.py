@@ -120,6 +120,7 @@ class MessagingRuntime:
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
                 batch_size=settings.consumer_batch_size,
+                fetch_waits=broker.fetch_waits(settings),
             )
             await self.consumer.start()
             self._spawn("event-consumer", self.consumer.run())

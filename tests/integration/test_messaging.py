@@ -423,3 +423,36 @@ async def test_a_new_broker_costs_what_was_in_flight_not_the_whole_history(
             third.stop()
     finally:
         second.stop()
+
+
+async def test_the_consumer_fetches_with_the_short_wait_only_while_records_flow(
+    probe_settings: ServiceSettings,
+) -> None:
+    settings = probe_settings.model_copy(
+        update={"kafka_fetch_max_wait_ms": 300, "kafka_fetch_busy_wait_ms": 7}
+    )
+    async with probe_service(settings, Probe()) as harness:
+        assert harness.runtime.consumer is not None
+        client = harness.runtime.consumer._consumer._client
+        waits: list[int] = []
+        send = client.send
+
+        async def recording_send(node_id: int, request: Any, **options: Any) -> Any:
+            if type(request).__name__ == "FetchRequest":
+                waits.append(request._max_wait_ms)
+            return await send(node_id, request, **options)
+
+        client.send = recording_send
+        await eventually(lambda: _fetched(waits, 300))
+        assert set(waits) == {300}  # idle from the start
+
+        await harness.publish(cataloged("ALPHA"))
+        await eventually(lambda: _has(harness, {"ALPHA"}))
+        await eventually(lambda: _fetched(waits, 7))
+        # About a second after the last record, the long wait again.
+        busy_from = waits.index(7)
+        await eventually(lambda: _fetched(waits[busy_from:], 300))
+
+
+async def _fetched(waits: list[int], wait_ms: int) -> bool:
+    return wait_ms in waits
