@@ -1,11 +1,6 @@
-"""One client per downstream service, with the caller's token forwarded: JSON calls through
-aiohttp, streamed ones (exports, attachments) through httpx.
-
-JSON calls are the gateway's hot path (one or a few per GraphQL operation): through httpx
-each cost the gateway about 1.3 ms of CPU (its request and URL models, httpcore's pool,
-anyio's cancel scopes, h11), through aiohttp's session on uvloop about 0.2 ms. Its
-keep-alive pool holds at most `max_connections` per service and closes a connection idle
-for `MAX_IDLE_S`, before the service (uvicorn: 5 s) can close it under a request.
+"""One client per downstream service, with the caller's token forwarded: JSON calls over
+the gateway's own keep-alive connections (gateway/service_http.py), streamed ones
+(exports, attachments) through httpx.
 
 A request body is a contract model (the services' own request models, from
 contracts/http/<service>/requests.py), so a renamed field fails the type check, not a
@@ -23,30 +18,27 @@ a caller's id can never change which route of a service is reached.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Hashable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
-import aiohttp
 import httpx
 from opentelemetry import propagate
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from yarl import URL
 
+from gateway.service_http import Answer, BadRequestLine, ConnectionFailed, ServiceConnections
 from shared.telemetry import tracer
 
 log = logging.getLogger(__name__)
 
 # Streamed calls are rare (a download, an export): a few warm connections are enough.
 MAX_STREAM_KEEPALIVE = 4
-# Below uvicorn's keep-alive timeout (5 s), with room for a busy loop to be late.
-MAX_IDLE_S = 3.0
 
 
 class ServiceError(Exception):
@@ -55,13 +47,6 @@ class ServiceError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    reason: str
-    body: bytes
 
 
 class ServicePath(str):
@@ -100,17 +85,7 @@ class ServiceClient:
     def __init__(self, name: str, base_url: str, *, timeout_s: float, max_connections: int) -> None:
         self.name = name
         self._timeout_s = timeout_s
-        self._base_url = base_url.rstrip("/")
-        # aiohttp would also resend a PUT or DELETE on a keep-alive connection closed under
-        # it; `_send` resends a GET only, as the session is told here.
-        self._json = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=MAX_IDLE_S),
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
-            skip_auto_headers=("User-Agent",),
-            auto_decompress=False,
-            trust_env=False,
-        )
-        self._json._retry_connection = False
+        self._connections = ServiceConnections(base_url, max_connections=max_connections)
         # Only for the calls whose bodies are streamed (exports, attachments).
         self._http = httpx.AsyncClient(
             base_url=base_url,
@@ -123,7 +98,7 @@ class ServiceClient:
         HTTPXClientInstrumentor.instrument_client(self._http)
 
     async def close(self) -> None:
-        await self._json.close()
+        self._connections.close()
         await self._http.aclose()
 
     async def get(
@@ -190,8 +165,9 @@ class ServiceClient:
 
     async def ready(self) -> bool:
         try:
-            answer = await self._exchange("GET", "/readyz", {}, None)
-        except (aiohttp.ClientError, TimeoutError):
+            async with asyncio.timeout(self._timeout_s):
+                answer = await self._connections.request("GET", "/readyz", {}, None)
+        except (ConnectionFailed, TimeoutError):
             return False
         return answer.status == 200
 
@@ -212,11 +188,10 @@ class ServiceClient:
         headers = {"authorization": authorization, **(extra_headers or {})}
         try:
             response = await self._send(method, target, headers, _json(body))
-        except ValueError as error:
-            # aiohttp refuses a header holding a line break or NUL (a caller's value could
-            # add headers) before anything is sent: the input cannot form a request.
+        except BadRequestLine as error:
+            # Found before anything is sent: the caller's input cannot form a request.
             raise ServiceError("BAD_USER_INPUT", f"the request cannot be sent: {error}") from error
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (ConnectionFailed, TimeoutError) as error:
             log.warning("%s unreachable: %r", self.name, error)
             raise ServiceError(
                 "SERVICE_UNAVAILABLE", f"the {self.name} service is unavailable"
@@ -244,31 +219,16 @@ class ServiceClient:
         # the caller's trace by the traceparent header.
         with tracer().start_as_current_span(f"{method} {self.name}", kind=SpanKind.CLIENT):
             propagate.inject(headers)
-            try:
-                return await self._exchange(method, target, headers, body)
-            except aiohttp.ServerDisconnectedError:
-                # A keep-alive connection the service closed just as it was reused: a read
-                # is sent again, once, on a fresh connection. A write is not: the service
-                # may have applied it.
-                if method != "GET":
-                    raise
-                return await self._exchange(method, target, headers, body)
-
-    async def _exchange(
-        self, method: str, target: str, headers: dict[str, str], body: bytes | None
-    ) -> Answer:
-        """One request and its whole answer, within the session's timeout. `target` is the
-        encoded path and query."""
-        if body is not None:
-            headers["content-type"] = "application/json"
-        async with self._json.request(
-            method,
-            URL(self._base_url + target, encoded=True),
-            headers=headers,
-            data=body,
-            allow_redirects=False,
-        ) as response:
-            return Answer(response.status, response.reason or "", await response.read())
+            async with asyncio.timeout(self._timeout_s):
+                try:
+                    return await self._connections.request(method, target, headers, body)
+                except ConnectionFailed as failure:
+                    # A keep-alive connection the service closed just as it was reused: a
+                    # read is sent again, once, on a fresh connection. A write is not: the
+                    # service may have applied it.
+                    if method != "GET" or not failure.unsent_request:
+                        raise
+                    return await self._connections.request(method, target, headers, body)
 
     def _answer(self, response: Answer, method: str, path: str, answer: type[T]) -> T:
         try:
