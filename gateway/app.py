@@ -17,12 +17,6 @@ from starlette.routing import Match, Route, WebSocketRoute
 from starlette.types import Scope
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.http import GraphQLHTTPResponse
@@ -35,23 +29,16 @@ from gateway.attachments import router as attachments_router
 from gateway.clients import ServiceClients
 from gateway.context import GatewayContext
 from gateway.dev_signin import include_auth
-from gateway.errors import CodedErrors, GatewaySchema
+from gateway.errors import GatewaySchema
 from gateway.exports import router as exports_router
 from gateway.feeds import router as feeds_router
-from gateway.limits import (
-    BodySizeLimit,
-    VariableBounds,
-    argument_rule,
-    coded_error_body,
-    query_cost_rule,
-)
+from gateway.limits import BodySizeLimit, argument_rule, coded_error_body, query_cost_rule
 from gateway.live import LiveEvents
-from gateway.metrics import OperationMetrics
+from gateway.operation import GatewayOperation
 from gateway.portal import mount_portal
 from gateway.schema import (
     LIVE_TOPICS,
     PRODUCT_CODE_SCALAR,
-    Authenticated,
     GatewayNames,
     Mutation,
     ProductCode,
@@ -93,16 +80,13 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         config=StrawberryConfig(
             name_converter=GatewayNames(), scalar_map={ProductCode: PRODUCT_CODE_SCALAR}
         ),
-        # Factories: a fresh extension per operation; the caches live at module level.
+        # A factory: a fresh extension per operation; its caches live at module level.
         extensions=[
-            Authenticated,
-            lambda: MaxTokensLimiter(settings.max_tokens),
-            lambda: AddValidationRules(rules),
-            lambda: VariableBounds(settings.max_list_items),
-            lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
-            CodedErrors,
-            OperationMetrics,
+            lambda: GatewayOperation(
+                max_tokens=settings.max_tokens,
+                rules=rules,
+                max_list_items=settings.max_list_items,
+            )
         ],
     )
 

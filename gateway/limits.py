@@ -1,6 +1,7 @@
 """Bounds on what one HTTP request to the door may cost, checked before anything runs.
 
-Depth, aliases and tokens are strawberry's own limiters (see `app.build_schema`);
+Depth, aliases and tokens are strawberry's own limiters (see `app.build_schema`),
+applied with the rest by gateway/operation.py;
 here the rest: the body size, a query cost, and the length of list arguments.
 A refusal is a GraphQL error with a code like any other.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import (
@@ -27,8 +28,6 @@ from graphql import (
 )
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
 
 # The arguments that say how many items a list field answers with.
 PAGE_ARGUMENTS = ("first", "limit")
@@ -126,34 +125,20 @@ def argument_rule(max_items: int) -> type[ValidationRule]:
     return ArgumentBounds
 
 
-class VariableBounds(SchemaExtension):
-    """The same bounds for variables: no list longer than the limit, at any depth, and
-    no string holding NUL."""
-
-    def __init__(self, max_items: int) -> None:
-        self.max_items = max_items
-
-    def on_execute(self) -> Iterator[None]:
-        message = self._refusal(self.execution_context.variables or {})
-        if message:
-            error = GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
-            self.execution_context.result = ExecutionResult(data=None, errors=[error])
-        yield
-
-    def _refusal(self, value: Any) -> str | None:
-        if isinstance(value, str):
-            return NUL_REFUSAL if "\x00" in value else None
-        if isinstance(value, list) and len(value) > self.max_items:
-            return f"a list argument has at most {self.max_items} items"
-        items = (
-            value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        )
-        for item in items:
-            if isinstance(item, dict | list | str):
-                message = self._refusal(item)
-                if message:
-                    return message
-        return None
+def variable_refusal(value: Any, max_items: int) -> str | None:
+    """Why the variables are refused, if they are: the same bounds as for literals (no
+    list longer than `max_items`, at any depth, no string holding NUL)."""
+    if isinstance(value, str):
+        return NUL_REFUSAL if "\x00" in value else None
+    if isinstance(value, list) and len(value) > max_items:
+        return f"a list argument has at most {max_items} items"
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        if isinstance(item, dict | list | str):
+            message = variable_refusal(item, max_items)
+            if message:
+                return message
+    return None
 
 
 def coded_error_body(message: str, code: str) -> bytes:

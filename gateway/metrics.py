@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
 
 from prometheus_client import Counter, Gauge, Histogram
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 GRAPHQL_OPERATIONS = Counter(
     "onedoor_graphql_operations_total",
@@ -31,17 +29,14 @@ LIVE_SUBSCRIBERS = Gauge(
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
-class OperationMetrics(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        context = self.execution_context
-        name = context.operation_name or "anonymous"
-        name = name if _NAME.fullmatch(name) else "invalid"
-        try:
-            kind = context.operation_type.value
-        except Exception:  # the document did not parse: there is no operation
-            kind = "unknown"
-        outcome = "error" if context.result is not None and context.result.errors else "ok"
-        GRAPHQL_OPERATIONS.labels(name, kind, outcome).inc()
-        GRAPHQL_SECONDS.labels(name, kind).observe(time.perf_counter() - started)
+def record_operation(context: ExecutionContext, seconds: float) -> None:
+    """Count an executed operation and its time (gateway/operation.py calls it after each)."""
+    name = context.operation_name or "anonymous"
+    name = name if _NAME.fullmatch(name) else "invalid"
+    try:
+        kind = context.operation_type.value
+    except Exception:  # the document did not parse: there is no operation
+        kind = "unknown"
+    outcome = "error" if context.result is not None and context.result.errors else "ok"
+    GRAPHQL_OPERATIONS.labels(name, kind, outcome).inc()
+    GRAPHQL_SECONDS.labels(name, kind).observe(seconds)

@@ -19,7 +19,7 @@ from contracts.events import (
 )
 from gateway.schema.approvals import ApprovalsMutation, ApprovalsQuery
 from gateway.schema.calendars import CalendarsMutation, CalendarsQuery
-from gateway.schema.common import PRODUCT_CODE_SCALAR, Authenticated, GatewayNames, ProductCode
+from gateway.schema.common import PRODUCT_CODE_SCALAR, GatewayNames, ProductCode
 from gateway.schema.insights import InsightsQuery
 from gateway.schema.lessons import LessonsMutation, LessonsQuery, LessonsSubscription
 from gateway.schema.links import LinksMutation
@@ -69,7 +69,6 @@ LIVE_TOPICS = (REQUESTS_TOPIC, LESSONS_TOPIC, ENGAGEMENTS_TOPIC, NOTIFICATIONS_T
 __all__ = [
     "LIVE_TOPICS",
     "PRODUCT_CODE_SCALAR",
-    "Authenticated",
     "GatewayNames",
     "Mutation",
     "ProductCode",

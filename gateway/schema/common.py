@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any, NewType, TypeVar, cast
 
 import strawberry
 from graphql import EnumValueNode, GraphQLError, StringValueNode, ValueNode
 from pydantic import BaseModel
 from strawberry.experimental.pydantic import type as pydantic_type
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.name_converter import NameConverter
-from strawberry.types import ExecutionResult, Info
+from strawberry.types import Info
 from strawberry.types.base import get_object_definition
 from strawberry.types.enum import EnumValue, StrawberryEnumDefinition
 
@@ -164,16 +163,3 @@ def code_arg(value: object, pattern: re.Pattern[str] = CODE, name: str = "code")
 def check_page_size(first: int, limit: int = 100) -> None:
     if not 1 <= first <= limit:
         raise bad_input(f"first must be between 1 and {limit}")
-
-
-class Authenticated(SchemaExtension):
-    """Refuse the whole operation, introspection included, without a valid token."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        error = getattr(context, "auth_error", None)
-        if error is not None:
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[GraphQLError(error.message, extensions={"code": error.code})]
-            )
-        yield
