@@ -46,10 +46,9 @@ from gateway.schema import (
     Subscription,
 )
 from gateway.settings import GatewaySettings
-from gateway.tracing import trace_requests
 from shared.auth import TokenVerifier
 from shared.metrics import observe
-from shared.telemetry import configure_tracing
+from shared.telemetry import configure_tracing, trace_requests
 
 # Below the orchestrator's probe timeout: a hung service shows as degraded, not as a
 # gateway that fails its own probe.
@@ -189,7 +188,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await app.state.clients.close()
 
     # FastAPI's own OpenTelemetry (a span per request, once a tracer provider is set) is
-    # off: the gateway traces requests itself (gateway/tracing.py).
+    # off: requests are traced as in every service (shared/telemetry.trace_requests).
     app = FastAPI(
         title="OneDoor gateway",
         version="1.0.0",
