@@ -24,7 +24,7 @@ from tests.bench.gateway_overhead import gateway_overhead
 from tests.bench.insights import run as insights_views
 from tests.bench.intake import intake_to_routed
 from tests.bench.lessons_search import run as lessons_search
-from tests.bench.memory import idle_rss
+from tests.bench.memory import idle_memory
 from tests.bench.pipeline import event_pipeline
 from tests.bench.report import print_table, write_json
 from tests.bench.results import BenchmarkResult
@@ -122,8 +122,8 @@ def on(stack: BenchStack, args: argparse.Namespace) -> list[tuple[str, Benchmark
     # backlog would otherwise slow both sides unevenly.
     return [
         (
-            "idle RSS (after start)",
-            lambda: idle_rss(stack, settle_s=args.settle, label="after start"),
+            "idle memory (after start)",
+            lambda: idle_memory(stack, settle_s=args.settle, label="after start"),
         ),
         (
             "gateway overhead",
@@ -134,8 +134,8 @@ def on(stack: BenchStack, args: argparse.Namespace) -> list[tuple[str, Benchmark
             for rate in args.rates
         ),
         (
-            "idle RSS (after the workloads)",
-            lambda: idle_rss(stack, settle_s=args.settle, label="after the workloads"),
+            "idle memory (after the workloads)",
+            lambda: idle_memory(stack, settle_s=args.settle, label="after the workloads"),
         ),
     ]
 
