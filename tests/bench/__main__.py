@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tests.bench.desks_growth import run as desks_growth
 from tests.bench.gateway_overhead import gateway_overhead
 from tests.bench.insights import run as insights_views
 from tests.bench.intake import intake_to_routed
@@ -32,7 +33,7 @@ from tests.bench.stack import BenchStack, running_stack
 
 Benchmark = Callable[[], BenchmarkResult]
 # The parts a run can be narrowed to while iterating on one of them.
-PARTS = ("stack", "pipeline", "lessons", "insights")
+PARTS = ("stack", "pipeline", "lessons", "insights", "desks")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,6 +59,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--search-queries", type=int, default=300, help="search queries measured per engine")
     add("--insights-requests", type=int, default=100_000, help="requests in the insights corpus")
     add("--insights-runs", type=int, default=40, help="runs of each insights view per engine")
+    add(
+        "--desks-requests",
+        type=int,
+        default=100_000,
+        help="stored requests the desks growth is measured up to (at 1 000 and 10 000 below it)",
+    )
+    add("--desks-calls", type=int, default=100, help="desks queue pages and submits per size")
     add("--output", type=Path, default=Path(".bench/results.json"))
     add(
         "--only",
@@ -95,6 +103,15 @@ def main(argv: list[str] | None = None) -> int:
                     "insights views",
                     lambda: insights_views(
                         args.insights_requests, args.insights_runs, Path(work) / "insights"
+                    ),
+                )
+            )
+        if "desks" in parts:
+            results.append(
+                measure(
+                    "desks growth",
+                    lambda: desks_growth(
+                        args.desks_requests, args.desks_calls, Path(work) / "desks"
                     ),
                 )
             )
