@@ -114,6 +114,8 @@ class ServiceRequest(DesksTable, table=True):
         Index("uq_service_request_idempotency", "submitted_by", "idempotency_key", unique=True),
         # Overlap candidates: a country's newest requests, read without a sort.
         Index("ix_service_request_country_created_at", "country", "created_at"),
+        # A desk's queue page, in its keyset order (routes/queries.py), read without a sort.
+        Index("ix_service_request_desk_created_at", "desk_code", "created_at", "id"),
     )
 
 
