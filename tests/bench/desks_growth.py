@@ -73,9 +73,9 @@ from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
 from shared.messaging import Outbox
 from shared.testing.databases import Databases
-from shared.testing.postgres import PostgresServer, PostgresUnavailable
 from shared.testing.tokens import bearer
 from tests.bench.cpu import CpuMeter
+from tests.bench.postgres import throwaway_postgres
 from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
 
 # Stored requests the cost is measured at, up to --desks-requests.
@@ -575,19 +575,11 @@ async def desks_growth(*, count: int, calls: int, work_dir: Path) -> BenchmarkRe
     notes: list[str] = []
     sqlite = Databases("sqlite", work_dir, None)
     runs["SQLite"] = await engine_run(await sqlite.migrated(DESKS), var_dir, sizes, calls)
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as missing:
-        notes.append(f"PostgreSQL not measured: {missing}")
-    else:
-        try:
-            databases = Databases("postgresql", work_dir, server)
+    async with throwaway_postgres(work_dir, notes) as postgres:
+        if postgres:
             runs["PostgreSQL"] = await engine_run(
-                await databases.migrated(DESKS), var_dir, sizes, calls
+                await postgres.migrated(DESKS), var_dir, sizes, calls
             )
-            await databases.drop_all()
-        finally:
-            server.stop()
     metrics: list[Metric] = []
     for engine, by_size in runs.items():
         metrics += _metrics(engine, by_size, sizes)

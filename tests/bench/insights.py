@@ -65,10 +65,9 @@ from services.insights.store import (
 from services.insights.store import who_does_what as who_does_what_lines
 from shared.db import AsyncSession, create_engine, session_factory
 from shared.migrations import upgrade
-from shared.testing.databases import Databases
-from shared.testing.postgres import PostgresServer, PostgresUnavailable
 from tests.bench.coordination import FiguresCorpus, figures_corpus
 from tests.bench.cpu import CpuMeter
+from tests.bench.postgres import throwaway_postgres
 from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
 
 TARGET_P95_MS = 200.0
@@ -382,19 +381,11 @@ async def insights_views(*, requests: int, runs: int, work_dir: Path) -> Benchma
     runs_by_engine["SQLite"] = await _engine_run(
         f"sqlite+aiosqlite:///{work_dir / 'insights.db'}", lines, figures, runs
     )
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as missing:
-        notes.append(f"PostgreSQL not measured: {missing}")
-    else:
-        try:
-            databases = Databases("postgresql", work_dir, server)
+    async with throwaway_postgres(work_dir, notes) as postgres:
+        if postgres:
             runs_by_engine["PostgreSQL"] = await _engine_run(
-                await databases.new("insights_bench"), lines, figures, runs
+                await postgres.new("insights_bench"), lines, figures, runs
             )
-            await databases.drop_all()
-        finally:
-            server.stop()
     metrics = []
     for engine, run in runs_by_engine.items():
         notes.append(

@@ -29,9 +29,8 @@ from services.lessons.search import LessonFilter, search_lessons
 from shared.auth import Role
 from shared.db import create_engine, session_factory
 from shared.migrations import upgrade
-from shared.testing.databases import Databases
-from shared.testing.postgres import PostgresServer, PostgresUnavailable
 from tests.bench.corpus import PLACES, THEMES, local_names, seed_corpus, zipf_pick
+from tests.bench.postgres import throwaway_postgres
 from tests.bench.results import BenchmarkResult, Metric, at_most, latency_summary
 
 TARGET_P95_MS = 50.0
@@ -151,23 +150,15 @@ async def _engine_run(url: str, count: int, queries: int) -> dict[int, dict[str,
 
 async def lessons_search(*, count: int, queries: int, work_dir: Path) -> BenchmarkResult:
     runs: dict[str, dict[int, dict[str, object]]] = {}
-    notes = []
+    notes: list[str] = []
     runs["SQLite FTS5"] = await _engine_run(
         f"sqlite+aiosqlite:///{work_dir / 'lessons.db'}", count, queries
     )
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as missing:
-        notes.append(f"PostgreSQL not measured: {missing}")
-    else:
-        try:
-            databases = Databases("postgresql", work_dir, server)
+    async with throwaway_postgres(work_dir, notes) as postgres:
+        if postgres:
             runs["PostgreSQL FTS"] = await _engine_run(
-                await databases.new("lessons_bench"), count, queries
+                await postgres.new("lessons_bench"), count, queries
             )
-            await databases.drop_all()
-        finally:
-            server.stop()
     metrics = []
     for engine, by_size in runs.items():
         metrics += _metrics(engine, by_size[count], target=TARGET_P95_MS)

@@ -23,8 +23,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +42,8 @@ from shared.processes import EmbeddedBroker, free_port, start_embedded_broker
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing, tracer
 from shared.testing.databases import Databases
-from shared.testing.postgres import PostgresServer, PostgresUnavailable
 from tests.bench.cpu import CpuMeter
+from tests.bench.postgres import throwaway_postgres
 from tests.bench.results import BenchmarkResult, Metric, at_least, latency_summary
 
 MESSAGE_BYTES = 500
@@ -95,7 +93,7 @@ async def event_pipeline(*, messages: int, work_dir: Path) -> BenchmarkResult:
     runs: dict[str, list[Run]] = {"raw": []}
     notes: list[str] = []
     try:
-        async with _postgres(work_dir, notes) as postgres:
+        async with throwaway_postgres(work_dir, notes) as postgres:
             variants = [SQLITE, SQLITE_FULL] + ([POSTGRES] if postgres else [])
             for round_number in range(ROUNDS):
                 # Fresh topics and databases each round, so no round reads another's events.
@@ -133,22 +131,6 @@ async def one_event_commits(where: PipelineDatabases, variant: str) -> dict[str,
         return latency_summary(took_ms)
     finally:
         await engine.dispose()
-
-
-@asynccontextmanager
-async def _postgres(work_dir: Path, notes: list[str]) -> AsyncIterator[Databases | None]:
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as missing:
-        notes.append(f"PostgreSQL not measured: {missing}")
-        yield None
-        return
-    databases = Databases("postgresql", work_dir, server)
-    try:
-        yield databases
-    finally:
-        await databases.drop_all()
-        server.stop()
 
 
 def _slug(variant: str) -> str:
