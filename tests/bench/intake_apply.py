@@ -42,7 +42,7 @@ HOUR = timedelta(hours=1)
 CLIENTS, DESKS = 60, 6
 CORPUS = 2_000  # published lessons (mostly) the suggestions rank
 BEGIN = datetime.fromisoformat("2027-01-01T00:00:00+00:00")
-SERVICES: dict[str, tuple[str, EventHandlers]] = {
+SERVICES: dict[str, tuple[Path, EventHandlers]] = {
     "products": (PRODUCTS.migrations_dir, products_handlers),
     "lessons": (LESSONS.migrations_dir, lessons_handlers),
     "partnerships": (PARTNERSHIPS.migrations_dir, partnerships_handlers),
