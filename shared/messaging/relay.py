@@ -103,6 +103,10 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         while True:
             try:
+                # Cleared before the reads, not after the wait: a commit rung before
+                # them is taken by them (no extra read of an emptied outbox), and one
+                # rung during them rings again for the next pass.
+                self._doorbell.clear()
                 # A partial batch took every row committed before its query, and a
                 # commit since then rang the doorbell: only a full one can have left
                 # rows behind, so only then is the outbox read again at once.
@@ -127,7 +131,6 @@ class OutboxRelay:
             await asyncio.wait_for(self._doorbell.wait(), self._poll_interval_s)
         except TimeoutError:
             pass
-        self._doorbell.clear()
 
     async def publish_batch(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
