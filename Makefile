@@ -66,7 +66,7 @@ lint: $(INSTALLED)
 	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy shared contracts gateway services
+	$(BIN)/mypy shared contracts gateway services tests/bench
 
 contracts: $(INSTALLED)
 	$(BIN)/python -m contracts.generate

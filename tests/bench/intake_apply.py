@@ -20,6 +20,7 @@ import random
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from contracts.enums import ClientKind, Urgency
 from contracts.events import Event, RequestRouted, RequestStatusChanged, RequestSubmitted
@@ -58,14 +59,14 @@ def _request_events(rng: random.Random, number: int) -> list[tuple[datetime, Eve
     products = rng.sample(list(THEMES), rng.choice((1, 1, 2)))
     words = [word for product in products for word in rng.sample(THEMES[product], 6)]
     country, region, _name, _kind = rng.choice(PLACES)
-    place = {
+    place: dict[str, Any] = {
         "client_kind": ClientKind.peacekeeping_operation,
         "country": country,
         "region": region,
         "title": " ".join(words[:5]),
         "description": " ".join(words),
     }
-    on = {"request_id": request_id, "client_code": client, "desk_code": desk}
+    on: dict[str, Any] = {"request_id": request_id, "client_code": client, "desk_code": desk}
     events: list[tuple[datetime, Event]] = [
         (
             submitted,

@@ -60,7 +60,7 @@ def _request_events(rng: random.Random, number: int) -> list[tuple[datetime, Eve
     client, desk = f"CLIENT_{rng.randrange(CLIENTS):02d}", f"DESK_{rng.randrange(DESKS)}"
     submitted = BEGIN + timedelta(minutes=rng.randrange(0, 60 * 24 * 60))
     officer = f"desk_officer:{desk}:amina"
-    on = {"request_id": request_id, "client_code": client, "desk_code": desk}
+    on: dict[str, Any] = {"request_id": request_id, "client_code": client, "desk_code": desk}
     events: list[tuple[datetime, Event]] = []
 
     def status(old: str, new: str, when: datetime) -> None:
@@ -116,7 +116,7 @@ def _request_events(rng: random.Random, number: int) -> list[tuple[datetime, Eve
     products = rng.sample(PRODUCTS, rng.choice((1, 1, 2)))
     ended = routed
     for index, product in enumerate(products):
-        engagement = {
+        engagement: dict[str, Any] = {
             "engagement_id": f"{request_id[:8]}-e{index}",
             "request_id": request_id,
             "routing_id": f"{request_id[:8]}-r{index}",
@@ -150,7 +150,12 @@ def _request_events(rng: random.Random, number: int) -> list[tuple[datetime, Eve
     status("routed", "in_progress", routed + HOUR)
     comment(1, routed + 30 * HOUR)
     if rng.random() < 0.2:
-        sla = {**on, "clock": SlaClock.triage, "urgency": Urgency.priority, "escalated_to": "hq"}
+        sla: dict[str, Any] = {
+            **on,
+            "clock": SlaClock.triage,
+            "urgency": Urgency.priority,
+            "escalated_to": "hq",
+        }
         warned = submitted + HOUR / 2
         events.append((warned, RequestSlaAtRisk(**sla, due_at=submitted + HOUR, warned_at=warned)))
         breached = submitted + HOUR * 3
