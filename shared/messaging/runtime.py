@@ -16,6 +16,7 @@ supervisor restarts the service against the new broker.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Coroutine
@@ -125,6 +126,7 @@ class MessagingRuntime:
             await self.consumer.start()
             self._spawn("event-consumer", self.consumer.run())
         self._spawn("broker-watch", self._watch_broker())
+        freeze_start_up_heap()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -207,6 +209,26 @@ class MessagingRuntime:
             log.critical("messaging is dead, the service must restart: %s", reason)
             self.fatal_reason = reason
             self.fatal.set()
+
+
+_frozen = False
+
+
+def freeze_start_up_heap() -> None:
+    """Move what start-up left alive (modules, classes, compiled statements, schemas:
+    ~160 000 objects) out of the garbage collector's sight, once per process.
+
+    Every event allocates some containers, so the collector runs all the time while
+    events flow, and each full collection walked the whole start-up heap again: 13-20 µs
+    of an event's ~105 µs in the pipeline bench. A frozen object is never freed, so the
+    garbage start-up made is collected first; what is frozen lives as long as the
+    process anyway."""
+    global _frozen
+    if _frozen:
+        return
+    _frozen = True
+    gc.collect()
+    gc.freeze()
 
 
 async def _stop(client: Any) -> None:
