@@ -33,6 +33,7 @@ _UNWRITTEN = "onedoor.outbox_unwritten"
 _WAKE = "onedoor.outbox_wake"
 # Every column but `seq` (the database numbers rows).
 COLUMNS = tuple(column.name for column in OUTBOX.columns if column.name != "seq")
+_INSERT = insert(OUTBOX)  # built once; each commit binds its rows
 
 
 @dataclass
@@ -131,7 +132,7 @@ def _write_rows(session: Session) -> None:
     rows = [row for _, row in unwritten.rows]
     unwritten.rows.clear()
     for _shape, run in groupby(rows, key=tuple):
-        session.execute(insert(OUTBOX), list(run))
+        session.execute(_INSERT, list(run))
     unwritten.written = True
 
 

@@ -17,11 +17,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
@@ -68,6 +68,15 @@ _MARK_SENT = (
 )
 
 
+def _claim_query(batch_size: int, *, hold_claims: bool) -> Select[Any]:
+    """The oldest unsent rows, built once per relay: a statement built for each batch
+    cost its construction and its cache key every time."""
+    query = (
+        select(*RELAYED).where(OUTBOX.c.sent_at.is_(None)).order_by(OUTBOX.c.seq).limit(batch_size)
+    )
+    return query.with_for_update(skip_locked=True) if hold_claims else query
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -89,6 +98,7 @@ class OutboxRelay:
         self._retention = retention
         self._topic_name = topic_name
         self._hold_claims = hold_claims
+        self._claim_query = _claim_query(batch_size, hold_claims=hold_claims)
         self._doorbell = asyncio.Event()
         self.published = 0
         self.healthy = True
@@ -151,15 +161,7 @@ class OutboxRelay:
 
     async def _claim(self, session: AsyncSession) -> list[RelayedRow]:
         # Plain rows, not ORM objects: the relay only reads them and marks them sent.
-        query = (
-            select(*RELAYED)
-            .where(OUTBOX.c.sent_at.is_(None))
-            .order_by(OUTBOX.c.seq)
-            .limit(self._batch_size)
-        )
-        if self._hold_claims:
-            query = query.with_for_update(skip_locked=True)
-        return [RelayedRow._make(row) for row in await session.execute(query)]
+        return [RelayedRow._make(row) for row in await session.execute(self._claim_query)]
 
     async def _publish(self, rows: list[RelayedRow]) -> None:
         if not rows:
