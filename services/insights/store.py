@@ -9,6 +9,7 @@ events arrived in.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -245,12 +246,23 @@ def _key_params(table: Any, keys: Iterable[dict[str, Any]]) -> list[dict[str, An
     return [{f"key_{name}": key[name] for name in _primary_key(table)} for key in keys]
 
 
-def _any_of(table: Any, columns: Sequence[str], keys: Sequence[AggregateKey]) -> Any:
-    """Rows whose columns hold one of the keys: an OR of equalities, which SQLite reads
-    with one index search per key (a row-value IN scans the whole index)."""
+@functools.lru_cache(maxsize=1024)
+def _any_of(table: Any, columns: tuple[str, ...], count: int) -> Any:
+    """Rows whose columns hold one of `count` keys (bound by `_keys_bound`): an OR of
+    equalities, which SQLite reads with one index search per key (a row-value IN scans
+    the whole index). Made once per table, columns and count: building the equalities
+    cost more than running the statement."""
     return or_(
-        *(and_(*(table.c[n] == v for n, v in zip(columns, key, strict=True))) for key in keys)
+        *(
+            and_(*(table.c[name] == bindparam(f"k{i}_{j}") for j, name in enumerate(columns)))
+            for i in range(count)
+        )
     )
+
+
+def _keys_bound(keys: Sequence[AggregateKey]) -> dict[str, Any]:
+    """The parameters of `_any_of` for the keys."""
+    return {f"k{i}_{j}": value for i, key in enumerate(keys) for j, value in enumerate(key)}
 
 
 # What a 3W aggregate row holds besides its key, counted from its lines.
@@ -277,8 +289,9 @@ def _recount(
             func.min(lines.c.region),
             func.min(lines.c.activity),
         )
-        .where(_any_of(lines, columns, keys))
-        .group_by(*grouped)
+        .where(_any_of(lines, columns, len(keys)))
+        .group_by(*grouped),
+        _keys_bound(keys),
     )
     width = len(columns)
     found = {tuple(row[:width]): dict(zip(RECOUNTED, row[width:], strict=True)) for row in counted}
@@ -306,8 +319,9 @@ def _respan(session: Session, keys: list[AggregateKey]) -> None:
     monthly_key = [monthly.c[name] for name in TOTAL_KEY_COLUMNS]
     months = session.execute(
         select(*monthly_key, monthly.c.start_month, monthly.c.end_month, monthly.c.region)
-        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, keys))
-        .order_by(*monthly_key)
+        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, len(keys)))
+        .order_by(*monthly_key),
+        _keys_bound(keys),
     )
     wanted: dict[AggregateKey, list[dict[str, Any]]] = {key: [] for key in keys}
     for row in span_rows(months):
@@ -315,8 +329,9 @@ def _respan(session: Session, keys: list[AggregateKey]) -> None:
     span_key = [spans.c[name] for name in TOTAL_KEY_COLUMNS]
     held_rows = session.execute(
         select(*span_key, spans.c.start_month, spans.c.end_month)
-        .where(_any_of(spans, TOTAL_KEY_COLUMNS, keys))
-        .order_by(*span_key, spans.c.start_month)
+        .where(_any_of(spans, TOTAL_KEY_COLUMNS, len(keys)))
+        .order_by(*span_key, spans.c.start_month),
+        _keys_bound(keys),
     )
     held: dict[AggregateKey, list[tuple[str, str]]] = {key: [] for key in keys}
     width = len(TOTAL_KEY_COLUMNS)
