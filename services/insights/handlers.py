@@ -1,6 +1,8 @@
 """Events the insights service consumes: each one updates the fact it is about, then
-the request's lines and figures are derived again (store.refresh_request); an
+the request's lines and figures are derived again (store.refresh_requests); an
 engagement's move also moves its product's monthly supply, and unmet demand its counts.
+Both are left for the end of the consumer's batch (pending.py), so a request with
+several events in one batch is derived once and each derived table is written once.
 
 Nothing here depends on the order events arrive in: a status is kept only if it is
 newer than the one held (domain.supersedes), a start time is the earliest seen, and an
@@ -26,7 +28,7 @@ from contracts.events import (
     RequestSubmitted,
     UnmetDemandRecorded,
 )
-from services.insights import domain
+from services.insights import domain, pending
 from services.insights.models import (
     AssessmentFact,
     EngagementFact,
@@ -36,7 +38,8 @@ from services.insights.models import (
     SlaBreachFact,
     UnmetDemandFact,
 )
-from services.insights.store import apply_counts, load_counts, refresh_request, unmet_counts
+from services.insights.pending import FACTS_ONLY
+from services.insights.store import load_counts, unmet_counts
 from shared.db import AsyncSession
 from shared.messaging import EventContext, EventHandlers
 
@@ -46,7 +49,7 @@ handlers = EventHandlers()
 @handlers.on(RequestSubmitted)
 async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
     session = context.session
-    fact = await session.get(RequestFact, event.request_id)
+    fact = await session.get(RequestFact, event.request_id, execution_options=FACTS_ONLY)
     if fact is None:
         fact = RequestFact(
             id=event.request_id,
@@ -61,13 +64,13 @@ async def on_request_submitted(event: RequestSubmitted, context: EventContext) -
             submitted_at=event.submitted_at,
         )
         session.add(fact)
-        await refresh_request(session, event.request_id)
+        await pending.later(session, event.request_id)
 
 
 @handlers.on(RequestStatusChanged)
 async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
     session = context.session
-    fact = await session.get(RequestFact, event.request_id)
+    fact = await session.get(RequestFact, event.request_id, execution_options=FACTS_ONLY)
     if fact is None:  # the request's own topic orders submitted first; nothing to place
         return
     step = RequestStep(
@@ -76,7 +79,12 @@ async def on_request_status_changed(event: RequestStatusChanged, context: EventC
         status=event.to_status,
         actor=event.actor,
     )
-    if await session.get(RequestStep, (step.request_id, step.at, step.status)) is not None:
+    if (
+        await session.get(
+            RequestStep, (step.request_id, step.at, step.status), execution_options=FACTS_ONLY
+        )
+        is not None
+    ):
         return  # the same move published again: the history has it
     session.add(step)
     if domain.supersedes(
@@ -84,14 +92,15 @@ async def on_request_status_changed(event: RequestStatusChanged, context: EventC
     ):
         fact.status, fact.status_at = event.to_status, event.changed_at
         session.add(fact)
-    await session.flush()
-    await refresh_request(session, event.request_id)
+    await pending.later(session, event.request_id)
 
 
 @handlers.on(RequestSlaBreached)
 async def on_request_sla_breached(event: RequestSlaBreached, context: EventContext) -> None:
     session = context.session
-    fact = await session.get(SlaBreachFact, (event.request_id, event.clock.value))
+    fact = await session.get(
+        SlaBreachFact, (event.request_id, event.clock.value), execution_options=FACTS_ONLY
+    )
     if fact is not None and fact.breached_at <= event.breached_at:
         return
     fact = fact or SlaBreachFact(
@@ -99,14 +108,18 @@ async def on_request_sla_breached(event: RequestSlaBreached, context: EventConte
     )
     fact.breached_at = event.breached_at
     session.add(fact)
-    await session.flush()
-    await refresh_request(session, event.request_id)
+    await pending.later(session, event.request_id)
 
 
 @handlers.on(UnmetDemandRecorded)
 async def on_unmet_demand_recorded(event: UnmetDemandRecorded, context: EventContext) -> None:
     session = context.session
-    if await session.get(UnmetDemandFact, (event.request_id, event.product_code)) is not None:
+    if (
+        await session.get(
+            UnmetDemandFact, (event.request_id, event.product_code), execution_options=FACTS_ONLY
+        )
+        is not None
+    ):
         return  # kept once per request and product, as the desks keep it
     fact = UnmetDemandFact(
         request_id=event.request_id,
@@ -119,7 +132,7 @@ async def on_unmet_demand_recorded(event: UnmetDemandRecorded, context: EventCon
         recorded_at=event.recorded_at,
     )
     session.add(fact)
-    await apply_counts(session, [], unmet_counts(fact))
+    await pending.later(session, after=unmet_counts(fact))
 
 
 async def _engagement(
@@ -130,7 +143,7 @@ async def _engagement(
     status: str,
     at: datetime,
 ) -> None:
-    fact = await session.get(EngagementFact, engagement_id)
+    fact = await session.get(EngagementFact, engagement_id, execution_options=FACTS_ONLY)
     before = _load_of(fact)
     if fact is None:
         fact = EngagementFact(
@@ -150,9 +163,9 @@ async def _engagement(
     if status in domain.ENGAGEMENT_ENDED:
         fact.ended_at = _earliest(fact.ended_at, at)
     session.add(fact)
-    await apply_counts(session, load_counts(before), load_counts(_load_of(fact)))
-    await session.flush()
-    await refresh_request(session, request_id)
+    await pending.later(
+        session, request_id, before=load_counts(before), after=load_counts(_load_of(fact))
+    )
 
 
 def _earliest(held: datetime | None, at: datetime) -> datetime:
@@ -233,7 +246,7 @@ async def on_engagement_delivered(event: EngagementDelivered, context: EventCont
 async def _assessment_status(
     session: AsyncSession, assessment_id: str, status: str, at: datetime
 ) -> None:
-    fact = await session.get(AssessmentFact, assessment_id)
+    fact = await session.get(AssessmentFact, assessment_id, execution_options=FACTS_ONLY)
     if fact is None:  # its own topic orders the opening first
         return
     ended = status in domain.ASSESSMENT_ENDED and (fact.ended_at is None or at < fact.ended_at)
@@ -244,14 +257,16 @@ async def _assessment_status(
     elif not ended:
         return
     session.add(fact)
-    await session.flush()
-    await refresh_request(session, fact.request_id)
+    await pending.later(session, fact.request_id)
 
 
 @handlers.on(AssessmentOpened)
 async def on_assessment_opened(event: AssessmentOpened, context: EventContext) -> None:
     session = context.session
-    if await session.get(AssessmentFact, event.assessment_id) is not None:
+    if (
+        await session.get(AssessmentFact, event.assessment_id, execution_options=FACTS_ONLY)
+        is not None
+    ):
         return
     session.add(
         AssessmentFact(
@@ -263,7 +278,7 @@ async def on_assessment_opened(event: AssessmentOpened, context: EventContext) -
             status_at=event.opened_at,
         )
     )
-    await refresh_request(session, event.request_id)
+    await pending.later(session, event.request_id)
 
 
 @handlers.on(AssessmentStatusChanged)
@@ -277,7 +292,7 @@ async def on_assessment_status_changed(
 
 @handlers.on(ProductCataloged)
 async def on_product_cataloged(event: ProductCataloged, context: EventContext) -> None:
-    fact = await context.session.get(ProductFact, event.code)
+    fact = await context.session.get(ProductFact, event.code, execution_options=FACTS_ONLY)
     if fact is not None and fact.revision >= event.revision:
         return
     fact = fact or ProductFact(code=event.code, name="", provider_unit="", revision=0)

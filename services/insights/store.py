@@ -9,6 +9,7 @@ events arrived in.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import replacement_traverse
 from sqlmodel import col
 
@@ -99,35 +101,39 @@ TOTAL_KEY_COLUMNS = KEY_COLUMNS[:-2]
 Aggregate = type[WhoDoesWhat] | type[WhoDoesWhatTotal]
 
 
-async def refresh_request(session: AsyncSession, request_id: str) -> None:
-    """Derive the request's lines and figures from its facts again and recount what
-    they touch. Its facts are read once for both; every write is a Core statement, one
-    per table (the ORM's objects would cost more to make than the statements)."""
+def refresh_requests(session: Session, request_ids: Iterable[str]) -> None:
+    """Derive the requests' lines and figures from their facts again and recount what
+    they touch: a batch's requests together, their facts read once for both, one
+    statement per table for all of them; every write a Core statement (the ORM's
+    objects would cost more to make than the statements). Synchronous, as it runs from
+    the session's events at the batch's end (pending.py)."""
+    ids = sorted(set(request_ids))
+    if not ids:
+        return
     lines = _table(ActivityLine)
-    held = await session.execute(select(lines).where(lines.c.request_id == request_id))
+    held = session.execute(select(lines).where(lines.c.request_id.in_(ids)))
     old = {_line_key(row._mapping): dict(row._mapping) for row in held}
-    request = await session.get(RequestFact, request_id)
-    engagements: list[EngagementFact] = []
-    assessments: list[AssessmentFact] = []
+    facts = _facts_of(session, ids)
     new: dict[tuple[str, ...], dict[str, Any]] = {}
-    if request is not None:  # else its engagements came first: lines once we know where
-        engagements, assessments = await _engagements_and_assessments(session, request_id)
-        new = {_line_key(line): line for line in _derived_lines(request, engagements, assessments)}
+    for request in facts.requests:  # a request not known yet: lines once we know where
+        derived = _derived_lines(
+            request, facts.engagements.get(request.id, []), facts.assessments.get(request.id, [])
+        )
+        new.update((_line_key(line), line) for line in derived)
     # Only the lines that changed are rewritten, and only the keys they leave or join
     # are recounted (a line as it was counts the same).
     gone = [key for key, line in old.items() if new.get(key) != line]
     made = [line for key, line in new.items() if old.get(key) != line]
     if gone:
-        await session.execute(_delete_by_key(lines), _key_params(lines, [old[k] for k in gone]))
+        session.execute(_delete_by_key(lines), _key_params(lines, [old[k] for k in gone]))
     if made:
-        await session.execute(insert(lines), made)
+        session.execute(insert(lines), made)
     touched = {_aggregate_key(old[key]) for key in gone} | {_aggregate_key(line) for line in made}
-    await _recount(session, WhoDoesWhat, KEY_COLUMNS, sorted(touched))
+    _recount(session, WhoDoesWhat, KEY_COLUMNS, sorted(touched))
     totals = sorted({key[: len(TOTAL_KEY_COLUMNS)] for key in touched})
-    await _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, totals)
-    await _respan(session, totals)
-    if request is not None:
-        await refresh_figures(session, request, engagements, assessments)
+    _recount(session, WhoDoesWhatTotal, TOTAL_KEY_COLUMNS, totals)
+    _respan(session, totals)
+    refresh_figures(session, facts)
 
 
 def _line_key(line: Any) -> tuple[str, ...]:
@@ -139,22 +145,42 @@ def _aggregate_key(line: dict[str, Any]) -> AggregateKey:
     return tuple(line[name] for name in KEY_COLUMNS)
 
 
-async def _engagements_and_assessments(
-    session: AsyncSession, request_id: str
-) -> tuple[list[EngagementFact], list[AssessmentFact]]:
-    engagements = await session.scalars(
-        select(EngagementFact).where(col(EngagementFact.request_id) == request_id)
+# A fact's row as read (a request's, an engagement's, an assessment's): the columns of
+# its model as attributes, read with Core (no ORM object is made).
+FactRow = Row[Any]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The facts of some requests: those known, and their engagements and assessments by
+    request (also of requests not known yet)."""
+
+    requests: list[FactRow]
+    engagements: dict[str, list[FactRow]]
+    assessments: dict[str, list[FactRow]]
+
+
+def _facts_of(session: Session, ids: list[str]) -> Facts:
+    requests, engagements, assessments = (
+        _table(model) for model in (RequestFact, EngagementFact, AssessmentFact)
     )
-    assessments = await session.scalars(
-        select(AssessmentFact).where(col(AssessmentFact.request_id) == request_id)
+    return Facts(
+        requests=list(session.execute(select(requests).where(requests.c.id.in_(ids)))),
+        engagements=_by_request(session, engagements, ids),
+        assessments=_by_request(session, assessments, ids),
     )
-    return list(engagements), list(assessments)
+
+
+def _by_request(session: Session, table: Any, ids: list[str]) -> dict[str, list[Row[Any]]]:
+    """The rows of a table of the requests, by request."""
+    by_request: dict[str, list[Row[Any]]] = {}
+    for row in session.execute(select(table).where(table.c.request_id.in_(ids))):
+        by_request.setdefault(row.request_id, []).append(row)
+    return by_request
 
 
 def _derived_lines(
-    request: RequestFact,
-    engagements: Sequence[EngagementFact],
-    assessments: Sequence[AssessmentFact],
+    request: FactRow, engagements: Sequence[FactRow], assessments: Sequence[FactRow]
 ) -> list[dict[str, Any]]:
     lines = domain.desk_lines(
         request.desk_code, request.products, request.status, request.submitted_at, request.status_at
@@ -199,7 +225,7 @@ def _table(model: Any) -> Any:
     return model.__table__
 
 
-def _upsert(session: AsyncSession, table: Any) -> Any:
+def _upsert(session: Session, table: Any) -> Any:
     """An INSERT that can say what to do on a conflict, in the session's dialect."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert(table)
@@ -220,20 +246,31 @@ def _key_params(table: Any, keys: Iterable[dict[str, Any]]) -> list[dict[str, An
     return [{f"key_{name}": key[name] for name in _primary_key(table)} for key in keys]
 
 
-def _any_of(table: Any, columns: Sequence[str], keys: Sequence[AggregateKey]) -> Any:
-    """Rows whose columns hold one of the keys: an OR of equalities, which SQLite reads
-    with one index search per key (a row-value IN scans the whole index)."""
+@functools.lru_cache(maxsize=1024)
+def _any_of(table: Any, columns: tuple[str, ...], count: int) -> Any:
+    """Rows whose columns hold one of `count` keys (bound by `_keys_bound`): an OR of
+    equalities, which SQLite reads with one index search per key (a row-value IN scans
+    the whole index). Made once per table, columns and count: building the equalities
+    cost more than running the statement."""
     return or_(
-        *(and_(*(table.c[n] == v for n, v in zip(columns, key, strict=True))) for key in keys)
+        *(
+            and_(*(table.c[name] == bindparam(f"k{i}_{j}") for j, name in enumerate(columns)))
+            for i in range(count)
+        )
     )
+
+
+def _keys_bound(keys: Sequence[AggregateKey]) -> dict[str, Any]:
+    """The parameters of `_any_of` for the keys."""
+    return {f"k{i}_{j}": value for i, key in enumerate(keys) for j, value in enumerate(key)}
 
 
 # What a 3W aggregate row holds besides its key, counted from its lines.
 RECOUNTED = ("requests", "open_requests", "since", "region", "activity")
 
 
-async def _recount(
-    session: AsyncSession, aggregate: Aggregate, columns: tuple[str, ...], keys: list[AggregateKey]
+def _recount(
+    session: Session, aggregate: Aggregate, columns: tuple[str, ...], keys: list[AggregateKey]
 ) -> None:
     """The aggregate rows of the keys, counted again from the lines in one grouped read
     (those left with no line removed): one statement per table, not per key."""
@@ -243,7 +280,7 @@ async def _recount(
     table = _table(aggregate)
     grouped = [lines.c[name] for name in columns]
     still_open = func.sum(case((lines.c.end_month == domain.OPEN, 1), else_=0))
-    counted = await session.execute(
+    counted = session.execute(
         select(
             *grouped,
             func.count(),
@@ -252,8 +289,9 @@ async def _recount(
             func.min(lines.c.region),
             func.min(lines.c.activity),
         )
-        .where(_any_of(lines, columns, keys))
-        .group_by(*grouped)
+        .where(_any_of(lines, columns, len(keys)))
+        .group_by(*grouped),
+        _keys_bound(keys),
     )
     width = len(columns)
     found = {tuple(row[:width]): dict(zip(RECOUNTED, row[width:], strict=True)) for row in counted}
@@ -265,13 +303,13 @@ async def _recount(
             index_elements=list(columns),
             set_={name: statement.excluded[name] for name in RECOUNTED},
         )
-        await session.execute(statement, rows)
+        session.execute(statement, rows)
     gone = [dict(zip(columns, key, strict=True)) for key in keys if key not in found]
     if gone:
-        await session.execute(_delete_by_key(table), _key_params(table, gone))
+        session.execute(_delete_by_key(table), _key_params(table, gone))
 
 
-async def _respan(session: AsyncSession, keys: list[AggregateKey]) -> None:
+def _respan(session: Session, keys: list[AggregateKey]) -> None:
     """The active months of the all-time keys, merged again from their monthly rows
     (just recounted), written for the keys whose spans changed."""
     if not keys:
@@ -279,19 +317,21 @@ async def _respan(session: AsyncSession, keys: list[AggregateKey]) -> None:
     monthly = _table(WhoDoesWhat)
     spans = _table(WhoDoesWhatSpan)
     monthly_key = [monthly.c[name] for name in TOTAL_KEY_COLUMNS]
-    months = await session.execute(
+    months = session.execute(
         select(*monthly_key, monthly.c.start_month, monthly.c.end_month, monthly.c.region)
-        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, keys))
-        .order_by(*monthly_key)
+        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, len(keys)))
+        .order_by(*monthly_key),
+        _keys_bound(keys),
     )
     wanted: dict[AggregateKey, list[dict[str, Any]]] = {key: [] for key in keys}
     for row in span_rows(months):
         wanted[tuple(row[name] for name in TOTAL_KEY_COLUMNS)].append(row)
     span_key = [spans.c[name] for name in TOTAL_KEY_COLUMNS]
-    held_rows = await session.execute(
+    held_rows = session.execute(
         select(*span_key, spans.c.start_month, spans.c.end_month)
-        .where(_any_of(spans, TOTAL_KEY_COLUMNS, keys))
-        .order_by(*span_key, spans.c.start_month)
+        .where(_any_of(spans, TOTAL_KEY_COLUMNS, len(keys)))
+        .order_by(*span_key, spans.c.start_month),
+        _keys_bound(keys),
     )
     held: dict[AggregateKey, list[tuple[str, str]]] = {key: [] for key in keys}
     width = len(TOTAL_KEY_COLUMNS)
@@ -306,13 +346,13 @@ async def _respan(session: AsyncSession, keys: list[AggregateKey]) -> None:
         return
     by_key = [dict(zip(TOTAL_KEY_COLUMNS, key, strict=True)) for key in changed]
     gone = [spans.c[name] == bindparam(f"key_{name}") for name in TOTAL_KEY_COLUMNS]
-    await session.execute(
+    session.execute(
         delete(spans).where(*gone),
         [{f"key_{name}": key[name] for name in TOTAL_KEY_COLUMNS} for key in by_key],
     )
     made = [row for key in changed for row in wanted[key]]
     if made:
-        await session.execute(insert(spans), made)
+        session.execute(insert(spans), made)
 
 
 def span_rows(monthly: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -514,75 +554,76 @@ CountKey = tuple[type[InsightsTable], tuple[tuple[str, Any], ...], tuple[tuple[s
 Counts = list[tuple[CountKey, dict[str, int]]]
 
 
-async def refresh_figures(
-    session: AsyncSession,
-    request: RequestFact,
-    engagements: Sequence[EngagementFact],
-    assessments: Sequence[AssessmentFact],
-) -> None:
-    """Derive the request's figures from its facts again, and move the aggregates by the
-    difference between its old and new contributions."""
-    request_id = request.id
+def refresh_figures(session: Session, facts: Facts) -> None:
+    """Derive the requests' figures from their facts again, and move the aggregates by
+    the difference between their old and new contributions."""
+    ids = [request.id for request in facts.requests]
+    if not ids:
+        return
     coordination = _table(RequestCoordination)
     parties = _table(RequestParty)
     products_table = _table(RequestProduct)
-    old = (
-        await session.execute(select(coordination).where(coordination.c.request_id == request_id))
-    ).first()
-    # A plain copy of the old row for its contributions, never added to the session.
-    before = coordination_counts(RequestCoordination(**old._mapping)) if old is not None else []
-    history = await _history(session, request, engagements, assessments)
-    figures = domain.figures_of(history)
-    products = sorted({*request.products, *(e.product_code for e in history.engagements)})
-    partners = sorted({p for a in history.assessments for p in a.partners})
-    row = coordination_row(request, products, partners, figures, len(history.assessments))
+    held = session.execute(select(coordination).where(coordination.c.request_id.in_(ids)))
+    # Plain copies of the old rows for their contributions, never added to the session.
+    before = [
+        count for old in held for count in coordination_counts(RequestCoordination(**old._mapping))
+    ]
+    steps = _by_request(session, _table(RequestStep), ids)
+    breaches = _by_request(session, _table(SlaBreachFact), ids)
+    after: Counts = []
+    rows: list[dict[str, Any]] = []
+    party_rows: list[dict[str, Any]] = []
+    product_rows: list[dict[str, Any]] = []
+    for request in facts.requests:
+        request_id = request.id
+        history = _history(
+            request,
+            facts.engagements.get(request_id, []),
+            facts.assessments.get(request_id, []),
+            steps.get(request_id, []),
+            breaches.get(request_id, []),
+        )
+        figures = domain.figures_of(history)
+        products = sorted({*request.products, *(e.product_code for e in history.engagements)})
+        partners = sorted({p for a in history.assessments for p in a.partners})
+        row = coordination_row(request, products, partners, figures, len(history.assessments))
+        rows.append(row.model_dump())
+        after += coordination_counts(row)
+        party_rows += [
+            {
+                "request_id": request_id,
+                "party_kind": party.kind.value,
+                "party": party.party,
+                "seconds": party.seconds,
+                "breaches": party.breaches,
+            }
+            for party in figures.parties
+        ]
+        product_rows += [{"request_id": request_id, "product_code": p} for p in products]
     for table in (coordination, parties, products_table):
-        await session.execute(delete(table).where(table.c.request_id == request_id))
-    await session.execute(insert(coordination), [row.model_dump()])
-    if figures.parties:
-        await session.execute(
-            insert(parties),
-            [
-                {
-                    "request_id": request_id,
-                    "party_kind": party.kind.value,
-                    "party": party.party,
-                    "seconds": party.seconds,
-                    "breaches": party.breaches,
-                }
-                for party in figures.parties
-            ],
-        )
-    if products:
-        await session.execute(
-            insert(products_table),
-            [{"request_id": request_id, "product_code": product} for product in products],
-        )
-    await apply_counts(session, before, coordination_counts(row))
+        session.execute(delete(table).where(table.c.request_id.in_(ids)))
+    for table, made in (
+        (coordination, rows),
+        (parties, party_rows),
+        (products_table, product_rows),
+    ):
+        if made:
+            session.execute(insert(table), made)
+    apply_counts(session, before, after)
 
 
-async def _history(
-    session: AsyncSession,
-    request: RequestFact,
-    engagements: Sequence[EngagementFact],
-    assessments: Sequence[AssessmentFact],
+def _history(
+    request: FactRow,
+    engagements: Sequence[FactRow],
+    assessments: Sequence[FactRow],
+    steps: Sequence[FactRow],
+    breaches: Sequence[FactRow],
 ) -> domain.RequestHistory:
-    request_id = request.id
-    steps = await session.execute(
-        select(col(RequestStep.at), col(RequestStep.status), col(RequestStep.actor)).where(
-            col(RequestStep.request_id) == request_id
-        )
-    )
-    breaches = await session.execute(
-        select(col(SlaBreachFact.clock), col(SlaBreachFact.breached_at)).where(
-            col(SlaBreachFact.request_id) == request_id
-        )
-    )
     return domain.RequestHistory(
         client_code=request.client_code,
         desk_code=request.desk_code,
         submitted_at=request.submitted_at,
-        steps=tuple(domain.Step(at, status, actor) for at, status, actor in steps),
+        steps=tuple(domain.Step(step.at, step.status, step.actor) for step in steps),
         engagements=tuple(
             domain.EngagementPart(
                 e.product_code,
@@ -598,7 +639,7 @@ async def _history(
             domain.AssessmentPart(tuple(a.partners), a.opened_at, a.ended_at, a.status_at)
             for a in assessments
         ),
-        breaches=tuple(domain.Breach(clock, at) for clock, at in breaches),
+        breaches=tuple(domain.Breach(b.clock, b.breached_at) for b in breaches),
     )
 
 
@@ -607,7 +648,7 @@ def _holder(key: domain.HolderKey) -> str:
 
 
 def coordination_row(
-    request: RequestFact,
+    request: RequestFact | FactRow,
     products: list[str],
     partners: list[str],
     figures: domain.RequestFiguresOf,
@@ -750,7 +791,7 @@ def unmet_counts(fact: UnmetDemandFact) -> Counts:
     ]
 
 
-async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> None:
+def apply_counts(session: Session, before: Counts, after: Counts) -> None:
     """Move each aggregate row by the difference of two sets of contributions: one
     upsert per table adding the deltas (rows in key order, so two transactions lock them
     in the same order), then a row left with no count is removed, so the aggregates
@@ -766,11 +807,11 @@ async def apply_counts(session: AsyncSession, before: Counts, after: Counts) -> 
         if any(delta.values()):
             by_table.setdefault(key[0], []).append((key, delta))
     for model in sorted(by_table, key=lambda m: str(m.__tablename__)):
-        await _move(session, model, sorted(by_table[model], key=lambda item: item[0][1]))
+        _move(session, model, sorted(by_table[model], key=lambda item: item[0][1]))
 
 
-async def _move(
-    session: AsyncSession,
+def _move(
+    session: Session,
     model: type[InsightsTable],
     moves: list[tuple[CountKey, dict[str, int]]],
 ) -> None:
@@ -787,11 +828,11 @@ async def _move(
         index_elements=_primary_key(table),
         set_={name: table.c[name] + statement.excluded[name] for name in counted},
     )
-    await session.execute(statement, rows)
+    session.execute(statement, rows)
     decreased = [dict(identity) for (_, identity, _), delta in moves if min(delta.values()) < 0]
     if decreased:
         emptied = [table.c[name] == 0 for name in counted]
-        await session.execute(_delete_by_key(table, *emptied), _key_params(table, decreased))
+        session.execute(_delete_by_key(table, *emptied), _key_params(table, decreased))
 
 
 def _counted(table: type[InsightsTable]) -> list[str]:

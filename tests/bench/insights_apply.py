@@ -4,9 +4,9 @@ demand, joint assessments, SLA breaches), interleaved in time across requests as
 would arrive, applied by the platform's own consumer (EventConsumer.apply: the inbox, the
 batch's savepoint, the handlers) in batches of a given size. Reporting only.
 
-`python -m tests.bench.insights_apply [--requests N] [--batch N] [--profile FILE]` runs
-it alone on a fresh SQLite store (the first half of the stream warms the store, the
-second half is measured); the insights bench (insights.py) runs it on its 100 000
+`python -m tests.bench.insights_apply [--requests N] [--batch N] [--url URL] [--profile
+FILE]` runs it alone on a fresh SQLite store (or `--url` an empty PostgreSQL database to
+use up; the first half of the stream warms the store, the second half is measured); the insights bench (insights.py) runs it on its 100 000
 requests, as a store in service has them.
 """
 
@@ -218,29 +218,37 @@ def event_stream(requests: int, seed: int = 7) -> list[Event]:
     return sorted(events, key=_moment)
 
 
-async def _alone(requests: int, batch: int, profile: bool) -> str:
-    """Apply the stream to a fresh store; the profile of the measured half (if asked)."""
+async def _run(url: str, requests: int, batch: int, profile: bool) -> str:
+    """Apply the stream to the empty store at `url`; the profile of the measured half
+    (if asked)."""
     stream = event_stream(requests)
     made = records([(_moment(event), event) for event in stream])
-    with tempfile.TemporaryDirectory() as work:
-        url = f"sqlite+aiosqlite:///{Path(work) / 'insights.db'}"
-        engine = create_engine(url)
-        await upgrade(engine, INSIGHTS.migrations_dir)
-        await engine.dispose()
-        measured, profiled = await warm_then_measure(
-            url, "insights-bench", handlers, made, batch, profile
-        )
+    engine = create_engine(url)
+    await upgrade(engine, INSIGHTS.migrations_dir)
+    await engine.dispose()
+    measured, profiled = await warm_then_measure(
+        url, "insights-bench", handlers, made, batch, profile
+    )
     report(measured, requests, len(stream))
     return profiled
+
+
+async def _alone(url: str | None, requests: int, batch: int, profile: bool) -> str:
+    if url is not None:
+        return await _run(url, requests, batch, profile)
+    with tempfile.TemporaryDirectory() as work:
+        sqlite = f"sqlite+aiosqlite:///{Path(work) / 'insights.db'}"
+        return await _run(sqlite, requests, batch, profile)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--url", default=None, help="an empty database (default: SQLite)")
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
-    profiled = asyncio.run(_alone(args.requests, args.batch, args.profile is not None))
+    profiled = asyncio.run(_alone(args.url, args.requests, args.batch, args.profile is not None))
     if args.profile is not None:
         args.profile.write_text(profiled)
 
