@@ -19,6 +19,7 @@ from strawberry.types.enum import EnumValue, StrawberryEnumDefinition
 from contracts import enums
 from gateway.clients import ServiceError
 from gateway.context import GatewayContext
+from gateway.schema.conversion import convert
 
 GatewayInfo = Info[GatewayContext, None]
 
@@ -89,7 +90,7 @@ def derived(
 
 def from_contract(graphql_type: type[GraphQLType], answer: BaseModel) -> GraphQLType:
     """The GraphQL object of a service's validated answer (for a `derived` type)."""
-    return cast(GraphQLType, graphql_type.from_pydantic(answer))  # type: ignore[attr-defined]
+    return cast(GraphQLType, convert(graphql_type, answer))
 
 
 def all_from_contract(graphql_type: type[GraphQLType], answers: list[Any]) -> list[GraphQLType]:

@@ -32,8 +32,10 @@ from tests.bench.results import BenchmarkResult
 from tests.bench.stack import BenchStack, running_stack
 
 Benchmark = Callable[[], BenchmarkResult]
+GATEWAY_OVERHEAD = "gateway overhead"
 # The parts a run can be narrowed to while iterating on one of them.
-PARTS = ("stack", "pipeline", "lessons", "insights", "desks")
+# "gateway" is the stack's gateway-overhead bench alone (no intake loads, no memory).
+PARTS = ("stack", "gateway", "pipeline", "lessons", "insights", "desks")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -84,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="onedoor-bench-") as work:
         if "stack" in parts:
             results += on_the_stack(args, Path(work) / "var")
+        elif "gateway" in parts:
+            results += on_the_stack(args, Path(work) / "var", gateway_only=True)
         if "pipeline" in parts:
             results.append(
                 measure("event pipeline", lambda: pipeline(args, Path(work) / "pipeline"))
@@ -121,12 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(result.status == "crashed" for result in results) else 0
 
 
-def on_the_stack(args: argparse.Namespace, var_dir: Path) -> list[BenchmarkResult]:
+def on_the_stack(
+    args: argparse.Namespace, var_dir: Path, *, gateway_only: bool = False
+) -> list[BenchmarkResult]:
     """The benchmarks that need the embedded stack: one stack, in this order."""
     progress("starting the embedded stack")
     try:
         with running_stack(var_dir) as stack:
-            results = [measure(name, benchmark) for name, benchmark in on(stack, args)]
+            benchmarks = on(stack, args)
+            if gateway_only:
+                benchmarks = [(name, run) for name, run in benchmarks if name == GATEWAY_OVERHEAD]
+            results = [measure(name, benchmark) for name, benchmark in benchmarks]
             progress("stopping the embedded stack")
             return results
     except Exception as error:
@@ -143,7 +152,7 @@ def on(stack: BenchStack, args: argparse.Namespace) -> list[tuple[str, Benchmark
             lambda: idle_memory(stack, settle_s=args.settle, label="after start"),
         ),
         (
-            "gateway overhead",
+            GATEWAY_OVERHEAD,
             lambda: asyncio.run(gateway_overhead(stack, iterations=args.iterations)),
         ),
         *(
