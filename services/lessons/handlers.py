@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import col
 
 from contracts.enums import Sensitivity
@@ -82,19 +82,21 @@ async def _drafted_from(context: EventContext, kind: SourceKind, reference: str)
     return existing is not None
 
 
+_KNOWN_REQUEST = select(col(IntakeRequest.request_id)).where(
+    col(IntakeRequest.request_id) == bindparam("request_id")
+)
+_INSERT_REQUEST = insert(IntakeRequest.__table__)  # type: ignore[attr-defined]
+
+
 @handlers.on(RequestSubmitted)
 async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
     """Keep what the request says and who may read its suggestions; rank lessons for it.
 
-    Core statements: nothing in the transaction reads the request or its suggestions
-    back as objects, so neither is built (nor flushed) as one."""
+    Core statements on the tables, built once: nothing in the transaction reads the
+    request or its suggestions back as objects, so neither is built (nor flushed) as one,
+    and the ORM's bulk insert would map each row again."""
     session = context.session
-    known = await session.scalar(
-        select(col(IntakeRequest.request_id)).where(
-            col(IntakeRequest.request_id) == event.request_id
-        )
-    )
-    if known is not None:
+    if await session.scalar(_KNOWN_REQUEST, {"request_id": event.request_id}) is not None:
         return
     request = {
         "request_id": event.request_id,
@@ -109,7 +111,7 @@ async def on_request_submitted(event: RequestSubmitted, context: EventContext) -
         "submitted_at": event.submitted_at,
         "suggested_at": context.clock.now(),
     }
-    await session.execute(insert(IntakeRequest), [request])
+    await session.execute(_INSERT_REQUEST, [request])
     profile = IntakeProfile(
         terms=terms_of(f"{event.title} {event.description}"),
         products=frozenset(event.products),

@@ -9,7 +9,9 @@ and a client never does.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, insert, or_, select
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select
 from sqlmodel import col
 
 from contracts.enums import LessonStatus
@@ -20,17 +22,17 @@ from services.lessons.domain import (
     rank_suggestions,
 )
 from services.lessons.models import Lesson, LessonTag, Suggestion
-from services.lessons.search import (
-    LESSON_SEARCH,
-    best_matches,
-    engine_for,
-    search_terms,
-)
+from services.lessons.search import LESSON_SEARCH, TextMatch, engine_for, search_terms
 from shared.db import AsyncSession
 
 CANDIDATES_PER_LOOKUP = 50
 STORED_PER_REQUEST = 20
 SHOWN_PER_REQUEST = 5
+
+LESSONS: Table = Lesson.__table__  # type: ignore[attr-defined]
+# Core, not ORM, inserts of plain rows: the ORM's bulk path spends more CPU on each
+# row's mapping than SQLite spends storing it.
+_INSERT_SUGGESTIONS = insert(Suggestion.__table__)  # type: ignore[attr-defined]
 
 
 # What a candidate is ranked on: columns, not Lesson objects (their bodies, history
@@ -45,38 +47,56 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+def _text_candidates(matched: TextMatch) -> Select[*tuple[Any, ...]]:
+    """The best text matches with the columns they are ranked on, in one statement: the
+    page of the search (`best_matches`) joined to its lessons by their unique id, in the
+    engine's fastest order (on SQLite still sorted inside FTS5, the lessons looked up
+    for the page's rows alone)."""
+    published = LESSON_SEARCH.c.status == LessonStatus.published.value
+    return (
+        select(matched.score.label("score"), *_CANDIDATE_COLUMNS)
+        .select_from(matched.source.join(LESSONS, LESSONS.c.id == LESSON_SEARCH.c.lesson_id))
+        .where(published, matched.condition)
+        .order_by(*matched.fastest)
+        .limit(CANDIDATES_PER_LOOKUP)
+    )
+
+
+# Built once, run with each request's values: building the clauses of a statement
+# again per event cost more CPU than SQLAlchemy's cached compilation of it.
+_TAGGED = (
+    select(*_CANDIDATE_COLUMNS)
+    .where(
+        col(Lesson.status) == LessonStatus.published.value,
+        col(Lesson.id).in_(
+            select(col(LessonTag.lesson_id)).where(
+                or_(
+                    and_(
+                        col(LessonTag.facet) == "theme",
+                        col(LessonTag.value).in_(bindparam("products", expanding=True)),
+                    ),
+                    and_(
+                        col(LessonTag.facet) == "country",
+                        col(LessonTag.value) == bindparam("country"),
+                    ),
+                )
+            )
+        ),
+    )
+    .order_by(col(Lesson.published_at).desc(), col(Lesson.id))
+    .limit(CANDIDATES_PER_LOOKUP)
+)
+
+
 async def candidates_for(session: AsyncSession, profile: IntakeProfile) -> list[Candidate]:
-    published = col(Lesson.status) == LessonStatus.published.value
     found: dict[str, Candidate] = {}
     terms = search_terms(" ".join(profile.terms))
     if terms:
         matched = engine_for(session).match(terms, any_term=True)
-        where = and_(LESSON_SEARCH.c.status == LessonStatus.published.value, matched.condition)
-        best = await best_matches(session, matched, where, first=CANDIDATES_PER_LOOKUP)
-        if best:
-            scores = dict(best)
-            of_docs = (
-                select(LESSON_SEARCH.c.doc, *_CANDIDATE_COLUMNS)
-                .join(LESSON_SEARCH, LESSON_SEARCH.c.lesson_id == col(Lesson.id))
-                .where(LESSON_SEARCH.c.doc.in_(list(scores)))
-            )
-            rows = {row[0]: row[1:] for row in (await session.execute(of_docs)).all()}
-            for doc, _score in best:  # in the order of the best matches
-                if doc in rows:
-                    found[rows[doc][0]] = _candidate(*rows[doc], score=scores[doc])
-    tagged = select(col(LessonTag.lesson_id)).where(
-        or_(
-            and_(col(LessonTag.facet) == "theme", col(LessonTag.value).in_(profile.products)),
-            and_(col(LessonTag.facet) == "country", col(LessonTag.value) == profile.country),
-        )
-    )
-    query_tagged = (
-        select(*_CANDIDATE_COLUMNS)
-        .where(published, col(Lesson.id).in_(tagged))
-        .order_by(col(Lesson.published_at).desc(), col(Lesson.id))
-        .limit(CANDIDATES_PER_LOOKUP)
-    )
-    for row in (await session.execute(query_tagged)).all():
+        for score, *columns in (await session.execute(_text_candidates(matched))).all():
+            found[columns[0]] = _candidate(*columns, score=float(score or 0.0))
+    tagged = {"products": sorted(profile.products), "country": profile.country}
+    for row in (await session.execute(_TAGGED, tagged)).all():
         if row[0] not in found:
             found[row[0]] = _candidate(*row, score=0.0)
     return list(found.values())
@@ -121,5 +141,5 @@ async def suggest_first(
             }
             for rank, item in enumerate(ranked, start=1)
         ]
-        await session.execute(insert(Suggestion), rows)
+        await session.execute(_INSERT_SUGGESTIONS, rows)
     return ranked

@@ -32,6 +32,7 @@ handlers = EventHandlers()
 AUTO_ACTOR = "products:auto-accept"
 # A request withdrawn by its client, or merged into another (its work goes on there).
 ENDED_REQUEST = frozenset({"withdrawn", "merged"})
+_INSERT_ENGAGEMENT = insert(Engagement.__table__)  # type: ignore[attr-defined]
 
 
 @handlers.on(RequestRouted)
@@ -56,8 +57,9 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
     now = context.clock.now()
     engagement_id = str(uuid.uuid4())
     decline_reason = "the product is not offered" if decline else None
-    # A Core INSERT with every column: nothing in the transaction reads the engagement
-    # back as an object (a later event's handler queries it like any row).
+    # A Core INSERT with every column, on the table: nothing in the transaction reads
+    # the engagement back as an object (a later event's handler queries it like any row),
+    # and the ORM's bulk insert would map the row again.
     engagement = {
         "id": engagement_id,
         "routing_id": event.routing_id,
@@ -82,7 +84,7 @@ async def on_request_routed(event: RequestRouted, context: EventContext) -> None
         "updated_at": now,
         "version": 1,
     }
-    await session.execute(insert(Engagement), [engagement])
+    await session.execute(_INSERT_ENGAGEMENT, [engagement])
     about = {
         "engagement_id": engagement_id,
         "request_id": event.request_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, bindparam, false, func, select, true
 from sqlmodel import col
 
 from contracts.enums import ClientKind
@@ -77,35 +77,39 @@ class IntakeTerms:
     opened: bool
 
 
+# Built once, run with each routing's values: building the clauses again per event
+# cost more CPU than SQLAlchemy's cached compilation of them.
+_OPENED = select(col(Engagement.id)).where(col(Engagement.routing_id) == bindparam("routing_id"))
+_TERMS = (
+    select(col(Product.active), col(Product.auto_accept), col(Product.capacity), _OPENED.exists())
+    .where(col(Product.code) == bindparam("code"))
+    .with_for_update(of=Product)
+)
+_ACTIVE_COUNT = (
+    select(func.count())
+    .select_from(Engagement)
+    .where(
+        col(Engagement.product_code) == bindparam("code"),
+        col(Engagement.status).in_([status.value for status in ACTIVE]),
+    )
+)
+
+
 async def intake_terms(session: AsyncSession, code: str, routing_id: str) -> IntakeTerms:
     """The product's terms, its row locked (one statement: the columns, no object), and
     whether an engagement of the routing exists. The active engagements are counted
     after, in a statement of their own: one that waited for the lock then sees the
     engagement the holder of the lock committed."""
-    opened = select(col(Engagement.id)).where(col(Engagement.routing_id) == routing_id).exists()
-    found = (
-        await session.execute(
-            select(col(Product.active), col(Product.auto_accept), col(Product.capacity), opened)
-            .where(col(Product.code) == code)
-            .with_for_update(of=Product)
-        )
-    ).first()
+    found = (await session.execute(_TERMS, {"code": code, "routing_id": routing_id})).first()
     if found is not None:
         active, auto_accept, capacity, is_opened = found
         return IntakeTerms(active, auto_accept, capacity, bool(is_opened))
-    is_opened = bool(await session.scalar(select(opened)))
+    is_opened = bool(await session.scalar(select(_OPENED.exists()), {"routing_id": routing_id}))
     return IntakeTerms(active=False, auto_accept=False, capacity=0, opened=is_opened)
 
 
 async def active_engagements(session: AsyncSession, product_code: str) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Engagement)
-        .where(
-            col(Engagement.product_code) == product_code,
-            col(Engagement.status).in_([status.value for status in ACTIVE]),
-        )
-    )
+    count = await session.scalar(_ACTIVE_COUNT, {"code": product_code})
     return int(count or 0)
 
 
