@@ -51,7 +51,7 @@ from services.desks.models import (
 )
 from shared.auth import Principal, Role
 from shared.commands import bump_version
-from shared.db import AsyncSession
+from shared.db import AsyncSession, UTCDateTime
 from shared.errors import DomainError
 from shared.messaging import Publisher
 from shared.queries import grouped
@@ -267,16 +267,20 @@ async def stop_clocks(
     names = [clock.value for clock in clocks]
     if not names:
         return
-    await session.execute(
-        update(SlaClockState)
-        .where(
-            col(SlaClockState.request_id) == request_id,
-            col(SlaClockState.clock).in_(names),
-            col(SlaClockState.stopped_at).is_(None),
-        )
-        .values(stopped_at=at)
-        .execution_options(synchronize_session=False)
+    await session.execute(_STOP_CLOCKS, {"of_request": request_id, "clocks": names, "stop_at": at})
+
+
+# Built once: each move only binds its request, clocks and moment.
+_STOP_CLOCKS = (
+    update(SlaClockState)
+    .where(
+        col(SlaClockState.request_id) == bindparam("of_request"),
+        col(SlaClockState.clock).in_(bindparam("clocks", expanding=True)),
+        col(SlaClockState.stopped_at).is_(None),
     )
+    .values(stopped_at=bindparam("stop_at", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def acknowledge(session: AsyncSession, request: ServiceRequest, at: datetime) -> None:
@@ -543,12 +547,7 @@ async def find_overlaps(
     overlaps = domain.find_overlaps(
         _open(request),
         [
-            domain.OpenRequest(
-                id=row.id,
-                country=row.country,
-                products=_products_of(row.products),
-                words=_words_of(row.match_words),
-            )
+            _candidate(row.id, row.country, _products_of(row.products), row.match_words)
             for row in rows
         ],
         min_similarity=min_similarity,
@@ -639,10 +638,15 @@ def _parsed_products(stored: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _words_of(match_words: str) -> frozenset[str]:
-    """A candidate's words; the newest open requests of a country are the candidates of
-    request after request, so each text is split once, not once per new request."""
-    return frozenset(match_words.split())
+def _candidate(
+    request_id: str, country: str, products: frozenset[str], match_words: str
+) -> domain.OpenRequest:
+    """A candidate as the comparison takes it; the newest open requests of a country are
+    the candidates of request after request, so each is built (its text split) once, not
+    once per new request."""
+    return domain.OpenRequest(
+        id=request_id, country=country, products=products, words=frozenset(match_words.split())
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import json
 import uuid
 
 from fastapi import APIRouter, status
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from contracts.enums import ClientKind, RequestStatus
@@ -216,14 +217,7 @@ async def _client_and_desk(
         code = body.client_code
         if not code:
             raise DomainError("BAD_USER_INPUT", "client_code is required", field="client_code")
-    found = (
-        await session.execute(
-            select(Client, Desk, revision_column())
-            .outerjoin(CountryDesk, col(CountryDesk.country) == col(Client.country))
-            .outerjoin(Desk, col(Desk.code) == col(CountryDesk.desk_code))
-            .where(col(Client.code) == code)
-        )
-    ).first()
+    found = (await session.execute(_CLIENT_AND_DESK, {"code": code})).first()
     if found is None:
         raise DomainError("UNKNOWN_CLIENT", f"unknown client {code}")
     client, desk, revision = found
@@ -232,3 +226,13 @@ async def _client_and_desk(
             "CONFLICT", f"no desk serves country {client.country}; an admin must map it"
         )
     return client, desk, revision
+
+
+# Built once: each submit only binds its client's code (building the statement and its
+# cache key cost about as much as the database's work on it).
+_CLIENT_AND_DESK = (
+    select(Client, Desk, revision_column())
+    .outerjoin(CountryDesk, col(CountryDesk.country) == col(Client.country))
+    .outerjoin(Desk, col(Desk.code) == col(CountryDesk.desk_code))
+    .where(col(Client.code) == bindparam("code"))
+)
