@@ -27,6 +27,10 @@ MEASURES = {
     "RSS": ("status", ("VmRSS",)),
     "PSS": ("smaps_rollup", ("Pss",)),
     "USS": ("smaps_rollup", ("Private_Clean", "Private_Dirty")),
+    # RSS split: anonymous pages (the interpreter's heaps: obmalloc arenas, malloc,
+    # SQLite's page caches) and file pages (the python binary, shared libraries).
+    "anon": ("status", ("RssAnon",)),
+    "file": ("status", ("RssFile",)),
 }
 
 
@@ -59,6 +63,8 @@ def idle_memory(stack: BenchStack, *, settle_s: float, label: str) -> BenchmarkR
                 for name, _ in pids
             )
             + " (MB RSS/PSS/USS)",
+            ", ".join(f"{name} {mb['anon'][name]:.0f}/{mb['file'][name]:.0f}" for name, _ in pids)
+            + " (MB of RSS anonymous/file-backed)",
             f"measured after {settle_s + waited_s:.0f} s of settling"
             + ("" if idle else ", though the stack was still busy"),
         ],
