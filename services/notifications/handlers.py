@@ -9,6 +9,15 @@ nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import CursorResult, Table, select
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+
 from contracts.enums import FollowKind, LessonStatus, NotificationKind, RequestStatus
 from contracts.events import (
     AssessmentTaskAssigned,
@@ -33,9 +42,11 @@ from contracts.events import (
 )
 from services.notifications import domain
 from services.notifications.domain import FollowChange
+from services.notifications.known import RequestFacts, request_facts, seen
 from services.notifications.models import KnownLesson, KnownRequest
+from services.notifications.recording import READS_NO_KEPT_ROWS, record
 from services.notifications.sharing import told
-from services.notifications.store import followers_of, record, remember_terms
+from services.notifications.store import followers_of, remember_terms
 from shared.db import AsyncSession
 from shared.messaging import EventContext, EventHandlers
 
@@ -46,19 +57,29 @@ async def _record(context: EventContext, *drafts: domain.Draft | None) -> None:
     """Each draft as its recipient may read it (sharing.py): what the in-app list, the
     live feed and the e-mail all carry."""
     kept = [told(draft) for draft in drafts if draft is not None]
-    await record(context.session, context, kept, context.clock.now())
+    record(context.session, context, kept, context.clock.now())
 
 
 async def _title(session: AsyncSession, request_id: str) -> str:
-    known = await session.get(KnownRequest, request_id)
+    known = await request_facts(session, request_id)
     return known.title if known else ""
+
+
+KNOWN_REQUESTS: Table = KnownRequest.__table__  # type: ignore[attr-defined]
+
+
+def _upsert(session: AsyncSession) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT of a known request that can be told what to do with one already there."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(KNOWN_REQUESTS)
+    return sqlite_insert(KNOWN_REQUESTS)
 
 
 @handlers.on(RequestSubmitted)
 async def on_request_submitted(event: RequestSubmitted, context: EventContext) -> None:
-    if await context.session.get(KnownRequest, event.request_id) is not None:
-        return
-    known = KnownRequest(
+    """Kept once (a request already known, even from its assignment, stays as it is);
+    its followers hear of it when it is new."""
+    known = RequestFacts(
         id=event.request_id,
         client_code=event.client_code,
         desk_code=event.desk_code,
@@ -66,29 +87,41 @@ async def on_request_submitted(event: RequestSubmitted, context: EventContext) -
         country=event.country,
         region=event.region[:200],
     )
-    context.session.add(known)
+    session = context.session
+    inserted: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        _upsert(session).values(**vars(known), owner=None).on_conflict_do_nothing()
+    )
+    if inserted.rowcount == 0:
+        return
+    seen(session, known)
     terms = domain.request_terms(known.country, known.region)
-    await remember_terms(context.session, terms)
+    await remember_terms(session, terms)
     await _tell_request_followers(context, known, FollowChange.request_opened)
 
 
 @handlers.on(RequestAssigned)
 async def on_request_assigned(event: RequestAssigned, context: EventContext) -> None:
-    """Who owns the request now: the owner hears of its SLA clocks."""
-    known = await context.session.get(KnownRequest, event.request_id)
-    if known is None:  # submitted before this service knew of requests
-        known = KnownRequest(
-            id=event.request_id, client_code=event.client_code, desk_code=event.desk_code, title=""
+    """Who owns the request now: the owner hears of its SLA clocks. A request submitted
+    before this service knew of requests is kept from here, without a title."""
+    statement = _upsert(context.session).values(
+        id=event.request_id,
+        client_code=event.client_code,
+        desk_code=event.desk_code,
+        title="",
+        owner=event.owner,
+    )
+    await context.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[KNOWN_REQUESTS.c.id], set_={"owner": statement.excluded.owner}
         )
-    known.owner = event.owner
-    context.session.add(known)
+    )
 
 
 @handlers.on(RequestStatusChanged)
 async def on_request_status_changed(event: RequestStatusChanged, context: EventContext) -> None:
     if event.to_status == RequestStatus.merged:  # told by on_request_merged instead
         return
-    known = await context.session.get(KnownRequest, event.request_id)
+    known = await request_facts(context.session, event.request_id)
     await _record(
         context,
         domain.status_changed(
@@ -163,10 +196,12 @@ async def _escalate(
     kind: NotificationKind,
     event: RequestSlaBreached | RequestSlaAtRisk,
 ) -> None:
-    known = await context.session.get(KnownRequest, event.request_id)
-    audiences = domain.escalation_audiences(
-        event.desk_code, known.owner if known else None, event.escalated_to
+    known = await request_facts(context.session, event.request_id)
+    owner = await context.session.scalar(
+        select(col(KnownRequest.owner)).where(col(KnownRequest.id) == event.request_id),
+        execution_options=READS_NO_KEPT_ROWS,
     )
+    audiences = domain.escalation_audiences(event.desk_code, owner, event.escalated_to)
     drafts = domain.sla_drafts(
         kind,
         event.request_id,
@@ -233,7 +268,7 @@ async def on_approval_decided(event: RequestApprovalDecided, context: EventConte
 
 async def _tell_request_followers(
     context: EventContext,
-    known: KnownRequest,
+    known: RequestFacts,
     change: FollowChange,
     engagement: tuple[str, str] | None = None,
 ) -> None:
@@ -249,7 +284,7 @@ async def _tell_request_followers(
 async def _tell_engagement_followers(
     context: EventContext, request_id: str, engagement_id: str, product_code: str, opened: bool
 ) -> None:
-    known = await context.session.get(KnownRequest, request_id)
+    known = await request_facts(context.session, request_id)
     if known is None:  # a request this service never heard of has no place to follow
         return
     change = FollowChange.engagement_opened if opened else FollowChange.engagement_closed

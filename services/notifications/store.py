@@ -4,44 +4,35 @@ e-mails are written together or not at all."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlmodel import col
 
 from contracts.enums import FollowKind
-from contracts.events import NotificationRecorded
 from services.notifications.domain import (
     ALL_KINDS,
-    Draft,
     Follower,
     Term,
     check_follow,
     person_audiences,
 )
+from services.notifications.known import known_terms, seen
 from services.notifications.models import (
-    MAIL_PENDING,
     Follow,
     KnownTerm,
-    MailMessage,
     Notification,
     Person,
     PersonAudience,
     ReadMark,
 )
+from services.notifications.recording import READS_NO_KEPT_ROWS
 from services.notifications.settings import NotificationsSettings
 from shared.auth import Principal, Role
 from shared.db import AsyncSession
 from shared.errors import DomainError
-from shared.messaging import Publisher
-
-# The tables a handler writes with Core inserts, many rows in one statement.
-NOTIFICATIONS: Table = Notification.__table__  # type: ignore[attr-defined]
-MAIL_MESSAGES: Table = MailMessage.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -159,122 +150,23 @@ async def mark_all_read(session: AsyncSession, reader: Reader) -> int:
     return was_unread
 
 
-async def record(
-    session: AsyncSession, publisher: Publisher, drafts: Sequence[Draft], now: datetime
-) -> None:
-    """Store these notifications, announce each (the gateway's live feed), and queue an
-    e-mail for each person of its audience who wants its kind by e-mail (the outbox of
-    the e-mails: the sender renders and sends them, in the person's language). One
-    statement for the notifications, one for their e-mail readers and one for the
-    e-mails, however many drafts: a follower's notice has one per follower."""
-    if not drafts:
-        return
-    notifications = [_notification_row(draft, now) for draft in drafts]
-    await session.execute(insert(NOTIFICATIONS), notifications)
-    for row, draft in zip(notifications, drafts, strict=True):
-        publisher.publish(
-            NotificationRecorded(
-                notification_id=row["id"],
-                audience=draft.audience,
-                kind=draft.kind,
-                request_id=draft.request_id,
-                recorded_at=now,
-            )
-        )
-    readers = await _mail_readers(session, {draft.audience for draft in drafts})
-    mails = [
-        _mail_row(row["id"], reader, now)
-        for row, draft in zip(notifications, drafts, strict=True)
-        for reader in readers.get(draft.audience, ())
-        if draft.kind.value in reader.kinds
-    ]
-    if mails:
-        await session.execute(insert(MAIL_MESSAGES), mails)
-
-
-def _notification_row(draft: Draft, now: datetime) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "audience": draft.audience,
-        "kind": draft.kind.value,
-        "request_id": draft.request_id,
-        "subject_id": draft.subject_id,
-        "title": draft.title[:300],
-        "params": {name: str(value) for name, value in draft.params.items()},
-        "link": draft.link,
-        "created_at": now,
-    }
-
-
-@dataclass(frozen=True)
-class _MailReader:
-    """A person who wants e-mail, as an e-mail needs them."""
-
-    key: str
-    address: str | None  # never None: only people with an address are read
-    language: str
-    kinds: list[str]
-
-
-def _mail_row(notification_id: str, reader: _MailReader, now: datetime) -> dict[str, Any]:
-    # Every column given: a Core insert runs no ORM defaults.
-    return {
-        "id": str(uuid.uuid4()),
-        "notification_id": notification_id,
-        "person_key": reader.key,
-        "to_address": reader.address,
-        "language": reader.language,
-        "subject": None,
-        "status": MAIL_PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "sent_at": None,
-        "last_error": None,
-        "created_at": now,
-    }
-
-
-async def _mail_readers(session: AsyncSession, audiences: set[str]) -> dict[str, list[_MailReader]]:
-    """The people of each audience who want e-mail, in the order of their keys."""
-    query = (
-        select(
-            col(PersonAudience.audience),
-            col(Person.key),
-            col(Person.email_address),
-            col(Person.language),
-            col(Person.kinds),
-        )
-        .join(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
-        .where(
-            col(PersonAudience.audience).in_(sorted(audiences)),
-            col(Person.email_enabled).is_(True),
-            col(Person.email_address).is_not(None),
-        )
-        .order_by(col(Person.key))
-    )
-    readers: dict[str, list[_MailReader]] = {}
-    for audience, key, address, language, kinds in await session.execute(query):
-        readers.setdefault(audience, []).append(_MailReader(key, address, language, kinds))
-    return readers
-
-
 async def remember_terms(session: AsyncSession, terms: Sequence[Term]) -> None:
     """Make these terms followable (the ones already known stay as they are); one query
-    for the known ones."""
+    for those this process does not know to be known yet."""
     wanted = [(kind.value, code) for kind, code in dict.fromkeys(terms) if code]
+    wanted = [term for term in wanted if term not in known_terms(session, wanted)]
     if not wanted:
         return
     matches = or_(
         *(and_(col(KnownTerm.kind) == kind, col(KnownTerm.code) == code) for kind, code in wanted)
     )
-    known = set(
-        (
-            await session.execute(select(col(KnownTerm.kind), col(KnownTerm.code)).where(matches))
-        ).all()
-    )
+    query = select(col(KnownTerm.kind), col(KnownTerm.code)).where(matches)
+    known = set((await session.execute(query, execution_options=READS_NO_KEPT_ROWS)).all())
     session.add_all(
         KnownTerm(kind=kind, code=code) for kind, code in wanted if (kind, code) not in known
     )
+    for term in wanted:
+        seen(session, term)
 
 
 async def follows_of(session: AsyncSession, person: Person) -> list[Follow]:
@@ -328,7 +220,8 @@ async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Fol
         )
         .join(Person, col(Person.key) == col(Follow.person_key))
         .outerjoin(PersonAudience, col(PersonAudience.person_key) == col(Person.key))
-        .where(matches)
+        .where(matches),
+        execution_options=READS_NO_KEPT_ROWS,
     )
     roles: dict[tuple[str, Term], str] = {}
     audiences: dict[str, set[str]] = {}
