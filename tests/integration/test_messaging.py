@@ -17,7 +17,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, event, insert, make_url, select
 
 from contracts.events import PRODUCTS_TOPIC, ProductCataloged
 from services.products.app import DEFINITION as PRODUCTS_SCHEMA
@@ -277,9 +277,14 @@ async def test_the_relay_reads_the_outbox_again_at_once_only_after_a_full_batch(
         update={"outbox_batch_size": 2, "outbox_poll_interval_s": 3600.0}
     )
     claims: list[str] = []
+    # This probe's database only: the listener sees every engine of the process, and on
+    # a loaded machine the PostgreSQL run once counted a fourth claim in SQLite's style,
+    # another test's relay (stopping, or still running), not this one's.
+    database = make_url(settings.resolved_database_url).database
 
-    def count_claims(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("SELECT outbox_message.seq"):
+    def count_claims(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        mine = conn.engine.url.database == database
+        if mine and statement.startswith("SELECT outbox_message.seq"):
             claims.append(statement)
 
     event.listen(Engine, "before_cursor_execute", count_claims)
