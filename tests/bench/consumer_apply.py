@@ -15,7 +15,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import event as sa_event
 
 from contracts.events import Event
-from shared.clock import SystemClock
+from shared.clock import Clock, SystemClock
 from shared.db import create_engine, session_factory
 from shared.messaging import EventHandlers
 from shared.messaging.consumer import EventConsumer
@@ -47,7 +47,11 @@ def records(timed: Sequence[tuple[datetime, Event]]) -> Records:
     return made
 
 
-def _consumer(url: str, group: str, handlers: EventHandlers) -> tuple[EventConsumer, Any]:
+def apply_only_consumer(
+    url: str, group: str, handlers: EventHandlers, clock: Clock | None = None
+) -> tuple[EventConsumer, Any]:
+    """The platform's consumer on its own engine (returned, to dispose of), for `apply`
+    alone: no broker, one attempt, no backoff."""
     engine = create_engine(url)
     consumer = EventConsumer(
         None,  # apply() never touches the broker
@@ -57,7 +61,7 @@ def _consumer(url: str, group: str, handlers: EventHandlers) -> tuple[EventConsu
         topics=[],
         sessions=session_factory(engine),
         outbox=Outbox(group),
-        clock=SystemClock(),
+        clock=clock or SystemClock(),
         dead_letter_topic="dead",
         max_attempts=1,
         retry_backoff_s=0.0,
@@ -71,7 +75,7 @@ async def apply_cpu(
 ) -> dict[str, float]:
     """Apply the records in batches; the CPU this process spent per event (on SQLite that
     includes the engine's thread) and the statements it ran per event."""
-    consumer, engine = _consumer(url, group, handlers)
+    consumer, engine = apply_only_consumer(url, group, handlers)
     statements = 0
 
     def count(*_: object) -> None:

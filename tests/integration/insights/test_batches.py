@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
 from sqlalchemy import select
 
 from contracts.events import Event, ProductCataloged
@@ -19,37 +18,13 @@ from services.insights.app import DEFINITION
 from services.insights.handlers import handlers
 from services.insights.models import InsightsTable
 from shared.clock import ManualClock
-from shared.db import create_engine, session_factory
+from shared.db import session_factory
 from shared.messaging import EventContext, EventHandlers
-from shared.messaging.consumer import EventConsumer
-from shared.messaging.envelope import to_headers
-from shared.messaging.outbox import Outbox
 from shared.testing.databases import Databases
+from tests.bench.consumer_apply import apply_only_consumer, records
 from tests.integration.insights.conftest import R2, catalog, scenario
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-
-
-def _records(events: Sequence[Event]) -> list[ConsumerRecord[bytes, bytes]]:
-    """The events as the broker would hand them over (CloudEvents headers, JSON body)."""
-    made = []
-    for offset, event in enumerate(events):
-        event_id = f"{offset:08d}-3333-4000-8000-000000000000"
-        headers = to_headers(
-            event_id=event_id,
-            event_type=event.type,
-            source="test",
-            time=NOW,
-            correlation_id=event_id,
-            subject=None,
-            causation_id=None,
-            traceparent=None,
-        )
-        value = event.model_dump_json().encode()
-        made.append(
-            ConsumerRecord(event.topic, 0, offset, 0, 0, None, value, None, 0, len(value), headers)
-        )
-    return made
 
 
 async def _apply(
@@ -57,23 +32,11 @@ async def _apply(
 ) -> tuple[dict[str, list[tuple[Any, ...]]], int]:
     """Apply the events in batches of `batch`; every projection table's rows (sorted)
     and how many events were dead-lettered."""
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    consumer = EventConsumer(
-        None,  # apply() never touches the broker
-        group="insights-test",
-        mode="assigned",
-        handlers=with_handlers,
-        topics=[],
-        sessions=sessions,
-        outbox=Outbox("insights-test"),
-        clock=ManualClock(NOW),
-        dead_letter_topic="dead",
-        max_attempts=1,
-        retry_backoff_s=0.0,
-        batch_size=500,
+    consumer, engine = apply_only_consumer(
+        url, "insights-test", with_handlers, clock=ManualClock(NOW)
     )
-    made = _records(events)
+    sessions = session_factory(engine)
+    made = records([(NOW, event) for event in events])
     try:
         for offset in range(0, len(made), batch):
             await consumer.apply(made[offset : offset + batch])

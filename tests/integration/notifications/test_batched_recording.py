@@ -18,12 +18,10 @@ from services.notifications.handlers import handlers
 from services.notifications.known import RequestFacts, request_facts, seen
 from services.notifications.models import KnownRequest, MailMessage, Notification
 from services.notifications.recording import record
-from shared.clock import SystemClock
 from shared.db import create_engine, session_factory
-from shared.messaging.consumer import EventConsumer
 from shared.messaging.outbox import Outbox
 from shared.testing.databases import Databases
-from tests.bench.consumer_apply import records
+from tests.bench.consumer_apply import apply_only_consumer, records
 from tests.bench.notifications_apply import event_stream, seed_people
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
@@ -33,22 +31,8 @@ async def _told(url: str, batch: int) -> tuple[list[tuple[Any, ...]], list[tuple
     """Apply a stream of 30 requests' events in batches of `batch`; what was told (in
     the order recorded) and the e-mails (by the position of their notification)."""
     await seed_people(url)
-    engine = create_engine(url)
+    consumer, engine = apply_only_consumer(url, "notifications-test", handlers)
     sessions = session_factory(engine)
-    consumer = EventConsumer(
-        None,
-        group="notifications-test",
-        mode="assigned",
-        handlers=handlers,
-        topics=[],
-        sessions=sessions,
-        outbox=Outbox("notifications-test"),
-        clock=SystemClock(),
-        dead_letter_topic="dead",
-        max_attempts=1,
-        retry_backoff_s=0.0,
-        batch_size=500,
-    )
     stream = records(event_stream(30))
     try:
         for offset in range(0, len(stream), batch):
