@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction
 
 from shared.sqlite_driver import one_call_dbapi
 
@@ -106,6 +106,20 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def forget_kept_rows(session: Session, transaction: SessionTransaction, key: str) -> None:
+    """For rows kept beside a session in `session.info[key]` (a list of tuples, each
+    starting with the transaction or savepoint it was kept in), called as a transaction
+    ends: one that ended unwritten (rolled back) takes its rows along; the outermost one
+    ending clears them all."""
+    kept: list[tuple[Any, ...]] | None = session.info.get(key)
+    if kept is None:
+        return
+    if transaction.parent is None:
+        session.info.pop(key, None)
+        return
+    kept[:] = [row for row in kept if not began_within(row[0], transaction)]
 
 
 def began_within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:

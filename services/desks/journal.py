@@ -29,7 +29,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from shared.db import AsyncSession, began_within
+from shared.db import AsyncSession, forget_kept_rows
 
 _KEPT = "desks.journal_rows"
 
@@ -88,11 +88,4 @@ def _before_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
-    """A transaction that ended unwritten (rolled back) takes its rows along."""
-    kept: list[_Row] | None = session.info.get(_KEPT)
-    if kept is None:
-        return
-    if transaction.parent is None:
-        session.info.pop(_KEPT, None)
-        return
-    kept[:] = [row for row in kept if not began_within(row[0], transaction)]
+    forget_kept_rows(session, transaction, _KEPT)

@@ -41,7 +41,7 @@ from services.notifications.models import (
     Person,
     PersonAudience,
 )
-from shared.db import AsyncSession, began_within
+from shared.db import AsyncSession, forget_kept_rows
 from shared.messaging import Publisher
 
 # The tables recorded with Core inserts, many rows in one statement.
@@ -189,11 +189,4 @@ def _before_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
-    """A transaction that ended unwritten (rolled back) takes its rows along."""
-    kept: list[_Row] | None = session.info.get(_KEPT)
-    if kept is None:
-        return
-    if transaction.parent is None:
-        session.info.pop(_KEPT, None)
-        return
-    kept[:] = [row for row in kept if not began_within(row[0], transaction)]
+    forget_kept_rows(session, transaction, _KEPT)
