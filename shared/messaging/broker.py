@@ -32,6 +32,12 @@ TOPIC_ALREADY_EXISTS = 36
 # batch of 500 events into ~30 requests sent one after another per partition;
 # the embedded broker took twice the messages per second with 64 KB batches.
 MAX_BATCH_BYTES = 1024 * 1024
+# Bytes a consumer asks for per partition in one fetch. Not a limit on an event's size:
+# a broker returns the first batch whole even when it is bigger (Kafka since KIP-74,
+# Tansu 0.6 too: a 3 MB record came back whole to a consumer asking for 1 MB). With
+# kafka_max_request_size (20 MB) here, a backlog could fill 20 MB per partition at once,
+# and the memory it held stays fragmented after the load (docs/architecture.md).
+MAX_PARTITION_FETCH_BYTES = 1024 * 1024
 
 
 class TopicCreationError(RuntimeError):
@@ -92,7 +98,7 @@ def consumer(settings: PlatformSettings, group_id: str) -> AIOKafkaConsumer:
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 3, 300),
-        max_partition_fetch_bytes=settings.kafka_max_request_size,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
     )
 
 

@@ -113,3 +113,32 @@ async def test_services_can_leave_topic_creation_to_the_operator(
         assert await broker.ensure_topics(admin, managed, [topic]) == []
     finally:
         await admin.close()
+
+
+async def test_a_record_bigger_than_the_fetch_size_per_partition_still_reaches_the_consumer(
+    platform: PlatformSettings,
+) -> None:
+    topic = platform.physical_topic("onedoor.test.big")
+    big = b"x" * (3 * broker.MAX_PARTITION_FETCH_BYTES)
+    admin = broker.admin_client(platform)
+    producer = broker.producer(platform)
+    consumer = broker.consumer(platform, platform.physical_topic("big-reader"))
+    await admin.start()
+    try:
+        await broker.ensure_topics(admin, platform, [topic])
+        await producer.start()
+        for value in (b"before", big, b"after"):
+            await producer.send_and_wait(topic, value, key=b"one-aggregate")
+        consumer.subscribe([topic])
+        await consumer.start()
+        received: list[bytes] = []
+        for _ in range(20):
+            batches = await consumer.getmany(timeout_ms=500)
+            received += [record.value for records in batches.values() for record in records]
+            if len(received) >= 3:
+                break
+        assert received == [b"before", big, b"after"]
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await admin.close()
