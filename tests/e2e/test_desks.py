@@ -116,9 +116,14 @@ async def test_a_request_from_submission_to_closure_through_gateway_and_broker(
             # The next step waits for this push, so every status the test moves the
             # request through reaches the socket before the request moves on.
             async def seen() -> bool:
+                if watcher.done():
+                    watcher.result()  # a watcher that failed says why, not a timeout
                 return status in pushed
 
-            await eventually(seen, timeout_s=30)
+            try:
+                await eventually(seen, timeout_s=30)
+            except TimeoutError as late:
+                raise AssertionError(f"{status} not pushed; pushed so far: {pushed}") from late
 
         watcher = asyncio.create_task(watch())
 
