@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
 from contracts.enums import FollowKind
@@ -200,11 +202,31 @@ async def unfollow(session: AsyncSession, person: Person, kind: FollowKind, code
     )
 
 
+# The followers of each term read in this transaction (`followers_of`).
+_FOLLOWERS = "notifications.followers"
+
+
 async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Follower]:
     """Everyone who follows one of these terms, with the role and audiences that decide
-    what they may be told; in the terms' order, so a person's first term names it."""
-    if not terms:
-        return []
+    what they may be told; in the terms' order, so a person's first term names it.
+
+    Each term is read once per transaction: the consumer applies a fetched batch in one,
+    and its events name the same countries and regions again and again. No handler
+    changes a follow or a person, so within the batch the answer stays what it was; a
+    follow another replica's route commits meanwhile counts from the next batch on, as
+    it would for an event applied a moment earlier."""
+    known: dict[Term, list[Follower]] = session.info.setdefault(_FOLLOWERS, {})
+    unread = [term for term in dict.fromkeys(terms) if term not in known]
+    if unread:
+        known.update(await _read_followers(session, unread))
+    return [follower for term in dict.fromkeys(terms) for follower in known[term]]
+
+
+async def _read_followers(
+    session: AsyncSession, terms: Sequence[Term]
+) -> dict[Term, list[Follower]]:
+    """The followers of each of these terms (none: an empty list), each term's in the
+    order of their keys."""
     matches = or_(
         *(and_(col(Follow.kind) == kind.value, col(Follow.code) == code) for kind, code in terms)
     )
@@ -230,9 +252,16 @@ async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Fol
         found = audiences.setdefault(key, set())
         if audience is not None:
             found.add(audience)
-    order = {term: index for index, term in enumerate(terms)}
-    followers = [
-        Follower(key=key, role=Role(role), audiences=frozenset(audiences[key]), term=term)
-        for (key, term), role in roles.items()
-    ]
-    return sorted(followers, key=lambda follower: (order[follower.term], follower.key))
+    followers: dict[Term, list[Follower]] = {term: [] for term in terms}
+    for (key, term), role in sorted(roles.items(), key=lambda item: item[0][0]):
+        followers[term].append(
+            Follower(key=key, role=Role(role), audiences=frozenset(audiences[key]), term=term)
+        )
+    return followers
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_followers(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction's end: the next one reads the followers again.
+    if transaction.parent is None:
+        session.info.pop(_FOLLOWERS, None)

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import col
 
-from contracts.enums import NotificationKind
+from contracts.enums import FollowKind, NotificationKind
 from services.notifications.app import DEFINITION
-from services.notifications.domain import Draft
+from services.notifications.domain import Draft, Term
 from services.notifications.handlers import handlers
 from services.notifications.known import RequestFacts, request_facts, seen
-from services.notifications.models import KnownRequest, MailMessage, Notification
+from services.notifications.models import KnownRequest, MailMessage, Notification, Person
 from services.notifications.recording import record
+from services.notifications.store import follow, followers_of, remember_terms
 from shared.db import create_engine, session_factory
 from shared.messaging.outbox import Outbox
 from shared.testing.databases import Databases
@@ -91,3 +92,28 @@ async def test_what_a_rolled_back_transaction_saw_or_recorded_is_gone(
         await engine.dispose()
     assert len(told) == 2  # the outer transaction's two, not the savepoint's one
     assert known is not None and known.title == "As committed"
+
+
+async def test_a_follow_made_after_a_batch_counts_from_the_next_one(
+    databases: Databases,
+) -> None:
+    url = await databases.migrated(DEFINITION)
+    await seed_people(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    africa: list[Term] = [(FollowKind.region, "Africa")]
+    try:
+        async with sessions() as batch:
+            async with batch.begin():
+                before = await followers_of(batch, africa)
+            async with sessions() as route, route.begin():  # another replica's route
+                person = await route.get(Person, "client:CLIENT_00:p0")
+                assert person is not None
+                await remember_terms(route, africa)  # as a request in Africa would
+                await follow(route, person, FollowKind.region, "Africa", NOW)
+            async with batch.begin():  # the same session's next batch
+                after = await followers_of(batch, africa)
+    finally:
+        await engine.dispose()
+    assert len(before) == 10  # the seeded HQ analysts
+    assert [f.key for f in after] == sorted([*(f.key for f in before), "client:CLIENT_00:p0"])
