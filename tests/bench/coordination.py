@@ -150,7 +150,7 @@ def figures_corpus(requests: Iterable[dict[str, Any]], seed: int) -> FiguresCorp
         row = coordination_row(
             fact, sorted(request["products"]), partners, figures, len(history.assessments)
         )
-        corpus.add(RequestCoordination, row.model_dump())
+        corpus.add(RequestCoordination, row)
         for party in figures.parties:
             corpus.add(
                 RequestParty,
