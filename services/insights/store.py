@@ -247,12 +247,12 @@ def _key_params(table: Any, keys: Iterable[dict[str, Any]]) -> list[dict[str, An
     return [{f"key_{name}": key[name] for name in _primary_key(table)} for key in keys]
 
 
-@functools.lru_cache(maxsize=1024)
 def _any_of(table: Any, columns: tuple[str, ...], count: int) -> Any:
     """Rows whose columns hold one of `count` keys (bound by `_keys_bound`): an OR of
     equalities, which SQLite reads with one index search per key (a row-value IN scans
-    the whole index). Made once per table, columns and count: building the equalities
-    cost more than running the statement."""
+    the whole index). The statements around it are made once per size (see
+    `_statement_size`) and kept: building the equalities, and the cache key SQLAlchemy
+    derives from a new statement's whole tree at each run, cost more than running it."""
     return or_(
         *(
             and_(*(table.c[name] == bindparam(f"k{i}_{j}") for j, name in enumerate(columns)))
@@ -261,9 +261,63 @@ def _any_of(table: Any, columns: tuple[str, ...], count: int) -> Any:
     )
 
 
+def _statement_size(count: int) -> int:
+    """How many keys a statement for `count` keys holds: a power of two up to 64, then a
+    multiple of 64, so a few statements (each compiled once) serve every count."""
+    if count <= 64:
+        return 1 << (count - 1).bit_length()
+    return -(-count // 64) * 64
+
+
 def _keys_bound(keys: Sequence[AggregateKey]) -> dict[str, Any]:
-    """The parameters of `_any_of` for the keys."""
-    return {f"k{i}_{j}": value for i, key in enumerate(keys) for j, value in enumerate(key)}
+    """The parameters of `_any_of` of `_statement_size` keys for the keys: the last one
+    repeated to fill it (a key twice in an OR matches the same rows)."""
+    padded = [*keys, *([keys[-1]] * (_statement_size(len(keys)) - len(keys)))]
+    return {f"k{i}_{j}": value for i, key in enumerate(padded) for j, value in enumerate(key)}
+
+
+@functools.lru_cache(maxsize=256)
+def _lines_counted(columns: tuple[str, ...], size: int) -> Select[Any]:
+    """The lines of `size` aggregate keys of `columns`, counted per key."""
+    lines = _table(ActivityLine)
+    grouped = [lines.c[name] for name in columns]
+    still_open = func.sum(case((lines.c.end_month == domain.OPEN, 1), else_=0))
+    return (
+        select(
+            *grouped,
+            func.count(),
+            still_open,
+            func.min(lines.c.started_at),
+            func.min(lines.c.region),
+            func.min(lines.c.activity),
+        )
+        .where(_any_of(lines, columns, size))
+        .group_by(*grouped)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _months_of(size: int) -> Select[Any]:
+    """The monthly 3W rows of `size` all-time keys, in key order."""
+    monthly = _table(WhoDoesWhat)
+    monthly_key = [monthly.c[name] for name in TOTAL_KEY_COLUMNS]
+    return (
+        select(*monthly_key, monthly.c.start_month, monthly.c.end_month, monthly.c.region)
+        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, size))
+        .order_by(*monthly_key)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _spans_of(size: int) -> Select[Any]:
+    """The spans held for `size` all-time keys, in key and month order."""
+    spans = _table(WhoDoesWhatSpan)
+    span_key = [spans.c[name] for name in TOTAL_KEY_COLUMNS]
+    return (
+        select(*span_key, spans.c.start_month, spans.c.end_month)
+        .where(_any_of(spans, TOTAL_KEY_COLUMNS, size))
+        .order_by(*span_key, spans.c.start_month)
+    )
 
 
 # What a 3W aggregate row holds besides its key, counted from its lines.
@@ -277,22 +331,9 @@ def _recount(
     (those left with no line removed): one statement per table, not per key."""
     if not keys:
         return
-    lines = _table(ActivityLine)
     table = _table(aggregate)
-    grouped = [lines.c[name] for name in columns]
-    still_open = func.sum(case((lines.c.end_month == domain.OPEN, 1), else_=0))
     counted = session.execute(
-        select(
-            *grouped,
-            func.count(),
-            still_open,
-            func.min(lines.c.started_at),
-            func.min(lines.c.region),
-            func.min(lines.c.activity),
-        )
-        .where(_any_of(lines, columns, len(keys)))
-        .group_by(*grouped),
-        _keys_bound(keys),
+        _lines_counted(columns, _statement_size(len(keys))), _keys_bound(keys)
     )
     width = len(columns)
     found = {tuple(row[:width]): dict(zip(RECOUNTED, row[width:], strict=True)) for row in counted}
@@ -315,25 +356,13 @@ def _respan(session: Session, keys: list[AggregateKey]) -> None:
     (just recounted), written for the keys whose spans changed."""
     if not keys:
         return
-    monthly = _table(WhoDoesWhat)
     spans = _table(WhoDoesWhatSpan)
-    monthly_key = [monthly.c[name] for name in TOTAL_KEY_COLUMNS]
-    months = session.execute(
-        select(*monthly_key, monthly.c.start_month, monthly.c.end_month, monthly.c.region)
-        .where(_any_of(monthly, TOTAL_KEY_COLUMNS, len(keys)))
-        .order_by(*monthly_key),
-        _keys_bound(keys),
-    )
+    size = _statement_size(len(keys))
+    months = session.execute(_months_of(size), _keys_bound(keys))
     wanted: dict[AggregateKey, list[dict[str, Any]]] = {key: [] for key in keys}
     for row in span_rows(months):
         wanted[tuple(row[name] for name in TOTAL_KEY_COLUMNS)].append(row)
-    span_key = [spans.c[name] for name in TOTAL_KEY_COLUMNS]
-    held_rows = session.execute(
-        select(*span_key, spans.c.start_month, spans.c.end_month)
-        .where(_any_of(spans, TOTAL_KEY_COLUMNS, len(keys)))
-        .order_by(*span_key, spans.c.start_month),
-        _keys_bound(keys),
-    )
+    held_rows = session.execute(_spans_of(size), _keys_bound(keys))
     held: dict[AggregateKey, list[tuple[str, str]]] = {key: [] for key in keys}
     width = len(TOTAL_KEY_COLUMNS)
     for span in held_rows:
