@@ -225,11 +225,27 @@ def _table(model: Any) -> Any:
     return model.__table__
 
 
-def _upsert(session: Session, table: Any) -> Any:
-    """An INSERT that can say what to do on a conflict, in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table)
-    return sqlite_insert(table)
+def _upsert(
+    session: Session, table: Any, *, replaced: Sequence[str] = (), added: Sequence[str] = ()
+) -> Any:
+    """An INSERT of rows that, for a row of the same primary key, sets the `replaced`
+    columns to the new values and adds the new values to the `added` ones (and does
+    nothing when neither is given), in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    return _upsert_of(dialect, table, tuple(replaced), tuple(added))
+
+
+@functools.lru_cache(maxsize=128)
+def _upsert_of(dialect: str, table: Any, replaced: tuple[str, ...], added: tuple[str, ...]) -> Any:
+    """Made once and kept: SQLAlchemy derives a new statement's cache key from its whole
+    tree at each run, which cost more than the write of a few rows."""
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    key = list(_primary_key(table))
+    if not replaced and not added:
+        return statement.on_conflict_do_nothing(index_elements=key)
+    set_ = {name: statement.excluded[name] for name in replaced}
+    set_ |= {name: table.c[name] + statement.excluded[name] for name in added}
+    return statement.on_conflict_do_update(index_elements=key, set_=set_)
 
 
 @functools.cache
@@ -237,10 +253,12 @@ def _primary_key(table: Any) -> tuple[str, ...]:
     return tuple(column.name for column in table.primary_key)
 
 
-def _delete_by_key(table: Any, *also: ColumnElement[bool]) -> Any:
-    """A DELETE of one row by its primary key (run once per key given), with conditions."""
+@functools.lru_cache(maxsize=128)
+def _delete_by_key(table: Any, emptied: tuple[str, ...] = ()) -> Any:
+    """A DELETE of one row by its primary key (run once per key given), only if its
+    `emptied` columns are all 0; made once and kept (see `_upsert_of`)."""
     key = [table.c[name] == bindparam(f"key_{name}") for name in _primary_key(table)]
-    return delete(table).where(*key, *also)
+    return delete(table).where(*key, *(table.c[name] == 0 for name in emptied))
 
 
 def _key_params(table: Any, keys: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -340,12 +358,7 @@ def _recount(
     rows = [{**dict(zip(columns, key, strict=True)), **found[key]} for key in keys if key in found]
     if rows:
         rows = [{**row, "open_requests": int(row["open_requests"] or 0)} for row in rows]
-        statement = _upsert(session, table)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(columns),
-            set_={name: statement.excluded[name] for name in RECOUNTED},
-        )
-        session.execute(statement, rows)
+        session.execute(_upsert(session, table, replaced=RECOUNTED), rows)
     gone = [dict(zip(columns, key, strict=True)) for key in keys if key not in found]
     if gone:
         session.execute(_delete_by_key(table), _key_params(table, gone))
@@ -667,22 +680,12 @@ def _write_changes(session: Session, table: Any, held: RowsByKey, wanted: RowsBy
     lock rows in the same order), the rows no longer wanted deleted by key."""
     written = [wanted[key] for key in sorted(wanted) if held.get(key) != wanted[key]]
     if written:
-        session.execute(_upsert_all(session, table), written)
+        key = _primary_key(table)
+        rest = [column.name for column in table.columns if column.name not in key]
+        session.execute(_upsert(session, table, replaced=rest), written)
     gone = [row for key, row in held.items() if key not in wanted]
     if gone:
         session.execute(_delete_by_key(table), _key_params(table, gone))
-
-
-def _upsert_all(session: Session, table: Any) -> Any:
-    """An INSERT of whole rows that overwrites the row of the same key if there is one."""
-    statement = _upsert(session, table)
-    key = list(_primary_key(table))
-    rest = [column.name for column in table.columns if column.name not in key]
-    if not rest:
-        return statement.on_conflict_do_nothing(index_elements=key)
-    return statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in rest}
-    )
 
 
 def _history(
@@ -902,25 +905,21 @@ def _move(
         {**dict(identity), **dict(extra), **{name: delta.get(name, 0) for name in counted}}
         for (_, identity, extra), delta in moves
     ]
-    statement = _upsert(session, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(_primary_key(table)),
-        set_={name: table.c[name] + statement.excluded[name] for name in counted},
-    )
-    session.execute(statement, rows)
+    session.execute(_upsert(session, table, added=counted), rows)
     decreased = [dict(identity) for (_, identity, _), delta in moves if min(delta.values()) < 0]
     if decreased:
-        emptied = [table.c[name] == 0 for name in counted]
-        session.execute(_delete_by_key(table, *emptied), _key_params(table, decreased))
+        emptied = _delete_by_key(table, counted)
+        session.execute(emptied, _key_params(table, decreased))
 
 
-def _counted(table: type[InsightsTable]) -> list[str]:
+@functools.cache
+def _counted(table: type[InsightsTable]) -> tuple[str, ...]:
     keys = {column.name for column in table.__table__.primary_key}  # type: ignore[attr-defined]
-    return [
+    return tuple(
         name
         for name, field in table.model_fields.items()
         if name not in keys and field.annotation is int
-    ]
+    )
 
 
 # --- the views' reads ------------------------------------------------------------------
