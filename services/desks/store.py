@@ -59,6 +59,7 @@ from shared.queries import grouped
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
 STATUS_CHANGES: Table = StatusChange.__table__  # type: ignore[attr-defined]
 OVERLAP_LINKS: Table = OverlapLink.__table__  # type: ignore[attr-defined]
+ROUTINGS: Table = Routing.__table__  # type: ignore[attr-defined]
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -413,20 +414,30 @@ def add_routing(
     at: datetime,
     actor: str,
     publisher: Publisher,
-) -> Routing:
-    """Route one product of the request to its provider: a routing row and its event."""
-    routing = Routing(
-        id=str(uuid.uuid4()),
-        request_id=request.id,
-        product_code=product_code,
-        status=RoutingStatus.routed.value,
-        routed_at=at,
-        updated_at=at,
-    )
-    session.add(routing)
+) -> dict[str, Any]:
+    """Route one product of the request to its provider: a routing row and its event.
+
+    The row is kept for the journal's bulk INSERT (services/desks/journal.py), written
+    before any query of the transaction (so `routings_of` and the answer's handlers read
+    it as they would a flushed object); returned for intake's answer. As an ORM object
+    it cost more to build, add and flush than the rest of its routing."""
+    routing_id = str(uuid.uuid4())
+    routing: dict[str, Any] = {
+        "id": routing_id,
+        "request_id": request.id,
+        "product_code": product_code,
+        "status": RoutingStatus.routed.value,
+        "engagement_id": None,
+        "engagement_status": None,
+        "decline_reason_code": None,
+        "decline_reason": None,
+        "routed_at": at,
+        "updated_at": at,
+    }
+    journal.keep(session, ROUTINGS, [routing])
     routed = RequestRouted(
         request_id=request.id,
-        routing_id=routing.id,
+        routing_id=routing_id,
         product_code=product_code,
         client_code=request.client_code,
         client_kind=ClientKind(request.client_kind),

@@ -83,16 +83,16 @@ async def present_to(
 
 def present_new(
     request: ServiceRequest,
-    routings: list[Routing],
+    routings: list[dict[str, Any]],
     clocks: list[dict[str, Any]],
     overlap_count: int,
     approvals: list[RequestApproval],
 ) -> RequestPublic:
-    """A request just taken in, from what intake holds in hand (no query); its clocks
-    as the rows intake keeps for them (clocks.start_clocks)."""
+    """A request just taken in, from what intake holds in hand (no query); its routings
+    and clocks as the rows intake keeps for them (store.add_routing, clocks.start_clocks)."""
     return RequestPublic(
         **request.model_dump(),
-        routings=[_routing(routing) for routing in routings],
+        routings=[RoutingPublic(**routing) for routing in routings],
         sla=[
             SlaClockPublic(**clock)
             for clock in sorted(clocks, key=lambda c: (c["due_at"], c["clock"]))

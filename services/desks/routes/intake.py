@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, status
 from sqlalchemy import bindparam
@@ -15,7 +16,7 @@ from contracts.http.desks.requests import RequestCreate
 from contracts.http.desks.responses import RequestPublic
 from services.desks import domain, search
 from services.desks.clocks import start_clocks
-from services.desks.models import Client, CountryDesk, Desk, Routing, ServiceRequest
+from services.desks.models import Client, CountryDesk, Desk, ServiceRequest
 from services.desks.reference import reference_data, revision_column
 from services.desks.settings import DesksSettings, SettingsDep
 from services.desks.store import (
@@ -187,8 +188,8 @@ def _triage_named_products(work: UnitOfWork, request: ServiceRequest) -> None:
         )
 
 
-def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[Routing]:
-    """Each named product of a request `_triage_named_products` moved: its routing."""
+def _route_named_products(work: UnitOfWork, request: ServiceRequest) -> list[dict[str, Any]]:
+    """Each named product of a request `_triage_named_products` moved: its routing row."""
     actor = _intake(request)
     return [
         add_routing(
