@@ -54,8 +54,11 @@ def _write(session: Session) -> None:
     for _, table, row in kept:
         by_table.setdefault(table, []).append(row)
     kept.clear()
+    # Straight on the session's connection: the ORM's execute adds its bulk-insert path
+    # and this module's own listener to every one of these plain INSERTs.
+    connection = session.connection()
     for table, rows in by_table.items():
-        session.execute(insert(table), rows)
+        connection.execute(insert(table), rows)
 
 
 # The execution option of a query that reads none of the kept rows' tables, not even in
