@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator, event, text
+from sqlalchemy import JSON, DateTime, Table, TypeDecorator, event, text
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,6 +32,7 @@ __all__ = [
     "JSONColumn",
     "UTCDateTime",
     "began_within",
+    "conflict_insert",
     "create_engine",
     "is_sqlite",
     "session_factory",
@@ -97,6 +102,14 @@ def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def conflict_insert(dialect: str, table: Table) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT into `table` that can say what to do with a row already there (ON
+    CONFLICT): SQLAlchemy builds that clause per dialect, not generically."""
+    if dialect == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

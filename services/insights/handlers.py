@@ -18,8 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from contracts.events import (
     AssessmentOpened,
@@ -48,7 +46,7 @@ from services.insights.models import (
 )
 from services.insights.pending import FACTS_ONLY
 from services.insights.store import load_counts, unmet_counts
-from shared.db import AsyncSession
+from shared.db import AsyncSession, conflict_insert
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
@@ -72,11 +70,10 @@ class _FactStatements:
 def _statements(model: type[InsightsTable], dialect: str) -> _FactStatements:
     table: Any = model.__table__  # type: ignore[attr-defined]
     key = [table.c[column.name] for column in table.primary_key]
-    ignoring = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return _FactStatements(
         read=select(table).where(*(column == bindparam(column.name) for column in key)),
         insert=insert(table),
-        insert_new=ignoring(table).on_conflict_do_nothing().returning(*key),
+        insert_new=conflict_insert(dialect, table).on_conflict_do_nothing().returning(*key),
         update=update(table).where(*(column == bindparam(f"key_{column.name}") for column in key)),
     )
 

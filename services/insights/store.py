@@ -32,8 +32,6 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import replacement_traverse
 from sqlmodel import col
@@ -81,7 +79,7 @@ from services.insights.models import (
     WhoDoesWhatSpan,
     WhoDoesWhatTotal,
 )
-from shared.db import AsyncSession
+from shared.db import AsyncSession, conflict_insert
 
 # The columns that make a 3W aggregate key, in the order of its primary key.
 KEY_COLUMNS = (
@@ -239,7 +237,7 @@ def _upsert(
 def _upsert_of(dialect: str, table: Any, replaced: tuple[str, ...], added: tuple[str, ...]) -> Any:
     """Made once and kept: SQLAlchemy derives a new statement's cache key from its whole
     tree at each run, which cost more than the write of a few rows."""
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    statement = conflict_insert(dialect, table)
     key = list(_primary_key(table))
     if not replaced and not added:
         return statement.on_conflict_do_nothing(index_elements=key)

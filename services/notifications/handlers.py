@@ -13,9 +13,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, Table, select
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from contracts.enums import FollowKind, LessonStatus, NotificationKind, RequestStatus
@@ -47,7 +45,7 @@ from services.notifications.models import KnownLesson, KnownRequest
 from services.notifications.recording import READS_NO_KEPT_ROWS, record
 from services.notifications.sharing import told
 from services.notifications.store import followers_of, remember_terms
-from shared.db import AsyncSession
+from shared.db import AsyncSession, conflict_insert
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
@@ -70,9 +68,7 @@ KNOWN_REQUESTS: Table = KnownRequest.__table__  # type: ignore[attr-defined]
 
 def _upsert(session: AsyncSession) -> PostgresqlInsert | SqliteInsert:
     """An INSERT of a known request that can be told what to do with one already there."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(KNOWN_REQUESTS)
-    return sqlite_insert(KNOWN_REQUESTS)
+    return conflict_insert(session.get_bind().dialect.name, KNOWN_REQUESTS)
 
 
 @handlers.on(RequestSubmitted)

@@ -216,10 +216,11 @@ async def followers_of(session: AsyncSession, terms: Sequence[Term]) -> list[Fol
     follow another replica's route commits meanwhile counts from the next batch on, as
     it would for an event applied a moment earlier."""
     known: dict[Term, list[Follower]] = session.info.setdefault(_FOLLOWERS, {})
-    unread = [term for term in dict.fromkeys(terms) if term not in known]
+    distinct = list(dict.fromkeys(terms))
+    unread = [term for term in distinct if term not in known]
     if unread:
         known.update(await _read_followers(session, unread))
-    return [follower for term in dict.fromkeys(terms) for follower in known[term]]
+    return [follower for term in distinct for follower in known[term]]
 
 
 async def _read_followers(

@@ -12,14 +12,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 
 from contracts.enums import DeclineReason
 from contracts.events import EngagementDeclined, RequestSubmitted
 from services.partnerships.models import KnownRequest, PartnerReferral
-from shared.db import AsyncSession
+from shared.db import AsyncSession, conflict_insert
 from shared.messaging import EventContext, EventHandlers
 
 handlers = EventHandlers()
@@ -65,5 +63,4 @@ async def _insert_once(session: AsyncSession, table: type[SQLModel], row: dict[s
 def _insert_once_statement(table: type[SQLModel], dialect: str) -> Insert:
     # Built once per table and dialect, on the table (Core): building it per event, and
     # the ORM's bulk insert mapping the row, cost more CPU than the INSERT itself.
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    return conflict_insert(dialect, table.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]
