@@ -7,7 +7,7 @@ Nothing else in the code base reads the environment. Services subclass
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -127,6 +127,11 @@ class PlatformSettings(BaseSettings):
         return self.keys_dir / "dev-jwt-private.pem"
 
 
+# Milliseconds a consumer's fetch may gather events (`consumer_batch_wait_ms`); a type
+# of its own so a service that sets its default keeps the bounds.
+BatchWaitMs = Annotated[int, Field(ge=0, le=60_000)]
+
+
 class ServiceSettings(PlatformSettings):
     """Settings of one service process. `service_name` is set by each service."""
 
@@ -153,6 +158,14 @@ class ServiceSettings(PlatformSettings):
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.1, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
+    # 0: the consumer applies what each fetch brings at once (the services on a
+    # request's path: desks, products). Above 0: the broker gathers this service's
+    # events for that long before answering a fetch, and the consumer applies them as
+    # one batch. For the read models and notifications, whose users do not see half a
+    # second: a batch's fixed work (a transaction, the inbox, insights deriving each
+    # request once) is then shared by every event of it, not paid per event
+    # (docs/architecture.md, "Batches gathered off the request's path").
+    consumer_batch_wait_ms: BatchWaitMs = 0
     broker_watch_interval_s: float = Field(default=2.0, gt=0)
     # Rows a CSV export reads per transaction (shared/exports.py).
     export_chunk_rows: int = Field(default=500, ge=1, le=10_000)

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field, SecretStr
 
-from shared.settings import ServiceSettings
+from shared.settings import BatchWaitMs, ServiceSettings
 from shared.workers import DeliveryPolicy
 
 
 class NotificationsSettings(ServiceSettings):
     service_name: str = "notifications"
+    consumer_batch_wait_ms: BatchWaitMs = 500  # off a request's path (ServiceSettings)
     port: int = 8105
 
     # The SMTP server (ONEDOOR_SMTP_HOST, _PORT, _FROM, ...). `make run` points these at

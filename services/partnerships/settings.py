@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import BatchWaitMs, ServiceSettings
 from shared.workers import DeliveryPolicy
 
 
 class PartnershipsSettings(ServiceSettings):
     service_name: str = "partnerships"
+    consumer_batch_wait_ms: BatchWaitMs = 500  # off a request's path (ServiceSettings)
     port: int = 8104
 
     # The webhook dispatcher: how often it looks for due deliveries, how many it sends

@@ -23,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ MAX_BATCH_BYTES = 1024 * 1024
 # kafka_max_request_size (20 MB) here, a backlog could fill 20 MB per partition at once,
 # and the memory it held stays fragmented after the load (docs/architecture.md).
 MAX_PARTITION_FETCH_BYTES = 1024 * 1024
+# What a batching consumer (`consumer_batch_wait_ms`) asks the broker to gather before
+# answering a fetch early: more than a batch wait's events at the bench's rates, so in
+# practice the wait decides. Apache Kafka (fetch.min.bytes) and Tansu both hold the
+# fetch until this or the wait, whichever comes first.
+BATCH_FETCH_MIN_BYTES = 1024 * 1024
 
 
 class TopicCreationError(RuntimeError):
@@ -89,13 +94,19 @@ def producer(settings: PlatformSettings) -> AIOKafkaProducer:
     )
 
 
-def consumer(settings: PlatformSettings, group_id: str) -> AIOKafkaConsumer:
+def consumer(
+    settings: PlatformSettings, group_id: str, *, batch_wait_ms: int = 0
+) -> AIOKafkaConsumer:
+    """A consumer whose fetches the broker answers as soon as a record is there, or,
+    with `batch_wait_ms`, one whose every fetch gathers records for up to that long."""
+    batching = batch_wait_ms > 0
     return AIOKafkaConsumer(
         **security(settings),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=batch_wait_ms if batching else settings.kafka_fetch_max_wait_ms,
+        fetch_min_bytes=BATCH_FETCH_MIN_BYTES if batching else 1,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 3, 300),
         max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
@@ -110,7 +121,11 @@ class FetchWaits(NamedTuple):
     busy_ms: int
 
 
-def fetch_waits(settings: PlatformSettings) -> FetchWaits:
+def fetch_waits(settings: ServiceSettings) -> FetchWaits | None:
+    """The service consumer's two waits; None for a batching one, which keeps its one
+    wait (`consumer_batch_wait_ms`) busy or idle."""
+    if settings.consumer_batch_wait_ms:
+        return None
     return FetchWaits(settings.kafka_fetch_max_wait_ms, settings.kafka_fetch_busy_wait_ms)
 
 

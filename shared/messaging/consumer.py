@@ -21,7 +21,8 @@ While records flow the consumer asks the broker to hold its fetches only briefly
 (`FetchWaits.busy_ms`), after a second without any for long (`idle_ms`): the
 embedded broker answers a fetch only after part of its wait, even one that found
 records, so a short wait is what keeps a hop fast, and a long one what keeps an
-idle stack cheap.
+idle stack cheap. A batching consumer (`consumer_batch_wait_ms`, the services off a
+request's path) instead keeps one wait, and the broker gathers its events for all of it.
 """
 
 from __future__ import annotations

@@ -109,7 +109,9 @@ class MessagingRuntime:
 
         if self.handlers:
             self.consumer = EventConsumer(
-                broker.consumer(settings, settings.consumer_group),
+                broker.consumer(
+                    settings, settings.consumer_group, batch_wait_ms=settings.consumer_batch_wait_ms
+                ),
                 group=settings.consumer_group,
                 mode=settings.kafka_consumer_mode,
                 handlers=self.handlers,

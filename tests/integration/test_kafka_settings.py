@@ -3,6 +3,7 @@ to the cluster's operator."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import ssl
@@ -17,8 +18,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
+from services.desks.settings import DesksSettings
+from services.insights.settings import InsightsSettings
+from services.products.settings import ProductsSettings
 from shared.messaging import broker
-from shared.settings import PlatformSettings
+from shared.settings import PlatformSettings, ServiceSettings
 
 
 def write_ca(directory: Path) -> Path:
@@ -142,3 +146,43 @@ async def test_a_record_bigger_than_the_fetch_size_per_partition_still_reaches_t
         await consumer.stop()
         await producer.stop()
         await admin.close()
+
+
+async def test_a_batching_consumer_gets_what_arrived_during_its_wait_in_one_fetch(
+    platform: PlatformSettings,
+) -> None:
+    """The broker holds a batching consumer's fetch (`consumer_batch_wait_ms`) until the
+    wait ends, so events written one by one meanwhile come back as one batch."""
+    topic = platform.physical_topic("onedoor.test.batched")
+    admin = broker.admin_client(platform)
+    producer = broker.producer(platform)
+    consumer = broker.consumer(platform, platform.physical_topic("batcher"), batch_wait_ms=2000)
+    await admin.start()
+    try:
+        await broker.ensure_topics(admin, platform, [topic])
+        await producer.start()
+        consumer.subscribe([topic])
+        await consumer.start()
+        first_fetch = asyncio.create_task(consumer.getmany(timeout_ms=10_000))
+        for number in range(5):
+            await producer.send_and_wait(topic, str(number).encode(), key=b"one-aggregate")
+        batches = await first_fetch
+        assert [record.value for records in batches.values() for record in records] == [
+            b"0",
+            b"1",
+            b"2",
+            b"3",
+            b"4",
+        ]
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await admin.close()
+
+
+def test_only_a_service_on_a_request_path_switches_between_its_two_fetch_waits() -> None:
+    on_the_path = ServiceSettings(kafka_fetch_max_wait_ms=500, kafka_fetch_busy_wait_ms=20)
+    assert broker.fetch_waits(on_the_path) == broker.FetchWaits(idle_ms=500, busy_ms=20)
+    assert broker.fetch_waits(InsightsSettings()) is None
+    assert InsightsSettings().consumer_batch_wait_ms > 0
+    assert DesksSettings().consumer_batch_wait_ms == ProductsSettings().consumer_batch_wait_ms == 0
