@@ -152,10 +152,13 @@ async def test_coordination_figures_through_the_door_each_caller_its_part(door: 
         mine = [
             r for r in answer["data"]["requestFigures"]["items"] if r["requestId"] == request_id
         ]
-        engaged = mine and mine[0]["firstEngagementSeconds"] is not None
-        return answer["data"] if engaged else None
+        return mine[0] if mine and mine[0]["firstEngagementSeconds"] is not None else None
 
-    data = await eventually(engaged, timeout_s=30)
+    await eventually(engaged, timeout_s=30)
+    # Read again once engaged: the gateway resolves the fields concurrently, each a call
+    # of its own, so the answer that saw the engagement may hold a field read just
+    # before insights committed it (a batch brings the request and its engagement at once).
+    data = (await door.call(FIGURES, client))["data"]
     figures = next(r for r in data["requestFigures"]["items"] if r["requestId"] == request_id)
     assert figures["route"] == "INTAKE" and figures["status"] in {"routed", "in_progress"}
     kinds = {(p["partyKind"], p["party"]) for p in figures["parties"]}
