@@ -158,7 +158,9 @@ async def test_coordination_figures_through_the_door_each_caller_its_part(door: 
     # Read again once engaged: the gateway resolves the fields concurrently, each a call
     # of its own, so the answer that saw the engagement may hold a field read just
     # before insights committed it (a batch brings the request and its engagement at once).
-    data = (await door.call(FIGURES, client))["data"]
+    answer = await door.call(FIGURES, client)
+    assert "errors" not in answer, answer
+    data = answer["data"]
     figures = next(r for r in data["requestFigures"]["items"] if r["requestId"] == request_id)
     assert figures["route"] == "INTAKE" and figures["status"] in {"routed", "in_progress"}
     kinds = {(p["partyKind"], p["party"]) for p in figures["parties"]}
