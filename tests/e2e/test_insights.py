@@ -146,13 +146,13 @@ async def test_coordination_figures_through_the_door_each_caller_its_part(door: 
     assert "errors" not in submitted, submitted
     request_id = submitted["data"]["submitRequest"]["id"]
 
-    async def engaged() -> dict[str, Any] | None:
+    async def engaged() -> bool:
         answer = await door.call(FIGURES, client)
         assert "errors" not in answer, answer
         mine = [
             r for r in answer["data"]["requestFigures"]["items"] if r["requestId"] == request_id
         ]
-        return mine[0] if mine and mine[0]["firstEngagementSeconds"] is not None else None
+        return bool(mine) and mine[0]["firstEngagementSeconds"] is not None
 
     await eventually(engaged, timeout_s=30)
     # Read again once engaged: the gateway resolves the fields concurrently, each a call
