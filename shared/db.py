@@ -65,22 +65,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_READ_ONLY_OPTION = "onedoor_read_only"
+# Execution options of a session (or connection) whose transactions only read: on SQLite
+# they begin without the write lock; other databases ignore the option. A write in such
+# a transaction is not refused, but may fail with SQLITE_BUSY instead of waiting.
+READ_ONLY: dict[str, Any] = {_READ_ONLY_OPTION: True}
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
+    """An engine for `url`; `pool_size`: connections kept (as many again may open for a
+    burst), else the default of the database's pool (10 for PostgreSQL, SQLAlchemy's
+    for SQLite)."""
+    pool = {"pool_size": pool_size, "max_overflow": pool_size} if pool_size else {}
     if is_sqlite(url):
-        return _create_sqlite_engine(url, echo=echo)
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return _create_sqlite_engine(url, echo=echo, pool=pool)
+    pool = pool or {"pool_size": 10, "max_overflow": 10}
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
-def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
+def _create_sqlite_engine(url: str, *, echo: bool, pool: dict[str, int]) -> AsyncEngine:
     database = url.split("///", 1)[-1]
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, module=one_call_dbapi()
+        url, echo=echo, connect_args={"timeout": 30}, module=one_call_dbapi(), **pool
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -98,8 +110,13 @@ def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Take the write lock up front: a deferred transaction that reads and then
-        # writes fails with SQLITE_BUSY under WAL instead of waiting its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # writes fails with SQLITE_BUSY under WAL instead of waiting its turn. A
+        # transaction that only reads (READ_ONLY) takes WAL's snapshot and no lock, so
+        # it never queues behind the writers.
+        if connection.get_execution_options().get(_READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.conflicts import RetryTransientConflicts
-from shared.db import AsyncSession, create_engine, ping, session_factory
+from shared.db import READ_ONLY, AsyncSession, create_engine, ping, session_factory
 from shared.errors import install_error_handlers
 from shared.messaging import EventHandlers, MessagingRuntime, Outbox, Publisher
 from shared.messaging.inbox import INBOX_PRUNER
@@ -35,6 +35,10 @@ from shared.telemetry import configure_tracing, trace_requests
 from shared.workers import PeriodicWorker, RunningWorker, WorkerContext
 
 log = logging.getLogger(__name__)
+
+# Connections kept for the background work: the relay, the consumer, and a worker or a
+# probe at a time.
+BACKGROUND_POOL_SIZE = 3
 
 SeedFunction = Callable[[AsyncSession, Publisher, Clock], Awaitable[None]]
 # A readiness check returns a problem description, or None when all is well.
@@ -81,13 +85,21 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url)
         sessions = session_factory(engine)
+        # The relay, the consumer and the workers draw on a pool of their own: on the
+        # requests' pool they queued for a connection behind every request waiting for
+        # the database (at 100 req/s the desks relay waited 1-3 s per batch for one).
+        background_engine = create_engine(
+            settings.resolved_database_url, pool_size=BACKGROUND_POOL_SIZE
+        )
+        background = session_factory(background_engine)
         outbox = Outbox(source=f"/onedoor/{definition.name}", clock=clock)
-        runtime = MessagingRuntime(settings, sessions, outbox, definition.handlers, clock)
+        runtime = MessagingRuntime(settings, background, outbox, definition.handlers, clock)
         app.state.engine = engine
         app.state.sessions = sessions
+        app.state.background_sessions = background
         app.state.outbox = outbox
         app.state.runtime = runtime
-        context = WorkerContext(settings, sessions, outbox, clock)
+        context = WorkerContext(settings, background, outbox, clock)
         every_worker = [*definition.workers, INBOX_PRUNER]
         workers = [RunningWorker(worker, context) for worker in every_worker]
         app.state.workers = workers
@@ -104,6 +116,7 @@ def create_service_app(
                 await worker.stop()
             await runtime.stop()
             await engine.dispose()
+            await background_engine.dispose()
 
     # FastAPI's own OpenTelemetry (a span per request once a tracer provider is set, as
     # configure_tracing sets one) is off: trace_requests traces requests.
@@ -158,7 +171,7 @@ async def _service_readings(app: FastAPI, definition: ServiceDefinition) -> list
                 counter=True,
             )
         )
-    async with app.state.sessions() as session, session.begin():
+    async with app.state.sessions(execution_options=READ_ONLY) as session, session.begin():
         for probe in definition.metrics:
             found += await probe(session)
     return found
@@ -178,7 +191,8 @@ def _add_health_routes(app: FastAPI, definition: ServiceDefinition) -> None:
         report: dict[str, Any] = {"service": definition.name, "messaging": runtime.status()}
         try:
             await ping(request.app.state.engine)
-            async with request.app.state.sessions() as session, session.begin():
+            readers = request.app.state.sessions
+            async with readers(execution_options=READ_ONLY) as session, session.begin():
                 for check in definition.readiness_checks:
                     problem = await check(session)
                     if problem:

@@ -3,8 +3,9 @@
 Rows are claimed in `seq` order in batches. With `hold_claims` (PostgreSQL) the
 claim is `FOR UPDATE SKIP LOCKED`, held until the broker acknowledged, so several
 replicas can share the work. Without it (SQLite: one relay per database file) the
-rows are read, published and then marked sent in two short transactions, so the
-database's single write lock is never held while waiting for the broker. Either
+rows are read (a read-only transaction: no write lock), published, and then marked
+sent in a short write transaction, so the database's single write lock is never held
+while waiting for the broker, nor waited for before publishing. Either
 way nothing is marked sent before the broker acknowledged it (acks=all); a
 failure leaves the rows unsent and the relay retries with exponential backoff.
 A batch is read with one query, sent as one Kafka batch per partition and marked
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
 from shared.clock import Clock
-from shared.db import AsyncSession
+from shared.db import READ_ONLY, AsyncSession
 from shared.messaging.broker import OutgoingRecord, send_in_batches
 from shared.messaging.deadletter import dead_letter_record, is_dead_letter
 from shared.messaging.envelope import to_headers
@@ -150,12 +151,11 @@ class OutboxRelay:
                 await self._publish(rows)
                 await self._mark_sent(session, rows)
         else:
-            async with self._sessions() as session:
-                async with session.begin():
-                    rows = await self._claim(session)
-                await self._publish(rows)
-                async with session.begin():
-                    await self._mark_sent(session, rows)
+            async with self._sessions(execution_options=READ_ONLY) as reader, reader.begin():
+                rows = await self._claim(reader)
+            await self._publish(rows)
+            async with self._sessions() as session, session.begin():
+                await self._mark_sent(session, rows)
         self.published += len(rows)
         return len(rows)
 
@@ -229,7 +229,7 @@ class OutboxRelay:
 
     async def backlog(self) -> tuple[int, float]:
         """How many rows are unpublished, and the oldest one's age in seconds."""
-        async with self._sessions() as session, session.begin():
+        async with self._sessions(execution_options=READ_ONLY) as session, session.begin():
             unsent = await session.scalar(
                 select(func.count()).where(col(OutboxMessage.sent_at).is_(None))
             )
@@ -237,7 +237,7 @@ class OutboxRelay:
 
     async def oldest_unsent_age_s(self) -> float:
         """Age of the oldest unpublished row: the relay's lag, exposed as a metric."""
-        async with self._sessions() as session, session.begin():
+        async with self._sessions(execution_options=READ_ONLY) as session, session.begin():
             oldest: datetime | None = await session.scalar(
                 select(func.min(col(OutboxMessage.created_at))).where(
                     col(OutboxMessage.sent_at).is_(None)
