@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import Engine, event, insert, make_url, select
+from sqlmodel import col
 
 from contracts.events import PRODUCTS_TOPIC, ProductCataloged
 from services.products.app import DEFINITION as PRODUCTS_SCHEMA
@@ -297,6 +298,76 @@ async def test_the_relay_reads_the_outbox_again_at_once_only_after_a_full_batch(
     # The pass at start (nothing yet), then a full batch of two and the last one; no
     # query of an outbox the partial batch just emptied.
     assert len(claims) == 3
+
+
+async def test_each_row_is_published_once_and_a_clean_stop_leaves_all_marked_sent(
+    probe_settings: ServiceSettings, broker: EmbeddedBroker
+) -> None:
+    # Batches of two over five commits: the relay reads on after the last row it
+    # published while the marks of the earlier ones may still be waiting.
+    settings = probe_settings.model_copy(update={"outbox_batch_size": 2})
+    codes = ["ONE", "TWO", "THREE", "FOUR", "FIVE"]
+    async with probe_service(settings, Probe()) as harness:
+        for code in codes:
+            await harness.publish(cataloged(code))
+        await eventually(lambda: _has(harness, set(codes)))
+    topic = settings.physical_topic(PRODUCTS_TOPIC)
+    assert await records_on(broker.bootstrap_servers, topic) == len(codes)
+    assert await unsent_rows(settings) == 0
+
+
+async def test_a_row_written_after_the_outbox_was_pruned_empty_is_published(
+    probe_settings: ServiceSettings,
+) -> None:
+    # SQLite numbers a new row after the largest seq left, so with every row pruned the
+    # next one is numbered below the last one the relay published.
+    settings = probe_settings.model_copy(update={"outbox_retention_hours": 1e-9})
+    async with probe_service(settings, Probe()) as harness:
+        await harness.publish(cataloged("ONE"), cataloged("TWO"))
+        await eventually(lambda: _has(harness, {"ONE", "TWO"}))
+        await eventually(lambda: _all_sent(harness.runtime.sessions))
+        assert harness.runtime.relay is not None
+        assert await harness.runtime.relay.prune() == 2
+        await harness.publish(cataloged("THREE"))
+        if settings.resolved_database_url.startswith("sqlite"):
+            assert await outbox_seqs(harness.runtime.sessions) == [1]
+        await eventually(lambda: _has(harness, {"THREE"}))
+
+
+async def records_on(bootstrap: str, topic: str) -> int:
+    """How many records the broker holds on `topic`, all partitions."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
+
+
+async def unsent_rows(settings: ServiceSettings) -> int:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = await session.scalars(
+                select(OutboxMessage.seq).where(col(OutboxMessage.sent_at).is_(None))
+            )
+            return len(rows.all())
+    finally:
+        await engine.dispose()
+
+
+async def outbox_seqs(sessions: Any) -> list[int]:
+    async with sessions() as session:
+        query = select(OutboxMessage.seq).order_by(col(OutboxMessage.seq))
+        return [int(seq) for seq in (await session.scalars(query)).all()]
+
+
+async def _all_sent(sessions: Any) -> bool:
+    async with sessions() as session:
+        unsent = select(OutboxMessage.seq).where(col(OutboxMessage.sent_at).is_(None))
+        return not (await session.scalars(unsent)).all()
 
 
 async def test_a_new_broker_receives_the_retained_outbox_again(
