@@ -312,7 +312,8 @@ async def test_each_row_is_published_once_and_a_clean_stop_leaves_all_marked_sen
             await harness.publish(cataloged(code))
         await eventually(lambda: _has(harness, set(codes)))
     topic = settings.physical_topic(PRODUCTS_TOPIC)
-    assert await records_on(broker.bootstrap_servers, topic) == len(codes)
+    published = await event_ids_on(broker.bootstrap_servers, topic, at_least=len(codes))
+    assert len(published) == len(set(published)) == len(codes)
     assert await unsent_rows(settings) == 0
 
 
@@ -334,14 +335,26 @@ async def test_a_row_written_after_the_outbox_was_pruned_empty_is_published(
         await eventually(lambda: _has(harness, {"THREE"}))
 
 
-async def records_on(bootstrap: str, topic: str) -> int:
-    """How many records the broker holds on `topic`, all partitions."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+async def event_ids_on(bootstrap: str, topic: str, at_least: int) -> list[str]:
+    """The event ids of every record on `topic`: read until `at_least` came and a poll
+    then found nothing more."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=100
+    )
     await consumer.start()
     try:
         await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return sum((await consumer.end_offsets(partitions)).values())
+        consumer.assign(
+            [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        )
+        ids: list[str] = []
+        for _ in range(50):
+            batch = await consumer.getmany(timeout_ms=300)
+            came = [header_map(r.headers)["ce_id"] for rs in batch.values() for r in rs]
+            ids += came
+            if len(ids) >= at_least and not came:
+                break
+        return ids
     finally:
         await consumer.stop()
 
