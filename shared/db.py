@@ -76,23 +76,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
-    """An engine for `url`; `pool_size`: connections kept (as many again may open for a
-    burst), else the default of the database's pool (10 for PostgreSQL, SQLAlchemy's
-    for SQLite)."""
-    pool = {"pool_size": pool_size, "max_overflow": pool_size} if pool_size else {}
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
-        return _create_sqlite_engine(url, echo=echo, pool=pool)
-    pool = pool or {"pool_size": 10, "max_overflow": 10}
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+        return _create_sqlite_engine(url, echo=echo)
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _create_sqlite_engine(url: str, *, echo: bool, pool: dict[str, int]) -> AsyncEngine:
+def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     database = url.split("///", 1)[-1]
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, module=one_call_dbapi(), **pool
+        url, echo=echo, connect_args={"timeout": 30}, module=one_call_dbapi()
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -36,10 +36,6 @@ from shared.workers import PeriodicWorker, RunningWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 
-# Connections kept for the background work: the relay, the consumer, and a worker or a
-# probe at a time.
-BACKGROUND_POOL_SIZE = 3
-
 SeedFunction = Callable[[AsyncSession, Publisher, Clock], Awaitable[None]]
 # A readiness check returns a problem description, or None when all is well.
 ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]
@@ -85,21 +81,13 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url)
         sessions = session_factory(engine)
-        # The relay, the consumer and the workers draw on a pool of their own: on the
-        # requests' pool they queued for a connection behind every request waiting for
-        # the database (at 100 req/s the desks relay waited 1-3 s per batch for one).
-        background_engine = create_engine(
-            settings.resolved_database_url, pool_size=BACKGROUND_POOL_SIZE
-        )
-        background = session_factory(background_engine)
         outbox = Outbox(source=f"/onedoor/{definition.name}", clock=clock)
-        runtime = MessagingRuntime(settings, background, outbox, definition.handlers, clock)
+        runtime = MessagingRuntime(settings, sessions, outbox, definition.handlers, clock)
         app.state.engine = engine
         app.state.sessions = sessions
-        app.state.background_sessions = background
         app.state.outbox = outbox
         app.state.runtime = runtime
-        context = WorkerContext(settings, background, outbox, clock)
+        context = WorkerContext(settings, sessions, outbox, clock)
         every_worker = [*definition.workers, INBOX_PRUNER]
         workers = [RunningWorker(worker, context) for worker in every_worker]
         app.state.workers = workers
@@ -116,7 +104,6 @@ def create_service_app(
                 await worker.stop()
             await runtime.stop()
             await engine.dispose()
-            await background_engine.dispose()
 
     # FastAPI's own OpenTelemetry (a span per request once a tracer provider is set, as
     # configure_tracing sets one) is off: trace_requests traces requests.

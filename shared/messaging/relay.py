@@ -3,14 +3,11 @@
 Rows are claimed in `seq` order in batches. With `hold_claims` (PostgreSQL) the
 claim is `FOR UPDATE SKIP LOCKED`, held until the broker acknowledged, so several
 replicas can share the work. Without it (SQLite: one relay per database file) the
-rows are read in a read-only transaction (no write lock) and published, and the relay
-reads on from the last row it published while a task of its own marks them sent: on
-SQLite a mark waits its turn for the one write lock, and the next batch does not wait
-with it. So that lock is never held while waiting for the broker, nor waited for
-before publishing; rows published but not yet marked when the process stops are
-published again when it starts (consumers are idempotent). Either way nothing is
-marked sent before the broker acknowledged it (acks=all); a failure leaves the rows
-unsent and the relay retries with exponential backoff.
+rows are read in a read-only transaction (which does not queue for the write lock),
+published, and then marked sent in a short write transaction, so the database's single
+write lock is never held while waiting for the broker. Either
+way nothing is marked sent before the broker acknowledged it (acks=all); a
+failure leaves the rows unsent and the relay retries with exponential backoff.
 A batch is read with one query, sent as one Kafka batch per partition and marked
 sent with one UPDATE.
 """
@@ -25,7 +22,7 @@ from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 
@@ -40,7 +37,6 @@ from shared.messaging.tracing import batch_span
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 5.0
-MARK_ON_STOP_S = 3.0
 PRUNE_EVERY_S = 600.0
 
 
@@ -74,13 +70,10 @@ _MARK_SENT = (
 
 
 def _claim_query(batch_size: int, *, hold_claims: bool) -> Select[Any]:
-    """The oldest unsent rows after `seq` `after`, built once per relay: a statement
-    built for each batch cost its construction and its cache key every time."""
+    """The oldest unsent rows, built once per relay: a statement built for each batch
+    cost its construction and its cache key every time."""
     query = (
-        select(*RELAYED)
-        .where(OUTBOX.c.sent_at.is_(None), OUTBOX.c.seq > bindparam("after"))
-        .order_by(OUTBOX.c.seq)
-        .limit(batch_size)
+        select(*RELAYED).where(OUTBOX.c.sent_at.is_(None)).order_by(OUTBOX.c.seq).limit(batch_size)
     )
     return query.with_for_update(skip_locked=True) if hold_claims else query
 
@@ -108,12 +101,6 @@ class OutboxRelay:
         self._hold_claims = hold_claims
         self._claim_query = _claim_query(batch_size, hold_claims=hold_claims)
         self._doorbell = asyncio.Event()
-        # Without held claims: the last seq published, which the next read starts after
-        # (rows commit in seq order on SQLite, whose writers take turns), and each
-        # published batch's seqs until they are marked sent.
-        self._published_through = 0
-        self._unmarked: list[list[int]] = []
-        self._marks_due = asyncio.Event()
         self.published = 0
         self.healthy = True
 
@@ -122,17 +109,6 @@ class OutboxRelay:
         self._doorbell.set()
 
     async def run(self) -> None:
-        if self._hold_claims:
-            await self._relay()
-            return
-        marker = asyncio.create_task(self._mark_published(), name="outbox-marker")
-        try:
-            await self._relay()
-        finally:
-            marker.cancel()
-            await self._mark_on_stop()
-
-    async def _relay(self) -> None:
         backoff = 0.0
         last_prune = 0.0
         loop = asyncio.get_running_loop()
@@ -176,58 +152,16 @@ class OutboxRelay:
                 await self._mark_sent(session, rows)
         else:
             async with self._sessions(execution_options=READ_ONLY) as reader, reader.begin():
-                rows = await self._claim(reader, after=self._published_through)
+                rows = await self._claim(reader)
             await self._publish(rows)
-            if rows:
-                self._published_through = rows[-1].seq
-                self._unmarked.append([row.seq for row in rows])
-                self._marks_due.set()
+            async with self._sessions() as session, session.begin():
+                await self._mark_sent(session, rows)
         self.published += len(rows)
         return len(rows)
 
-    async def _claim(self, session: AsyncSession, after: int = 0) -> list[RelayedRow]:
+    async def _claim(self, session: AsyncSession) -> list[RelayedRow]:
         # Plain rows, not ORM objects: the relay only reads them and marks them sent.
-        found = await session.execute(self._claim_query, {"after": after})
-        return [RelayedRow._make(row) for row in found]
-
-    async def _mark_published(self) -> None:
-        """Mark the published batches sent while the relay reads and publishes on; a
-        failed mark is tried again with the batches published since."""
-        backoff = 0.0
-        while True:
-            await self._marks_due.wait()
-            self._marks_due.clear()
-            try:
-                await self._mark_unmarked()
-                backoff = 0.0
-            except Exception:
-                self._marks_due.set()
-                backoff = min(max(backoff * 2, 0.1), MAX_BACKOFF_S)
-                log.exception("marking published outbox rows failed; retrying in %.1fs", backoff)
-                await asyncio.sleep(backoff)
-
-    async def _mark_unmarked(self) -> None:
-        """All the batches published so far, marked in one transaction; each stays due
-        until that transaction committed (the relay appends, never removes)."""
-        batches = self._unmarked[:]
-        if not batches:
-            return
-        async with self._sessions() as session, session.begin():
-            for seqs in batches:
-                await session.execute(_MARK_SENT, {"seqs": seqs, "now": self._clock.now()})
-        del self._unmarked[: len(batches)]
-
-    async def _mark_on_stop(self) -> None:
-        # A clean stop leaves nothing to publish twice at the next start, if the
-        # database lets the marks in soon enough.
-        try:
-            await asyncio.wait_for(self._mark_unmarked(), MARK_ON_STOP_S)
-        except Exception:
-            log.warning(
-                "%d published outbox batches not marked sent: they go out again at the next start",
-                len(self._unmarked),
-                exc_info=True,
-            )
+        return [RelayedRow._make(row) for row in await session.execute(self._claim_query)]
 
     async def _publish(self, rows: list[RelayedRow]) -> None:
         if not rows:
@@ -280,7 +214,6 @@ class OutboxRelay:
             )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if count:
-            self._published_through = 0  # read them again, from the start
             self.wake()
         return count
 
@@ -292,30 +225,26 @@ class OutboxRelay:
                 .where(col(OutboxMessage.sent_at).is_not(None))
                 .where(col(OutboxMessage.created_at) < cutoff)
             )
-            newest = await session.scalar(select(func.max(OUTBOX.c.seq)))
-        # SQLite gives a new row the largest seq left plus one: with the last one
-        # published pruned, a new row's seq could be below it, so read from there.
-        self._published_through = min(self._published_through, newest or 0)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def backlog(self) -> tuple[int, float]:
         """How many rows are unpublished, and the oldest one's age in seconds."""
         async with self._sessions(execution_options=READ_ONLY) as session, session.begin():
-            unsent = await session.scalar(select(func.count()).where(*self._unpublished()))
+            unsent = await session.scalar(
+                select(func.count()).where(col(OutboxMessage.sent_at).is_(None))
+            )
         return int(unsent or 0), await self.oldest_unsent_age_s()
 
     async def oldest_unsent_age_s(self) -> float:
         """Age of the oldest unpublished row: the relay's lag, exposed as a metric."""
         async with self._sessions(execution_options=READ_ONLY) as session, session.begin():
             oldest: datetime | None = await session.scalar(
-                select(func.min(col(OutboxMessage.created_at))).where(*self._unpublished())
+                select(func.min(col(OutboxMessage.created_at))).where(
+                    col(OutboxMessage.sent_at).is_(None)
+                )
             )
         if oldest is None:
             return 0.0
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=self._clock.now().tzinfo)
         return max((self._clock.now() - oldest).total_seconds(), 0.0)
-
-    def _unpublished(self) -> tuple[ColumnElement[bool], ...]:
-        # Published rows wait a moment for their mark (see _mark_published).
-        return (OUTBOX.c.sent_at.is_(None), OUTBOX.c.seq > self._published_through)

@@ -303,8 +303,7 @@ async def test_the_relay_reads_the_outbox_again_at_once_only_after_a_full_batch(
 async def test_each_row_is_published_once_and_a_clean_stop_leaves_all_marked_sent(
     probe_settings: ServiceSettings, broker: EmbeddedBroker
 ) -> None:
-    # Batches of two over five commits: the relay reads on after the last row it
-    # published while the marks of the earlier ones may still be waiting.
+    # Batches of two over five commits, read without the write lock.
     settings = probe_settings.model_copy(update={"outbox_batch_size": 2})
     codes = ["ONE", "TWO", "THREE", "FOUR", "FIVE"]
     async with probe_service(settings, Probe()) as harness:
@@ -321,7 +320,8 @@ async def test_a_row_written_after_the_outbox_was_pruned_empty_is_published(
     probe_settings: ServiceSettings,
 ) -> None:
     # SQLite numbers a new row after the largest seq left, so with every row pruned the
-    # next one is numbered below the last one the relay published.
+    # next one is numbered below the last one the relay published: a relay that read on
+    # from its last seq would never see it.
     settings = probe_settings.model_copy(update={"outbox_retention_hours": 1e-9})
     async with probe_service(settings, Probe()) as harness:
         await harness.publish(cataloged("ONE"), cataloged("TWO"))
