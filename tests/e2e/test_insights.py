@@ -146,21 +146,22 @@ async def test_coordination_figures_through_the_door_each_caller_its_part(door: 
     assert "errors" not in submitted, submitted
     request_id = submitted["data"]["submitRequest"]["id"]
 
-    async def engaged() -> bool:
+    async def read_figures() -> dict[str, Any]:
         answer = await door.call(FIGURES, client)
         assert "errors" not in answer, answer
-        mine = [
-            r for r in answer["data"]["requestFigures"]["items"] if r["requestId"] == request_id
-        ]
+        data: dict[str, Any] = answer["data"]
+        return data
+
+    async def engaged() -> bool:
+        items = (await read_figures())["requestFigures"]["items"]
+        mine = [r for r in items if r["requestId"] == request_id]
         return bool(mine) and mine[0]["firstEngagementSeconds"] is not None
 
     await eventually(engaged, timeout_s=30)
     # Read again once engaged: the gateway resolves the fields concurrently, each a call
     # of its own, so the answer that saw the engagement may hold a field read just
     # before insights committed it (a batch brings the request and its engagement at once).
-    answer = await door.call(FIGURES, client)
-    assert "errors" not in answer, answer
-    data = answer["data"]
+    data = await read_figures()
     figures = next(r for r in data["requestFigures"]["items"] if r["requestId"] == request_id)
     assert figures["route"] == "INTAKE" and figures["status"] in {"routed", "in_progress"}
     kinds = {(p["partyKind"], p["party"]) for p in figures["parties"]}
