@@ -39,7 +39,8 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, bindparam, func, insert, literal_column, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts import Event
@@ -321,11 +322,8 @@ class EventConsumer:
         self, session: AsyncSession, batch: Sequence[tuple[ConsumerRecord[bytes, bytes], Read]]
     ) -> dict[str, str]:
         """The inbox's outcome for each event of the batch it already holds."""
-        ids = list({envelope.id for _record, envelope in batch if isinstance(envelope, Envelope)})
-        if not ids:
-            return {}
-        found = await session.execute(_HANDLED, {"consumer": self._group, "ids": ids})
-        return {event_id: outcome for event_id, outcome in found}
+        ids = {envelope.id for _record, envelope in batch if isinstance(envelope, Envelope)}
+        return await handled_outcomes(session, self._group, list(ids))
 
     async def _apply_one(
         self,
@@ -451,10 +449,44 @@ class EventConsumer:
 
 Read = Envelope | MalformedEvent
 # Built once: each batch only binds its consumer and event ids (one list parameter).
-_HANDLED = select(INBOX.c.event_id, INBOX.c.outcome).where(
+_HANDLED_IN_LIST = select(INBOX.c.event_id, INBOX.c.outcome).where(
     INBOX.c.consumer == bindparam("consumer"),
     INBOX.c.event_id.in_(bindparam("ids", expanding=True)),
 )
+# PostgreSQL plans "event_id IN (500 ids)" on an inbox it has not analysed yet
+# (autoanalyze lags by about a minute, and a young inbox grows fast) as a scan of
+# the group's rows with the ids as a filter: it guesses the group holds 0.5 % of
+# them, and every row is read, 105 ms a batch at 20 000 rows. A plain join of the
+# ids keeps that guess. Here each id is its own primary-key lookup (the lateral
+# subquery, fenced by OFFSET 0 so it is not flattened back into a join), which
+# costs the same with statistics or without: under 2 ms a batch at 20 000 rows.
+_WANTED = (
+    func.unnest(bindparam("ids", type_=postgresql.ARRAY(String)))
+    .table_valued("event_id")
+    .render_derived(name="wanted")
+)
+_ONE_LOOKUP = (
+    select(INBOX.c.event_id, INBOX.c.outcome)
+    .where(INBOX.c.consumer == bindparam("consumer"), INBOX.c.event_id == _WANTED.c.event_id)
+    .offset(literal_column("0"))
+    .lateral("handled")
+)
+_HANDLED_ON_POSTGRES = select(_ONE_LOOKUP.c.event_id, _ONE_LOOKUP.c.outcome).select_from(
+    _WANTED.join(_ONE_LOOKUP, true())
+)
+
+
+async def handled_outcomes(
+    session: AsyncSession, consumer: str, event_ids: Sequence[str]
+) -> dict[str, str]:
+    """The inbox's outcome for each of these events that the consumer group has handled."""
+    if not event_ids:
+        return {}
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _HANDLED_ON_POSTGRES if on_postgres else _HANDLED_IN_LIST
+    found = await session.execute(statement, {"consumer": consumer, "ids": list(event_ids)})
+    return {event_id: outcome for event_id, outcome in found}
+
 
 _INSERT_INBOX = insert(INBOX)
 
