@@ -477,14 +477,14 @@ _HANDLED_ON_POSTGRES = select(_ONE_LOOKUP.c.event_id, _ONE_LOOKUP.c.outcome).sel
 
 
 async def handled_outcomes(
-    session: AsyncSession, consumer: str, event_ids: Sequence[str]
+    session: AsyncSession, consumer: str, event_ids: list[str]
 ) -> dict[str, str]:
     """The inbox's outcome for each of these events that the consumer group has handled."""
     if not event_ids:
         return {}
     on_postgres = session.get_bind().dialect.name == "postgresql"
     statement = _HANDLED_ON_POSTGRES if on_postgres else _HANDLED_IN_LIST
-    found = await session.execute(statement, {"consumer": consumer, "ids": list(event_ids)})
+    found = await session.execute(statement, {"consumer": consumer, "ids": event_ids})
     return {event_id: outcome for event_id, outcome in found}
 
 

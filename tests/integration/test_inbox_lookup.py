@@ -12,10 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.products.app import DEFINITION as ANY_SCHEMA  # every schema has the inbox
 from shared.clock import ManualClock
 from shared.db import create_engine, session_factory
-from shared.manage import migrate
 from shared.messaging.consumer import _HANDLED_ON_POSTGRES, handled_outcomes
 from shared.messaging.models import INBOX
-from shared.settings import ServiceSettings
 from shared.testing.databases import Databases
 from shared.testing.postgres import PostgresServer
 
@@ -39,9 +37,7 @@ def _entries(consumer: str, count: int, outcome: str = "applied") -> list[dict[s
 async def test_the_inbox_answers_for_its_own_group_and_only_the_events_asked(
     databases: Databases,
 ) -> None:
-    settings = ServiceSettings(service_name="probe", database_url=await databases.new("probe"))
-    await migrate(ANY_SCHEMA, settings)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(await databases.migrated(ANY_SCHEMA))
     sessions = session_factory(engine)
     try:
         async with sessions() as session, session.begin():
