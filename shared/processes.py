@@ -40,24 +40,46 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 _PORT_CHOICE = random.SystemRandom()
 
 
+# Ports this process handed out. A port stays free until its server binds it, so a
+# stack that draws its gateway, broker and service ports one after another could
+# otherwise be given one port twice (seen: the broker's port inside the services'
+# block, and notifications failing to bind it).
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
     """A loopback port no one listens on, for a server about to start.
 
     Chosen below the kernel's ephemeral range: an outgoing connection takes its local
     port from that range, so it can never grab this port between the probe and the
     server's bind (which happened when free ports came from the range itself)."""
+    return free_port_block(1)
+
+
+def free_port_block(size: int) -> int:
+    """The first of `size` consecutive free loopback ports (the runner gives the
+    services consecutive ports from one base), chosen as free_port() chooses."""
     low = _ephemeral_range_start()
     for _ in range(200):
-        port = _PORT_CHOICE.randrange(max(1024, low - 12_000), low)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket() as probe:  # a crowded machine: let the kernel choose
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        base = _PORT_CHOICE.randrange(max(1024, low - 12_000), low - size + 1)
+        block = range(base, base + size)
+        if _HANDED_OUT.isdisjoint(block) and all(_bindable(port) for port in block):
+            _HANDED_OUT.update(block)
+            return base
+    if size == 1:
+        with socket.socket() as probe:  # a crowded machine: let the kernel choose
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    raise RuntimeError(f"no block of {size} free ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _ephemeral_range_start() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.auth import Role, issue_dev_token
-from shared.processes import free_port, port_is_free
+from shared.processes import free_port, free_port_block
 from shared.runner import SERVICES, EmbeddedStack, RunnerSettings
 
 # Far above what a run submits: the seeded capacities (8 to 15 concurrent engagements
@@ -75,12 +74,3 @@ def lift_product_capacity(products_db: Path) -> None:
     # request, so an UPDATE takes effect without a restart.
     with closing(sqlite3.connect(products_db, timeout=30)) as db, db:
         db.execute("UPDATE product SET capacity = ?", (BENCH_CAPACITY,))
-
-
-def free_port_block(size: int) -> int:
-    """The runner gives services consecutive ports from one base."""
-    for _ in range(200):
-        base = random.randint(20_000, 40_000)
-        if all(port_is_free(base + offset) for offset in range(size)):
-            return base
-    raise RuntimeError(f"no block of {size} free ports")

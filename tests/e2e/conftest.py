@@ -10,7 +10,6 @@ fuzzed data) keep theirs."""
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from shared.auth import Role
-from shared.processes import free_port, port_is_free
+from shared.processes import free_port, free_port_block
 from shared.runner import SERVICES, EmbeddedStack, RunnerSettings
 from shared.testing.graphql_ws import GraphQLSubscription, subscription
 from shared.testing.services import TEST_FETCH_MAX_WAIT_MS
@@ -29,18 +28,6 @@ from shared.testing.tokens import bearer
 from shared.testing.waiting import eventually
 
 _SUBSCRIPTIONS_REGISTERED = re.compile(r"^onedoor_gateway_live_subscriptions_total (\S+)$", re.M)
-
-
-def free_port_block(size: int) -> int:
-    """`size` consecutive free ports, below the kernel's ephemeral range as free_port()
-    chooses them (one inside it was once taken by an outgoing connection between two
-    runs of the supervisor test: "ports already in use")."""
-    below = free_port()  # a free port below the ephemeral range; the block ends there
-    for _ in range(200):
-        base = random.randint(max(1024, below - 10_000), below - size)
-        if all(port_is_free(base + offset) for offset in range(size)):
-            return base
-    raise RuntimeError("no block of free ports")
 
 
 @contextmanager

@@ -14,9 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.processes import free_port, port_is_free
+from shared.processes import free_port, free_port_block, port_is_free
 from shared.runner import SERVICES
-from tests.e2e.conftest import free_port_block
 
 pytestmark = [
     pytest.mark.e2e,

@@ -20,11 +20,10 @@ import httpx
 import pytest
 
 from shared.auth import Role
-from shared.processes import free_port
+from shared.processes import free_port, free_port_block
 from shared.runner import SERVICES
 from shared.settings import PlatformSettings
 from shared.testing.tokens import bearer
-from tests.e2e.conftest import free_port_block
 from tests.e2e.test_supervisor import Run, children_of
 
 pytestmark = [
